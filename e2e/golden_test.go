@@ -1,0 +1,52 @@
+// Package e2e builds the golden projects and runs them: their own test suites, and restarts
+// under load for every strategy.
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// goldenDirs lists the trees under golden/.
+func goldenDirs(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("..", "golden", "*", "go.mod"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden trees found (%v)", err)
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Dir(d)
+	}
+	return dirs
+}
+
+// TestGoldenTreesBuildVetAndPassTheirTests runs, inside every golden tree, what a user runs
+// right after `gingen new`: go build, go vet and go test, with no other step first.
+func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every golden project")
+	}
+	for _, dir := range goldenDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			for _, args := range [][]string{
+				{"mod", "tidy", "-diff"}, // go.mod and go.sum are exactly what the code needs
+				{"build", "./..."},
+				{"vet", "./..."},
+				{"test", "-count=1", "./..."},
+			} {
+				cmd := exec.Command("go", args...)
+				cmd.Dir = dir
+				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
+				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)
+				}
+			}
+			if out, err := exec.Command("gofmt", "-l", dir).CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("gofmt -l %s: %v\n%s", dir, err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// requireTool returns the path of an external tool. Locally a missing tool skips the test;
+// in CI (CI=true) it fails it, so a missing install step in .ci/run cannot hide behind a skip.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed; .ci/run must install it", name)
+	}
+	t.Skipf("%s is not installed", name)
+	return ""
+}
+
+// TestSystemdUnitsVerify runs systemd-analyze verify on every unit under golden/*/deploy.
+// verify insists that ExecStart's binary exists, so the units are copied with /opt/<name>
+// pointed at a folder holding an executable stand-in.
+func TestSystemdUnitsVerify(t *testing.T) {
+	analyze := requireTool(t, "systemd-analyze")
+	for _, dir := range goldenDirs(t) {
+		services, _ := filepath.Glob(filepath.Join(dir, "deploy", "*.service"))
+		sockets, _ := filepath.Glob(filepath.Join(dir, "deploy", "*.socket"))
+		units := append(services, sockets...)
+		if len(units) == 0 {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			name := projectName(t, dir)
+			tmp := t.TempDir()
+			opt := filepath.Join(tmp, "opt", name)
+			if err := os.MkdirAll(opt, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(opt, name), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var copies []string
+			for _, u := range units {
+				body, err := os.ReadFile(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := filepath.Join(tmp, filepath.Base(u))
+				if err := os.WriteFile(out, []byte(strings.ReplaceAll(string(body), "/opt/"+name, opt)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				copies = append(copies, out)
+			}
+			cmd := exec.Command(analyze, append([]string{"verify", "--man=no"}, copies...)...)
+			out, err := cmd.CombinedOutput()
+			// verify exits 0 on warnings such as an unknown key: any output is a finding.
+			if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+				t.Errorf("systemd-analyze verify %v: %v\n%s", units, err, out)
+			}
+		})
+	}
+}
+
+// projectName reads the name from a golden tree's manifest.
+func projectName(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "gingen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "name: "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no name in %s/gingen.yaml", dir)
+	return ""
+}

@@ -1,0 +1,289 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Action says what applying a plan does, or in a dry run would do, to one file.
+type Action string
+
+// Actions, named as Rails generators name them.
+const (
+	ActionCreate    Action = "create"
+	ActionForce     Action = "force"
+	ActionIdentical Action = "identical"
+)
+
+// Change is one line of an applied (or dry-run) plan.
+type Change struct {
+	Action Action
+	Path   string // relative to the project root, slash-separated
+}
+
+// WriteOptions control how a plan is applied.
+type WriteOptions struct {
+	// Force allows writing into a folder that is not empty and overwriting files whose content
+	// differs. Files with identical content are left untouched either way.
+	Force bool
+	// DryRun computes the changes and writes nothing.
+	DryRun bool
+}
+
+// WriteProject writes a new project's files into dir. A missing or empty dir is filled
+// atomically: the tree is written into a temporary folder beside dir and renamed into place,
+// so a failure leaves nothing behind. A folder that is not empty is refused unless
+// opts.Force is set; then files are written one by one, each atomically, all or none.
+func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error) {
+	empty, err := isMissingOrEmpty(dir)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", dir, err)
+	}
+	if !empty && !opts.Force {
+		return nil, inputErrorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", dir)
+	}
+	changes, err := diffFiles(dir, files)
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return changes, nil
+	}
+	if empty {
+		return changes, writeTreeAtomically(dir, files)
+	}
+	var pending []File
+	for i, c := range changes {
+		if c.Action != ActionIdentical {
+			pending = append(pending, files[i])
+		}
+	}
+	return changes, commitFiles(dir, pending)
+}
+
+// diffFiles compares the plan with what is on disk under root.
+func diffFiles(root string, files []File) ([]Change, error) {
+	changes := make([]Change, 0, len(files))
+	for _, f := range files {
+		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			changes = append(changes, Change{ActionCreate, f.Path})
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", f.Path, err)
+		case bytes.Equal(old, f.Body):
+			changes = append(changes, Change{ActionIdentical, f.Path})
+		default:
+			changes = append(changes, Change{ActionForce, f.Path})
+		}
+	}
+	return changes, nil
+}
+
+func isMissingOrEmpty(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(entries) == 0, nil
+}
+
+// writeTreeAtomically writes files into a temporary folder beside dir and renames it to dir.
+func writeTreeAtomically(dir string, files []File) (err error) {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".gingen-*")
+	if err != nil {
+		return fmt.Errorf("create temporary folder beside %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	for _, f := range files {
+		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f); err != nil {
+			return err
+		}
+	}
+	// os.Rename refuses to replace a directory, even an empty one: remove it first. The
+	// emptiness was checked by the caller; Remove fails rather than delete a folder that
+	// gained files since.
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("move generated project into %s: %w", dir, err)
+	}
+	return nil
+}
+
+func writeFile(path string, f File) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, err)
+	}
+	if err := os.WriteFile(path, f.Body, f.Mode); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// commitFiles writes files under an existing root so that either all of them land or none
+// do: each is first staged in a temporary file beside its target, then the staged files are
+// renamed over their targets, keeping the old contents until every rename has succeeded.
+func commitFiles(root string, files []File) error {
+	return commit(root, files, nil)
+}
+
+// commit is commitFiles that also deletes files (slash-separated paths under root), in the
+// same all-or-nothing step: a deleted file is renamed aside and removed only once every
+// write and deletion has succeeded; on a failure it is renamed back.
+func commit(root string, files []File, deletes []string) (err error) {
+	type staged struct {
+		tmp, target, backup string
+	}
+	var (
+		stagedFiles []staged
+		createdDirs []string
+	)
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, s := range stagedFiles {
+			_ = os.Remove(s.tmp)
+		}
+		for i := len(createdDirs) - 1; i >= 0; i-- {
+			_ = os.Remove(createdDirs[i])
+		}
+	}()
+	for _, f := range files {
+		target := filepath.Join(root, filepath.FromSlash(f.Path))
+		dirs, err := mkdirAllTracked(filepath.Dir(target))
+		createdDirs = append(createdDirs, dirs...)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+		tmp, err := stageFile(target, f)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+		stagedFiles = append(stagedFiles, staged{tmp: tmp, target: target})
+	}
+	// Move old files aside, then staged files in; undo everything on the first failure.
+	var done []staged
+	rollback := func() {
+		for i := len(done) - 1; i >= 0; i-- {
+			s := done[i]
+			if s.backup != "" {
+				_ = os.Rename(s.backup, s.target)
+			} else {
+				_ = os.Remove(s.target)
+			}
+		}
+	}
+	for _, s := range stagedFiles {
+		if _, statErr := os.Lstat(s.target); statErr == nil {
+			s.backup = s.tmp + ".old"
+			if err := os.Rename(s.target, s.backup); err != nil {
+				rollback()
+				return fmt.Errorf("replace %s: %w", s.target, err)
+			}
+		}
+		if err := os.Rename(s.tmp, s.target); err != nil {
+			if s.backup != "" {
+				_ = os.Rename(s.backup, s.target)
+			}
+			rollback()
+			return fmt.Errorf("replace %s: %w", s.target, err)
+		}
+		done = append(done, s)
+	}
+	for _, p := range deletes {
+		target := filepath.Join(root, filepath.FromSlash(p))
+		backup, err := moveAside(target)
+		if err != nil {
+			rollback()
+			return fmt.Errorf("delete %s: %w", p, err)
+		}
+		done = append(done, staged{target: target, backup: backup})
+	}
+	for _, s := range done {
+		if s.backup != "" {
+			_ = os.Remove(s.backup)
+		}
+	}
+	return nil
+}
+
+// moveAside renames target to a new temporary name beside it and returns that name.
+func moveAside(target string) (string, error) {
+	if _, err := os.Lstat(target); err != nil {
+		return "", err
+	}
+	// Reserve a unique name, then rename the target over the placeholder.
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".gingen-*.old")
+	if err != nil {
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := os.Rename(target, tmp.Name()); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
+// stageFile writes f into a new temporary file beside target and returns its path.
+func stageFile(target string, f File) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".gingen-*")
+	if err != nil {
+		return "", err
+	}
+	_, werr := tmp.Write(f.Body)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), f.Mode)); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
+// mkdirAllTracked is os.MkdirAll that returns the folders it created, outermost first.
+func mkdirAllTracked(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var created []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil {
+			return created, err
+		}
+		created = append(created, missing[i])
+	}
+	return created, nil
+}

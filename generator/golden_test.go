@@ -1,0 +1,110 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gingen/gingen/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite the trees under golden/ from the templates")
+
+// goldenCases are the projects kept under golden/<name>. Each is a module of its own that CI
+// builds and tests.
+func goldenCases() map[string]Options {
+	cases := map[string]Options{
+		"myblog-fork":       {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},
+		"myblog-supervisor": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Port: 8000},
+		"myblog-systemd":    {Name: "myblog", Strategy: StrategySystemd, DB: DBSQLite, Port: 8000},
+		"shop-hyphen":       {Name: "my-shop", Module: "github.com/acme/my-shop", Strategy: StrategySupervisor, DB: DBSQLite, Port: 9000},
+	}
+	for name, o := range cases {
+		o.Normalize()
+		cases[name] = o
+	}
+	return cases
+}
+
+func TestGolden(t *testing.T) {
+	for name, opts := range goldenCases() {
+		t.Run(name, func(t *testing.T) {
+			files, err := PlanProject(opts, templates.FS())
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join("..", "golden", name)
+			if *update {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			compareTree(t, dir, files)
+		})
+	}
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	opts := goldenCases()["myblog-fork"]
+	first, err := PlanProject(opts, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := PlanProject(opts, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("two renders differ (-first +second):\n%s", diff)
+	}
+}
+
+// compareTree reports files missing from dir, files in dir the plan does not produce, and
+// files whose content differs, each with a line diff.
+func compareTree(t *testing.T, dir string, files []File) {
+	t.Helper()
+	onDisk := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		onDisk[filepath.ToSlash(rel)] = body
+		return err
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("golden tree %s is missing; run: go test ./generator -run Golden -update", dir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		want, ok := onDisk[f.Path]
+		delete(onDisk, f.Path)
+		switch {
+		case !ok:
+			t.Errorf("missing from %s: %s (run go test ./generator -run Golden -update)", dir, f.Path)
+		case !bytes.Equal(want, f.Body):
+			t.Errorf("%s/%s differs from the templates (-golden +rendered):\n%s", dir, f.Path,
+				cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(f.Body), "\n")))
+		}
+	}
+	for p := range onDisk {
+		t.Errorf("unexpected in %s: %s (not rendered by the templates)", dir, p)
+	}
+}

@@ -1,0 +1,65 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ManifestName is the manifest's file name at a project's root.
+const ManifestName = "gingen.yaml"
+
+const manifestSchema = 1
+
+// Manifest is a project's gingen.yaml: what gingen generated, so that later commands (add,
+// destroy) know the project without guessing.
+type Manifest struct {
+	Schema   int    `yaml:"schema"`
+	Name     string `yaml:"name"`
+	Module   string `yaml:"module"`
+	Strategy string `yaml:"strategy"`
+	DB       string `yaml:"db"`
+	Port     int    `yaml:"port"`
+}
+
+// NewManifest returns the manifest of a freshly generated project.
+func NewManifest(o Options) Manifest {
+	return Manifest{
+		Schema:   manifestSchema,
+		Name:     o.Name,
+		Module:   o.Module,
+		Strategy: o.Strategy,
+		DB:       o.DB,
+		Port:     o.Port,
+	}
+}
+
+const manifestHeader = "# gingen project manifest: read and updated by `gingen add` and `gingen destroy`.\n"
+
+// Marshal renders the manifest as YAML with a header comment.
+func (m Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(manifestHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ManifestName, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ManifestName, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseManifest reads a manifest.
+func ParseManifest(b []byte) (Manifest, error) {
+	var m Manifest
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return Manifest{}, fmt.Errorf("parse %s: %w", ManifestName, err)
+	}
+	if m.Schema != manifestSchema {
+		return Manifest{}, fmt.Errorf("parse %s: schema %d is not supported (this gingen reads schema %d); upgrade gingen", ManifestName, m.Schema, manifestSchema)
+	}
+	return m, nil
+}

@@ -1,0 +1,138 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"go/token"
+	"regexp"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/module"
+)
+
+// Restart strategies a project can be generated with.
+const (
+	StrategyFork       = "fork"
+	StrategySupervisor = "supervisor"
+	StrategySystemd    = "systemd"
+)
+
+// Databases a project can be generated with.
+const (
+	DBSQLite = "sqlite"
+)
+
+// Defaults applied by Options.Normalize.
+const (
+	DefaultStrategy = StrategyFork
+	DefaultDB       = DBSQLite
+	DefaultPort     = 8000
+)
+
+// Strategies lists the restart strategies in the order they are offered.
+func Strategies() []string {
+	return []string{StrategyFork, StrategySupervisor, StrategySystemd}
+}
+
+// Databases lists the supported databases.
+func Databases() []string {
+	return []string{DBSQLite}
+}
+
+// Options describe a project to generate.
+type Options struct {
+	// Name is the project name: the folder, the binary and the default module path.
+	Name string
+	// Module is the Go module path; empty means Name.
+	Module string
+	// Strategy is the restart strategy: fork, supervisor or systemd.
+	Strategy string
+	// DB is the database driver.
+	DB string
+	// Port is the HTTP port the server listens on.
+	Port int
+}
+
+// Normalize trims the names and fills in defaults for an empty module, strategy and
+// database. Port has no empty value to fill: 0 is rejected by Validate.
+func (o *Options) Normalize() {
+	o.Name = strings.TrimSpace(o.Name)
+	o.Module = strings.TrimSpace(o.Module)
+	if o.Module == "" {
+		o.Module = o.Name
+	}
+	if o.Strategy == "" {
+		o.Strategy = DefaultStrategy
+	}
+	if o.DB == "" {
+		o.DB = DefaultDB
+	}
+}
+
+// Validate reports the first problem with the options as a one-line error that names the
+// problem and how to fix it.
+func (o Options) Validate() error {
+	if err := ValidateName(o.Name); err != nil {
+		return err
+	}
+	if err := module.CheckImportPath(o.Module); err != nil {
+		return inputErrorf("invalid module path %q: %s; pass --module with a path such as github.com/you/%s", o.Module, moduleReason(err), o.Name)
+	}
+	if !slices.Contains(Strategies(), o.Strategy) {
+		return inputErrorf("unknown strategy %q; use --strategy with one of %s", o.Strategy, strings.Join(Strategies(), ", "))
+	}
+	if !slices.Contains(Databases(), o.DB) {
+		return inputErrorf("unsupported database %q; use --db with one of %s", o.DB, strings.Join(Databases(), ", "))
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		return inputErrorf("port %d is out of range; use --port with a number from 1 to 65535", o.Port)
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
+
+// ValidateName checks a project name: it becomes a folder, a binary, a module path element
+// and the prefix of environment variables, so it must be a plain identifier-like word.
+func ValidateName(name string) error {
+	const fix = "use letters, digits, '-' and '_', starting with a letter, e.g. myblog or my-blog"
+	switch {
+	case name == "":
+		return inputErrorf("project name is empty; %s", fix)
+	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return inputErrorf("invalid project name %q: it must be a single folder name, not a path; pass the parent folder with --dir and %s", name, fix)
+	case strings.ContainsAny(name, " \t\n"):
+		return inputErrorf("invalid project name %q: it contains white space; %s", name, fix)
+	case name[0] >= '0' && name[0] <= '9':
+		return inputErrorf("invalid project name %q: it starts with a digit; %s", name, fix)
+	case !nameRE.MatchString(name):
+		return inputErrorf("invalid project name %q: it contains characters other than letters, digits, '-' and '_'; %s", name, fix)
+	case strings.HasSuffix(name, "-") || strings.HasSuffix(name, "_"):
+		return inputErrorf("invalid project name %q: it ends with %q; %s", name, name[len(name)-1:], fix)
+	case token.IsKeyword(name):
+		return inputErrorf("invalid project name %q: it is a Go keyword; pick another name, e.g. my%s", name, name)
+	case len(name) > 64:
+		return inputErrorf("project name %q is longer than 64 characters; pick a shorter name", name)
+	}
+	return nil
+}
+
+// moduleReason extracts the reason from x/mod's error, which repeats the path.
+func moduleReason(err error) string {
+	var ipe *module.InvalidPathError
+	if errors.As(err, &ipe) && ipe.Err != nil {
+		return ipe.Err.Error()
+	}
+	return err.Error()
+}
+
+// InputError is an error caused by the user's input (as opposed to an I/O failure). Its
+// message is a single line naming the problem and the fix.
+type InputError struct{ msg string }
+
+func (e *InputError) Error() string { return e.msg }
+
+func inputErrorf(format string, args ...any) error {
+	return &InputError{msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,89 @@
+package generator
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func validOptions() Options {
+	o := Options{Name: "myblog", Port: DefaultPort}
+	o.Normalize()
+	return o
+}
+
+func TestValidateAcceptsGoodOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+	}{
+		{"the defaults", func(*Options) {}},
+		{"a hyphenated name", func(o *Options) { o.Name, o.Module = "my-blog", "my-blog" }},
+		{"an underscored name", func(o *Options) { o.Name, o.Module = "my_blog", "my_blog" }},
+		{"a hosted module path", func(o *Options) { o.Module = "github.com/acme/myblog" }},
+		{"every strategy", func(o *Options) { o.Strategy = StrategySystemd }},
+		{"the lowest port", func(o *Options) { o.Port = 1 }},
+		{"the highest port", func(o *Options) { o.Port = 65535 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := validOptions()
+			tc.edit(&o)
+			if err := o.Validate(); err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestValidateRejectsBadInputWithOneLineNamingTheFix(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want []string // substrings of the message: the problem and the fix
+	}{
+		{"an empty name", func(o *Options) { o.Name = "" }, []string{"empty", "letters"}},
+		{"a name that is ..", func(o *Options) { o.Name = ".." }, []string{`".."`, "--dir"}},
+		{"a name with a slash", func(o *Options) { o.Name = "a/b" }, []string{`"a/b"`, "not a path"}},
+		{"a name with a leading digit", func(o *Options) { o.Name = "1blog" }, []string{"starts with a digit", "myblog"}},
+		{"a name with a space", func(o *Options) { o.Name = "my blog" }, []string{"white space", "my-blog"}},
+		{"a name with a dot", func(o *Options) { o.Name = "my.blog" }, []string{"characters other than", "my-blog"}},
+		{"a name that is a Go keyword", func(o *Options) { o.Name = "func" }, []string{"Go keyword", "myfunc"}},
+		{"a name ending in a hyphen", func(o *Options) { o.Name = "blog-" }, []string{"ends with", "my-blog"}},
+		{"an invalid module path", func(o *Options) { o.Module = "github.com/acme/my blog" }, []string{"invalid module path", "--module"}},
+		{"a module path with a leading slash", func(o *Options) { o.Module = "/abs/path" }, []string{"invalid module path", "--module"}},
+		{"an unknown strategy", func(o *Options) { o.Strategy = "endless" }, []string{`"endless"`, "fork, supervisor, systemd"}},
+		{"an unknown database", func(o *Options) { o.DB = "postgres" }, []string{`"postgres"`, "--db", "sqlite"}},
+		{"port zero", func(o *Options) { o.Port = 0 }, []string{"port 0", "1 to 65535"}},
+		{"a port above 65535", func(o *Options) { o.Port = 65536 }, []string{"port 65536", "1 to 65535"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := validOptions()
+			tc.edit(&o)
+			err := o.Validate()
+			if err == nil {
+				t.Fatal("Validate() = nil, want an error")
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Errorf("error %T is not an *InputError", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message spans lines: %q", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not mention %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvPrefixIsAValidVariableName(t *testing.T) {
+	for name, want := range map[string]string{"myblog": "MYBLOG", "my-blog": "MY_BLOG", "My_Shop2": "MY_SHOP2"} {
+		if got := EnvPrefix(name); got != want {
+			t.Errorf("EnvPrefix(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"io/fs"
+	"path"
+	"strings"
+	"text/template"
+)
+
+// File is one file of a plan: its slash-separated path relative to the project root, its
+// content and its permission bits.
+type File struct {
+	Path string
+	Body []byte
+	Mode fs.FileMode
+}
+
+const (
+	templateExt     = ".tmpl"
+	namePlaceholder = "__name__"
+)
+
+// renderTree renders every template under dir of tfs with data. Paths in the result are
+// relative to dir, with ".tmpl" removed and "__name__" replaced by name.
+func renderTree(tfs fs.FS, dir, name string, data any) ([]File, error) {
+	var out []File
+	err := fs.WalkDir(tfs, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, templateExt) {
+			return nil
+		}
+		rel := strings.TrimPrefix(strings.TrimSuffix(p, templateExt), dir+"/")
+		rel = strings.ReplaceAll(rel, namePlaceholder, name)
+		body, err := renderFile(tfs, p, data)
+		if err != nil {
+			return err
+		}
+		out = append(out, File{Path: rel, Body: body, Mode: 0o644})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// renderFile executes one template and, for Go files, formats the result so generated code
+// is always gofmt-clean whatever the template's white space.
+func renderFile(tfs fs.FS, p string, data any) ([]byte, error) {
+	src, err := fs.ReadFile(tfs, p)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := template.New(path.Base(p)).Option("missingkey=error").Funcs(templateFuncs()).Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", p, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("execute template %s: %w", p, err)
+	}
+	if strings.HasSuffix(p, ".go"+templateExt) {
+		formatted, err := format.Source(buf.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("template %s renders invalid Go: %w", p, err)
+		}
+		return formatted, nil
+	}
+	return buf.Bytes(), nil
+}
+
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"upper": strings.ToUpper,
+		"lower": strings.ToLower,
+	}
+}
