@@ -25,6 +25,8 @@ func goldenCases() map[string]Options {
 		"myblog-supervisor": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Port: 8000},
 		"myblog-systemd":    {Name: "myblog", Strategy: StrategySystemd, DB: DBSQLite, Port: 8000},
 		"shop-hyphen":       {Name: "my-shop", Module: "github.com/acme/my-shop", Strategy: StrategySupervisor, DB: DBSQLite, Port: 9000},
+		// myblog-article also gets the resources of goldenResources (resource_golden_test.go).
+		"myblog-article": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},
 	}
 	for name, o := range cases {
 		o.Normalize()
@@ -36,7 +38,7 @@ func goldenCases() map[string]Options {
 func TestGolden(t *testing.T) {
 	for name, opts := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
-			files, err := PlanProject(opts, templates.FS())
+			files, err := planGolden(name, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

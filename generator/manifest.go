@@ -21,6 +21,8 @@ type Manifest struct {
 	Strategy string `yaml:"strategy"`
 	DB       string `yaml:"db"`
 	Port     int    `yaml:"port"`
+	// Resources are the resources `gingen add resource` added, in the order it added them.
+	Resources []Resource `yaml:"resources,omitempty"`
 }
 
 // NewManifest returns the manifest of a freshly generated project.

@@ -1,9 +1,104 @@
 package generator
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/jinzhu/inflection"
+)
 
 // EnvPrefix is the prefix of the environment variables that override a project's settings:
 // "my-blog" -> "MY_BLOG".
 func EnvPrefix(name string) string {
 	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
+
+// snakeRE is the shape of resource and field names: lower-case words of letters and digits,
+// each starting with a letter, joined by single underscores. Every word starting with a letter
+// makes the snake_case <-> CamelCase mapping one-to-one, so JSON names, column names and Go
+// names always correspond.
+var snakeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*$`)
+
+var underscoresRE = regexp.MustCompile(`_+`)
+
+// IsSnake reports whether s is a snake_case name as resources and fields need.
+func IsSnake(s string) bool { return snakeRE.MatchString(s) }
+
+// ToSnake turns what a user may have typed instead of snake_case ("BlogPost", "blog-post",
+// "blogPost") into snake_case, for the suggestion of an error message.
+func ToSnake(s string) string {
+	var b strings.Builder
+	runes := []rune(strings.TrimSpace(s))
+	for i, r := range runes {
+		switch {
+		case r == '-' || r == ' ' || r == '.':
+			b.WriteByte('_')
+		case unicode.IsUpper(r):
+			// A word starts at an upper-case letter after a lower-case letter or digit, or at
+			// the last upper-case letter of an initialism followed by a lower-case one (HTTPServer).
+			if i > 0 && (unicode.IsLower(runes[i-1]) || unicode.IsDigit(runes[i-1]) ||
+				(unicode.IsUpper(runes[i-1]) && i+1 < len(runes) && unicode.IsLower(runes[i+1]))) {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Trim(underscoresRE.ReplaceAllString(b.String(), "_"), "_")
+}
+
+// isInitialism reports whether a word is written in upper case in Go names, as golint and
+// gorm's naming strategy spell them: "author_id" -> AuthorID, "url" -> URL.
+func isInitialism(w string) bool {
+	switch w {
+	case "acl", "api", "ascii", "cpu", "css", "dns", "eof", "guid", "html", "http", "https", "id",
+		"ip", "json", "lhs", "qps", "ram", "rhs", "rpc", "sla", "smtp", "sql", "ssh", "tcp", "tls",
+		"ttl", "udp", "ui", "uid", "uuid", "uri", "url", "utf8", "vm", "xml", "xmpp", "xsrf", "xss":
+		return true
+	}
+	return false
+}
+
+// Camel turns a snake_case name into an exported Go name: "published_at" -> PublishedAt,
+// "author_id" -> AuthorID.
+func Camel(snake string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(snake, "_") {
+		b.WriteString(camelWord(w))
+	}
+	return b.String()
+}
+
+// LowerCamel turns a snake_case name into an unexported Go name: "blog_post" -> blogPost,
+// "url_path" -> urlPath.
+func LowerCamel(snake string) string {
+	words := strings.Split(snake, "_")
+	var b strings.Builder
+	b.WriteString(words[0])
+	for _, w := range words[1:] {
+		b.WriteString(camelWord(w))
+	}
+	return b.String()
+}
+
+func camelWord(w string) string {
+	if w == "" {
+		return ""
+	}
+	if isInitialism(w) {
+		return strings.ToUpper(w)
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// Plural returns the plural of a snake_case singular, through the inflection library gorm
+// itself uses: category -> categories, person -> people, blog_post -> blog_posts.
+func Plural(singular string) string { return inflection.Plural(singular) }
+
+// Singular returns the singular of a snake_case plural: people -> person.
+func Singular(plural string) string { return inflection.Singular(plural) }
+
+// Human turns a snake_case name into words for messages: "blog_post" -> "blog post".
+func Human(snake string) string { return strings.ReplaceAll(snake, "_", " ") }

@@ -2,7 +2,8 @@
 //
 // Layout: project/base holds the files every project gets; project/<strategy> holds the files
 // of one restart strategy, laid over base. Every file is named like its output plus ".tmpl";
-// "__name__" in a path stands for the project name.
+// "__name__" in a path stands for the project name. resource holds the files
+// `gingen add resource` creates in a project, where "__name__" stands for the resource name.
 package templates
 
 import (
@@ -10,7 +11,7 @@ import (
 	"io/fs"
 )
 
-//go:embed all:project
+//go:embed all:project all:resource
 var files embed.FS
 
 // FS returns the embedded template trees.

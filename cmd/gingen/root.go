@@ -22,7 +22,7 @@ binary and config on disk with zero downtime, SIGINT/SIGTERM shut down gracefull
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(), newVersionCmd())
+	root.AddCommand(newNewCmd(), newAddCmd(), newDestroyCmd(), newVersionCmd())
 	return root
 }
 

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gingen/gingen/generator"
+)
+
+func newDestroyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "destroy KIND NAME",
+		Short: "Undo an add in the gingen project in the current folder",
+		Long: `Undo what "gingen add" did in the gingen project in the current folder (or the project
+around it: the nearest folder above that holds gingen.yaml).`,
+		Example: "  gingen destroy resource article",
+		RunE:    kindRequired("destroy", "gingen destroy resource article"),
+	}
+	cmd.AddCommand(newDestroyResourceCmd())
+	return cmd
+}
+
+func newDestroyResourceCmd() *cobra.Command {
+	var (
+		opts   generator.DestroyOptions
+		dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "resource NAME",
+		Short: "Remove a resource exactly as gingen add resource added it",
+		Long: `Remove a resource: delete the files "gingen add resource" created, remove the lines it
+inserted at the gingen:models and gingen:routes markers, and drop it from gingen.yaml. Lines
+you added around the markers are kept.
+
+A generated file you edited since is not deleted: the command stops and names it, unless
+--force is given. A resource another resource references cannot be destroyed before it.`,
+		Example: `  gingen destroy resource comment
+  gingen destroy resource article --dry-run
+  gingen destroy resource article --force`,
+		Args: exactArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return recordedResourceNames(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			root, err := projectRoot()
+			if err != nil {
+				return err
+			}
+			plan, err := generator.PlanDestroyResource(os.DirFS(root), opts)
+			if err != nil {
+				return err
+			}
+			return carryOut(c.OutOrStdout(), root, plan, dryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since, and go on past files or lines already removed")
+	f.BoolVar(&dryRun, "dry-run", false, "print the files it would delete and the lines it would remove, and write nothing")
+	return cmd
+}
+
+// recordedResourceNames lists the resources of the project around the working folder, for
+// shell completion; outside a project there are none.
+func recordedResourceNames() []string {
+	root, err := projectRoot()
+	if err != nil {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
+	if err != nil {
+		return nil
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, len(m.Resources))
+	for i, r := range m.Resources {
+		names[i] = r.Name
+	}
+	return names
+}

@@ -1,0 +1,134 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+// DestroyOptions describe a resource to destroy.
+type DestroyOptions struct {
+	// Name is the resource's name as gingen.yaml records it.
+	Name string
+	// Force deletes generated files that were edited since, and goes on when a generated file
+	// or an inserted line is already gone.
+	Force bool
+}
+
+// PlanDestroyResource plans `gingen destroy resource`: the exact inverse of the add that
+// gingen.yaml records. It deletes the files add created, as long as they still hold what add
+// wrote, removes the lines add inserted, and drops the resource from the manifest. It reads
+// the project and writes nothing.
+func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
+	m, err := readManifest(project)
+	if err != nil {
+		return Plan{}, err
+	}
+	name := strings.TrimSpace(opts.Name)
+	res, ok := m.resource(name)
+	if !ok {
+		return Plan{}, inputErrorf("no resource %q in %s; %s", name, ManifestName, recordedResources(m))
+	}
+	for _, other := range m.Resources {
+		for _, f := range other.Fields {
+			if f.Type == TypeReferences && f.Name == name {
+				return Plan{}, inputErrorf("resource %q is referenced by resource %q (field %s); destroy %s first", name, other.Name, f, other.Name)
+			}
+		}
+	}
+
+	var plan Plan
+	var edited []string
+	for _, g := range res.Files {
+		body, err := fs.ReadFile(project, g.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if !opts.Force {
+				return Plan{}, inputErrorf("%s, generated for resource %s, is gone; pass --force to destroy the rest of the resource", g.Path, name)
+			}
+			continue
+		case err != nil:
+			return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
+		case digest(body) != g.SHA256:
+			edited = append(edited, g.Path)
+		}
+		plan.Deletes = append(plan.Deletes, g.Path)
+		plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: g.Path})
+	}
+	if len(edited) > 0 && !opts.Force {
+		subject, object := describeFiles(edited)
+		return Plan{}, inputErrorf("%s edited since gingen generated %s for resource %s; keep your changes by moving %s away first, or pass --force to delete %s anyway", subject, object, name, object, object)
+	}
+
+	changed := map[string][]byte{}
+	var order []string
+	for _, ins := range res.Inserts {
+		src, seen := changed[ins.Path]
+		if !seen {
+			if src, err = fs.ReadFile(project, ins.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
+			}
+			if err != nil {
+				if !opts.Force {
+					return Plan{}, inputErrorf("%s, where resource %s was registered, is gone; pass --force to destroy the rest of the resource", ins.Path, name)
+				}
+				continue
+			}
+		}
+		out, line, found, err := removeInserted(ins.Path, src, ins)
+		if err != nil {
+			return Plan{}, err
+		}
+		if !found {
+			if !opts.Force {
+				return Plan{}, inputErrorf("%s no longer has the line %q that registered resource %s; remove what registers it there yourself, then pass --force", ins.Path, ins.Line, name)
+			}
+			continue
+		}
+		if !seen {
+			order = append(order, ins.Path)
+		}
+		changed[ins.Path] = out
+		plan.Steps = append(plan.Steps, Step{Action: ActionRemove, Path: ins.Path, Line: line, Text: ins.Line})
+	}
+	for _, p := range order {
+		plan.Writes = append(plan.Writes, File{Path: p, Body: changed[p], Mode: fileMode(project, p)})
+	}
+
+	kept := make([]Resource, 0, len(m.Resources)-1)
+	for _, r := range m.Resources {
+		if r.Name != name {
+			kept = append(kept, r)
+		}
+	}
+	m.Resources = kept
+	manifest, err := m.Marshal()
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
+	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
+	return plan, nil
+}
+
+// recordedResources lists the resources of m for an error message.
+func recordedResources(m Manifest) string {
+	if len(m.Resources) == 0 {
+		return "it records none (gingen add resource adds one)"
+	}
+	names := make([]string, len(m.Resources))
+	for i, r := range m.Resources {
+		names[i] = r.Name
+	}
+	return "it records " + strings.Join(names, ", ")
+}
+
+// describeFiles names the files for a message: ("a.go was", "it") or ("a.go and b.go
+// were", "them").
+func describeFiles(paths []string) (subject, object string) {
+	if len(paths) == 1 {
+		return paths[0] + " was", "it"
+	}
+	return strings.Join(paths[:len(paths)-1], ", ") + " and " + paths[len(paths)-1] + " were", "them"
+}

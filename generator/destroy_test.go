@@ -1,0 +1,126 @@
+package generator
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, blogResources()[1])
+	handler := filepath.Join(root, "routers", "api", "v1", "tag.go")
+	f, err := os.OpenFile(handler, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\n// my change\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, root)
+
+	_, err = PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag"})
+	wantInputError(t, err, "routers/api/v1/tag.go was edited since gingen generated it", "--force")
+	sameTree(t, before, snapshot(t, root))
+
+	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true})
+	if len(plan.Deletes) != 3 {
+		t.Errorf("deletes = %v, want the three generated files", plan.Deletes)
+	}
+	if _, err := os.Stat(handler); !os.IsNotExist(err) {
+		t.Errorf("forced destroy left %s (%v)", handler, err)
+	}
+}
+
+func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
+	root := newTestProject(t)
+	for _, r := range blogResources() {
+		addResource(t, root, r)
+	}
+	routes := filepath.Join(root, "routers", "api", "v1", "routes.go")
+	src, err := os.ReadFile(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts DestroyOptions
+		edit func(t *testing.T)
+		want []string
+	}{
+		{"an unknown resource", DestroyOptions{Name: "post"}, nil, []string{`no resource "post"`, "article, tag, comment"}},
+		{"a resource another references", DestroyOptions{Name: "article"}, nil, []string{`referenced by resource "comment"`, "destroy comment first"}},
+		{"a deleted generated file", DestroyOptions{Name: "tag"}, func(t *testing.T) {
+			if err := os.Remove(filepath.Join(root, "models", "tag.go")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"models/tag.go", "is gone", "--force"}},
+		{"a registration removed by hand", DestroyOptions{Name: "comment"}, func(t *testing.T) {
+			if err := os.WriteFile(routes, []byte(removeLine(t, string(src), `RegisterComments(api.Group("/comments"), db)`)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"routers/api/v1/routes.go no longer has the line", "RegisterComments", "--force"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.edit != nil {
+				tc.edit(t)
+			}
+			before := snapshot(t, root)
+			_, err := PlanDestroyResource(os.DirFS(root), tc.opts)
+			wantInputError(t, err, tc.want...)
+			sameTree(t, before, snapshot(t, root))
+		})
+	}
+
+	// --force goes past what is already gone and removes the rest.
+	destroyResource(t, root, DestroyOptions{Name: "comment", Force: true})
+	destroyResource(t, root, DestroyOptions{Name: "tag", Force: true})
+	got, err := os.ReadFile(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := removeLine(t, removeLine(t, string(src), `RegisterComments(api.Group("/comments"), db)`), `RegisterTags(api.Group("/tags"), db)`)
+	if string(got) != want {
+		t.Errorf("routes.go after forced destroys:\n%s\nwant:\n%s", got, want)
+	}
+	for _, p := range []string{"routers/api/v1/tag.go", "routers/api/v1/comment.go", "models/comment.go"} {
+		if _, err := os.Stat(filepath.Join(root, p)); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after a forced destroy", p)
+		}
+	}
+}
+
+func removeLine(t *testing.T, src, line string) string {
+	t.Helper()
+	out, _, found, err := removeInserted("x.go", []byte(src), Insertion{Marker: MarkerRoutes, Line: line})
+	if err != nil || !found {
+		t.Fatalf("remove %q: found %v, %v", line, found, err)
+	}
+	return string(out)
+}
+
+func TestCommitDeletesAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"a.txt": "a\n", "b.txt": "b\n", "blocker": "file\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, dir)
+	// The deletion of a missing file fails after a.txt was rewritten and b.txt moved aside.
+	err := commit(dir, []File{{Path: "a.txt", Body: []byte("new\n"), Mode: 0o644}}, []string{"b.txt", "missing.txt"})
+	if err == nil {
+		t.Fatal("commit succeeded, want an error")
+	}
+	sameTree(t, before, snapshot(t, dir))
+
+	if err := commit(dir, []File{{Path: "a.txt", Body: []byte("new\n"), Mode: 0o644}}, []string{"b.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := listTree(t, dir); len(got) != 3 || got[1] != "a.txt" || got[2] != "blocker" {
+		t.Errorf("tree = %v, want a.txt and blocker only, no temporary files", got)
+	}
+}

@@ -1,0 +1,241 @@
+package generator
+
+import (
+	"fmt"
+	"go/build"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Field types `add resource` accepts.
+const (
+	TypeString     = "string"     // a short string, at most 255 characters
+	TypeText       = "text"       // a string of any length
+	TypeInt        = "int"        // int
+	TypeInt64      = "int64"      // int64
+	TypeUint       = "uint"       // uint
+	TypeFloat      = "float"      // float64
+	TypeBool       = "bool"       // bool
+	TypeTime       = "time"       // time.Time, RFC 3339 in JSON
+	TypeReferences = "references" // a foreign key to another resource, named after it
+)
+
+// FieldTypes lists the field types in the order help texts show them.
+func FieldTypes() []string {
+	return []string{TypeString, TypeText, TypeInt, TypeInt64, TypeUint, TypeFloat, TypeBool, TypeTime, TypeReferences}
+}
+
+// Field modifiers, the optional third part of a field spec.
+const (
+	ModUnique   = "unique"   // a unique index: a taken value is answered 409
+	ModIndex    = "index"    // a plain index
+	ModRequired = "required" // the request must set the field (default for string, text, references)
+	ModOptional = "optional" // the request may leave the field out (default for the other types)
+)
+
+// FieldModifiers lists the modifiers.
+func FieldModifiers() []string {
+	return []string{ModUnique, ModIndex, ModRequired, ModOptional}
+}
+
+// maxStringLen is the length limit of string fields, in characters: the column's size and
+// the request's validation.
+const maxStringLen = 255
+
+// Field is one field of a resource: what `add resource` reads as name:type[:modifier...] and
+// gingen.yaml records.
+type Field struct {
+	Name      string   `yaml:"name"`
+	Type      string   `yaml:"type"`
+	Modifiers []string `yaml:"modifiers,omitempty"`
+}
+
+// String returns the field as it is written on the command line.
+func (f Field) String() string {
+	return strings.Join(append([]string{f.Name, f.Type}, f.Modifiers...), ":")
+}
+
+// Has reports whether the field carries the modifier.
+func (f Field) Has(mod string) bool { return slices.Contains(f.Modifiers, mod) }
+
+// Required reports whether requests must set the field: strings and references must, unless
+// marked optional; other types need not, unless marked required.
+func (f Field) Required() bool {
+	switch {
+	case f.Has(ModRequired):
+		return true
+	case f.Has(ModOptional):
+		return false
+	}
+	return f.Type == TypeString || f.Type == TypeText || f.Type == TypeReferences
+}
+
+// generatedColumns are the columns every resource has.
+func generatedColumns() []string { return []string{"id", "created_at", "updated_at"} }
+
+const fieldSpecHelp = "write fields as name:type[:modifier], e.g. title:string or name:string:unique"
+
+// ParseField reads one field spec, name:type[:modifier...].
+func ParseField(spec string) (Field, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return Field{}, inputErrorf("malformed field %q: %s; types: %s", spec, fieldSpecHelp, strings.Join(FieldTypes(), ", "))
+	}
+	f := Field{Name: parts[0], Type: parts[1]}
+	if !IsSnake(f.Name) {
+		return Field{}, inputErrorf("invalid field name %q in %q: use snake_case (lower-case letters and digits, words joined by '_', each starting with a letter), e.g. %s", f.Name, spec, snakeSuggestion(f.Name, "title"))
+	}
+	if slices.Contains(generatedColumns(), f.Name) {
+		return Field{}, inputErrorf("field %q in %q is generated for every resource (%s); remove it from the command", f.Name, spec, strings.Join(generatedColumns(), ", "))
+	}
+	if Camel(f.Name) == "TableName" {
+		return Field{}, inputErrorf("field %q in %q would clash with the model's TableName method; rename the field", f.Name, spec)
+	}
+	if !slices.Contains(FieldTypes(), f.Type) {
+		return Field{}, inputErrorf("unknown field type %q in %q; use one of %s", f.Type, spec, strings.Join(FieldTypes(), ", "))
+	}
+	for _, m := range parts[2:] {
+		switch {
+		case !slices.Contains(FieldModifiers(), m):
+			return Field{}, inputErrorf("unknown modifier %q in %q; use one of %s", m, spec, strings.Join(FieldModifiers(), ", "))
+		case f.Has(m):
+			return Field{}, inputErrorf("modifier %q is given twice in %q; give it once", m, spec)
+		}
+		f.Modifiers = append(f.Modifiers, m)
+	}
+	switch {
+	case f.Has(ModRequired) && f.Has(ModOptional):
+		return Field{}, inputErrorf("field %q cannot be both required and optional; keep one of the two modifiers", spec)
+	case f.Has(ModUnique) && f.Has(ModIndex):
+		return Field{}, inputErrorf("field %q: unique already creates an index; drop the index modifier", spec)
+	case f.Type == TypeBool && f.Has(ModUnique):
+		return Field{}, inputErrorf("field %q: a unique bool allows only two rows in the whole table; drop the unique modifier", spec)
+	case f.Type == TypeReferences && f.Has(ModOptional):
+		return Field{}, inputErrorf("field %q: references fields are always required (the foreign key is NOT NULL); drop the optional modifier", spec)
+	}
+	return f, nil
+}
+
+// snakeSuggestion proposes the snake_case spelling of a bad name, or an example.
+func snakeSuggestion(bad, example string) string {
+	if s := ToSnake(bad); IsSnake(s) {
+		return s
+	}
+	return example
+}
+
+// column is the name of the field's column and JSON key: a references field "article" is
+// stored as article_id.
+func (f Field) column() string {
+	if f.Type == TypeReferences {
+		return f.Name + "_id"
+	}
+	return f.Name
+}
+
+// ResourceOptions describe a resource to add.
+type ResourceOptions struct {
+	// Name is the singular, snake_case name: article, blog_post.
+	Name string
+	// Plural overrides the plural the inflection library derives from Name.
+	Plural string
+	// Fields are the field specs, name:type[:modifier...].
+	Fields []string
+}
+
+// resolve validates the options against the project's manifest and returns the resource to
+// record. Every problem is a one-line InputError naming the fix.
+func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
+	name := strings.TrimSpace(o.Name)
+	if err := validateResourceName(name, o.Plural != ""); err != nil {
+		return Resource{}, err
+	}
+	plural := strings.TrimSpace(o.Plural)
+	if plural == "" {
+		plural = Plural(name)
+	} else if !IsSnake(plural) {
+		return Resource{}, inputErrorf("invalid --plural %q: use snake_case like the resource name, e.g. %s", plural, snakeSuggestion(plural, Plural(name)))
+	}
+	if Camel(plural) == Camel(name) && plural != name {
+		return Resource{}, inputErrorf("plural %q and name %q spell the same Go name; pick a plural that differs in letters", plural, name)
+	}
+	for _, r := range m.Resources {
+		switch {
+		case r.Name == name:
+			return Resource{}, inputErrorf("resource %q already exists (see %s); destroy it first with: gingen destroy resource %s", name, ManifestName, name)
+		case r.Plural == plural || r.Name == plural || r.Plural == name:
+			return Resource{}, inputErrorf("resource %q (plural %q) would share routes or names with resource %q (plural %q); pick another name or --plural", name, plural, r.Name, r.Plural)
+		}
+	}
+	res := Resource{Name: name, Plural: plural}
+	columns := map[string]string{} // column or Go name -> the field spec that uses it
+	for _, c := range generatedColumns() {
+		columns[c] = "the generated " + c
+		columns[Camel(c)] = "the generated " + c
+	}
+	for _, spec := range o.Fields {
+		f, err := ParseField(strings.TrimSpace(spec))
+		if err != nil {
+			return Resource{}, err
+		}
+		if f.Type == TypeReferences {
+			if f.Name == name {
+				return Resource{}, inputErrorf("field %q: a resource cannot reference itself; remove the field", f)
+			}
+			if _, ok := m.resource(f.Name); !ok {
+				return Resource{}, inputErrorf("field %q references resource %q, which %s does not record; add it first: gingen add resource %s ...", f, f.Name, ManifestName, f.Name)
+			}
+		}
+		// A field takes its column (and JSON key) and its Go name; a references field also
+		// takes the relation's Go name.
+		taken := []string{f.column(), Camel(f.column())}
+		if f.Type == TypeReferences {
+			taken = append(taken, Camel(f.Name))
+		}
+		for _, n := range taken {
+			if other, dup := columns[n]; dup {
+				return Resource{}, inputErrorf("field %q clashes with %s (both use %q); rename one of them", f, other, n)
+			}
+			columns[n] = fmt.Sprintf("field %q", f)
+		}
+		res.Fields = append(res.Fields, f)
+	}
+	return res, nil
+}
+
+// validateResourceName checks a resource name: it becomes a Go type, file names, a table and
+// a route.
+func validateResourceName(name string, pluralGiven bool) error {
+	switch {
+	case name == "":
+		return inputErrorf("resource name is empty; give a singular snake_case name, e.g. gingen add resource article title:string")
+	case !IsSnake(name):
+		return inputErrorf("invalid resource name %q: use a singular snake_case name (lower-case letters and digits, words joined by '_', each starting with a letter), e.g. %s", name, snakeSuggestion(name, "article"))
+	case len(name) > 64:
+		return inputErrorf("resource name %q is longer than 64 characters; pick a shorter name", name)
+	}
+	if s := Singular(name); s != name && Plural(s) == name && !pluralGiven {
+		return inputErrorf("resource name %q looks plural; name the resource in the singular (gingen add resource %s ...), or, if %q is the singular you mean, pass --plural", name, s, name)
+	}
+	return checkFileName(name, "resource name")
+}
+
+// checkFileName rejects names that would make a Go file special: NAME_test.go is a test, and
+// NAME_linux.go or NAME_arm64.go build only on that system.
+func checkFileName(name, what string) error {
+	words := strings.Split(name, "_")
+	if len(words) > 1 && words[len(words)-1] == "test" {
+		return inputErrorf("%s %q ends in _test, which makes %s.go a test file; pick another name", what, name, name)
+	}
+	for _, target := range [][2]string{{"linux", "amd64"}, {"windows", "arm64"}, {"darwin", "riscv64"}} {
+		ctx := build.Context{
+			GOOS: target[0], GOARCH: target[1], Compiler: "gc",
+			OpenFile: func(string) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("package p\n")), nil },
+		}
+		if ok, err := ctx.MatchFile(".", name+".go"); err != nil || !ok {
+			return inputErrorf("%s %q ends in a system name, which makes %s.go build only on that system; pick another name", what, name, name)
+		}
+	}
+	return nil
+}

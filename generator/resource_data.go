@@ -1,0 +1,176 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+)
+
+// resourceTemplates is the template tree of a resource, laid over a project.
+const resourceTemplates = "resource"
+
+// ResourceData is what the resource templates see. Everything a template prints is computed
+// here; templates only print, branch and loop.
+type ResourceData struct {
+	Module       string
+	Name         string // singular snake_case: blog_post
+	Plural       string // blog_posts
+	Camel        string // BlogPost: the model type
+	CamelPlural  string // BlogPosts: in RegisterBlogPosts
+	Lower        string // blogPost: prefix of the handler's unexported names
+	Human        string // "blog post", for messages
+	Command      string // the add command that generated the files
+	MaxStringLen int
+	Fields       []FieldData
+	Unique       []FieldData // fields with a unique index
+	References   []FieldData // foreign keys
+	Required     []FieldData // fields a request must set
+	Strings      []FieldData // length-limited string fields
+	RequestTime  bool        // the request struct has a time field
+}
+
+// FieldData is one column of a resource as the templates see it.
+type FieldData struct {
+	Spec      string // as given: title:string:unique
+	Name      string // column and JSON key: title, article_id
+	GoName    string // Title, ArticleID
+	Type      string
+	ModelType string // the model field's type
+	GormTag   string
+	ReqType   string // the request field's type
+	Validate  string // the request field's validate tag
+	Deref     bool   // the request field is a pointer to the model's type
+	Ref       *RefData
+	// Go expressions for the tests, where t (*testing.T), db (*gorm.DB) and n (int) are in
+	// scope: a valid model value, a valid JSON value and a JSON value of the wrong type.
+	SampleGo   string
+	SampleJSON string
+	WrongJSON  string
+}
+
+// RefData describes the resource a references field points to.
+type RefData struct {
+	Name   string // article
+	Camel  string // Article: the model type and the relation field
+	Lower  string
+	Human  string
+	Plural string
+}
+
+func newResourceData(m Manifest, r Resource) ResourceData {
+	d := ResourceData{
+		Module:       m.Module,
+		Name:         r.Name,
+		Plural:       r.Plural,
+		Camel:        Camel(r.Name),
+		CamelPlural:  Camel(r.Plural),
+		Lower:        LowerCamel(r.Name),
+		Human:        Human(r.Name),
+		Command:      addCommand(r),
+		MaxStringLen: maxStringLen,
+	}
+	for _, f := range r.Fields {
+		fd := newFieldData(m, f)
+		d.Fields = append(d.Fields, fd)
+		if f.Has(ModUnique) {
+			d.Unique = append(d.Unique, fd)
+		}
+		if fd.Ref != nil {
+			d.References = append(d.References, fd)
+		}
+		if f.Required() {
+			d.Required = append(d.Required, fd)
+		}
+		if f.Type == TypeString {
+			d.Strings = append(d.Strings, fd)
+		}
+		if f.Type == TypeTime {
+			d.RequestTime = true
+		}
+	}
+	return d
+}
+
+// addCommand is the command line that adds r.
+func addCommand(r Resource) string {
+	parts := []string{"gingen add resource", r.Name}
+	if r.Plural != Plural(r.Name) {
+		parts = append(parts, "--plural", r.Plural)
+	}
+	for _, f := range r.Fields {
+		parts = append(parts, f.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+func newFieldData(m Manifest, f Field) FieldData {
+	fd := FieldData{Spec: f.String(), Name: f.column(), GoName: Camel(f.column()), Type: f.Type}
+	required := f.Required()
+	tag := []string{"column:" + fd.Name}
+	var goType string
+	str := fmt.Sprintf("fmt.Sprintf(%q, n)", Human(f.Name)+" %d")
+	switch f.Type {
+	case TypeString:
+		goType, fd.SampleGo, fd.WrongJSON = "string", str, "12345"
+		tag = append(tag, fmt.Sprintf("size:%d", maxStringLen), "not null")
+		fd.Validate = fmt.Sprintf("max=%d", maxStringLen)
+		if required {
+			fd.Validate = "required," + fd.Validate
+		}
+	case TypeText:
+		goType, fd.SampleGo, fd.WrongJSON = "string", str, "true"
+		tag = append(tag, "type:text", "not null")
+		if required {
+			fd.Validate = "required"
+		}
+	case TypeInt:
+		goType, fd.SampleGo, fd.WrongJSON = "int", "n", `"not a number"`
+	case TypeInt64:
+		goType, fd.SampleGo, fd.WrongJSON = "int64", "int64(n)", `"not a number"`
+	case TypeUint:
+		goType, fd.SampleGo, fd.WrongJSON = "uint", "uint(n)", "-1"
+	case TypeFloat:
+		goType, fd.SampleGo, fd.WrongJSON = "float64", "float64(n) + 0.5", `"not a number"`
+	case TypeBool:
+		goType, fd.SampleGo, fd.WrongJSON = "bool", "n%2 == 1", `"yes"`
+	case TypeTime:
+		goType, fd.SampleGo, fd.WrongJSON = "time.Time", "testTime(n)", `"yesterday"`
+	case TypeReferences:
+		target, _ := m.resource(f.Name)
+		fd.Ref = &RefData{Name: target.Name, Camel: Camel(target.Name), Lower: LowerCamel(target.Name), Human: Human(target.Name), Plural: target.Plural}
+		goType = "uint"
+		fd.SampleGo = fmt.Sprintf("createTest%s(t, db, n).ID", fd.Ref.Camel)
+		fd.WrongJSON = `"first"`
+		fd.Validate = "required"
+	}
+	fd.ModelType, fd.ReqType, fd.SampleJSON = goType, goType, fd.SampleGo
+	switch f.Type {
+	case TypeString, TypeText, TypeReferences:
+		// A string's or an id's zero value fails "required" by itself.
+	case TypeTime:
+		if required {
+			fd.Validate = "required"
+			tag = append(tag, "not null")
+		} else {
+			// An optional time is NULL when unset rather than the year 1.
+			fd.ModelType, fd.ReqType = "*time.Time", "*time.Time"
+			fd.SampleGo = "ptr(testTime(n))"
+		}
+	default:
+		tag = append(tag, "not null")
+		if required {
+			// A pointer tells a field left out from one set to its zero value.
+			fd.ReqType, fd.Deref, fd.Validate = "*"+goType, true, "required"
+		}
+	}
+	if f.Type == TypeReferences {
+		tag = append(tag, "not null")
+	}
+	switch {
+	case f.Has(ModUnique):
+		tag = append(tag, "uniqueIndex")
+	case f.Has(ModIndex) || f.Type == TypeReferences:
+		tag = append(tag, "index")
+	}
+	fd.GormTag = strings.Join(tag, ";")
+	return fd
+}

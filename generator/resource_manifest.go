@@ -1,0 +1,36 @@
+package generator
+
+// Resource is a resource as gingen.yaml records it: its name and fields, and exactly what
+// `add resource` generated and registered, so that `destroy resource` removes that and
+// nothing else, even after gingen's templates change.
+type Resource struct {
+	Name    string          `yaml:"name"`
+	Plural  string          `yaml:"plural"`
+	Fields  []Field         `yaml:"fields,omitempty"`
+	Files   []GeneratedFile `yaml:"files"`
+	Inserts []Insertion     `yaml:"inserts"`
+}
+
+// GeneratedFile is a file `add resource` created, with the SHA-256 of the content it wrote:
+// `destroy resource` deletes the file only while it still has that content.
+type GeneratedFile struct {
+	Path   string `yaml:"path"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// Insertion is a line `add resource` inserted above a marker comment.
+type Insertion struct {
+	Path   string `yaml:"path"`
+	Marker string `yaml:"marker"`
+	Line   string `yaml:"line"`
+}
+
+// resource returns the recorded resource with this name.
+func (m Manifest) resource(name string) (Resource, bool) {
+	for _, r := range m.Resources {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}

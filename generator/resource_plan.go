@@ -1,0 +1,266 @@
+package generator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Actions of the plans of add and destroy, beside those of new.
+const (
+	ActionInsert Action = "insert" // a line inserted above a marker
+	ActionRemove Action = "remove" // a line removed
+	ActionUpdate Action = "update" // a file rewritten as a whole (the manifest)
+	ActionDelete Action = "delete" // a file deleted
+)
+
+// Step is one line of a plan as it is printed.
+type Step struct {
+	Action Action
+	Path   string // slash-separated, relative to the project root
+	Line   int    // insert, remove: the 1-based number of the line in the file it is in
+	Text   string // insert, remove: the line, without its indentation
+}
+
+func (s Step) String() string {
+	if s.Text == "" {
+		return fmt.Sprintf("%12s  %s", s.Action, s.Path)
+	}
+	return fmt.Sprintf("%12s  %s:%d  %s", s.Action, s.Path, s.Line, s.Text)
+}
+
+// Plan is what a command does to an existing project, computed in memory before anything is
+// touched: the files it writes whole (created or edited), the files it deletes, and the steps
+// that describe it.
+type Plan struct {
+	Writes  []File
+	Deletes []string
+	Steps   []Step
+}
+
+// Apply carries the plan out in the project at root, all or nothing.
+func (p Plan) Apply(root string) error {
+	return commit(root, p.Writes, p.Deletes)
+}
+
+// FindProjectRoot returns dir or the nearest folder above it that holds a gingen.yaml.
+func FindProjectRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("find %s: %w", ManifestName, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		_, err := os.Stat(filepath.Join(d, ManifestName))
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("find %s: %w", ManifestName, err)
+		}
+		if filepath.Dir(d) == d {
+			return "", inputErrorf("%s is not inside a gingen project (no %s here or in any folder above); run the command in a project made by gingen new", abs, ManifestName)
+		}
+	}
+}
+
+// readManifest reads the project's gingen.yaml.
+func readManifest(project fs.FS) (Manifest, error) {
+	b, err := fs.ReadFile(project, ManifestName)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("read %s: %w", ManifestName, err)
+	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		return Manifest{}, inputErrorf("%v; fix the file or restore it from version control", err)
+	}
+	return m, nil
+}
+
+// PlanAddResource plans `gingen add resource` in the project whose files project holds: the
+// resource's files rendered from the resource templates of tfs, its registration inserted at
+// the markers, and the manifest updated. It reads the project and writes nothing.
+func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, error) {
+	m, err := readManifest(project)
+	if err != nil {
+		return Plan{}, err
+	}
+	res, err := opts.resolve(m)
+	if err != nil {
+		return Plan{}, err
+	}
+	files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
+	if err != nil {
+		return Plan{}, err
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	var plan Plan
+	for _, f := range files {
+		switch _, err := fs.Stat(project, f.Path); {
+		case err == nil:
+			return Plan{}, inputErrorf("%s already exists and %s records no resource %q that made it; move the file away or pick another resource name", f.Path, ManifestName, res.Name)
+		case !errors.Is(err, fs.ErrNotExist):
+			return Plan{}, fmt.Errorf("add resource %s: %w", res.Name, err)
+		}
+		res.Files = append(res.Files, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
+		plan.Writes = append(plan.Writes, f)
+		plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: f.Path})
+	}
+	if err := checkDeclarations(project, res.Name, files); err != nil {
+		return Plan{}, err
+	}
+
+	res.Inserts = []Insertion{
+		{Path: "models/models.go", Marker: MarkerModels, Line: fmt.Sprintf("&%s{},", Camel(res.Name))},
+		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api.Group(%q), db)", Camel(res.Plural), "/"+res.Plural)},
+	}
+	edited := map[string][]byte{}
+	var order []string
+	for _, ins := range res.Inserts {
+		src, ok := edited[ins.Path]
+		if !ok {
+			if src, err = fs.ReadFile(project, ins.Path); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return Plan{}, inputErrorf("%s is missing; gingen registers resources in it at the `// %s` marker; restore it from version control or from a project made by gingen new", ins.Path, ins.Marker)
+				}
+				return Plan{}, fmt.Errorf("add resource %s: %w", res.Name, err)
+			}
+			order = append(order, ins.Path)
+		}
+		out, line, changed, err := insertAtMarker(ins.Path, src, ins)
+		if err != nil {
+			return Plan{}, err
+		}
+		edited[ins.Path] = out
+		if changed {
+			plan.Steps = append(plan.Steps, Step{Action: ActionInsert, Path: ins.Path, Line: line, Text: ins.Line})
+		} else {
+			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: ins.Path, Line: line, Text: ins.Line})
+		}
+	}
+	for _, p := range order {
+		plan.Writes = append(plan.Writes, File{Path: p, Body: edited[p], Mode: fileMode(project, p)})
+	}
+
+	m.Resources = append(m.Resources, res)
+	manifest, err := m.Marshal()
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
+	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
+	return plan, nil
+}
+
+// digest is the manifest's record of a file's content: its SHA-256, in hex.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// fileMode keeps an edited file's permission bits.
+func fileMode(project fs.FS, p string) fs.FileMode {
+	if info, err := fs.Stat(project, p); err == nil {
+		return info.Mode().Perm()
+	}
+	return 0o644
+}
+
+// checkDeclarations refuses new Go files that declare a package-level name their package
+// already declares (a resource named "open" would declare models.Open, which models.go has).
+func checkDeclarations(project fs.FS, resource string, files []File) error {
+	declaredIn := map[string]map[string]string{} // folder -> name -> file declaring it
+	for _, f := range files {
+		if !strings.HasSuffix(f.Path, ".go") {
+			continue
+		}
+		dir := path.Dir(f.Path)
+		pkg, names, err := declarations(f.Path, f.Body)
+		if err != nil {
+			return fmt.Errorf("add resource %s: generated %s does not parse: %w", resource, f.Path, err)
+		}
+		if declaredIn[dir] == nil {
+			if declaredIn[dir], err = packageDeclarations(project, dir, pkg); err != nil {
+				return err
+			}
+		}
+		for _, n := range names {
+			if other, ok := declaredIn[dir][n]; ok {
+				return inputErrorf("resource %q would declare %s in %s, which %s already declares; pick another resource name (or --plural)", resource, n, f.Path, other)
+			}
+			declaredIn[dir][n] = f.Path
+		}
+	}
+	return nil
+}
+
+// packageDeclarations lists the package-level names the Go files of package pkg in dir
+// declare. Files that do not parse are skipped: they are the user's work in progress.
+func packageDeclarations(project fs.FS, dir, pkg string) (map[string]string, error) {
+	entries, err := fs.ReadDir(project, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		p := path.Join(dir, e.Name())
+		src, err := fs.ReadFile(project, p)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		filePkg, names, err := declarations(p, src)
+		if err != nil || filePkg != pkg {
+			continue
+		}
+		for _, n := range names {
+			out[n] = p
+		}
+	}
+	return out, nil
+}
+
+// declarations parses a Go file and returns its package name and package-level names.
+func declarations(name string, src []byte) (string, []string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.SkipObjectResolution)
+	if err != nil {
+		return "", nil, err
+	}
+	var names []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name != "init" && d.Name.Name != "_" {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					names = append(names, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name != "_" {
+							names = append(names, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return f.Name.Name, names, nil
+}

@@ -1,0 +1,164 @@
+package generator
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseFieldReadsNameTypeAndModifiers(t *testing.T) {
+	for spec, want := range map[string]Field{
+		"title:string":               {Name: "title", Type: TypeString},
+		"name:string:unique":         {Name: "name", Type: TypeString, Modifiers: []string{ModUnique}},
+		"views:int:required:index":   {Name: "views", Type: TypeInt, Modifiers: []string{ModRequired, ModIndex}},
+		"article:references":         {Name: "article", Type: TypeReferences},
+		"type:string":                {Name: "type", Type: TypeString},
+		"published_at:time:optional": {Name: "published_at", Type: TypeTime, Modifiers: []string{ModOptional}},
+	} {
+		got, err := ParseField(spec)
+		if err != nil {
+			t.Errorf("ParseField(%q): %v", spec, err)
+			continue
+		}
+		if got.Name != want.Name || got.Type != want.Type || !slices.Equal(got.Modifiers, want.Modifiers) {
+			t.Errorf("ParseField(%q) = %+v, want %+v", spec, got, want)
+		}
+		if got.String() != spec {
+			t.Errorf("ParseField(%q).String() = %q, want the spec back", spec, got.String())
+		}
+	}
+}
+
+func TestFieldRequiredDefaultsByType(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"a:string": true, "a:text": true, "a:references": true,
+		"a:string:optional": false, "a:text:optional": false,
+		"a:int": false, "a:bool": false, "a:time": false, "a:float": false,
+		"a:int:required": true, "a:time:required": true,
+	} {
+		f, err := ParseField(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Required(); got != want {
+			t.Errorf("%s: Required() = %v, want %v", spec, got, want)
+		}
+	}
+}
+
+// wantInputError checks that err is a one-line InputError that says every part of want.
+func wantInputError(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v (%T), want an *InputError", err, err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("message spans lines: %q", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message %q does not say %q", err, w)
+		}
+	}
+}
+
+func TestParseFieldRejectsBadSpecsNamingTheFix(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want []string
+	}{
+		{"title", []string{`"title"`, "name:type", "string, text"}},
+		{":string", []string{"name:type"}},
+		{"title:", []string{"name:type"}},
+		{"title:varchar", []string{`unknown field type "varchar"`, "string, text, int, int64, uint, float, bool, time, references"}},
+		{"Title:string", []string{`invalid field name "Title"`, "snake_case", "e.g. title"}},
+		{"publishedAt:time", []string{`"publishedAt"`, "e.g. published_at"}},
+		{"published-at:time", []string{"e.g. published_at"}},
+		{"address_2:string", []string{`"address_2"`, "snake_case"}},
+		{"id:int", []string{`field "id"`, "generated for every resource", "remove it"}},
+		{"created_at:time", []string{`"created_at"`, "generated"}},
+		{"updated_at:time", []string{`"updated_at"`, "generated"}},
+		{"table_name:string", []string{"TableName method", "rename"}},
+		{"name:string:uniq", []string{`unknown modifier "uniq"`, "unique, index, required, optional"}},
+		{"name:string:unique:unique", []string{`"unique" is given twice`}},
+		{"name:string:required:optional", []string{"both required and optional"}},
+		{"name:string:unique:index", []string{"unique already creates an index"}},
+		{"article:references:optional", []string{"always required"}},
+		{"active:bool:unique", []string{"unique bool", "drop the unique modifier"}},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			_, err := ParseField(tc.spec)
+			wantInputError(t, err, tc.want...)
+		})
+	}
+}
+
+func manifestWith(resources ...Resource) Manifest {
+	return Manifest{Schema: manifestSchema, Name: "myblog", Module: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000, Resources: resources}
+}
+
+func TestResolveAcceptsGoodResources(t *testing.T) {
+	m := manifestWith(Resource{Name: "article", Plural: "articles"})
+	for _, tc := range []struct {
+		name       string
+		opts       ResourceOptions
+		wantPlural string
+	}{
+		{"a plain resource", ResourceOptions{Name: "tag", Fields: []string{"name:string:unique"}}, "tags"},
+		{"an irregular plural", ResourceOptions{Name: "person"}, "people"},
+		{"a -y plural", ResourceOptions{Name: "category"}, "categories"},
+		{"an explicit plural", ResourceOptions{Name: "person", Plural: "persons"}, "persons"},
+		{"a compound name", ResourceOptions{Name: "blog_post"}, "blog_posts"},
+		{"a word the library sees as plural, with --plural", ResourceOptions{Name: "data", Plural: "data"}, "data"},
+		{"a reference to an existing resource", ResourceOptions{Name: "comment", Fields: []string{"article:references", "body:text"}}, "comments"},
+		{"Go keywords as names", ResourceOptions{Name: "type", Fields: []string{"func:string", "range:int", "go:bool"}}, "types"},
+		{"no fields", ResourceOptions{Name: "ping"}, "pings"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := tc.opts.resolve(m)
+			if err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			if res.Plural != tc.wantPlural {
+				t.Errorf("plural = %q, want %q", res.Plural, tc.wantPlural)
+			}
+			if len(res.Fields) != len(tc.opts.Fields) {
+				t.Errorf("fields = %v, want %d", res.Fields, len(tc.opts.Fields))
+			}
+		})
+	}
+}
+
+func TestResolveRejectsBadResourcesNamingTheFix(t *testing.T) {
+	m := manifestWith(Resource{Name: "article", Plural: "articles"}, Resource{Name: "person", Plural: "people"})
+	for _, tc := range []struct {
+		name string
+		opts ResourceOptions
+		want []string
+	}{
+		{"an existing resource", ResourceOptions{Name: "article"}, []string{`resource "article" already exists`, "gingen destroy resource article"}},
+		{"a name whose plural is taken", ResourceOptions{Name: "entry", Plural: "people"}, []string{`"people"`, "--plural"}},
+		{"a name that is another's plural", ResourceOptions{Name: "people", Plural: "peoples"}, []string{"share routes"}},
+		{"an empty name", ResourceOptions{Name: ""}, []string{"resource name is empty", "gingen add resource article"}},
+		{"a CamelCase name", ResourceOptions{Name: "BlogPost"}, []string{`invalid resource name "BlogPost"`, "e.g. blog_post"}},
+		{"a hyphenated name", ResourceOptions{Name: "blog-post"}, []string{"e.g. blog_post"}},
+		{"a plural name", ResourceOptions{Name: "tags"}, []string{`"tags" looks plural`, "gingen add resource tag", "--plural"}},
+		{"a _test name", ResourceOptions{Name: "load_test"}, []string{"_test", "test file"}},
+		{"a name ending in a system", ResourceOptions{Name: "server_linux"}, []string{"system name", "server_linux.go"}},
+		{"a name ending in an architecture", ResourceOptions{Name: "build_arm64"}, []string{"system name"}},
+		{"a bad plural", ResourceOptions{Name: "tag", Plural: "Tags"}, []string{`invalid --plural "Tags"`, "e.g. tags"}},
+		{"a reference to a missing resource", ResourceOptions{Name: "comment", Fields: []string{"post:references"}}, []string{`references resource "post"`, "gingen add resource post"}},
+		{"a reference to itself", ResourceOptions{Name: "node", Fields: []string{"node:references"}}, []string{"cannot reference itself"}},
+		{"a field given twice", ResourceOptions{Name: "tag", Fields: []string{"name:string", "name:text"}}, []string{`"name:text"`, `"name:string"`, "rename one"}},
+		{"a field clashing with a foreign key", ResourceOptions{Name: "comment", Fields: []string{"article:references", "article_id:int"}}, []string{`"article_id:int"`, "article_id"}},
+		{"a field clashing with a relation", ResourceOptions{Name: "comment", Fields: []string{"article:string", "article:references"}}, []string{"clashes"}},
+		{"a bad field", ResourceOptions{Name: "tag", Fields: []string{"name:strng"}}, []string{`unknown field type "strng"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.opts.resolve(m)
+			wantInputError(t, err, tc.want...)
+		})
+	}
+}

@@ -1,0 +1,16 @@
+// Package v1 holds the handlers of the /api/v1 resources.
+package v1
+
+import (
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+)
+
+// Register mounts every resource of the API on the /api/v1 group.
+func Register(api *gin.RouterGroup, db *gorm.DB) {
+	RegisterArticles(api.Group("/articles"), db)
+	RegisterTags(api.Group("/tags"), db)
+	RegisterComments(api.Group("/comments"), db)
+	RegisterPeople(api.Group("/people"), db)
+	// gingen:routes
+}
