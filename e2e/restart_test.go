@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -29,131 +28,169 @@ func logFile(t *testing.T) *os.File {
 	return f
 }
 
-// startGolden builds golden/myblog-<strategy> as v1 and starts it as its deploy files would.
-func startGolden(t *testing.T, ctx context.Context, strategy string) (*restarttest.Server, string) {
+// startProject starts v1 of myblog with the strategy's restart code and golden/myblog-article's
+// resources, as its deploy files would, with 10s drain and ready timeouts unless change says
+// otherwise. The server is killed when the test ends.
+func startProject(t *testing.T, ctx context.Context, strategy string, change func(*restarttest.ServerConfig)) *restarttest.Server {
 	t.Helper()
-	project := filepath.Join("..", "golden", "myblog-"+strategy)
-	work := t.TempDir()
-	bin := filepath.Join(work, "myblog")
-	if err := restarttest.Build(ctx, project, bin, "v1"); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := restarttest.Start(ctx, restarttest.ServerConfig{
-		Strategy:        strategy,
-		Binary:          bin,
-		ConfigFile:      filepath.Join(project, "conf", "app.ini"),
-		WorkDir:         work,
-		EnvPrefix:       "MYBLOG",
+	cfg := restarttest.ServerConfig{
+		WorkDir:         t.TempDir(),
 		ShutdownTimeout: 10 * time.Second,
 		ReadyTimeout:    10 * time.Second,
 		Log:             logFile(t),
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	srv, err := fixtures.Start(ctx, strategy, "v1", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Kill)
-	return srv, project
+	return srv
 }
 
-// TestSIGHUPHandsOverWithoutFailedRequests is the seed tutorial's definition of graceful,
-// for every strategy: while clients keep requesting (over kept-alive and fresh connections),
-// SIGHUP three times, each time onto a rebuilt binary, and check that no request failed,
-// that the new binary serves afterwards, that the old generation exited, and that the
-// strategy's identity rule holds. Then SIGTERM shuts the last generation down cleanly.
-func TestSIGHUPHandsOverWithoutFailedRequests(t *testing.T) {
+// testLoad is the tests' traffic: kept-alive and fresh connections, GET /healthz and, every
+// fourth request, POST /api/v1/articles with a JSON body.
+func testLoad() restarttest.LoadConfig {
+	return restarttest.LoadConfig{
+		KeepAlive:  12,
+		Fresh:      4,
+		PostPath:   restarttest.PostPath,
+		PostBody:   []byte(restarttest.PostJSON),
+		PostStatus: restarttest.PostStatus,
+		PostEvery:  4,
+	}
+}
+
+// slowPost is a POST /api/v1/articles whose body trickles for trickle.
+func slowPost(trickle time.Duration) restarttest.SlowConfig {
+	return restarttest.SlowConfig{
+		Path:    restarttest.PostPath,
+		Body:    []byte(restarttest.PostJSON),
+		Status:  restarttest.PostStatus,
+		Trickle: trickle,
+	}
+}
+
+var strategies = []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd}
+
+// testTimeout bounds every test that runs servers.
+const testTimeout = 2 * time.Minute
+
+func skipShort(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the golden projects")
 	}
-	for _, strategy := range []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd} {
+}
+
+// eachStrategy runs test as a subtest per strategy, each with its own bounded context.
+func eachStrategy(t *testing.T, test func(t *testing.T, ctx context.Context, strategy string)) {
+	t.Helper()
+	skipShort(t)
+	for _, strategy := range strategies {
 		t.Run(strategy, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			srv, project := startGolden(t, ctx, strategy)
-			bin := filepath.Join(filepath.Dir(srv.PIDFile()), "myblog")
-			masterPID := srv.StartedPID()
-			first, err := srv.Health(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strategy == restarttest.Systemd && !srv.Notify.WaitCount("READY", "1", 1, 5*time.Second) {
-				t.Fatalf("no READY=1 after start; got %v", srv.Notify.Messages())
-			}
-
-			load := restarttest.StartLoad(ctx, restarttest.LoadConfig{BaseURL: srv.BaseURL, KeepAlive: 12, Fresh: 4})
-			prev := first
-			for gen := 2; gen <= 4; gen++ {
-				version := fmt.Sprintf("v%d", gen)
-				if err := restarttest.Build(ctx, project, bin, version); err != nil {
-					t.Fatal(err)
-				}
-				if err := srv.Signal(syscall.SIGHUP); err != nil {
-					t.Fatal(err)
-				}
-				now, err := srv.WaitFor(ctx, 20*time.Second, func(h restarttest.Health) bool {
-					return h.Version == version && h.PID != prev.PID
-				})
-				if err != nil {
-					t.Fatalf("after SIGHUP %d: %v", gen-1, err)
-				}
-				if err := restarttest.WaitGone(prev.PID, 15*time.Second); err != nil {
-					t.Errorf("old generation: %v", err)
-				}
-				checkIdentity(t, srv, strategy, masterPID, now.PID, gen)
-				prev = now
-				time.Sleep(300 * time.Millisecond) // steady state between restarts
-			}
-			sum := restarttest.Summarize(load.Stop())
-			t.Logf("%s: %s", strategy, sum)
-			if sum.Failed != 0 {
-				t.Errorf("%d of %d requests failed during restarts: %v", sum.Failed, sum.Sent, sum.ByError)
-			}
-			if sum.Sent < 100 || len(sum.PIDs) < 4 {
-				t.Errorf("load too thin to prove anything: %s", sum)
-			}
-
-			// SIGTERM: graceful shutdown, exit status 0, no process left behind.
-			last, _ := srv.MainPID()
-			if err := srv.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if err := restarttest.WaitGone(last, 15*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			if strategy != restarttest.Fork { // a forked generation is not the harness's child
-				<-srv.Exited()
-				if err := srv.ExitErr(); err != nil {
-					t.Errorf("exit after SIGTERM: %v, want status 0", err)
-				}
-			}
-			if left := srv.GroupPIDs(); len(left) != 0 {
-				t.Errorf("processes left after SIGTERM: %v", left)
-			}
+			test(t, ctx, strategy)
 		})
 	}
 }
 
-// checkIdentity checks who a service manager would see after a restart.
-func checkIdentity(t *testing.T, srv *restarttest.Server, strategy string, masterPID, servingPID, gen int) {
+// TestSIGHUPHandsOverWithoutFailedRequests is the seed tutorial's definition of graceful,
+// for every strategy: while clients keep requesting (GETs and POSTs, over kept-alive and
+// fresh connections) and slow POSTs are in flight, SIGHUP three times, each time onto a
+// rebuilt binary, and check that no request failed, that the slow POSTs completed on the old
+// generation, that the new binary serves afterwards, that the old generation exited within its
+// ShutdownTimeout, and that the strategy's identity rule holds. Then SIGTERM shuts the last
+// generation down cleanly.
+func TestSIGHUPHandsOverWithoutFailedRequests(t *testing.T) {
+	eachStrategy(t, func(t *testing.T, ctx context.Context, strategy string) {
+		restartUnderLoad(t, ctx, strategy, restarttest.Reload, "v2", "v3", "v4")
+	})
+}
+
+// TestSystemdRestartQueuesConnectionsOnTheHeldSocket: `systemctl restart` of the systemd
+// strategy stops the process and starts the new binary on the socket systemd kept open, so
+// connections made in between wait in its backlog instead of being refused.
+func TestSystemdRestartQueuesConnectionsOnTheHeldSocket(t *testing.T) {
+	skipShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	restartUnderLoad(t, ctx, restarttest.Systemd, restarttest.Restart, "v2", "v3")
+}
+
+// restartUnderLoad restarts a server of the strategy once per version under testLoad, with
+// two slow POSTs in flight across every restart, checks the run, then shuts the server down.
+func restartUnderLoad(t *testing.T, ctx context.Context, strategy string, mode restarttest.Mode, versions ...string) {
 	t.Helper()
-	switch strategy {
-	case restarttest.Fork:
-		pid, err := restarttest.ReadPIDFile(srv.PIDFile())
-		if err != nil || pid != servingPID {
-			t.Errorf("PID file names %d (%v), want the serving process %d", pid, err, servingPID)
+	bins, err := fixtures.Versions(ctx, strategy, versions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startProject(t, ctx, strategy, nil)
+	run, err := restarttest.RunRestarts(ctx, srv, srv.Config().Binary, restarttest.Plan{
+		Mode:      mode,
+		Binaries:  bins,
+		Versions:  versions,
+		Steady:    300 * time.Millisecond,
+		Load:      testLoad(),
+		SlowCount: 2,
+		Slow:      slowPost(time.Second),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRun(t, run, len(versions))
+	checkCleanShutdown(t, srv)
+}
+
+// checkRun fails the test for every broken rule of run and for every failed request.
+func checkRun(t *testing.T, run *restarttest.Run, restarts int) {
+	t.Helper()
+	f := run.Figures()
+	t.Logf("%s: %s; slow %d/%d; restart windows p99 %s, steady p99 %s", run.Strategy, f.Summary,
+		f.SlowOK, f.Slow, f.All.InRestart.P99, f.All.Steady.P99)
+	for _, p := range run.Problems {
+		t.Error(p)
+	}
+	if f.Restarts != restarts {
+		t.Errorf("%d restarts done, want %d", f.Restarts, restarts)
+	}
+	if f.Failed != 0 {
+		t.Errorf("%d of %d requests failed during restarts: %v", f.Failed, f.Sent, f.ByError)
+	}
+	if f.Sent < 100 || len(f.PIDs) < restarts+1 {
+		t.Errorf("load too thin to prove anything: %s", f.Summary)
+	}
+	if want := restarts * run.Plan.SlowCount; f.Slow != want {
+		t.Errorf("%d slow requests kept in flight, want %d", f.Slow, want)
+	}
+}
+
+// checkCleanShutdown: SIGTERM shuts the server down gracefully, exit status 0 (when the
+// harness started the last generation itself), no process left behind.
+func checkCleanShutdown(t *testing.T, srv *restarttest.Server) {
+	t.Helper()
+	last, err := srv.MainPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := restarttest.WaitGone(last, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if last == srv.StartedPID() || srv.Config().Strategy == restarttest.Supervisor {
+		// A generation started by a SIGHUP restart is not the harness's child.
+		<-srv.Exited()
+		if err := srv.ExitErr(); err != nil {
+			t.Errorf("exit after SIGTERM: %v, want status 0", err)
 		}
-	case restarttest.Supervisor:
-		if !restarttest.Alive(masterPID) {
-			t.Errorf("master %d is gone; its pid must stay stable", masterPID)
-		}
-		if servingPID == masterPID {
-			t.Errorf("the master %d serves requests itself; a worker should", masterPID)
-		}
-	case restarttest.Systemd:
-		if !srv.Notify.WaitCount("READY", "1", gen, 5*time.Second) {
-			t.Errorf("READY=1 count %d after restart %d, want %d", srv.Notify.Count("READY", "1"), gen-1, gen)
-		}
-		if pid := srv.Notify.MainPID(); pid != servingPID {
-			t.Errorf("last MAINPID=%d, want the serving process %d", pid, servingPID)
-		}
+	}
+	if left := srv.GroupPIDs(); len(left) != 0 {
+		t.Errorf("processes left after SIGTERM: %v", left)
 	}
 }

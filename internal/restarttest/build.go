@@ -1,13 +1,19 @@
 // Package restarttest drives generated projects through restarts under load and counts
-// every request that fails. The end-to-end tests and the restart benchmark use it.
+// every request that fails. The end-to-end tests and the restart benchmark
+// (cmd/restartbench) use it.
 package restarttest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 )
 
 // Build compiles the project in dir into out with main.version stamped to version. The
@@ -26,21 +32,183 @@ func Build(ctx context.Context, dir, out, version string) error {
 	return nil
 }
 
+// Stub programs that stand in for a broken deploy of the new binary.
+const (
+	// failingMain exits with status 1 at start, like a binary that cannot read its config.
+	failingMain = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "failing: broken build, exiting")
+	os.Exit(1)
+}
+`
+	// hangingMain starts and never becomes ready, like a binary stuck opening its database.
+	// It exits by itself after a minute so that a harness bug cannot leak it for long.
+	hangingMain = `package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "hanging: started, never ready")
+	time.Sleep(time.Minute)
+	os.Exit(3)
+}
+`
+)
+
 // BuildFailing writes a binary at out that exits with status 1 at start, as a broken deploy
-// would; version is only used to tell builds apart.
+// would.
 func BuildFailing(ctx context.Context, workDir, out string) error {
-	src := filepath.Join(workDir, "failing")
+	return buildStub(ctx, filepath.Join(workDir, "failing"), out, failingMain)
+}
+
+// BuildHanging writes a binary at out that starts and never becomes ready (it sleeps a
+// minute, then exits 3), as a deploy whose database never answers would.
+func BuildHanging(ctx context.Context, workDir, out string) error {
+	return buildStub(ctx, filepath.Join(workDir, "hanging"), out, hangingMain)
+}
+
+func buildStub(ctx context.Context, src, out, main string) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
-	files := map[string]string{
-		"go.mod":  "module failing\n\ngo 1.26\n",
-		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tfmt.Fprintln(os.Stderr, \"failing: broken build, exiting\")\n\tos.Exit(1)\n}\n",
-	}
+	files := map[string]string{"go.mod": "module stub\n\ngo 1.26\n", "main.go": main}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
 			return err
 		}
 	}
-	return Build(ctx, src, out, "failing")
+	return Build(ctx, src, out, "stub")
+}
+
+// Builder builds each (project, version) binary once, so that tests and benchmark runs that
+// need the same binary share one build, and deploys copies of them.
+type Builder struct {
+	dir  string
+	mu   sync.Mutex
+	bins map[string]string
+}
+
+// NewBuilder keeps its binaries in dir.
+func NewBuilder(dir string) *Builder {
+	return &Builder{dir: dir, bins: map[string]string{}}
+}
+
+// Binary returns the path of the project in dir built with version stamped in. Do not run
+// or replace that file: Install a copy of it where the server runs.
+func (b *Builder) Binary(ctx context.Context, dir, version string) (string, error) {
+	return b.cached(dir+"\x00"+version, func(out string) error { return Build(ctx, dir, out, version) })
+}
+
+// Failing returns the path of a binary that exits with status 1 at start (see BuildFailing).
+func (b *Builder) Failing(ctx context.Context) (string, error) {
+	return b.cached("\x00failing", func(out string) error { return BuildFailing(ctx, b.dir, out) })
+}
+
+// Hanging returns the path of a binary that never becomes ready (see BuildHanging).
+func (b *Builder) Hanging(ctx context.Context) (string, error) {
+	return b.cached("\x00hanging", func(out string) error { return BuildHanging(ctx, b.dir, out) })
+}
+
+func (b *Builder) cached(key string, build func(out string) error) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if out, ok := b.bins[key]; ok {
+		return out, nil
+	}
+	out := filepath.Join(b.dir, fmt.Sprintf("bin-%d", len(b.bins)))
+	if err := build(out); err != nil {
+		return "", err
+	}
+	b.bins[key] = out
+	return out, nil
+}
+
+// Install deploys the binary src at dst as a deploy should: written beside dst, then renamed
+// over it, so a process running dst keeps its binary and the next start runs the new one.
+// The copy is a hard link when possible.
+func Install(src, dst string) error {
+	tmp := dst + ".new"
+	_ = os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		if err := copyFile(src, tmp, 0o755); err != nil {
+			return fmt.Errorf("install %s: %w", dst, err)
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("install %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Compose writes into out a copy of the project base with the folders named in overlay
+// replaced by those of the project extra. The golden trees of one project differ only in
+// their strategy's files, so base = golden/myblog-supervisor, extra = golden/myblog-article
+// (the fork project plus `gingen add resource`) and overlay = models, routers gives the
+// supervisor project with those resources: what `gingen add resource` makes of it.
+func Compose(base, extra, out string, overlay ...string) error {
+	if err := copyTree(base, out); err != nil {
+		return fmt.Errorf("compose %s: %w", out, err)
+	}
+	for _, dir := range overlay {
+		if err := os.RemoveAll(filepath.Join(out, dir)); err != nil {
+			return fmt.Errorf("compose %s: %w", out, err)
+		}
+		if err := copyTree(filepath.Join(extra, dir), filepath.Join(out, dir)); err != nil {
+			return fmt.Errorf("compose %s: %w", out, err)
+		}
+	}
+	return nil
+}
+
+// copyTree copies the regular files under src to dst, skipping what a build leaves behind
+// (the project's binary, its database and PID file are not part of a golden tree anyway).
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return copyFile(path, target, info.Mode().Perm())
+	})
+}
+
+func copyFile(src, dst string, mode fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }

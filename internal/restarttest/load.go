@@ -28,11 +28,16 @@ type LoadConfig struct {
 	Timeout time.Duration
 	// Pause is the wait between two requests of one client (0: back to back).
 	Pause time.Duration
-	// Posts, when set, makes every other request a POST of PostBody to this path, expecting
-	// PostStatus; GETs go to /healthz.
+	// ErrorPause is the wait after a failed request (default 10ms): a client that failed
+	// backs off instead of spinning, so the count of failures measures time without service
+	// rather than how fast a refused connect returns.
+	ErrorPause time.Duration
+	// PostPath, when set, makes every PostEvery-th request (default 2) of each client a POST
+	// of PostBody to this path, expecting PostStatus; GETs go to /healthz.
 	PostPath   string
 	PostBody   []byte
 	PostStatus int
+	PostEvery  int
 }
 
 // Result is what one request did.
@@ -43,15 +48,20 @@ type Result struct {
 	PID      int    // pid that answered /healthz, 0 otherwise
 	Version  string
 	KeepConn bool
+	Post     bool
 }
+
+// End is when the request finished.
+func (r Result) End() time.Time { return r.Start.Add(r.Latency) }
 
 // Load sends requests from many clients until stopped.
 type Load struct {
-	cfg     LoadConfig
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	results []Result
+	cfg    LoadConfig
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// results has one slice per client, appended to by that client only (no lock shared by
+	// the clients, whose waits would show up as server latency), read once they are stopped.
+	results [][]Result
 }
 
 // StartLoad starts the clients. Stop them with Stop.
@@ -59,8 +69,14 @@ func StartLoad(ctx context.Context, cfg LoadConfig) *Load {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	if cfg.ErrorPause == 0 {
+		cfg.ErrorPause = 10 * time.Millisecond
+	}
+	if cfg.PostEvery == 0 {
+		cfg.PostEvery = 2
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	l := &Load{cfg: cfg, cancel: cancel}
+	l := &Load{cfg: cfg, cancel: cancel, results: make([][]Result, cfg.KeepAlive+cfg.Fresh)}
 	keep := &http.Transport{MaxIdleConnsPerHost: cfg.KeepAlive + 1, DisableCompression: true}
 	fresh := &http.Transport{DisableKeepAlives: true, DisableCompression: true}
 	for i := range cfg.KeepAlive + cfg.Fresh {
@@ -80,19 +96,21 @@ func StartLoad(ctx context.Context, cfg LoadConfig) *Load {
 
 func (l *Load) client(ctx context.Context, client *http.Client, id int, keep bool) {
 	for n := 0; ctx.Err() == nil; n++ {
-		post := l.cfg.PostPath != "" && (n+id)%2 == 1
+		post := l.cfg.PostPath != "" && (n+id)%l.cfg.PostEvery == 0
 		r := l.once(ctx, client, post)
 		if ctx.Err() != nil && r.Err != "" {
 			return // the load was stopped mid-request: not the server's failure
 		}
-		r.KeepConn = keep
-		l.mu.Lock()
-		l.results = append(l.results, r)
-		l.mu.Unlock()
-		if l.cfg.Pause > 0 {
+		r.KeepConn, r.Post = keep, post
+		l.results[id] = append(l.results[id], r)
+		pause := l.cfg.Pause
+		if r.Err != "" {
+			pause = max(pause, l.cfg.ErrorPause)
+		}
+		if pause > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(l.cfg.Pause):
+			case <-time.After(pause):
 			}
 		}
 	}
@@ -144,9 +162,7 @@ func (l *Load) once(ctx context.Context, client *http.Client, post bool) Result 
 func (l *Load) Stop() []Result {
 	l.cancel()
 	l.wg.Wait()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := slices.Clone(l.results)
+	out := slices.Concat(l.results...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out
 }
@@ -164,6 +180,8 @@ func Classify(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "client: no free local port" // the load generator's own limit, not the server's
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return "reset"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

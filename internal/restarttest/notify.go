@@ -60,9 +60,12 @@ func (n *NotifySocket) Messages() []Notification {
 }
 
 // MainPID is the last MAINPID= received, 0 if none.
-func (n *NotifySocket) MainPID() int {
+func (n *NotifySocket) MainPID() int { return n.MainPIDSince(0) }
+
+// MainPIDSince is the last MAINPID= among the messages from index mark on, 0 if none.
+func (n *NotifySocket) MainPIDSince(mark int) int {
 	msgs := n.Messages()
-	for i := len(msgs) - 1; i >= 0; i-- {
+	for i := len(msgs) - 1; i >= mark; i-- {
 		if v, ok := msgs[i].Fields["MAINPID"]; ok {
 			pid, _ := strconv.Atoi(v)
 			return pid
@@ -72,9 +75,13 @@ func (n *NotifySocket) MainPID() int {
 }
 
 // Count returns how many messages set key to value.
-func (n *NotifySocket) Count(key, value string) int {
+func (n *NotifySocket) Count(key, value string) int { return n.CountSince(0, key, value) }
+
+// CountSince returns how many messages from index mark on set key to value.
+func (n *NotifySocket) CountSince(mark int, key, value string) int {
 	c := 0
-	for _, m := range n.Messages() {
+	msgs := n.Messages()
+	for _, m := range msgs[min(mark, len(msgs)):] {
 		if m.Fields[key] == value {
 			c++
 		}

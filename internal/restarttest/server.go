@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,7 +30,7 @@ type ServerConfig struct {
 	Strategy string
 	// Binary is the path of the binary; restarts run whatever is at this path then.
 	Binary string
-	// ConfigFile is the project's conf/app.ini; it is copied into WorkDir.
+	// ConfigFile is the project's conf/app.ini; it is copied into WorkDir (none if empty).
 	ConfigFile string
 	// WorkDir is the server's working folder (database, PID file).
 	WorkDir string
@@ -36,6 +38,8 @@ type ServerConfig struct {
 	EnvPrefix string
 	// ShutdownTimeout and ReadyTimeout are passed as settings overrides.
 	ShutdownTimeout, ReadyTimeout time.Duration
+	// Env is added to the server's environment, e.g. other settings overrides.
+	Env []string
 	// Log receives the server's stdout and stderr.
 	Log io.Writer
 }
@@ -50,24 +54,24 @@ type Server struct {
 	socket *os.File
 	Notify *NotifySocket
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	// mu guards cur and groups: the memory sampler reads groups while a restart launches.
+	mu sync.Mutex
+	// cur is the process the harness started last.
+	cur *launched
+	// groups are the process groups of every launch, so Kill and GroupPIDs reach every
+	// generation of every launch.
+	groups []int
+	// notifyMark is how many notifications had arrived when the last launch started.
+	notifyMark int
 }
 
 // Start starts the server and waits until it answers /healthz.
 func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	s := &Server{cfg: cfg}
-	if err := os.MkdirAll(filepath.Join(cfg.WorkDir, "conf"), 0o755); err != nil {
+	if err := s.copyConfig(); err != nil {
 		return nil, err
 	}
-	ini, err := os.ReadFile(cfg.ConfigFile)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(cfg.WorkDir, "conf", "app.ini"), ini, 0o644); err != nil {
-		return nil, err
-	}
+	var err error
 	if cfg.Strategy == Systemd {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -97,6 +101,21 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
+// copyConfig copies the project's conf/app.ini into the working folder, if there is one.
+func (s *Server) copyConfig() error {
+	if s.cfg.ConfigFile == "" {
+		return nil
+	}
+	ini, err := os.ReadFile(s.cfg.ConfigFile)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(s.cfg.WorkDir, "conf"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.cfg.WorkDir, "conf", "app.ini"), ini, 0o644)
+}
+
 // launch starts the binary once.
 func (s *Server) launch() error {
 	env := append(os.Environ(),
@@ -106,6 +125,7 @@ func (s *Server) launch() error {
 		s.cfg.EnvPrefix+"_APP_RUNMODE=release",
 		s.cfg.EnvPrefix+"_APP_PIDFILE="+s.pidFile,
 	)
+	env = append(env, s.cfg.Env...)
 	var cmd *exec.Cmd
 	if s.cfg.Strategy == Systemd {
 		// As systemd does: the socket is fd 3, LISTEN_PID names the process that execs the
@@ -121,16 +141,31 @@ func (s *Server) launch() error {
 	cmd.Stdout, cmd.Stderr = s.cfg.Log, s.cfg.Log
 	// A process group of its own, so that Kill reaches every generation.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if s.Notify != nil {
+		s.notifyMark = len(s.Notify.Messages())
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.cfg.Binary, err)
 	}
-	s.cmd = cmd
-	s.exited = make(chan struct{})
+	l := &launched{cmd: cmd, exited: make(chan struct{})}
+	s.mu.Lock()
+	s.cur = l
+	s.groups = append(s.groups, cmd.Process.Pid)
+	s.mu.Unlock()
 	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
+		l.err = cmd.Wait()
+		l.at = time.Now()
+		close(l.exited)
 	}()
 	return nil
+}
+
+// launched is one process the harness started.
+type launched struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error     // valid once exited is closed
+	at     time.Time // when it exited, valid once exited is closed
 }
 
 // Relaunch starts the binary again on the same port (and, for systemd, the same held
@@ -142,14 +177,24 @@ func (s *Server) Relaunch(ctx context.Context) error {
 	return s.WaitHealthy(ctx, 30*time.Second)
 }
 
+// last is the process the harness started last.
+func (s *Server) last() *launched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
 // StartedPID is the pid of the process the harness started last (the supervisor's master).
-func (s *Server) StartedPID() int { return s.cmd.Process.Pid }
+func (s *Server) StartedPID() int { return s.last().cmd.Process.Pid }
 
 // Exited is closed when the process the harness started last has exited.
-func (s *Server) Exited() <-chan struct{} { return s.exited }
+func (s *Server) Exited() <-chan struct{} { return s.last().exited }
 
 // ExitErr is the started process's wait error, valid after Exited is closed.
-func (s *Server) ExitErr() error { return s.waitErr }
+func (s *Server) ExitErr() error { return s.last().err }
+
+// ExitedAt is when the started process exited (reaped), valid after Exited is closed.
+func (s *Server) ExitedAt() time.Time { return s.last().at }
 
 // MainPID is the pid a service manager would signal: the PID file's (fork), the master's
 // (supervisor), the last MAINPID= sent (systemd).
@@ -158,12 +203,16 @@ func (s *Server) MainPID() (int, error) {
 	case Fork:
 		return ReadPIDFile(s.pidFile)
 	case Systemd:
-		if pid := s.Notify.MainPID(); pid != 0 {
+		// A MAINPID= sent since the last launch; systemd forgets it when it starts anew.
+		if pid := s.Notify.MainPIDSince(s.notifyMark); pid != 0 {
 			return pid, nil
 		}
 	}
 	return s.StartedPID(), nil
 }
+
+// Config is the configuration the server was started with.
+func (s *Server) Config() ServerConfig { return s.cfg }
 
 // PIDFile is the path of the PID file the server is told to write.
 func (s *Server) PIDFile() string { return s.pidFile }
@@ -207,6 +256,11 @@ func (s *Server) WaitHealthy(ctx context.Context, timeout time.Duration) error {
 
 // WaitFor polls /healthz until ok accepts the answer.
 func (s *Server) WaitFor(ctx context.Context, timeout time.Duration, ok func(Health) bool) (Health, error) {
+	return s.poll(ctx, timeout, 20*time.Millisecond, ok)
+}
+
+// poll asks /healthz every interval until ok accepts the answer.
+func (s *Server) poll(ctx context.Context, timeout, interval time.Duration, ok func(Health) bool) (Health, error) {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -221,18 +275,23 @@ func (s *Server) WaitFor(ctx context.Context, timeout time.Duration, ok func(Hea
 		select {
 		case <-ctx.Done():
 			return Health{}, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(interval):
 		}
 	}
 	return Health{}, fmt.Errorf("server at %s not as expected within %s: %w", s.BaseURL, timeout, last)
 }
 
-// Kill ends every process of the server's process group and releases the held socket.
+// Kill ends every process of the server's process groups and releases the held socket.
 func (s *Server) Kill() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	s.mu.Lock()
+	groups, cur := slices.Clone(s.groups), s.cur
+	s.mu.Unlock()
+	for _, pgid := range groups {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	if cur != nil {
 		select {
-		case <-s.exited:
+		case <-cur.exited:
 		case <-time.After(5 * time.Second):
 		}
 	}
@@ -246,6 +305,9 @@ func (s *Server) Kill() {
 
 // GroupPIDs lists the live processes of the server's process groups (zombies excluded).
 func (s *Server) GroupPIDs() []int {
+	s.mu.Lock()
+	groups := slices.Clone(s.groups)
+	s.mu.Unlock()
 	var out []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -254,7 +316,7 @@ func (s *Server) GroupPIDs() []int {
 			continue
 		}
 		pgid, err := syscall.Getpgid(pid)
-		if err == nil && pgid == s.cmd.Process.Pid && Alive(pid) {
+		if err == nil && slices.Contains(groups, pgid) && Alive(pid) {
 			out = append(out, pid)
 		}
 	}
@@ -279,7 +341,7 @@ func WaitGone(pid int, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("process %d still alive after %s", pid, timeout)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
 }
