@@ -40,6 +40,7 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 				cmd.Dir = dir
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
 				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false")
+				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)
 				}

@@ -17,6 +17,7 @@ const (
 	ActionCreate    Action = "create"
 	ActionForce     Action = "force"
 	ActionIdentical Action = "identical"
+	ActionConflict  Action = "conflict" // would overwrite different content; refused without --force
 )
 
 // Change is one line of an applied (or dry-run) plan.
@@ -37,18 +38,25 @@ type WriteOptions struct {
 // WriteProject writes a new project's files into dir. A missing or empty dir is filled
 // atomically: the tree is written into a temporary folder beside dir and renamed into place,
 // so a failure leaves nothing behind. A folder that is not empty is refused unless
-// opts.Force is set; then files are written one by one, each atomically, all or none.
+// opts.Force is set; then files are written one by one, each atomically, all or none. When
+// it is refused, the changes come back with the error, files that differ marked conflict.
 func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error) {
 	empty, err := isMissingOrEmpty(dir)
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", dir, err)
 	}
-	if !empty && !opts.Force {
-		return nil, inputErrorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", dir)
-	}
 	changes, err := diffFiles(dir, files)
 	if err != nil {
 		return nil, err
+	}
+	if !empty && !opts.Force {
+		// Report what --force would do, with the files it would overwrite as conflicts.
+		for i := range changes {
+			if changes[i].Action == ActionForce {
+				changes[i].Action = ActionConflict
+			}
+		}
+		return changes, inputErrorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", dir)
 	}
 	if opts.DryRun {
 		return changes, nil

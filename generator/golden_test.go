@@ -27,6 +27,13 @@ func goldenCases() map[string]Options {
 		"shop-hyphen":       {Name: "my-shop", Module: "github.com/acme/my-shop", Strategy: StrategySupervisor, DB: DBSQLite, Port: 9000},
 		// myblog-article also gets the resources of goldenResources (resource_golden_test.go).
 		"myblog-article": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},
+		// The other databases and JWT auth; e2e runs their tests against real servers.
+		"myblog-postgres":       {Name: "myblog", Strategy: StrategyFork, DB: DBPostgres, Port: 8000},
+		"myblog-mysql-jwt":      {Name: "myblog", Strategy: StrategySystemd, DB: DBMySQL, Auth: AuthJWT, Port: 8000},
+		"myblog-supervisor-jwt": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Auth: AuthJWT, Port: 8000},
+		// myblog-override is rendered with testdata/override laid over the templates
+		// (golden_override_test.go).
+		"myblog-override": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},
 	}
 	for name, o := range cases {
 		o.Normalize()
@@ -38,7 +45,7 @@ func goldenCases() map[string]Options {
 func TestGolden(t *testing.T) {
 	for name, opts := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
-			files, err := planGolden(name, opts)
+			files, err := planGoldenCase(name, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,14 +20,20 @@ type Manifest struct {
 	Module   string `yaml:"module"`
 	Strategy string `yaml:"strategy"`
 	DB       string `yaml:"db"`
-	Port     int    `yaml:"port"`
+	// Auth is the auth scheme, "jwt"; empty means none, so that the manifests of projects
+	// without auth read and write as they always have.
+	Auth string `yaml:"auth,omitempty"`
+	Port int    `yaml:"port"`
+	// Templates is a folder of the user's templates laid over the embedded ones (see
+	// OpenTemplates), relative to the project's root unless absolute; empty for none.
+	Templates string `yaml:"templates,omitempty"`
 	// Resources are the resources `gingen add resource` added, in the order it added them.
 	Resources []Resource `yaml:"resources,omitempty"`
 }
 
 // NewManifest returns the manifest of a freshly generated project.
 func NewManifest(o Options) Manifest {
-	return Manifest{
+	m := Manifest{
 		Schema:   manifestSchema,
 		Name:     o.Name,
 		Module:   o.Module,
@@ -35,6 +41,10 @@ func NewManifest(o Options) Manifest {
 		DB:       o.DB,
 		Port:     o.Port,
 	}
+	if o.Auth != AuthNone {
+		m.Auth = o.Auth
+	}
+	return m
 }
 
 const manifestHeader = "# gingen project manifest: read and updated by `gingen add` and `gingen destroy`.\n"

@@ -20,13 +20,22 @@ const (
 
 // Databases a project can be generated with.
 const (
-	DBSQLite = "sqlite"
+	DBSQLite   = "sqlite"
+	DBPostgres = "postgres"
+	DBMySQL    = "mysql"
+)
+
+// Authentication schemes a project can be generated with.
+const (
+	AuthNone = "none"
+	AuthJWT  = "jwt"
 )
 
 // Defaults applied by Options.Normalize.
 const (
 	DefaultStrategy = StrategyFork
 	DefaultDB       = DBSQLite
+	DefaultAuth     = AuthNone
 	DefaultPort     = 8000
 )
 
@@ -35,9 +44,14 @@ func Strategies() []string {
 	return []string{StrategyFork, StrategySupervisor, StrategySystemd}
 }
 
-// Databases lists the supported databases.
+// Databases lists the supported databases, the default (embedded, no server) first.
 func Databases() []string {
-	return []string{DBSQLite}
+	return []string{DBSQLite, DBPostgres, DBMySQL}
+}
+
+// Auths lists the authentication schemes, the default first.
+func Auths() []string {
+	return []string{AuthNone, AuthJWT}
 }
 
 // Options describe a project to generate.
@@ -48,14 +62,17 @@ type Options struct {
 	Module string
 	// Strategy is the restart strategy: fork, supervisor or systemd.
 	Strategy string
-	// DB is the database driver.
+	// DB is the database driver: sqlite, postgres or mysql.
 	DB string
+	// Auth is the authentication of the /api/v1 group: none, or jwt (POST /auth issues a
+	// token for a user of the users table; /api/v1 requires it).
+	Auth string
 	// Port is the HTTP port the server listens on.
 	Port int
 }
 
-// Normalize trims the names and fills in defaults for an empty module, strategy and
-// database. Port has no empty value to fill: 0 is rejected by Validate.
+// Normalize trims the names and fills in defaults for an empty module, strategy, database
+// and auth. Port has no empty value to fill: 0 is rejected by Validate.
 func (o *Options) Normalize() {
 	o.Name = strings.TrimSpace(o.Name)
 	o.Module = strings.TrimSpace(o.Module)
@@ -67,6 +84,9 @@ func (o *Options) Normalize() {
 	}
 	if o.DB == "" {
 		o.DB = DefaultDB
+	}
+	if o.Auth == "" {
+		o.Auth = DefaultAuth
 	}
 }
 
@@ -84,6 +104,9 @@ func (o Options) Validate() error {
 	}
 	if !slices.Contains(Databases(), o.DB) {
 		return inputErrorf("unsupported database %q; use --db with one of %s", o.DB, strings.Join(Databases(), ", "))
+	}
+	if !slices.Contains(Auths(), o.Auth) {
+		return inputErrorf("unknown auth %q; use --auth with one of %s", o.Auth, strings.Join(Auths(), ", "))
 	}
 	if o.Port < 1 || o.Port > 65535 {
 		return inputErrorf("port %d is out of range; use --port with a number from 1 to 65535", o.Port)

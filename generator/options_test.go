@@ -22,6 +22,8 @@ func TestValidateAcceptsGoodOptions(t *testing.T) {
 		{"an underscored name", func(o *Options) { o.Name, o.Module = "my_blog", "my_blog" }},
 		{"a hosted module path", func(o *Options) { o.Module = "github.com/acme/myblog" }},
 		{"every strategy", func(o *Options) { o.Strategy = StrategySystemd }},
+		{"postgres", func(o *Options) { o.DB = DBPostgres }},
+		{"mysql with jwt", func(o *Options) { o.DB, o.Auth = DBMySQL, AuthJWT }},
 		{"the lowest port", func(o *Options) { o.Port = 1 }},
 		{"the highest port", func(o *Options) { o.Port = 65535 }},
 	} {
@@ -52,7 +54,8 @@ func TestValidateRejectsBadInputWithOneLineNamingTheFix(t *testing.T) {
 		{"an invalid module path", func(o *Options) { o.Module = "github.com/acme/my blog" }, []string{"invalid module path", "--module"}},
 		{"a module path with a leading slash", func(o *Options) { o.Module = "/abs/path" }, []string{"invalid module path", "--module"}},
 		{"an unknown strategy", func(o *Options) { o.Strategy = "endless" }, []string{`"endless"`, "fork, supervisor, systemd"}},
-		{"an unknown database", func(o *Options) { o.DB = "postgres" }, []string{`"postgres"`, "--db", "sqlite"}},
+		{"an unknown database", func(o *Options) { o.DB = "oracle" }, []string{`"oracle"`, "--db", "sqlite, postgres, mysql"}},
+		{"an unknown auth", func(o *Options) { o.Auth = "basic" }, []string{`"basic"`, "--auth", "none, jwt"}},
 		{"port zero", func(o *Options) { o.Port = 0 }, []string{"port 0", "1 to 65535"}},
 		{"a port above 65535", func(o *Options) { o.Port = 65536 }, []string{"port 65536", "1 to 65535"}},
 	} {

@@ -5,11 +5,12 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // goVersion is the go directive of generated projects: the toolchain gingen is developed and
 // tested with; the pinned module versions in the project templates build with it.
-const goVersion = "1.26"
+const goVersion = "1.26.0"
 
 // ProjectData is what the project templates see.
 type ProjectData struct {
@@ -17,9 +18,15 @@ type ProjectData struct {
 	Module    string
 	Strategy  string
 	DB        string
+	Auth      string
 	Port      int
 	EnvPrefix string
 	GoVersion string
+	// DBName is the default database and user name of a database server: the project name
+	// in lower case with '-' as '_', so that it needs no quoting in SQL.
+	DBName string
+	// DBPort is the database server's default port; 0 for sqlite.
+	DBPort int
 }
 
 func newProjectData(o Options) ProjectData {
@@ -28,14 +35,39 @@ func newProjectData(o Options) ProjectData {
 		Module:    o.Module,
 		Strategy:  o.Strategy,
 		DB:        o.DB,
+		Auth:      o.Auth,
 		Port:      o.Port,
 		EnvPrefix: EnvPrefix(o.Name),
 		GoVersion: goVersion,
+		DBName:    strings.ToLower(strings.ReplaceAll(o.Name, "-", "_")),
+		DBPort:    dbPort(o.DB),
 	}
 }
 
-// PlanProject renders every file of a new project in memory: the base tree, the chosen
-// strategy's tree laid over it, and the manifest. Nothing is written. Options must be
+// dbPort is a database server's default port; 0 for sqlite, which has no server.
+func dbPort(db string) int {
+	switch db {
+	case DBPostgres:
+		return 5432
+	case DBMySQL:
+		return 3306
+	}
+	return 0
+}
+
+// templateDirs are the template trees of a project, each laid over the ones before it: the
+// base, the database's driver code, the auth scheme's files (none for "none"), the restart
+// strategy.
+func templateDirs(o Options) []string {
+	dirs := []string{"project/base", "project/db/" + o.DB}
+	if o.Auth != AuthNone {
+		dirs = append(dirs, "project/auth/"+o.Auth)
+	}
+	return append(dirs, "project/"+o.Strategy)
+}
+
+// PlanProject renders every file of a new project in memory: the base tree, the trees of the
+// chosen database, auth and strategy laid over it (templateDirs), and the manifest. Nothing is written. Options must be
 // normalized and valid.
 func PlanProject(o Options, tfs fs.FS) ([]File, error) {
 	if err := o.Validate(); err != nil {
@@ -43,7 +75,7 @@ func PlanProject(o Options, tfs fs.FS) ([]File, error) {
 	}
 	data := newProjectData(o)
 	byPath := map[string]File{}
-	for _, dir := range []string{"project/base", "project/" + o.Strategy} {
+	for _, dir := range templateDirs(o) {
 		files, err := renderTree(tfs, dir, o.Name, data)
 		if err != nil {
 			return nil, err

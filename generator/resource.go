@@ -179,6 +179,9 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 		if err != nil {
 			return Resource{}, err
 		}
+		if m.DB == DBMySQL && f.Type == TypeText && (f.Has(ModUnique) || f.Has(ModIndex)) {
+			return Resource{}, inputErrorf("field %q: MySQL cannot index a text column (no length limit); use string, at most %d characters, for a unique or indexed field", f, maxStringLen)
+		}
 		if f.Type == TypeReferences {
 			if f.Name == name {
 				return Resource{}, inputErrorf("field %q: a resource cannot reference itself; remove the field", f)

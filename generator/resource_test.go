@@ -162,3 +162,20 @@ func TestResolveRejectsBadResourcesNamingTheFix(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveRefusesAnIndexedTextFieldOnMySQLOnly(t *testing.T) {
+	for _, spec := range []string{"body:text:unique", "body:text:index"} {
+		t.Run(spec, func(t *testing.T) {
+			m := manifestWith()
+			m.DB = DBMySQL
+			_, err := ResourceOptions{Name: "note", Fields: []string{spec}}.resolve(m)
+			wantInputError(t, err, "MySQL cannot index a text column", "use string")
+			for _, db := range []string{DBSQLite, DBPostgres} {
+				m.DB = db
+				if _, err := (ResourceOptions{Name: "note", Fields: []string{spec}}).resolve(m); err != nil {
+					t.Errorf("on %s: %v, want it accepted", db, err)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,9 @@
 // Package templates holds the embedded template trees gingen renders.
 //
-// Layout: project/base holds the files every project gets; project/<strategy> holds the files
-// of one restart strategy, laid over base. Every file is named like its output plus ".tmpl";
+// Layout: project/base holds the files every project gets; project/db/<database> holds the
+// driver code of one database (sqlite, postgres, mysql), project/auth/<scheme> the files of an
+// auth scheme (jwt), and project/<strategy> the files of one restart strategy, each laid over
+// base in that order (generator.PlanProject). Every file is named like its output plus ".tmpl";
 // "__name__" in a path stands for the project name. resource holds the files
 // `gingen add resource` creates in a project, where "__name__" stands for the resource name.
 package templates

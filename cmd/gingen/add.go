@@ -2,17 +2,20 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
 	"github.com/gingen/gingen/templates"
 )
 
-func newAddCmd() *cobra.Command {
+func newAddCmd(con console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add KIND ...",
 		Short: "Add code to the gingen project in the current folder",
@@ -21,15 +24,12 @@ nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen add resource article title:string body:text published:bool",
 		RunE:    kindRequired("add", "gingen add resource article title:string"),
 	}
-	cmd.AddCommand(newAddResourceCmd())
+	cmd.AddCommand(newAddResourceCmd(con))
 	return cmd
 }
 
-func newAddResourceCmd() *cobra.Command {
-	var (
-		opts   generator.ResourceOptions
-		dryRun bool
-	)
+func newAddResourceCmd(con console) *cobra.Command {
+	req := addRequest{}
 	cmd := &cobra.Command{
 		Use:   "resource NAME [field:type[:modifier]...]",
 		Short: "Add a CRUD resource: model, handlers, routes and their tests",
@@ -41,6 +41,13 @@ recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it.
 NAME is a singular snake_case name; its plural comes from an inflection library
 (category -> categories, person -> people) unless --plural is given.
 
+With no field on a terminal, it asks for the fields one by one (name, type, modifiers),
+checking each as the field:type[:modifier] syntax is checked, then prints the equivalent
+command line. Without a terminal, or with --no-input, it adds the resource with no field.
+
+The resource templates are the embedded ones, with the folder given by --templates, or else
+by the templates: key of gingen.yaml (relative to the project), laid over them.
+
 Field types: ` + strings.Join(generator.FieldTypes(), ", ") + `.
   string is at most 255 characters; text is unbounded; float is float64; time is RFC 3339 in
   JSON; "author:references" adds author_id, a foreign key to the existing resource author.
@@ -51,25 +58,156 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
 		Example: `  gingen add resource article title:string body:text published:bool views:int published_at:time
   gingen add resource tag name:string:unique
   gingen add resource comment article:references author:string body:text
-  gingen add resource person name:string --plural persons --dry-run`,
-		Args: minArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name, opts.Fields = args[0], args[1:]
-			root, err := projectRoot()
-			if err != nil {
-				return err
-			}
-			plan, err := generator.PlanAddResource(os.DirFS(root), opts, templates.FS())
-			if err != nil {
-				return err
-			}
-			return carryOut(c.OutOrStdout(), root, plan, dryRun)
+  gingen add resource person name:string --plural persons --dry-run
+  gingen add resource note                     # on a terminal: asks for the fields`,
+		Args:              minArgs(1),
+		ValidArgsFunction: completeFieldSpec,
+		RunE: func(_ *cobra.Command, args []string) error {
+			req.opts.Name, req.opts.Fields = args[0], args[1:]
+			return runAddResource(con, req)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Plural, "plural", "", "plural of NAME, for the routes and the table (default: derived from NAME)")
-	f.BoolVar(&dryRun, "dry-run", false, "print the files it would create and the lines it would insert, and write nothing")
+	f.StringVar(&req.opts.Plural, "plural", "", "plural of NAME, for the routes and the table (default: derived from NAME)")
+	f.BoolVar(&req.dryRun, "dry-run", false, "print the files it would create and the lines it would insert, and write nothing")
+	f.StringVar(&req.templates, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
+	addNoInputFlags(f, &req.noInput)
+	addQuietFlag(f, &req.quiet)
+	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
 	return cmd
+}
+
+// addRequest is everything `gingen add resource` is told, by flags or by the field wizard.
+type addRequest struct {
+	opts      generator.ResourceOptions
+	templates string
+	dryRun    bool
+	quiet     bool
+	noInput   bool
+}
+
+func runAddResource(con console, req addRequest) error {
+	r := reporter{out: con.out, quiet: req.quiet, colour: con.colour()}
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	project := os.DirFS(root)
+	dir, err := resourceTemplatesDir(project, root, req.templates)
+	if err != nil {
+		return err
+	}
+	tfs, err := generator.OpenTemplates(templates.FS(), dir)
+	if err != nil {
+		return err
+	}
+	// Planned before any question: a bad NAME fails at once.
+	plan, err := generator.PlanAddResource(project, req.opts, tfs)
+	if err != nil {
+		return err
+	}
+	asked := false
+	if len(req.opts.Fields) == 0 && !req.noInput && con.interactive() {
+		a, err := newAsker(con)
+		if err != nil {
+			return err
+		}
+		check := func(fields []string) error {
+			o := req.opts
+			o.Fields = fields
+			_, err := generator.PlanAddResource(project, o, tfs)
+			return err
+		}
+		if req.opts.Fields, err = askFields(a, r, check); err != nil {
+			return err
+		}
+		if plan, err = generator.PlanAddResource(project, req.opts, tfs); err != nil {
+			return err
+		}
+		asked = true
+	}
+	if err := carryOut(r, root, plan, req.dryRun); err != nil {
+		return err
+	}
+	if asked {
+		r.printf("\nThe same without questions:\n  %s\n", addResourceCommandLine(req))
+	}
+	return nil
+}
+
+// resourceTemplatesDir is the folder of templates to lay over the embedded ones: the flag's,
+// or else the manifest's templates: key, which is relative to the project's root.
+func resourceTemplatesDir(project fs.FS, root, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	b, err := fs.ReadFile(project, generator.ManifestName)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", generator.ManifestName, err)
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return "", fmt.Errorf("%w; fix the file or restore it from version control", err)
+	}
+	if m.Templates == "" {
+		return "", nil
+	}
+	dir := m.TemplatesDir(root)
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("the templates: key of %s names %s, which cannot be read (%w); restore the folder or remove the key", filepath.Join(root, generator.ManifestName), m.Templates, err)
+	}
+	return dir, nil
+}
+
+// addResourceCommandLine is the command that adds what the field wizard just added.
+func addResourceCommandLine(req addRequest) string {
+	args := append([]string{"gingen", "add", "resource", req.opts.Name}, req.opts.Fields...)
+	if req.opts.Plural != "" {
+		args = append(args, "--plural", req.opts.Plural)
+	}
+	if req.templates != "" {
+		args = append(args, "--templates", req.templates)
+	}
+	if req.dryRun {
+		args = append(args, "--dry-run")
+	}
+	return shellquote.Join(args...)
+}
+
+// completeFieldSpec completes add resource's field arguments: after "name:" the field
+// types, after "name:type:" the modifiers not given yet; a bare word is offered the
+// project's resources as references.
+func completeFieldSpec(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	parts := strings.Split(toComplete, ":")
+	var candidates []string
+	switch len(parts) {
+	case 1:
+		for _, r := range recordedResourceNames() {
+			candidates = append(candidates, r+":"+generator.TypeReferences)
+		}
+	case 2:
+		for _, t := range generator.FieldTypes() {
+			candidates = append(candidates, parts[0]+":"+t)
+		}
+	default:
+		given := parts[2 : len(parts)-1]
+		prefix := strings.Join(parts[:len(parts)-1], ":") + ":"
+		for _, m := range generator.FieldModifiers() {
+			if !slices.Contains(given, m) {
+				candidates = append(candidates, prefix+m)
+			}
+		}
+	}
+	var out []string
+	for _, c := range candidates {
+		if strings.HasPrefix(c, toComplete) {
+			out = append(out, c)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // projectRoot finds the gingen project the working folder is in.
@@ -82,12 +220,12 @@ func projectRoot() (string, error) {
 }
 
 // carryOut prints a plan's steps and, unless dryRun, applies it.
-func carryOut(out io.Writer, root string, plan generator.Plan, dryRun bool) error {
+func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
 	for _, s := range plan.Steps {
-		fmt.Fprintln(out, s)
+		r.step(s)
 	}
 	if dryRun {
-		fmt.Fprintln(out, "dry run: nothing written")
+		r.printf("dry run: nothing written\n")
 		return nil
 	}
 	return plan.Apply(root)
@@ -106,15 +244,5 @@ func kindRequired(verb, example string) func(*cobra.Command, []string) error {
 			return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("say what to %s: %s, e.g. %s", verb, strings.Join(kinds, ", "), example)}
 		}
 		return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("unknown kind %q for %s; use one of %s, e.g. %s", args[0], c.CommandPath(), strings.Join(kinds, ", "), example)}
-	}
-}
-
-// minArgs is cobra.MinimumNArgs whose error is a usage error.
-func minArgs(n int) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if err := cobra.MinimumNArgs(n)(c, args); err != nil {
-			return &usageError{cmd: c.CommandPath(), err: err}
-		}
-		return nil
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/gingen/gingen/generator"
 )
 
-func newDestroyCmd() *cobra.Command {
+func newDestroyCmd(con console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "destroy KIND NAME",
 		Short: "Undo an add in the gingen project in the current folder",
@@ -18,14 +18,15 @@ around it: the nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen destroy resource article",
 		RunE:    kindRequired("destroy", "gingen destroy resource article"),
 	}
-	cmd.AddCommand(newDestroyResourceCmd())
+	cmd.AddCommand(newDestroyResourceCmd(con))
 	return cmd
 }
 
-func newDestroyResourceCmd() *cobra.Command {
+func newDestroyResourceCmd(con console) *cobra.Command {
 	var (
 		opts   generator.DestroyOptions
 		dryRun bool
+		quiet  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resource NAME",
@@ -46,7 +47,7 @@ A generated file you edited since is not deleted: the command stops and names it
 			}
 			return recordedResourceNames(), cobra.ShellCompDirectiveNoFileComp
 		},
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			root, err := projectRoot()
 			if err != nil {
@@ -56,12 +57,13 @@ A generated file you edited since is not deleted: the command stops and names it
 			if err != nil {
 				return err
 			}
-			return carryOut(c.OutOrStdout(), root, plan, dryRun)
+			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since, and go on past files or lines already removed")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would delete and the lines it would remove, and write nothing")
+	addQuietFlag(f, &quiet)
 	return cmd
 }
 

@@ -6,38 +6,41 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/gingen/gingen/generator"
 )
 
 // Exit codes, documented in the README.
 const (
-	exitOK      = 0
-	exitFailure = 1 // generation failed or the input was invalid
-	exitUsage   = 2 // the command line itself is wrong (unknown flag, missing argument)
+	exitOK          = 0
+	exitFailure     = 1   // generation failed or the input was invalid
+	exitUsage       = 2   // the command line itself is wrong (unknown flag, missing argument)
+	exitInterrupted = 130 // Ctrl-C in a prompt: 128 + SIGINT, as a shell reports it
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], console{in: os.Stdin, out: os.Stdout, errOut: os.Stderr, getenv: os.Getenv}))
 }
 
-// run executes the CLI and returns the process exit code; tests call it in-process.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := newRootCmd(stdin, stdout, stderr)
+// run executes the CLI and returns the process exit code.
+func run(args []string, con console) int {
+	cmd := newRootCmd(con)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
+	return exitCode(con.errOut, err)
+}
+
+// exitCode reports err, if any, on stderr and maps it to the exit code.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "gingen:", err)
 	var usage *usageError
-	if errors.As(err, &usage) {
+	switch {
+	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", usage.cmd)
 		return exitUsage
-	}
-	var input *generator.InputError
-	if errors.As(err, &input) {
-		return exitFailure
+	case errors.As(err, new(interruptedError)):
+		return exitInterrupted
 	}
 	return exitFailure
 }
@@ -50,3 +53,8 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// interruptedError is Ctrl-C in a prompt: the command stops before writing anything.
+type interruptedError struct{}
+
+func (interruptedError) Error() string { return "interrupted; nothing written" }

@@ -9,7 +9,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"gingen": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"gingen": func() {
+			os.Exit(run(os.Args[1:], console{in: os.Stdin, out: os.Stdout, errOut: os.Stderr, getenv: os.Getenv}))
+		},
 	})
 }
 

@@ -9,9 +9,10 @@ import (
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print gingen's module version and VCS revision",
-		Args:  exactArgs(0),
+		Use:     "version",
+		Short:   "Print gingen's module version and VCS revision",
+		Example: "  gingen version",
+		Args:    exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(c.OutOrStdout(), versionString(debug.ReadBuildInfo()))
 			return err

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,6 +21,10 @@ import (
 	"myblog/pkg/setting"
 	"myblog/routers"
 )
+
+// dbProbeInterval is how often the serving process pings the database in the background,
+// for the state /healthz reports.
+const dbProbeInterval = 2 * time.Second
 
 // version is stamped at build time: go build -ldflags "-X main.version=v1.2.3" (see the
 // Makefile). It is never written at run time.
@@ -60,18 +65,25 @@ func run(ctx context.Context, configPath string) error {
 	// build runs only in the process that serves requests, once per generation, so every
 	// restart opens the database and reads routes afresh.
 	build := func(ctx context.Context) (http.Handler, func() error, error) {
-		db, err := models.Open(cfg.Database)
+		db, err := models.Open(ctx, cfg.Database)
 		if err != nil {
 			return nil, nil, err
 		}
 		if err := models.Migrate(db); err != nil {
 			return nil, nil, errors.Join(err, models.Close(db))
 		}
-		if err := models.Ping(ctx, db); err != nil {
-			return nil, nil, errors.Join(err, models.Close(db))
+		monitor := models.StartDBMonitor(func(ctx context.Context) error { return models.Ping(ctx, db) }, dbProbeInterval, logger)
+		handler := routers.New(routers.Deps{
+			DB:      db,
+			DBState: monitor.State,
+			Version: version,
+			Logger:  logger,
+		})
+		cleanup := func() error {
+			monitor.Stop()
+			return models.Close(db)
 		}
-		handler := routers.New(routers.Deps{DB: db, Version: version, Logger: logger})
-		return handler, func() error { return models.Close(db) }, nil
+		return handler, cleanup, nil
 	}
 	if err := restart.Run(ctx, opts, build); err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -3,43 +3,32 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+	"io"
+	"net"
+	"syscall"
 
-	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"myblog/pkg/setting"
 )
 
-// sqlitePragmas make SQLite safe to share between the old and the new process during a
-// restart: WAL lets readers and a writer work at once, busy_timeout waits for a lock instead
-// of failing, and foreign keys are enforced.
-const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
-
-// Open connects to the database described by cfg.
-func Open(cfg setting.Database) (*gorm.DB, error) {
-	if cfg.Type != "sqlite" {
-		return nil, fmt.Errorf("open database: type %q is not supported", cfg.Type)
-	}
-	dsn := cfg.DSN
-	if dsn != ":memory:" && !strings.HasPrefix(dsn, "file:") {
-		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
-			return nil, fmt.Errorf("open database: create folder for %s: %w", dsn, err)
-		}
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	db, err := gorm.Open(sqlite.Open(dsn+sep+sqlitePragmas), &gorm.Config{
-		Logger: logger.Default.LogMode(logger.Warn),
-	})
+// Open connects to the database described by cfg and checks that it answers.
+func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
+	dialector, err := newDialector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Default.LogMode(logger.Warn)})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
+	}
+	if err := Ping(ctx, db); err != nil {
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
 	}
 	return db, nil
 }
@@ -66,6 +55,23 @@ func Close(db *gorm.DB) error {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
+}
+
+// IsUnavailable reports whether err says that the database cannot be reached, or is too
+// busy or shutting down, rather than that the query was wrong: the same request may succeed
+// later. The API answers such errors 503.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	}
+	return driverUnavailable(err)
 }
 
 // All returns every model, in migration order.

@@ -2,32 +2,33 @@ package routers
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
+	"myblog/internal/dbtest"
 	"myblog/models"
-	"myblog/pkg/setting"
 )
 
-func newTestRouter(t *testing.T) *gin.Engine {
+// testDB is the database state newTestRouter's /healthz reports.
+type testDB struct{ state models.DBState }
+
+func newTestRouter(t *testing.T, dbState *testDB) *gin.Engine {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
-	db, err := models.Open(setting.Database{Type: "sqlite", DSN: filepath.Join(t.TempDir(), "test.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = models.Close(db) })
-	if err := models.Migrate(db); err != nil {
-		t.Fatal(err)
-	}
-	return New(Deps{DB: db, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db := dbtest.Open(t)
+	return New(Deps{
+		DB:      db,
+		DBState: func() models.DBState { return dbState.state },
+		Version: "test",
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
 }
 
 func get(t *testing.T, h http.Handler, method, path string) (int, map[string]any) {
@@ -41,25 +42,46 @@ func get(t *testing.T, h http.Handler, method, path string) (int, map[string]any
 	return rec.Code, body
 }
 
-func TestHealthzReportsVersionAndPid(t *testing.T) {
-	code, body := get(t, newTestRouter(t), http.MethodGet, "/healthz")
+func TestHealthzReportsVersionPidAndTheDatabase(t *testing.T) {
+	dbState := &testDB{state: models.DBState{Up: true}}
+	h := newTestRouter(t, dbState)
+	code, body := get(t, h, http.MethodGet, "/healthz")
 	if code != http.StatusOK {
 		t.Fatalf("status = %d, want 200", code)
 	}
-	if body["status"] != "ok" || body["version"] != "test" || body["pid"] != float64(os.Getpid()) {
-		t.Errorf("body = %v, want status ok, version test, pid %d", body, os.Getpid())
+	if body["status"] != "ok" || body["version"] != "test" || body["pid"] != float64(os.Getpid()) || body["database"] != "up" {
+		t.Errorf("body = %v, want status ok, version test, pid %d, database up", body, os.Getpid())
+	}
+
+	// A database that is down is reported, but the process is alive: still 200.
+	dbState.state = models.DBState{Err: errors.New("connection refused")}
+	code, body = get(t, h, http.MethodGet, "/healthz")
+	if code != http.StatusOK || body["status"] != "ok" || body["database"] != "down" {
+		t.Errorf("GET /healthz with the database down = %d %v, want 200, status ok, database down", code, body)
 	}
 }
 
 func TestReadyzPingsTheDatabase(t *testing.T) {
-	code, body := get(t, newTestRouter(t), http.MethodGet, "/readyz")
+	code, body := get(t, newTestRouter(t, &testDB{state: models.DBState{Up: true}}), http.MethodGet, "/readyz")
 	if code != http.StatusOK || body["status"] != "ok" {
 		t.Fatalf("GET /readyz = %d %v, want 200 ok", code, body)
 	}
 }
 
+func TestReadyzAnswers503WhenTheDatabaseIsGone(t *testing.T) {
+	db := dbtest.Open(t)
+	h := New(Deps{DB: db, DBState: func() models.DBState { return models.DBState{Up: true} }, Version: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := models.Close(db); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, h, http.MethodGet, "/readyz")
+	if code != http.StatusServiceUnavailable || body["status"] != "unavailable" {
+		t.Fatalf("GET /readyz on a closed database = %d %v, want 503 unavailable", code, body)
+	}
+}
+
 func TestUnknownRoutesAnswerJSON(t *testing.T) {
-	h := newTestRouter(t)
+	h := newTestRouter(t, &testDB{state: models.DBState{Up: true}})
 	for _, tc := range []struct {
 		name, method, path string
 		want               int

@@ -17,7 +17,9 @@ import (
 
 // Deps are what the handlers need.
 type Deps struct {
-	DB      *gorm.DB
+	DB *gorm.DB
+	// DBState is the database's state as last probed (a models.DBMonitor's State).
+	DBState func() models.DBState
 	Version string
 	Logger  *slog.Logger
 }
@@ -34,9 +36,11 @@ func New(deps Deps) *gin.Engine {
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
 
-	// Liveness: cheap, no I/O; it also tells which generation (pid, version) answered.
+	// Liveness: cheap, no I/O; it also tells which generation (pid, version) answered, and
+	// the database's state as last probed in the background. It stays 200 while the database
+	// is down: restarting this process would not bring the database back.
 	r.GET("/healthz", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": deps.Version, "pid": os.Getpid()})
+		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": deps.Version, "pid": os.Getpid(), "database": deps.DBState().String()})
 	})
 	// Readiness: the database answers.
 	r.GET("/readyz", func(c *gin.Context) {

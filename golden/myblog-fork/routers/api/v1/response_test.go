@@ -3,8 +3,10 @@ package v1
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,8 +19,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"myblog/models"
-	"myblog/pkg/setting"
+	"myblog/internal/dbtest"
 )
 
 // The helpers below are shared by the tests of every resource (routers/api/v1/*_test.go).
@@ -28,23 +29,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// newTestDB opens a fresh in-memory SQLite database with every model migrated.
+// newTestDB returns a database of the test's own with every model migrated (see
+// internal/dbtest).
 func newTestDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	db, err := models.Open(setting.Database{Type: "sqlite", DSN: ":memory:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Every connection to ":memory:" opens a database of its own: keep exactly one.
-	sqlDB.SetMaxOpenConns(1)
-	t.Cleanup(func() { _ = models.Close(db) })
-	if err := models.Migrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	// The tests provoke failing queries on purpose; they check the errors themselves.
 	return db.Session(&gorm.Session{Logger: db.Logger.LogMode(logger.Silent)})
 }
@@ -292,7 +281,7 @@ func TestListResponseKeepsItsShape(t *testing.T) {
 // owner and pet are tables of this test only, related by a foreign key.
 type owner struct {
 	ID   uint
-	Name string `gorm:"uniqueIndex"`
+	Name string `gorm:"size:64;uniqueIndex"`
 }
 
 type pet struct {
@@ -340,5 +329,31 @@ func TestDatabaseConstraintsAreReportedPortably(t *testing.T) {
 	err = translateDBError(db, db.Delete(&owner{}, ann.ID).Error)
 	if !errors.Is(err, gorm.ErrForeignKeyViolated) {
 		t.Errorf("deleting an owner with a pet: err = %v, want gorm.ErrForeignKeyViolated", err)
+	}
+}
+
+func TestRespondInternalAnswers503WhileTheDatabaseIsUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		err        error
+		want       int
+		retryAfter string
+	}{
+		{"a broken connection", fmt.Errorf("list: %w", driver.ErrBadConn), http.StatusServiceUnavailable, unavailableRetryAfter},
+		{"any other error", errors.New("no such column"), http.StatusInternalServerError, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(rec)
+			c.Request = httptest.NewRequest(http.MethodGet, "/api/v1/things", nil)
+			respondInternal(c, tc.err)
+			if rec.Code != tc.want || rec.Header().Get("Retry-After") != tc.retryAfter {
+				t.Fatalf("status %d, Retry-After %q; want %d, %q", rec.Code, rec.Header().Get("Retry-After"), tc.want, tc.retryAfter)
+			}
+			body := decodeBody[ErrorResponse](t, rec)
+			if body.Error == "" || strings.Contains(body.Error, tc.err.Error()) {
+				t.Errorf("error %q: want a message that does not reveal the cause", body.Error)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ package v1
 //	one     200 (201 on create)  the item itself: {"id": 1, "created_at": "...", ...}
 //	delete  204  no body
 //	error   4xx, 5xx  {"error": "validation failed", "fields": {"title": "is required"}}
+//	        503 (with Retry-After) while the database cannot be reached
 //
 // "fields" names each offending field by its JSON name; it is present for invalid request
 // bodies and query parameters (400) and for conflicts with existing records (409).
@@ -27,6 +28,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 	"gorm.io/gorm"
+
+	"github.com/acme/my-shop/models"
 )
 
 const (
@@ -58,8 +61,23 @@ func respondError(c *gin.Context, status int, msg string, fields map[string]stri
 	c.AbortWithStatusJSON(status, ErrorResponse{Error: msg, Fields: fields})
 }
 
-// respondInternal logs err and answers 500 without revealing it.
+// unavailableRetryAfter is the Retry-After of a 503: about when a database that is down is
+// worth trying again.
+const unavailableRetryAfter = "5"
+
+// respondInternal logs err and answers 500 without revealing it, or 503 when err says that
+// the database is unreachable or shutting down (models.IsUnavailable): the same request may
+// succeed once it is back.
 func respondInternal(c *gin.Context, err error) {
+	if models.IsUnavailable(err) {
+		slog.WarnContext(c.Request.Context(), "database unavailable",
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Any("error", err))
+		c.Header("Retry-After", unavailableRetryAfter)
+		respondError(c, http.StatusServiceUnavailable, "database unavailable; try again later", nil)
+		return
+	}
 	slog.ErrorContext(c.Request.Context(), "request failed",
 		slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path),

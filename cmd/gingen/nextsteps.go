@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/gingen/gingen/generator"
+)
+
+// nextSteps is what to do after `gingen new`: how to test, run, restart and stop the project
+// under its strategy, and where its deploy files are.
+func nextSteps(o generator.Options, target string) string {
+	name, port := o.Name, o.Port
+	rows := [][2]string{{"cd " + filepath.ToSlash(target), ""}}
+	if o.DB != generator.DBSQLite {
+		rows = append(rows, [2]string{
+			fmt.Sprintf("export %s_DATABASE_PASSWORD=...", generator.EnvPrefix(name)),
+			fmt.Sprintf("the %s server is [database] in conf/app.ini; README.md says how to create its user", o.DB),
+		})
+	}
+	rows = append(rows, [2]string{"go test ./...", "run the generated tests"})
+	deploy := func(file, what string) [2]string { return [2]string{path.Join("deploy", file), what} }
+	var deploys [][2]string
+	switch o.Strategy {
+	case generator.StrategyFork:
+		rows = append(rows,
+			[2]string{"make build && ./" + name, fmt.Sprintf("serve on :%d (GET /healthz); writes %s.pid", port, name)},
+			[2]string{"make reload", "rebuild, then SIGHUP: zero-downtime restart onto the new binary"},
+			[2]string{"make stop", "SIGTERM: finish in-flight requests, then exit"},
+		)
+		deploys = append(deploys, deploy(name+".service", "systemd unit: systemctl reload/stop "+name))
+	case generator.StrategySupervisor:
+		rows = append(rows,
+			[2]string{"make build && ./" + name, fmt.Sprintf("master + worker on :%d (GET /healthz); the master's pid stays", port)},
+			[2]string{"make reload", "rebuild, then SIGHUP to the master: a new worker takes over"},
+			[2]string{"make stop", "SIGTERM to the master: the worker drains, both exit"},
+		)
+		deploys = append(deploys,
+			deploy("supervisord.conf", "supervisord: supervisorctl signal HUP "+name),
+			deploy(name+".service", "systemd Type=simple: systemctl reload "+name),
+		)
+	case generator.StrategySystemd:
+		rows = append(rows,
+			[2]string{"make build && ./" + name, fmt.Sprintf("without systemd it listens on :%d itself", port)},
+			[2]string{"kill -HUP <pid>", "zero-downtime restart (the pid is in the log and in /healthz)"},
+			[2]string{"kill -TERM <pid>", "finish in-flight requests, then exit"},
+		)
+		deploys = append(deploys,
+			deploy(name+".socket", "the socket systemd holds across restarts"),
+			deploy(name+".service", "systemctl reload "+name+" restarts; stop both units to stop"),
+		)
+	default:
+		rows = append(rows, [2]string{"make build && ./" + name, fmt.Sprintf("serve on :%d (GET /healthz)", port)})
+	}
+	if o.Auth == generator.AuthJWT {
+		rows = append(rows, [2]string{"POST /auth", "issues a user's token; /api/v1 requires it (Authorization: Bearer)"})
+	}
+	width := 0
+	for _, row := range append(rows, deploys...) {
+		width = max(width, len(row[0]))
+	}
+	var b strings.Builder
+	b.WriteString("Next steps:\n")
+	write := func(row [2]string) {
+		if row[1] == "" {
+			fmt.Fprintf(&b, "  %s\n", row[0])
+			return
+		}
+		fmt.Fprintf(&b, "  %-*s  # %s\n", width, row[0], row[1])
+	}
+	for _, row := range rows {
+		write(row)
+	}
+	if len(deploys) > 0 {
+		b.WriteString("Deploy files:\n")
+		for _, row := range deploys {
+			write(row)
+		}
+	}
+	fmt.Fprintf(&b, "More in %s: restarts, signals and what each deploy file does.\n", path.Join(filepath.ToSlash(target), "README.md"))
+	return b.String()
+}

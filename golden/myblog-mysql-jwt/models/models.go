@@ -1,0 +1,162 @@
+// Package models holds the database models and opens the database.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"myblog/pkg/setting"
+)
+
+// The backoff between two attempts to reach the database at start.
+const (
+	firstConnectBackoff = time.Second
+	maxConnectBackoff   = 16 * time.Second
+)
+
+// Open connects to the database described by cfg and checks that it answers. A server that
+// cannot be reached is tried cfg.ConnectRetries more times, with a backoff doubling from 1s to
+// 16s, before Open gives up; cancelling ctx ends the wait.
+func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
+	where := fmt.Sprintf("mysql at %s (user %s, database %s)", cfg.Addr(), cfg.User, cfg.Name)
+	backoff := firstConnectBackoff
+	for attempt := 1; ; attempt++ {
+		db, err := connect(ctx, cfg)
+		if err == nil {
+			return db, nil
+		}
+		err = fmt.Errorf("connect to %s: %w", where, oneLineError{err})
+		if attempt > cfg.ConnectRetries {
+			if attempt > 1 {
+				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return nil, err
+		}
+		slog.WarnContext(ctx, "database unreachable; retrying", "attempt", attempt, "retries", cfg.ConnectRetries, "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (stopped retrying: %w)", err, context.Cause(ctx))
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxConnectBackoff)
+	}
+}
+
+// oneLineError keeps a driver's error, and prints its message on one line: pgx, for one,
+// lists every address it tried on lines of their own.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	lines := strings.Split(strings.TrimSpace(e.err.Error()), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return lines[0] + " " + strings.Join(lines[1:], "; ")
+}
+
+func (e oneLineError) Unwrap() error { return e.err }
+
+// connect makes one attempt: it opens the connection pool and pings the server within
+// cfg.ConnectTimeout.
+func connect(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
+	dialector, err := newDialector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger: logger.Default.LogMode(logger.Warn),
+		// gorm's own ping has neither a context nor a timeout; the one below has both.
+		DisableAutomaticPing: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(cfg.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	pingCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		return nil, errors.Join(err, sqlDB.Close())
+	}
+	return db, nil
+}
+
+// Ping checks that the database answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database's connection pool.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// IsUnavailable reports whether err says that the database cannot be reached, or is too
+// busy or shutting down, rather than that the query was wrong: the same request may succeed
+// later. The API answers such errors 503.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	}
+	return driverUnavailable(err)
+}
+
+// All returns every model, in migration order.
+func All() []any {
+	return []any{
+		&User{},
+		// gingen:models
+	}
+}
+
+// Migrate creates or updates the table of every model.
+func Migrate(db *gorm.DB) error {
+	// Whatever the server's default character set (latin1 on many), tables hold all of Unicode.
+	db = db.Set("gorm:table_options", "DEFAULT CHARSET=utf8mb4")
+	if err := db.AutoMigrate(All()...); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

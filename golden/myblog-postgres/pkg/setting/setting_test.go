@@ -1,0 +1,129 @@
+package setting
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.ini")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestLoadReadsTheShippedFile(t *testing.T) {
+	s, err := load(filepath.Join("..", "..", "conf", "app.ini"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Server.HTTPPort != 8000 || s.Server.Addr() != ":8000" {
+		t.Errorf("HTTPPort = %d, Addr = %q; want 8000", s.Server.HTTPPort, s.Server.Addr())
+	}
+	if s.Server.ShutdownTimeout != 30*time.Second {
+		t.Errorf("ShutdownTimeout = %s, want 30s", s.Server.ShutdownTimeout)
+	}
+	if s.Database.Type != "postgres" {
+		t.Errorf("Database.Type = %q, want postgres", s.Database.Type)
+	}
+}
+
+func TestLoadKeepsDefaultsForMissingKeys(t *testing.T) {
+	s, err := load(writeFile(t, "[server]\nHTTPPort = 9000\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Server.HTTPPort = 9000
+	if *s != want {
+		t.Errorf("got %+v, want %+v", *s, want)
+	}
+}
+
+func TestEnvironmentOverridesTheFile(t *testing.T) {
+	env := map[string]string{
+		EnvPrefix + "_SERVER_HTTPPORT":        "9100",
+		EnvPrefix + "_SERVER_SHUTDOWNTIMEOUT": "5s",
+		EnvPrefix + "_DATABASE_HOST":          "db.internal",
+		EnvPrefix + "_DATABASE_PASSWORD":      "from the environment",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	s, err := load(writeFile(t, "[server]\nHTTPPort = 9000\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Server.HTTPPort != 9100 || s.Server.ShutdownTimeout != 5*time.Second || s.Database.Host != "db.internal" || s.Database.Password != "from the environment" {
+		t.Errorf("overrides not applied: %+v", *s)
+	}
+}
+
+func TestLoadRejectsBadSettings(t *testing.T) {
+	for _, tc := range []struct{ name, ini, want string }{
+		{"a port out of range", "[server]\nHTTPPort = 70000\n", "HTTPPort"},
+		{"a zero shutdown timeout", "[server]\nShutdownTimeout = 0s\n", "ShutdownTimeout"},
+		{"a duration that does not parse", "[server]\nReadTimeout = soon\n", "ReadTimeout"},
+		{"an unknown run mode", "[app]\nRunMode = fast\n", "RunMode"},
+		{"an unsupported database", "[database]\nType = oracle\n", "oracle"},
+		{"a database port out of range", "[database]\nPort = 0\n", "Port"},
+		{"no database host", "[database]\nHost =\n", "Host"},
+		{"an unknown SSL mode", "[database]\nSSLMode = maybe\n", "SSLMode"},
+		{"malformed driver parameters", "[database]\nParams = a=%zz\n", "Params"},
+		{"a negative pool size", "[database]\nMaxOpenConns = -1\n", "MaxOpenConns"},
+		{"a zero connect timeout", "[database]\nConnectTimeout = 0s\n", "ConnectTimeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(writeFile(t, tc.ini), noEnv)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadReportsAMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "missing.ini"))
+	if err == nil || !strings.Contains(err.Error(), "missing.ini") {
+		t.Fatalf("err = %v, want one naming the file", err)
+	}
+}
+
+func TestSecretsDoNotShowInPrintsOrJSON(t *testing.T) {
+	s := Default()
+	s.Database.Password = "hunter2-database"
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprintf("%v", s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), string(b)} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("a secret shows in %s", out)
+		}
+	}
+}
+
+func TestDatabaseFromEnvironmentReadsNoFile(t *testing.T) {
+	t.Setenv(EnvPrefix+"_DATABASE_HOST", "db.test")
+	t.Setenv(EnvPrefix+"_DATABASE_PORT", "5432")
+	t.Setenv(EnvPrefix+"_DATABASE_USER", "tester")
+	t.Setenv(EnvPrefix+"_DATABASE_NAME", "testing")
+	d, err := DatabaseFromEnvironment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Host != "db.test" || d.User != "tester" || d.Name != "testing" || d.MaxOpenConns != Default().Database.MaxOpenConns {
+		t.Errorf("got %+v, want the environment over the defaults", d)
+	}
+	t.Setenv(EnvPrefix+"_DATABASE_PORT", "none")
+	if _, err := DatabaseFromEnvironment(); err == nil {
+		t.Error("a port that is not a number was accepted")
+	}
+}

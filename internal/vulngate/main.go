@@ -1,0 +1,175 @@
+// Command vulngate reads govulncheck's JSON output (govulncheck -format json) and decides
+// whether CI passes: it fails when the code calls a vulnerable symbol of a module, since a
+// module can be upgraded in go.mod. Vulnerabilities of the standard library are fixed by a
+// newer Go toolchain instead; with -allow-stdlib they are reported without failing, for a
+// CI whose toolchain is the machine's.
+//
+//	govulncheck -db file:///path/to/db -format json ./... | go run ./internal/vulngate -allow-stdlib
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+)
+
+func main() {
+	allowStdlib := flag.Bool("allow-stdlib", false, "report vulnerabilities of the standard library without failing")
+	label := flag.String("label", ".", "what was scanned, for the report")
+	flag.Parse()
+	failed, err := gate(os.Stdin, os.Stdout, *label, *allowStdlib)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vulngate:", err)
+		os.Exit(2)
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// message is one JSON object of govulncheck's stream; only the parts used here.
+type message struct {
+	Config *struct {
+		ScannerVersion string `json:"scanner_version"`
+		GoVersion      string `json:"go_version"`
+		DB             string `json:"db"`
+	} `json:"config"`
+	OSV *struct {
+		ID      string `json:"id"`
+		Summary string `json:"summary"`
+	} `json:"osv"`
+	Finding *finding `json:"finding"`
+}
+
+type finding struct {
+	OSV          string  `json:"osv"`
+	FixedVersion string  `json:"fixed_version"`
+	Trace        []frame `json:"trace"`
+}
+
+// frame is one step of a finding's trace: trace[0] is the vulnerable symbol, the last frame
+// the caller in the scanned code.
+type frame struct {
+	Module   string `json:"module"`
+	Version  string `json:"version"`
+	Package  string `json:"package"`
+	Function string `json:"function"`
+	Receiver string `json:"receiver"`
+	Position *struct {
+		Filename string `json:"filename"`
+		Line     int    `json:"line"`
+	} `json:"position"`
+}
+
+// vuln is what the report says of one vulnerability: whether the code calls it, and where.
+type vuln struct {
+	id, summary, module, version, fixed string
+	called                              bool
+	calledFrom                          string
+}
+
+// gate reads the stream from r, prints its report to w and reports whether CI must fail.
+func gate(r io.Reader, w io.Writer, label string, allowStdlib bool) (bool, error) {
+	dec := json.NewDecoder(r)
+	summaries := map[string]string{}
+	vulns := map[string]*vuln{}
+	scanned := false
+	for {
+		var m message
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("read govulncheck output: %w", err)
+		}
+		switch {
+		case m.Config != nil:
+			scanned = true
+		case m.OSV != nil:
+			summaries[m.OSV.ID] = m.OSV.Summary
+		case m.Finding != nil && len(m.Finding.Trace) > 0:
+			f := m.Finding
+			v := vulns[f.OSV]
+			if v == nil {
+				v = &vuln{id: f.OSV, module: f.Trace[0].Module, version: f.Trace[0].Version, fixed: f.FixedVersion}
+				vulns[f.OSV] = v
+			}
+			if f.Trace[0].Function != "" && !v.called {
+				v.called, v.calledFrom = true, describeCall(f.Trace)
+			}
+		}
+	}
+	if !scanned {
+		return false, errors.New("no govulncheck output (expected govulncheck -format json)")
+	}
+	failed := false
+	var calledStdlib, calledModules, notCalled []string
+	for _, id := range slices.Sorted(maps.Keys(vulns)) {
+		v := vulns[id]
+		v.summary = summaries[id]
+		switch {
+		case !v.called:
+			notCalled = append(notCalled, id)
+		case v.module == "stdlib":
+			calledStdlib = append(calledStdlib, id)
+			failed = failed || !allowStdlib
+		default:
+			calledModules = append(calledModules, id)
+			failed = true
+		}
+	}
+	for _, id := range calledModules {
+		v := vulns[id]
+		fmt.Fprintf(w, "%s: FAIL %s in %s@%s (fixed in %s): %s\n    called: %s\n", label, v.id, v.module, v.version, orNone(v.fixed), v.summary, v.calledFrom)
+	}
+	for _, id := range calledStdlib {
+		v := vulns[id]
+		verdict := "FAIL"
+		if allowStdlib {
+			verdict = "warning"
+		}
+		fmt.Fprintf(w, "%s: %s %s in the standard library of go%s (fixed in go%s: upgrade the Go toolchain): %s\n    called: %s\n",
+			label, verdict, v.id, strings.TrimPrefix(v.version, "v"), strings.TrimPrefix(orNone(v.fixed), "v"), v.summary, v.calledFrom)
+	}
+	if len(notCalled) > 0 {
+		fmt.Fprintf(w, "%s: %d more in imported packages or required modules, not called: %s\n", label, len(notCalled), strings.Join(notCalled, " "))
+	}
+	allowed := ""
+	if allowStdlib && len(calledStdlib) > 0 {
+		allowed = " (allowed: -allow-stdlib)"
+	}
+	fmt.Fprintf(w, "%s: %d called vulnerabilities in modules, %d in the standard library%s\n",
+		label, len(calledModules), len(calledStdlib), allowed)
+	return failed, nil
+}
+
+// describeCall names the scanned code's call that reaches the vulnerable symbol.
+func describeCall(trace []frame) string {
+	vulnerable, caller := trace[0], trace[len(trace)-1]
+	where := caller.Package
+	if caller.Position != nil {
+		where = fmt.Sprintf("%s:%d", caller.Position.Filename, caller.Position.Line)
+	}
+	return fmt.Sprintf("%s calls %s", where, symbol(vulnerable))
+}
+
+func symbol(f frame) string {
+	if f.Receiver != "" {
+		return fmt.Sprintf("%s.%s.%s", f.Package, strings.TrimPrefix(f.Receiver, "*"), f.Function)
+	}
+	return f.Package + "." + f.Function
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no version yet"
+	}
+	return s
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// stream is govulncheck -format json output, shortened: one stdlib vulnerability called,
+// one module vulnerability called, one only imported.
+const stream = `{"config":{"protocol_version":"v1.0.0","scanner_name":"govulncheck","scanner_version":"v1.9.0","go_version":"go1.26.8"}}
+{"progress":{"message":"Scanning your code..."}}
+{"osv":{"id":"GO-2026-0001","summary":"Panic in net/http"}}
+{"osv":{"id":"GO-2026-0002","summary":"Infinite loop in x/text"}}
+{"osv":{"id":"GO-2026-0003","summary":"Bad thing in x/net"}}
+{"finding":{"osv":"GO-2026-0001","fixed_version":"v1.26.9","trace":[{"module":"stdlib","version":"v1.26.8"}]}}
+{"finding":{"osv":"GO-2026-0001","fixed_version":"v1.26.9","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http","function":"Write","receiver":"*conn"},{"module":"example.com/app","package":"example.com/app","function":"main","position":{"filename":"main.go","line":12}}]}}
+{"finding":{"osv":"GO-2026-0002","fixed_version":"v0.39.0","trace":[{"module":"golang.org/x/text","version":"v0.4.0","package":"golang.org/x/text/unicode/norm","function":"String","receiver":"Form"},{"module":"example.com/app","package":"example.com/app/names","function":"Fold","position":{"filename":"names/fold.go","line":7}}]}}
+{"finding":{"osv":"GO-2026-0003","fixed_version":"v0.50.0","trace":[{"module":"golang.org/x/net","version":"v0.1.0","package":"golang.org/x/net/html"}]}}
+`
+
+func TestGate(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		input       string
+		allowStdlib bool
+		fail        bool
+		want        []string
+	}{
+		{"a called module vulnerability fails, whatever the stdlib policy", stream, true, true, []string{
+			"app: FAIL GO-2026-0002 in golang.org/x/text@v0.4.0 (fixed in v0.39.0): Infinite loop in x/text",
+			"called: names/fold.go:7 calls golang.org/x/text/unicode/norm.Form.String",
+			"app: warning GO-2026-0001 in the standard library of go1.26.8 (fixed in go1.26.9: upgrade the Go toolchain)",
+			"app: 1 more in imported packages or required modules, not called: GO-2026-0003",
+		}},
+		{"a called stdlib vulnerability fails unless allowed", removeLine(stream, "GO-2026-0002"), false, true, []string{
+			"app: FAIL GO-2026-0001 in the standard library",
+			"called: main.go:12 calls net/http.conn.Write",
+		}},
+		{"a called stdlib vulnerability passes when allowed", removeLine(stream, "GO-2026-0002"), true, false, []string{
+			"app: 0 called vulnerabilities in modules, 1 in the standard library (allowed: -allow-stdlib)",
+		}},
+		{"vulnerabilities not called pass", removeLine(removeLine(stream, `"function":"Write"`), "GO-2026-0002"), false, false, []string{
+			"app: 2 more in imported packages or required modules, not called: GO-2026-0001 GO-2026-0003",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			fail, err := gate(strings.NewReader(tc.input), &out, "app", tc.allowStdlib)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fail != tc.fail {
+				t.Errorf("fail = %t, want %t\n%s", fail, tc.fail, out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("the report lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+	if _, err := gate(strings.NewReader(""), &bytes.Buffer{}, "app", false); err == nil {
+		t.Error("empty input passes; it must be an error (govulncheck did not run)")
+	}
+}
+
+// removeLine drops the finding lines that mention s (the osv lines stay).
+func removeLine(stream, s string) string {
+	var kept []string
+	for _, l := range strings.Split(stream, "\n") {
+		if !strings.Contains(l, `"finding"`) || !strings.Contains(l, s) {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
