@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -15,37 +14,13 @@ import (
 
 	"github.com/gingen/gingen/generator"
 	"github.com/gingen/gingen/internal/restarttest"
-	"github.com/gingen/gingen/templates"
 )
 
 // generateBlog writes a project as `gingen new myblog --strategy S` and the issue's three
 // `gingen add resource` commands would, through the same generator calls, and returns its root.
 func generateBlog(t *testing.T, strategy string) string {
 	t.Helper()
-	opts := generator.Options{Name: "myblog", Strategy: strategy, Port: generator.DefaultPort}
-	opts.Normalize()
-	files, err := generator.PlanProject(opts, templates.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "myblog")
-	if _, err := generator.WriteProject(root, files, generator.WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []generator.ResourceOptions{
-		{Name: "article", Fields: []string{"title:string", "body:text", "published:bool", "views:int", "published_at:time"}},
-		{Name: "tag", Fields: []string{"name:string:unique"}},
-		{Name: "comment", Fields: []string{"article:references", "author:string", "body:text"}},
-	} {
-		plan, err := generator.PlanAddResource(os.DirFS(root), r, templates.FS())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := plan.Apply(root); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
+	return generateProject(t, generator.Options{Name: "myblog", Strategy: strategy, Port: generator.DefaultPort}, blogResources()...)
 }
 
 // apiClient sends JSON requests to a running server and decodes the answers.

@@ -103,12 +103,9 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 		}
 	}
 	m.Resources = kept
-	manifest, err := m.Marshal()
-	if err != nil {
+	if err := plan.updateManifest(project, m); err != nil {
 		return Plan{}, err
 	}
-	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
-	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
 	return plan, nil
 }
 

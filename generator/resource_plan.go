@@ -152,12 +152,9 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	}
 
 	m.Resources = append(m.Resources, res)
-	manifest, err := m.Marshal()
-	if err != nil {
+	if err := plan.updateManifest(project, m); err != nil {
 		return Plan{}, err
 	}
-	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
-	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
 	return plan, nil
 }
 
@@ -173,6 +170,17 @@ func fileMode(project fs.FS, p string) fs.FileMode {
 		return info.Mode().Perm()
 	}
 	return 0o644
+}
+
+// updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan.
+func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
+	manifest, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
+	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
+	return nil
 }
 
 // checkDeclarations refuses new Go files that declare a package-level name their package
