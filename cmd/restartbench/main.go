@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
@@ -103,7 +105,8 @@ func run(ctx context.Context, c config, args []string) error {
 		defer os.RemoveAll(work)
 	}
 	b := &bench{cfg: c, fx: restarttest.NewFixtures(golden, filepath.Join(work, "build")), work: work}
-	rep := report{Command: "go run ./cmd/restartbench " + strings.Join(args, " "), Machine: machine(), Config: c}
+	// Quoted as a shell would need it, so that the command in the report can be run again.
+	rep := report{Command: "go run ./cmd/restartbench " + shellquote.Join(args...), Machine: machine(), Config: c}
 
 	versions := make([]string, c.restarts)
 	for i := range versions {

@@ -46,8 +46,10 @@ func (r report) writeThroughput(b *strings.Builder) {
 	t, c := r.Throughput, r.Config
 	b.WriteString("## Throughput: the generated server against bare gin\n\n")
 	fmt.Fprintf(b, "GET /healthz over %d kept-alive connections, %d interleaved rounds of %s per server. Generated: "+
-		"the fork project (its middleware, the restart strategy's connection tracking, JSON logging set up); bare gin: "+
-		"`gin.New()` with the same /healthz handler and nothing else (`internal/restarttest/testdata/baregin`).\n\n",
+		"the fork project (its middleware, the restart strategy's connection tracking, JSON logging set up; /healthz "+
+		"encodes a struct with the pid read once, plus the database state); bare gin: `gin.New()` answering /healthz "+
+		"with a gin.H of status, version and os.Getpid(), as a hello world would, and nothing else "+
+		"(`internal/restarttest/testdata/baregin`).\n\n",
 		t.Clients, len(t.Generated.Rounds), c.throughput)
 	b.WriteString("| server | requests/s per round | median requests/s | relative to bare gin | server CPU per request | failed | peak RSS |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
