@@ -9,18 +9,24 @@ import (
 )
 
 // requireTool returns the path of an external tool. Locally a missing tool skips the test;
-// in CI (CI=true) it fails it, so a missing install step in .ci/run cannot hide behind a skip.
+// in CI it fails it (see missing).
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
+	if err != nil {
+		missing(t, name+" is not installed; .ci/run must install it")
 	}
+	return path
+}
+
+// missing skips the test for want of something it needs, or fails it when CI=true, so that
+// a missing install or start step in .ci/run cannot hide behind a skip.
+func missing(t *testing.T, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed; .ci/run must install it", name)
+		t.Fatal(msg)
 	}
-	t.Skipf("%s is not installed", name)
-	return ""
+	t.Skip(msg)
 }
 
 // TestSystemdUnitsVerify runs systemd-analyze verify on every unit under golden/*/deploy.
@@ -70,15 +76,9 @@ func TestSystemdUnitsVerify(t *testing.T) {
 // projectName reads the name from a golden tree's manifest.
 func projectName(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "gingen.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	name := manifestValue(t, dir, "name")
+	if name == "" {
+		t.Fatalf("no name in %s/gingen.yaml", dir)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "name: "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no name in %s/gingen.yaml", dir)
-	return ""
+	return name
 }
