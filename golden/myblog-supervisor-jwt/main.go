@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"myblog/internal/restart"
+	"myblog/middleware"
 	"myblog/models"
 	"myblog/pkg/auth"
 	"myblog/pkg/setting"
@@ -52,16 +53,19 @@ func run(ctx context.Context, configPath string) error {
 	}
 	logger := newLogger(cfg.App)
 	slog.SetDefault(logger)
-	gin.SetMode(cfg.App.RunMode)
+	routers.ConfigureGin(cfg.App.RunMode, logger)
 
 	opts := restart.Options{
-		Addr:            cfg.Server.Addr(),
-		PIDFile:         cfg.App.PIDFile,
-		ReadTimeout:     cfg.Server.ReadTimeout,
-		WriteTimeout:    cfg.Server.WriteTimeout,
-		ShutdownTimeout: cfg.Server.ShutdownTimeout,
-		ReadyTimeout:    cfg.Server.ReadyTimeout,
-		Logger:          logger,
+		Addr:              cfg.Server.Addr(),
+		PIDFile:           cfg.App.PIDFile,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		ShutdownTimeout:   cfg.Server.ShutdownTimeout,
+		ReadyTimeout:      cfg.Server.ReadyTimeout,
+		Logger:            logger,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxConns:          cfg.Server.MaxConns,
 	}
 	// build runs only in the process that serves requests, once per generation, so every
 	// restart opens the database and reads routes afresh.
@@ -86,11 +90,12 @@ func run(ctx context.Context, configPath string) error {
 		}
 		monitor := models.StartDBMonitor(func(ctx context.Context) error { return models.Ping(ctx, db) }, dbProbeInterval, logger)
 		handler := routers.New(routers.Deps{
-			DB:      db,
-			DBState: monitor.State,
-			Tokens:  tokens,
-			Version: version,
-			Logger:  logger,
+			DB:             db,
+			DBState:        monitor.State,
+			Tokens:         tokens,
+			Version:        version,
+			Logger:         logger,
+			TrustedProxies: cfg.Server.Proxies(),
 		})
 		cleanup := func() error {
 			monitor.Stop()
@@ -110,7 +115,7 @@ func newLogger(app setting.App) *slog.Logger {
 	_ = level.UnmarshalText([]byte(app.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if app.RunMode == gin.ReleaseMode {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(middleware.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(middleware.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }

@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"myblog/pkg/setting"
 )
@@ -23,7 +22,7 @@ func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
 	}
-	db, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Default.LogMode(logger.Warn)})
+	db, err := gorm.Open(dialector, &gorm.Config{Logger: gormLoggerFor(dialector, cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
 	}

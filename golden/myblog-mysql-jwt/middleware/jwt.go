@@ -1,4 +1,3 @@
-// Package middleware holds the gin middleware the routes share.
 package middleware
 
 import (

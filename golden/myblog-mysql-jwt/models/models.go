@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"myblog/pkg/setting"
 )
@@ -79,7 +78,7 @@ func connect(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 		return nil, err
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
-		Logger: logger.Default.LogMode(logger.Warn),
+		Logger: gormLoggerFor(dialector, cfg),
 		// gorm's own ping has neither a context nor a timeout; the one below has both.
 		DisableAutomaticPing: true,
 	})

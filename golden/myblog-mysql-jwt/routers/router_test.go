@@ -1,6 +1,7 @@
 package routers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,6 +93,46 @@ func TestReadyzAnswers503WhenTheDatabaseIsGone(t *testing.T) {
 	code, body := get(t, h, http.MethodGet, "/readyz")
 	if code != http.StatusServiceUnavailable || body["status"] != "unavailable" {
 		t.Fatalf("GET /readyz on a closed database = %d %v, want 503 unavailable", code, body)
+	}
+	// The driver's error (hosts, users, file paths) is logged, not answered.
+	if body["error"] != "database unreachable" {
+		t.Errorf("GET /readyz answered error %q, want the generic \"database unreachable\"", body["error"])
+	}
+}
+
+// TestClientIPHonoursTrustedProxiesOnly sends X-Forwarded-For: 6.6.6.6 from a peer, and reads
+// the client IP the access log names: the peer unless it is a trusted proxy.
+func TestClientIPHonoursTrustedProxiesOnly(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	db := dbtest.Open(t)
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"no proxy is trusted by default", nil, "192.0.2.7"},
+		{"a trusted proxy's X-Forwarded-For names the client", []string{"192.0.2.0/24"}, "6.6.6.6"},
+		{"another proxy is not trusted", []string{"10.0.0.1"}, "192.0.2.7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := New(Deps{DB: db, DBState: func() models.DBState { return models.DBState{Up: true} }, Version: "test",
+				Tokens: newTestTokens(t),
+				Logger: slog.New(slog.NewJSONHandler(&buf, nil)), TrustedProxies: tc.proxies})
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/nothing-here", nil)
+			req.RemoteAddr = "192.0.2.7:5555"
+			req.Header.Set("X-Forwarded-For", "6.6.6.6")
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			var line struct {
+				ClientIP string `json:"client_ip"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("access log %q: %v", buf.String(), err)
+			}
+			if line.ClientIP != tc.want {
+				t.Errorf("client_ip = %q, want %q", line.ClientIP, tc.want)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
+	"myblog/middleware"
 	"myblog/models"
 	v1 "myblog/routers/api/v1"
 )
@@ -22,12 +23,24 @@ type Deps struct {
 	DBState func() models.DBState
 	Version string
 	Logger  *slog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
+	// TrustedProxies, checked by setting.Load); none when empty.
+	TrustedProxies []string
 }
 
 // New returns the application's handler.
 func New(deps Deps) *gin.Engine {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	r := gin.New()
-	r.Use(requestLogger(deps.Logger), gin.Recovery())
+	// With no proxy trusted, ClientIP is the peer's address whatever X-Forwarded-For says.
+	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		logger.Error("[server] TrustedProxies is invalid; trusting no proxy", "error", err)
+		_ = r.SetTrustedProxies(nil) // nil cannot fail
+	}
+	r.Use(middleware.RequestID(), middleware.AccessLog(logger), middleware.Recovery(logger))
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
@@ -50,7 +63,9 @@ func New(deps Deps) *gin.Engine {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
 		if err := models.Ping(ctx, deps.DB); err != nil {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": err.Error()})
+			// The driver's error names hosts, users and databases: it goes to the log only.
+			logger.WarnContext(c.Request.Context(), "readiness check failed", "error", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
@@ -66,28 +81,4 @@ type health struct {
 	Version  string `json:"version"`
 	PID      int    `json:"pid"`
 	Database string `json:"database"`
-}
-
-// requestLogger logs one line per request, except the health checks that load balancers and
-// restart harnesses call many times a second.
-func requestLogger(logger *slog.Logger) gin.HandlerFunc {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return func(c *gin.Context) {
-		switch c.Request.URL.Path {
-		case "/healthz", "/readyz":
-			c.Next()
-			return
-		}
-		start := time.Now()
-		c.Next()
-		logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
-			slog.String("method", c.Request.Method),
-			slog.String("path", c.Request.URL.Path),
-			slog.Int("status", c.Writer.Status()),
-			slog.Duration("latency", time.Since(start)),
-			slog.String("client", c.ClientIP()),
-		)
-	}
 }

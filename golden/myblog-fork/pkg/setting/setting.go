@@ -5,6 +5,8 @@ package setting
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -39,32 +41,60 @@ type Server struct {
 	WriteTimeout    time.Duration `ini:"WriteTimeout"`
 	ShutdownTimeout time.Duration `ini:"ShutdownTimeout"`
 	ReadyTimeout    time.Duration `ini:"ReadyTimeout"`
+	// HTTPAddr is the IP address (or host name) to listen on with HTTPPort; empty: every
+	// interface.
+	HTTPAddr string `ini:"HTTPAddr"`
+	// ReadHeaderTimeout bounds the wait for a request's headers, idle new connections included.
+	ReadHeaderTimeout time.Duration `ini:"ReadHeaderTimeout"`
+	// IdleTimeout bounds how long a kept-alive connection may wait for its next request.
+	IdleTimeout time.Duration `ini:"IdleTimeout"`
+	// MaxConns caps the connections served at once; 0: no cap. Past it, new connections wait
+	// in the listen queue until one closes.
+	MaxConns int `ini:"MaxConns"`
+	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
+	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
+	TrustedProxies string `ini:"TrustedProxies"`
+}
+
+// Proxies returns the entries of TrustedProxies, nil when there are none.
+func (s Server) Proxies() []string {
+	var out []string
+	for p := range strings.SplitSeq(s.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Addr is the address the server listens on.
 func (s Server) Addr() string {
-	return ":" + strconv.Itoa(s.HTTPPort)
+	return net.JoinHostPort(s.HTTPAddr, strconv.Itoa(s.HTTPPort))
 }
 
 // Database holds the [database] section.
 type Database struct {
 	Type string `ini:"Type"`
 	DSN  string `ini:"DSN"`
+	// SlowQuery is the duration past which a query is logged as a warning; 0: never.
+	SlowQuery time.Duration `ini:"SlowQuery"`
 }
 
 // Default returns the settings used for every key that neither the file nor the environment
 // sets.
 func Default() Settings {
 	return Settings{
-		App: App{Name: "myblog", RunMode: "debug", LogLevel: "info"},
+		App: App{Name: "myblog", RunMode: "release", LogLevel: "info"},
 		Server: Server{
-			HTTPPort:        8000,
-			ReadTimeout:     60 * time.Second,
-			WriteTimeout:    60 * time.Second,
-			ShutdownTimeout: 30 * time.Second,
-			ReadyTimeout:    30 * time.Second,
+			HTTPPort:          8000,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			ShutdownTimeout:   30 * time.Second,
+			ReadyTimeout:      30 * time.Second,
+			ReadHeaderTimeout: 5 * time.Second,
+			IdleTimeout:       2 * time.Minute,
 		},
-		Database: Database{Type: "sqlite", DSN: "data/myblog.db"},
+		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond},
 	}
 }
 
@@ -114,15 +144,18 @@ func (s Settings) Validate() error {
 		errs = append(errs, fmt.Errorf("[server] HTTPPort %d must be from 1 to 65535", s.Server.HTTPPort))
 	}
 	for name, d := range map[string]time.Duration{
-		"ReadTimeout":     s.Server.ReadTimeout,
-		"WriteTimeout":    s.Server.WriteTimeout,
-		"ShutdownTimeout": s.Server.ShutdownTimeout,
-		"ReadyTimeout":    s.Server.ReadyTimeout,
+		"ReadTimeout":       s.Server.ReadTimeout,
+		"WriteTimeout":      s.Server.WriteTimeout,
+		"ShutdownTimeout":   s.Server.ShutdownTimeout,
+		"ReadyTimeout":      s.Server.ReadyTimeout,
+		"ReadHeaderTimeout": s.Server.ReadHeaderTimeout,
+		"IdleTimeout":       s.Server.IdleTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("[server] %s %s must be positive, e.g. 30s", name, d))
 		}
 	}
+	errs = append(errs, s.Server.validateNetwork()...)
 	if s.Database.Type != "sqlite" {
 		errs = append(errs, fmt.Errorf("[database] Type %q is not supported; use sqlite", s.Database.Type))
 	}
@@ -130,4 +163,38 @@ func (s Settings) Validate() error {
 		errs = append(errs, errors.New("[database] DSN is empty"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateNetwork checks the keys of [server] about addresses and connections.
+func (s Server) validateNetwork() []error {
+	var errs []error
+	if strings.ContainsAny(s.HTTPAddr, " /") {
+		errs = append(errs, fmt.Errorf("[server] HTTPAddr %q must be an IP address or a host name without a port (the port is HTTPPort); empty listens on every interface", s.HTTPAddr))
+	}
+	if s.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+	}
+	for _, p := range s.Proxies() {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("[server] TrustedProxies: %w", err))
+		}
+	}
+	return errs
+}
+
+// ParseProxy reads one entry of [server] TrustedProxies: an IP address or a CIDR range.
+func ParseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range like 10.0.0.0/8: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR range like 10.0.0.0/8: %w", s, err)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

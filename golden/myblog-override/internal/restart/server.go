@@ -9,6 +9,7 @@ package restart
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Options configure how a generation serves and restarts.
@@ -34,6 +37,12 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Logger receives the lifecycle log lines. Nil means slog.Default().
 	Logger *slog.Logger
+	// ReadHeaderTimeout bounds the wait for a request's headers (0: ReadTimeout), IdleTimeout
+	// the wait of a kept-alive connection for its next request (0: ReadTimeout).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// MaxConns caps the connections each listener serves at once; 0: no cap.
+	MaxConns int
 }
 
 // Build constructs the handler of one serving generation (opens the database, builds the
@@ -67,13 +76,21 @@ type server struct {
 
 // startServer serves h on every listener in the background.
 func startServer(h http.Handler, lns []net.Listener, o Options) *server {
+	if o.MaxConns > 0 {
+		capped := make([]net.Listener, len(lns))
+		for i, ln := range lns {
+			capped[i] = netutil.LimitListener(ln, o.MaxConns)
+		}
+		lns = capped
+	}
 	s := &server{lns: lns, stopped: make(chan struct{})}
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
 		}),
 		ReadTimeout:       o.ReadTimeout,
-		ReadHeaderTimeout: o.ReadTimeout,
+		ReadHeaderTimeout: cmp.Or(o.ReadHeaderTimeout, o.ReadTimeout),
+		IdleTimeout:       cmp.Or(o.IdleTimeout, o.ReadTimeout),
 		WriteTimeout:      o.WriteTimeout,
 		ErrorLog:          slog.NewLogLogger(o.logger().Handler(), slog.LevelWarn),
 		ConnState: func(_ net.Conn, state http.ConnState) {

@@ -70,6 +70,11 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a duration that does not parse", "[server]\nReadTimeout = soon\n", "ReadTimeout"},
 		{"an unknown run mode", "[app]\nRunMode = fast\n", "RunMode"},
 		{"an unsupported database", "[database]\nType = oracle\n", "oracle"},
+		{"a zero header timeout", "[server]\nReadHeaderTimeout = 0s\n", "ReadHeaderTimeout"},
+		{"a zero idle timeout", "[server]\nIdleTimeout = 0s\n", "IdleTimeout"},
+		{"a negative connection cap", "[server]\nMaxConns = -1\n", "MaxConns"},
+		{"a bind address with a port", "[server]\nHTTPAddr = 127.0.0.1/8\n", "HTTPAddr"},
+		{"a trusted proxy that is no address", "[server]\nTrustedProxies = 10.0.0.1, proxy.local\n", "proxy.local"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(writeFile(t, tc.ini), noEnv)
@@ -77,6 +82,40 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestTheShippedFileIsReadyForProduction(t *testing.T) {
+	s, err := load(filepath.Join("..", "..", "conf", "app.ini"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Debug mode is opt-in: a deploy that copies conf/app.ini runs in release mode.
+	if s.App.RunMode != "release" || Default().App.RunMode != "release" {
+		t.Errorf("RunMode = %q (default %q), want release", s.App.RunMode, Default().App.RunMode)
+	}
+	if s.Server.ReadHeaderTimeout != 5*time.Second || s.Server.IdleTimeout <= 0 || s.Server.IdleTimeout > 5*time.Minute {
+		t.Errorf("ReadHeaderTimeout = %s, IdleTimeout = %s; want 5s and a few minutes at most", s.Server.ReadHeaderTimeout, s.Server.IdleTimeout)
+	}
+	if p := s.Server.Proxies(); p != nil {
+		t.Errorf("TrustedProxies = %q, want none trusted", p)
+	}
+}
+
+func TestHTTPAddrBindsTheListener(t *testing.T) {
+	s, err := load(writeFile(t, "[server]\nHTTPAddr = 127.0.0.1\nHTTPPort = 9001\nTrustedProxies = 10.0.0.0/8, 127.0.0.1\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Server.Addr(); got != "127.0.0.1:9001" {
+		t.Errorf("Addr = %q, want 127.0.0.1:9001", got)
+	}
+	if got := s.Server.Proxies(); len(got) != 2 || got[0] != "10.0.0.0/8" || got[1] != "127.0.0.1" {
+		t.Errorf("Proxies = %q, want [10.0.0.0/8 127.0.0.1]", got)
+	}
+	s.Server.HTTPAddr = "::1"
+	if got := s.Server.Addr(); got != "[::1]:9001" {
+		t.Errorf("Addr = %q, want [::1]:9001", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -41,11 +42,35 @@ type Server struct {
 	WriteTimeout    time.Duration `ini:"WriteTimeout"`
 	ShutdownTimeout time.Duration `ini:"ShutdownTimeout"`
 	ReadyTimeout    time.Duration `ini:"ReadyTimeout"`
+	// HTTPAddr is the IP address (or host name) to listen on with HTTPPort; empty: every
+	// interface.
+	HTTPAddr string `ini:"HTTPAddr"`
+	// ReadHeaderTimeout bounds the wait for a request's headers, idle new connections included.
+	ReadHeaderTimeout time.Duration `ini:"ReadHeaderTimeout"`
+	// IdleTimeout bounds how long a kept-alive connection may wait for its next request.
+	IdleTimeout time.Duration `ini:"IdleTimeout"`
+	// MaxConns caps the connections served at once; 0: no cap. Past it, new connections wait
+	// in the listen queue until one closes.
+	MaxConns int `ini:"MaxConns"`
+	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
+	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
+	TrustedProxies string `ini:"TrustedProxies"`
+}
+
+// Proxies returns the entries of TrustedProxies, nil when there are none.
+func (s Server) Proxies() []string {
+	var out []string
+	for p := range strings.SplitSeq(s.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Addr is the address the server listens on.
 func (s Server) Addr() string {
-	return ":" + strconv.Itoa(s.HTTPPort)
+	return net.JoinHostPort(s.HTTPAddr, strconv.Itoa(s.HTTPPort))
 }
 
 // Database holds the [database] section: where the postgres server is, and the connection
@@ -73,6 +98,8 @@ type Database struct {
 	// ConnectRetries is how many more times a start tries to reach the database, with a
 	// backoff doubling from 1s to at most 16s, before it gives up; 0 gives up at once.
 	ConnectRetries int `ini:"ConnectRetries"`
+	// SlowQuery is the duration past which a query is logged as a warning; 0: never.
+	SlowQuery time.Duration `ini:"SlowQuery"`
 }
 
 // Addr is the server's address as the driver dials it, for messages.
@@ -105,13 +132,15 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // sets.
 func Default() Settings {
 	return Settings{
-		App: App{Name: "myblog", RunMode: "debug", LogLevel: "info"},
+		App: App{Name: "myblog", RunMode: "release", LogLevel: "info"},
 		Server: Server{
-			HTTPPort:        8000,
-			ReadTimeout:     60 * time.Second,
-			WriteTimeout:    60 * time.Second,
-			ShutdownTimeout: 30 * time.Second,
-			ReadyTimeout:    30 * time.Second,
+			HTTPPort:          8000,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			ShutdownTimeout:   30 * time.Second,
+			ReadyTimeout:      30 * time.Second,
+			ReadHeaderTimeout: 5 * time.Second,
+			IdleTimeout:       2 * time.Minute,
 		},
 		Database: Database{
 			Type:            "postgres",
@@ -125,6 +154,7 @@ func Default() Settings {
 			ConnMaxLifetime: 30 * time.Minute,
 			ConnMaxIdleTime: 5 * time.Minute,
 			ConnectTimeout:  5 * time.Second,
+			SlowQuery:       200 * time.Millisecond,
 		},
 	}
 }
@@ -201,17 +231,54 @@ func (s Settings) Validate() error {
 		errs = append(errs, fmt.Errorf("[server] HTTPPort %d must be from 1 to 65535", s.Server.HTTPPort))
 	}
 	for name, d := range map[string]time.Duration{
-		"ReadTimeout":     s.Server.ReadTimeout,
-		"WriteTimeout":    s.Server.WriteTimeout,
-		"ShutdownTimeout": s.Server.ShutdownTimeout,
-		"ReadyTimeout":    s.Server.ReadyTimeout,
+		"ReadTimeout":       s.Server.ReadTimeout,
+		"WriteTimeout":      s.Server.WriteTimeout,
+		"ShutdownTimeout":   s.Server.ShutdownTimeout,
+		"ReadyTimeout":      s.Server.ReadyTimeout,
+		"ReadHeaderTimeout": s.Server.ReadHeaderTimeout,
+		"IdleTimeout":       s.Server.IdleTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("[server] %s %s must be positive, e.g. 30s", name, d))
 		}
 	}
+	errs = append(errs, s.Server.validateNetwork()...)
 	errs = append(errs, s.Database.validate()...)
 	return errors.Join(errs...)
+}
+
+// validateNetwork checks the keys of [server] about addresses and connections.
+func (s Server) validateNetwork() []error {
+	var errs []error
+	if strings.ContainsAny(s.HTTPAddr, " /") {
+		errs = append(errs, fmt.Errorf("[server] HTTPAddr %q must be an IP address or a host name without a port (the port is HTTPPort); empty listens on every interface", s.HTTPAddr))
+	}
+	if s.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+	}
+	for _, p := range s.Proxies() {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("[server] TrustedProxies: %w", err))
+		}
+	}
+	return errs
+}
+
+// ParseProxy reads one entry of [server] TrustedProxies: an IP address or a CIDR range.
+func ParseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range like 10.0.0.0/8: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR range like 10.0.0.0/8: %w", s, err)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func (d Database) validate() []error {
