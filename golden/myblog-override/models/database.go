@@ -34,8 +34,8 @@ func newDialector(cfg setting.Database) (gorm.Dialector, error) {
 	}
 	dsn := cfg.DSN
 	if dsn != ":memory:" && !strings.HasPrefix(dsn, "file:") {
-		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
-			return nil, fmt.Errorf("create folder for %s: %w", dsn, err)
+		if err := createPrivate(dsn); err != nil {
+			return nil, err
 		}
 	}
 	sep := "?"
@@ -43,6 +43,25 @@ func newDialector(cfg setting.Database) (gorm.Dialector, error) {
 		sep = "&"
 	}
 	return sqlite.Open(dsn + sep + sqlitePragmas), nil
+}
+
+// createPrivate creates the database file named by dsn (its query string aside) and its
+// folder, readable by this user only: the file holds password hashes and user data. SQLite
+// gives the -wal and -shm files it creates beside it the database file's permissions. An
+// existing file keeps its permissions.
+func createPrivate(dsn string) error {
+	path, _, _ := strings.Cut(dsn, "?")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create folder for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the path is the operator's [database] DSN
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
 }
 
 // SQLite's primary result codes that mean "try again later".
