@@ -87,7 +87,7 @@ func TestJWTAuthGuardsTheAPI(t *testing.T) {
 	if err := restarttest.Build(ctx, project, bin, "v1"); err != nil {
 		t.Fatal(err)
 	}
-	const secret = "e2e-secret-e2e-secret-e2e-secret-e2e"
+	const secret = "Zq4vB8nW2xK7mJ1pR9tY3cL6hF0dS5gE+aU/oI2wT8k="
 	ini, err := os.ReadFile(filepath.Join(project, "conf", "app.ini"))
 	if err != nil {
 		t.Fatal(err)

@@ -382,7 +382,7 @@ func TestADatabaseDownAtStartIsAClearFailure(t *testing.T) {
 				cmd := exec.CommandContext(ctx, bin, "-config", writeConfig(t, fmt.Sprintf(
 					"[database]\nType = %s\nHost = 127.0.0.1\nPort = %d\nConnectTimeout = 2s\nConnectRetries = %d\n", tc.db, port, retries)))
 				cmd.Dir = t.TempDir()
-				cmd.Env = append(os.Environ(), "MYBLOG_AUTH_SECRET="+strings.Repeat("s", 32), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)))
+				cmd.Env = append(os.Environ(), "MYBLOG_AUTH_SECRET=Zq4vB8nW2xK7mJ1pR9tY3cL6hF0dS5gE+aU/oI2wT8k=", "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)))
 				start := time.Now()
 				out, err := cmd.CombinedOutput()
 				return string(out), time.Since(start), err
