@@ -9,6 +9,7 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	golang.org/x/crypto v0.57.0
 	golang.org/x/net v0.60.0
+	golang.org/x/time v0.16.0
 	gopkg.in/ini.v1 v1.67.3
 	gorm.io/gorm v1.31.1
 )

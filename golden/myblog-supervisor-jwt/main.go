@@ -93,6 +93,7 @@ func run(ctx context.Context, configPath string) error {
 			DB:             db,
 			DBState:        monitor.State,
 			Tokens:         tokens,
+			LoginThrottles: auth.NewLoginThrottles(cfg.Auth),
 			Version:        version,
 			Logger:         logger,
 			TrustedProxies: cfg.Server.Proxies(),

@@ -40,7 +40,7 @@ func newTestRouter(t *testing.T, dbState *testDB) *gin.Engine {
 
 func newTestTokens(t *testing.T) *auth.Tokens {
 	t.Helper()
-	tokens, err := auth.NewTokens(setting.Auth{Secret: "0123456789abcdef0123456789abcdef", TokenTTL: time.Hour}, "myblog")
+	tokens, err := auth.NewTokens(setting.Auth{Secret: "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w=", TokenTTL: time.Hour}, "myblog")
 	if err != nil {
 		t.Fatal(err)
 	}

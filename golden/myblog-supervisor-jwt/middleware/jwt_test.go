@@ -1,10 +1,12 @@
 package middleware
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 	"myblog/pkg/setting"
 )
 
-const testSecret = "0123456789abcdef0123456789abcdef"
+const testSecret = "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w="
 
 // newProtected returns a handler whose only route, GET /private, is behind JWT and answers
 // the token's username, and the tokens it accepts.
@@ -27,7 +29,8 @@ func newProtected(t *testing.T) (http.Handler, *auth.Tokens) {
 		t.Fatal(err)
 	}
 	r := gin.New()
-	r.GET("/private", JWT(tokens), func(c *gin.Context) {
+	everyoneExists := func(context.Context, uint, string) (bool, error) { return true, nil }
+	r.GET("/private", JWT(tokens, everyoneExists), func(c *gin.Context) {
 		claims, ok := Claims(c)
 		if !ok {
 			c.JSON(http.StatusInternalServerError, gin.H{"error": "no claims"})
@@ -91,6 +94,39 @@ func TestJWTAdmitsOnlyValidBearerTokens(t *testing.T) {
 			}
 			if tc.want == http.StatusUnauthorized && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer ") {
 				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", rec.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestJWTRefusesTokensOfUsersThatNoLongerExist(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	tokens, err := auth.NewTokens(setting.Auth{Secret: testSecret, TokenTTL: time.Hour}, "myblog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := tokens.Issue(7, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		exists UserExists
+		want   int
+	}{
+		{"the user exists", func(_ context.Context, id uint, name string) (bool, error) { return id == 7 && name == "ann", nil }, http.StatusOK},
+		{"the user was deleted", func(context.Context, uint, string) (bool, error) { return false, nil }, http.StatusUnauthorized},
+		{"the database is unreachable", func(context.Context, uint, string) (bool, error) { return false, syscall.ECONNREFUSED }, http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := gin.New()
+			r.GET("/private", JWT(tokens, tc.exists), func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{}) })
+			req := httptest.NewRequest(http.MethodGet, "/private", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("GET /private = %d %s, want %d", rec.Code, rec.Body, tc.want)
 			}
 		})
 	}

@@ -113,3 +113,14 @@ func SeedUser(ctx context.Context, db *gorm.DB, cfg setting.Auth) (bool, error) 
 	}
 	return true, nil
 }
+
+// UserExists reports whether the user with this id and username exists: a token's user may
+// have been deleted (or, where ids are reused, replaced) since the token was issued.
+func UserExists(ctx context.Context, db *gorm.DB, id uint, username string) (bool, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&User{}).Where("id = ? AND username = ?", id, username).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("look up user %d: %w", id, err)
+	}
+	return n > 0, nil
+}

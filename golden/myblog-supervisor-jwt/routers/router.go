@@ -14,6 +14,7 @@ import (
 	"myblog/middleware"
 	"myblog/models"
 	"myblog/pkg/auth"
+	"myblog/pkg/setting"
 	"myblog/routers/api"
 	v1 "myblog/routers/api/v1"
 )
@@ -24,9 +25,11 @@ type Deps struct {
 	// DBState is the database's state as last probed (a models.DBMonitor's State).
 	DBState func() models.DBState
 	// Tokens issues the tokens of POST /auth and checks those sent to /api/v1.
-	Tokens  *auth.Tokens
-	Version string
-	Logger  *slog.Logger
+	Tokens *auth.Tokens
+	// LoginThrottles limit POST /auth; nil: the defaults of [auth].
+	LoginThrottles *auth.LoginThrottles
+	Version        string
+	Logger         *slog.Logger
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
 	// TrustedProxies, checked by setting.Load); none when empty.
 	TrustedProxies []string
@@ -76,8 +79,15 @@ func New(deps Deps) *gin.Engine {
 	})
 
 	// POST /auth trades a user's credentials for a token; every /api/v1 route requires one.
-	r.POST("/auth", api.Login(deps.DB, deps.Tokens))
-	apiV1 := r.Group("/api/v1", middleware.JWT(deps.Tokens))
+	throttles := deps.LoginThrottles
+	if throttles == nil {
+		throttles = auth.NewLoginThrottles(setting.Default().Auth)
+	}
+	r.POST("/auth", api.Login(deps.DB, deps.Tokens, throttles))
+	userExists := func(ctx context.Context, id uint, username string) (bool, error) {
+		return models.UserExists(ctx, deps.DB, id, username)
+	}
+	apiV1 := r.Group("/api/v1", middleware.JWT(deps.Tokens, userExists))
 	apiV1.GET("/me", api.Me)
 	v1.Register(apiV1, deps.DB)
 	return r

@@ -46,8 +46,8 @@ type Tokens struct {
 // NewTokens returns the issuer of tokens named issuer (the "iss" claim, checked on the way
 // back) with cfg's secret and lifetime.
 func NewTokens(cfg setting.Auth, issuer string) (*Tokens, error) {
-	if len(cfg.Secret) < setting.MinSecretLength {
-		return nil, fmt.Errorf("auth: the secret must be at least %d characters", setting.MinSecretLength)
+	if err := setting.CheckSecret(string(cfg.Secret)); err != nil {
+		return nil, fmt.Errorf("auth: the secret %w", err)
 	}
 	if cfg.TokenTTL <= 0 {
 		return nil, fmt.Errorf("auth: token lifetime %s must be positive", cfg.TokenTTL)

@@ -12,7 +12,7 @@ import (
 	"myblog/pkg/setting"
 )
 
-const testSecret = "0123456789abcdef0123456789abcdef"
+const testSecret = "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w="
 
 func newTestTokens(t *testing.T, secret string) *Tokens {
 	t.Helper()
@@ -130,8 +130,10 @@ func TestATokenExpiresAfterItsLifetime(t *testing.T) {
 	}
 }
 
-func TestNewTokensRefusesAShortSecret(t *testing.T) {
-	if _, err := NewTokens(setting.Auth{Secret: "short", TokenTTL: time.Hour}, "myblog"); err == nil {
-		t.Fatal("NewTokens accepted a 5-character secret")
+func TestNewTokensRefusesAShortOrPredictableSecret(t *testing.T) {
+	for _, secret := range []string{"short", "                                ", "passwordpasswordpasswordpassword"} {
+		if _, err := NewTokens(setting.Auth{Secret: setting.Secret(secret), TokenTTL: time.Hour}, "myblog"); err == nil {
+			t.Errorf("NewTokens accepted the secret %q", secret)
+		}
 	}
 }

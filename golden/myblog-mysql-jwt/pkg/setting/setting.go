@@ -5,6 +5,7 @@ package setting
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -133,6 +134,51 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // long as the hash (32 bytes).
 const MinSecretLength = 32
 
+// MinSecretBits is the least entropy an [auth] Secret must show (see SecretBits): 32 random
+// bytes in base64 show about 200 bits, 32 spaces none, a repeated word well under 128.
+const MinSecretBits = 128
+
+// SecretBits estimates the entropy of a secret in bits: the length of its shortest repeating
+// unit ("abcd" in "abcdabcd...") times the Shannon entropy of that unit's character
+// frequencies. It cannot see through a long memorable phrase, but it does refuse what length
+// alone lets through: 32 spaces, a repeated character, word or pattern.
+func SecretBits(secret string) float64 {
+	if secret == "" {
+		return 0
+	}
+	unit := []rune(secret)
+	for p := 1; p <= len(unit)/2; p++ {
+		repeats := true
+		for i := p; i < len(unit) && repeats; i++ {
+			repeats = unit[i] == unit[i%p]
+		}
+		if repeats {
+			unit = unit[:p]
+			break
+		}
+	}
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range unit {
+		counts[r]++
+		n++
+	}
+	perChar := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		perChar -= p * math.Log2(p)
+	}
+	return perChar * float64(n)
+}
+
+// LoginLimits are the defaults of [auth]'s sign-in throttling.
+const (
+	// DefaultLoginAttemptsPerClient attempts of one client IP per LoginWindow.
+	DefaultLoginAttemptsPerClient = 10
+	// DefaultLoginFailuresPerUser failed attempts on one user name per LoginWindow.
+	DefaultLoginFailuresPerUser = 5
+)
+
 // Auth holds the [auth] section: how POST /auth signs tokens, and the user created when the
 // users table is empty.
 type Auth struct {
@@ -140,6 +186,12 @@ type Auth struct {
 	TokenTTL     time.Duration `ini:"TokenTTL"`
 	SeedUser     string        `ini:"SeedUser"`
 	SeedPassword Secret        `ini:"SeedPassword"`
+	// POST /auth throttling: each client IP may try LoginAttemptsPerClient times, and each
+	// user name may fail LoginFailuresPerUser times, per LoginWindow (the allowance refills
+	// evenly over the window); past that POST /auth answers 429 with Retry-After.
+	LoginAttemptsPerClient int           `ini:"LoginAttemptsPerClient"`
+	LoginFailuresPerUser   int           `ini:"LoginFailuresPerUser"`
+	LoginWindow            time.Duration `ini:"LoginWindow"`
 }
 
 // Default returns the settings used for every key that neither the file nor the environment
@@ -170,7 +222,13 @@ func Default() Settings {
 			ConnectTimeout:  5 * time.Second,
 			SlowQuery:       200 * time.Millisecond,
 		},
-		Auth: Auth{TokenTTL: 3 * time.Hour, SeedUser: "admin"},
+		Auth: Auth{
+			TokenTTL:               3 * time.Hour,
+			SeedUser:               "admin",
+			LoginAttemptsPerClient: DefaultLoginAttemptsPerClient,
+			LoginFailuresPerUser:   DefaultLoginFailuresPerUser,
+			LoginWindow:            time.Minute,
+		},
 	}
 }
 
@@ -332,10 +390,29 @@ func (d Database) validate() []error {
 	return errs
 }
 
+// CheckSecret tells why secret cannot sign tokens: too short, or too predictable.
+func CheckSecret(secret string) error {
+	if len(secret) < MinSecretLength {
+		return fmt.Errorf("must be at least %d characters (it has %d)", MinSecretLength, len(secret))
+	}
+	if bits := SecretBits(secret); bits < MinSecretBits {
+		return fmt.Errorf("is too predictable (about %.0f bits of entropy, at least %d needed: repeated characters or words are not secret)", bits, MinSecretBits)
+	}
+	return nil
+}
+
 func (a Auth) validate() []error {
 	var errs []error
-	if len(a.Secret) < MinSecretLength {
-		errs = append(errs, fmt.Errorf("[auth] Secret must be at least %d characters (it has %d); set %s_AUTH_SECRET to a random value, e.g. the output of: openssl rand -hex 32", MinSecretLength, len(a.Secret), EnvPrefix))
+	if err := CheckSecret(string(a.Secret)); err != nil {
+		errs = append(errs, fmt.Errorf("[auth] Secret %w; set %s_AUTH_SECRET to a random value, e.g. the output of: openssl rand -base64 32", err, EnvPrefix))
+	}
+	for key, n := range map[string]int{"LoginAttemptsPerClient": a.LoginAttemptsPerClient, "LoginFailuresPerUser": a.LoginFailuresPerUser} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("[auth] %s %d must be 1 or more", key, n))
+		}
+	}
+	if a.LoginWindow <= 0 {
+		errs = append(errs, fmt.Errorf("[auth] LoginWindow %s must be positive, e.g. 1m", a.LoginWindow))
 	}
 	if a.TokenTTL <= 0 {
 		errs = append(errs, fmt.Errorf("[auth] TokenTTL %s must be positive, e.g. 3h", a.TokenTTL))

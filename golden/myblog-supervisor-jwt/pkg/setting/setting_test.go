@@ -19,7 +19,7 @@ func writeFile(t *testing.T, body string) string {
 	return path
 }
 
-const testSecret = "0123456789abcdef0123456789abcdef"
+const testSecret = "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w="
 
 // noEnv is an environment that sets nothing but the [auth] Secret, which has no default.
 func noEnv(k string) (string, bool) {
@@ -145,17 +145,37 @@ func TestLoadReportsAMissingFile(t *testing.T) {
 	}
 }
 
-func TestLoadRejectsAMissingOrShortAuthSecret(t *testing.T) {
-	for _, secret := range []string{"", "too short"} {
-		lookup := func(k string) (string, bool) {
-			if k == EnvPrefix+"_AUTH_SECRET" {
-				return secret, true
+func TestLoadRejectsAMissingShortOrPredictableAuthSecret(t *testing.T) {
+	for _, tc := range []struct{ name, secret, want string }{
+		{"no secret", "", "at least 32 characters"},
+		{"a short secret", "too short", "at least 32 characters"},
+		{"32 spaces", strings.Repeat(" ", 32), "too predictable"},
+		{"one character repeated", strings.Repeat("s", 64), "too predictable"},
+		{"a word repeated", strings.Repeat("secret", 8), "too predictable"},
+		{"a short alphabet repeated", strings.Repeat("abcd", 16), "too predictable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lookup := func(k string) (string, bool) {
+				if k == EnvPrefix+"_AUTH_SECRET" {
+					return tc.secret, true
+				}
+				return "", false
 			}
-			return "", false
-		}
-		_, err := load(writeFile(t, "[app]\nName = myblog\n"), lookup)
-		if err == nil || !strings.Contains(err.Error(), "at least 32 characters") || !strings.Contains(err.Error(), EnvPrefix+"_AUTH_SECRET") {
-			t.Errorf("secret %q: err = %v, want one asking for %s_AUTH_SECRET of at least 32 characters", secret, err, EnvPrefix)
+			_, err := load(writeFile(t, "[app]\nName = myblog\n"), lookup)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), EnvPrefix+"_AUTH_SECRET") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Errorf("err = %v, want one saying %q and how to set %s_AUTH_SECRET", err, tc.want, EnvPrefix)
+			}
+		})
+	}
+}
+
+func TestRandomSecretsPass(t *testing.T) {
+	for _, secret := range []string{
+		"kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w=",                     // openssl rand -base64 32
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", // openssl rand -hex 32
+	} {
+		if err := CheckSecret(secret); err != nil {
+			t.Errorf("CheckSecret(%q) = %v, want nil (about %.0f bits)", secret, err, SecretBits(secret))
 		}
 	}
 }

@@ -4,8 +4,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,21 +35,38 @@ type LoginResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// maxUserKeyBytes bounds the user names the throttle remembers (the users table's limit).
+const maxUserKeyBytes = 64
+
 // Login handles POST /auth: it checks the username and password against the users table
-// and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body
-// and 503 while the database cannot be reached.
-func Login(db *gorm.DB, tokens *auth.Tokens) gin.HandlerFunc {
+// and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body,
+// 429 with Retry-After once the client IP or the user name is throttled, and 503 while the
+// database cannot be reached. Throttled attempts cost no password check.
+func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		client := c.ClientIP()
+		if ok, wait := throttles.Clients.Allow(client); !ok {
+			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "client")
+			tooManyAttempts(c, wait)
+			return
+		}
 		var req LoginRequest
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBytes)
 		if err := c.ShouldBindJSON(&req); err != nil || req.Username == "" || req.Password == "" {
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": `send a JSON object {"username": "...", "password": "..."}`})
 			return
 		}
+		userKey := req.Username[:min(len(req.Username), maxUserKeyBytes)]
+		if blocked, wait := throttles.Users.Blocked(userKey); blocked {
+			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "user", "username", userKey)
+			tooManyAttempts(c, wait)
+			return
+		}
 		user, err := models.Authenticate(c.Request.Context(), db, req.Username, req.Password)
 		switch {
 		case errors.Is(err, models.ErrBadCredentials):
-			slog.InfoContext(c.Request.Context(), "sign-in refused", "username", req.Username, "client", c.ClientIP())
+			throttles.Users.Spend(userKey)
+			slog.InfoContext(c.Request.Context(), "sign-in refused", "username", userKey, "client", client)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": err.Error()})
 			return
 		case err != nil:
@@ -61,6 +80,13 @@ func Login(db *gorm.DB, tokens *auth.Tokens) gin.HandlerFunc {
 		}
 		c.JSON(http.StatusOK, LoginResponse{Token: token, TokenType: "Bearer", ExpiresAt: expires})
 	}
+}
+
+// tooManyAttempts answers 429 with the seconds to wait in Retry-After.
+func tooManyAttempts(c *gin.Context, wait time.Duration) {
+	secs := auth.RetryAfter(wait)
+	c.Header("Retry-After", strconv.Itoa(secs))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": fmt.Sprintf("too many sign-in attempts; try again in %d seconds", secs)})
 }
 
 // Me handles GET /api/v1/me: the user the request's token names.
