@@ -19,6 +19,8 @@ import (
 	"myblog/internal/restart"
 	"myblog/middleware"
 	"myblog/models"
+	"myblog/pkg/admin"
+	"myblog/pkg/metrics"
 	"myblog/pkg/setting"
 	"myblog/routers"
 )
@@ -66,6 +68,9 @@ func run(ctx context.Context, configPath string) error {
 		IdleTimeout:       cfg.Server.IdleTimeout,
 		MaxConns:          cfg.Server.MaxConns,
 	}
+	// One registry per process: in a supervisor master it stays empty and unserved.
+	metricSet := metrics.New()
+	opts.OnServe = metricSet.Generation
 	// build runs only in the process that serves requests, once per generation, so every
 	// restart opens the database and reads routes afresh.
 	build := func(ctx context.Context) (http.Handler, func() error, error) {
@@ -76,6 +81,13 @@ func run(ctx context.Context, configPath string) error {
 		if err := models.Migrate(db); err != nil {
 			return nil, nil, errors.Join(err, models.Close(db))
 		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("database pool: %w", err), models.Close(db))
+		}
+		if err := metricSet.SetDB(sqlDB, cfg.Database.Type); err != nil {
+			return nil, nil, errors.Join(err, models.Close(db))
+		}
 		monitor := models.StartDBMonitor(func(ctx context.Context) error { return models.Ping(ctx, db) }, dbProbeInterval, logger)
 		handler := routers.New(routers.Deps{
 			DB:             db,
@@ -83,10 +95,23 @@ func run(ctx context.Context, configPath string) error {
 			Version:        version,
 			Logger:         logger,
 			TrustedProxies: cfg.Server.Proxies(),
+			Metrics:        metricSet,
+			MetricsOnAdmin: cfg.Admin.Addr != "",
+			CORS:           cfg.CORS,
 		})
+		var adminSrv *admin.Server
+		if cfg.Admin.Addr != "" {
+			adminSrv = admin.Start(cfg.Admin.Addr, routers.Admin(metricSet), logger)
+		}
 		cleanup := func() error {
 			monitor.Stop()
-			return models.Close(db)
+			var adminErr error
+			if adminSrv != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+				adminErr = adminSrv.Shutdown(ctx)
+				cancel()
+			}
+			return errors.Join(adminErr, models.Close(db))
 		}
 		return handler, cleanup, nil
 	}

@@ -13,6 +13,8 @@ import (
 
 	"myblog/middleware"
 	"myblog/models"
+	"myblog/pkg/metrics"
+	"myblog/pkg/setting"
 	v1 "myblog/routers/api/v1"
 )
 
@@ -26,6 +28,12 @@ type Deps struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
 	// TrustedProxies, checked by setting.Load); none when empty.
 	TrustedProxies []string
+	// Metrics count every request; nil: none. GET /metrics serves them on this router
+	// unless MetricsOnAdmin (they are on the [admin] Addr listener then).
+	Metrics        *metrics.Metrics
+	MetricsOnAdmin bool
+	// CORS is the [cors] section: no CORS headers when it allows no origin.
+	CORS setting.CORS
 }
 
 // New returns the application's handler.
@@ -41,6 +49,18 @@ func New(deps Deps) *gin.Engine {
 		_ = r.SetTrustedProxies(nil) // nil cannot fail
 	}
 	r.Use(middleware.RequestID(), middleware.AccessLog(logger), middleware.Recovery(logger))
+	if deps.Metrics != nil {
+		r.Use(deps.Metrics.Middleware())
+		if !deps.MetricsOnAdmin {
+			r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
+		}
+	}
+	switch cors, err := middleware.CORS(deps.CORS); {
+	case err != nil:
+		logger.Error("[cors] is invalid; no CORS headers are sent", "error", err)
+	case cors != nil:
+		r.Use(cors)
+	}
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})

@@ -257,10 +257,17 @@ const tableflipParentNotExited = "parent hasn't exited"
 // but tableflip learns that the previous generation exited in another goroutine, which may
 // not have run yet: in that case Upgrade refuses, and is retried briefly.
 func upgradeAfterParent(upg *tableflip.Upgrader) error {
-	err := upg.Upgrade()
+	restore, err := markNextGeneration(time.Now())
+	if err != nil {
+		return err
+	}
+	err = upg.Upgrade()
 	for i := 0; i < 20 && err != nil && err.Error() == tableflipParentNotExited; i++ {
 		time.Sleep(10 * time.Millisecond)
 		err = upg.Upgrade()
+	}
+	if err != nil {
+		restore()
 	}
 	return err
 }

@@ -16,6 +16,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +46,10 @@ type Options struct {
 	IdleTimeout       time.Duration
 	// MaxConns caps the connections each listener serves at once; 0: no cap.
 	MaxConns int
+	// OnServe, if set, is called when this process's generation starts serving, with its
+	// restart generation (0 for the first process) and how long the restart that started it
+	// took, from the restart request to serving (0 for the first). Metrics record both.
+	OnServe func(generation int, handover time.Duration)
 }
 
 // Build constructs the handler of one serving generation (opens the database, builds the
@@ -84,6 +91,9 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 		lns = capped
 	}
 	s := &server{lns: lns, stopped: make(chan struct{})}
+	if o.OnServe != nil {
+		o.OnServe(currentGeneration(os.Getenv))
+	}
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
@@ -221,3 +231,73 @@ func (w *drainAwareWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *drainAwareWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// The environment variables through which a generation tells the next one its number and
+// when the restart was requested (Unix nanoseconds), for Options.OnServe.
+const (
+	generationEnv       = "MYBLOG_RESTART_GENERATION"
+	restartRequestedEnv = "MYBLOG_RESTART_REQUESTED_AT"
+)
+
+// currentGeneration is this process's restart generation and the time since its restart was
+// requested, from the variables the previous generation set: 0 and 0 without them.
+func currentGeneration(getenv func(string) string) (int, time.Duration) {
+	n, err := strconv.Atoi(getenv(generationEnv))
+	if err != nil || n < 0 {
+		return 0, 0
+	}
+	at, err := strconv.ParseInt(getenv(restartRequestedEnv), 10, 64)
+	if err != nil {
+		return n, 0
+	}
+	return n, max(time.Since(time.Unix(0, at)), 0)
+}
+
+// nextGenerationEnv returns env for the process of restart generation n, requested at
+// requested: the two variables set once each.
+func nextGenerationEnv(env []string, n int, requested time.Time) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != generationEnv && name != restartRequestedEnv {
+			out = append(out, kv)
+		}
+	}
+	return append(out, generationEnv+"="+strconv.Itoa(n), restartRequestedEnv+"="+strconv.FormatInt(requested.UnixNano(), 10))
+}
+
+// nextGeneration is the restart generation of the process that takes over from this one.
+func nextGeneration() int {
+	n, _ := currentGeneration(os.Getenv)
+	return n + 1
+}
+
+// markNextGeneration sets, in this process's environment, the variables of the generation
+// that follows it, for a strategy whose library starts the next process with this
+// environment (tableflip). restore puts the previous values back: call it when no next
+// generation took over, so that this process keeps its own number.
+func markNextGeneration(requested time.Time) (restore func(), err error) {
+	set := map[string]string{generationEnv: strconv.Itoa(nextGeneration()), restartRequestedEnv: strconv.FormatInt(requested.UnixNano(), 10)}
+	old := map[string]string{}
+	for name := range set {
+		if v, ok := os.LookupEnv(name); ok {
+			old[name] = v
+		}
+	}
+	restore = func() {
+		for name := range set {
+			if v, ok := old[name]; ok {
+				_ = os.Setenv(name, v) // the name is valid: it was set before
+			} else {
+				_ = os.Unsetenv(name)
+			}
+		}
+	}
+	for name, v := range set {
+		if err := os.Setenv(name, v); err != nil {
+			restore()
+			return nil, fmt.Errorf("restart: set %s: %w", name, err)
+		}
+	}
+	return restore, nil
+}

@@ -27,6 +27,67 @@ type Settings struct {
 	Server   Server   `ini:"server"`
 	Database Database `ini:"database"`
 	Auth     Auth     `ini:"auth"`
+	Admin    Admin    `ini:"admin"`
+	CORS     CORS     `ini:"cors"`
+}
+
+// Admin holds the [admin] section: the private listener of /metrics and /debug/pprof/.
+type Admin struct {
+	// Addr is where the admin endpoints are served, e.g. 127.0.0.1:6060; empty: no admin
+	// listener, pprof off and /metrics on the public port.
+	Addr string `ini:"Addr"`
+}
+
+// CORS holds the [cors] section: which browser origins may call the API
+// (github.com/gin-contrib/cors).
+type CORS struct {
+	// AllowOrigins are the origins (scheme://host[:port], comma-separated) allowed; empty:
+	// no CORS headers are sent, browsers allow same-origin calls only.
+	AllowOrigins     string        `ini:"AllowOrigins"`
+	AllowMethods     string        `ini:"AllowMethods"`
+	AllowHeaders     string        `ini:"AllowHeaders"`
+	AllowCredentials bool          `ini:"AllowCredentials"`
+	MaxAge           time.Duration `ini:"MaxAge"`
+}
+
+// Origins returns the entries of AllowOrigins.
+func (c CORS) Origins() []string { return splitList(c.AllowOrigins) }
+
+// Methods returns the entries of AllowMethods.
+func (c CORS) Methods() []string { return splitList(c.AllowMethods) }
+
+// Headers returns the entries of AllowHeaders.
+func (c CORS) Headers() []string { return splitList(c.AllowHeaders) }
+
+// splitList splits a comma-separated setting, dropping blanks; nil when empty.
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c CORS) validate() []error {
+	var errs []error
+	for _, o := range c.Origins() {
+		u, err := url.Parse(o)
+		if o == "*" {
+			if c.AllowCredentials {
+				errs = append(errs, errors.New("[cors] AllowOrigins * cannot go with AllowCredentials = true; list the origins"))
+			}
+			continue
+		}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("[cors] AllowOrigins: %q is not an origin like https://app.example.com", o))
+		}
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("[cors] MaxAge %s must be 0 or more", c.MaxAge))
+	}
+	return errs
 }
 
 // App holds the [app] section.
@@ -60,15 +121,7 @@ type Server struct {
 }
 
 // Proxies returns the entries of TrustedProxies, nil when there are none.
-func (s Server) Proxies() []string {
-	var out []string
-	for p := range strings.SplitSeq(s.TrustedProxies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (s Server) Proxies() []string { return splitList(s.TrustedProxies) }
 
 // Addr is the address the server listens on.
 func (s Server) Addr() string {
@@ -222,6 +275,11 @@ func Default() Settings {
 			ConnectTimeout:  5 * time.Second,
 			SlowQuery:       200 * time.Millisecond,
 		},
+		CORS: CORS{
+			AllowMethods: "GET,POST,PUT,PATCH,DELETE",
+			AllowHeaders: "Authorization,Content-Type,X-Request-ID",
+			MaxAge:       12 * time.Hour,
+		},
 		Auth: Auth{
 			TokenTTL:               3 * time.Hour,
 			SeedUser:               "admin",
@@ -316,6 +374,12 @@ func (s Settings) Validate() error {
 		}
 	}
 	errs = append(errs, s.Server.validateNetwork()...)
+	errs = append(errs, s.CORS.validate()...)
+	if s.Admin.Addr != "" {
+		if _, _, err := net.SplitHostPort(s.Admin.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", s.Admin.Addr, err))
+		}
+	}
 	errs = append(errs, s.Database.validate()...)
 	errs = append(errs, s.Auth.validate()...)
 	return errors.Join(errs...)

@@ -75,6 +75,9 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a negative connection cap", "[server]\nMaxConns = -1\n", "MaxConns"},
 		{"a bind address with a port", "[server]\nHTTPAddr = 127.0.0.1/8\n", "HTTPAddr"},
 		{"a trusted proxy that is no address", "[server]\nTrustedProxies = 10.0.0.1, proxy.local\n", "proxy.local"},
+		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},
+		{"any CORS origin with credentials", "[cors]\nAllowOrigins = *\nAllowCredentials = true\n", "AllowCredentials"},
+		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(writeFile(t, tc.ini), noEnv)

@@ -29,6 +29,7 @@ type supervisor struct {
 	// requests carries restart requests that do not come from SIGHUP; the reply channel, if
 	// not nil, receives the outcome (buffered, never blocks the loop).
 	requests chan chan<- error
+	spawned  int // workers started so far: the restart generation of the next one
 }
 
 // newSupervisor takes ownership of ln. It keeps a duplicate of the socket as a plain *os.File
@@ -167,7 +168,7 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 	cmd := &exec.Cmd{
 		Path:        s.exe,
 		Args:        s.args,
-		Env:         supervisorWorkerEnv(os.Environ()),
+		Env:         nextGenerationEnv(supervisorWorkerEnv(os.Environ()), s.spawned, time.Now()),
 		Stdout:      os.Stdout, // *os.File: passed as is, no copying goroutine in the master
 		Stderr:      os.Stderr,
 		ExtraFiles:  []*os.File{s.ln, readyW, lifeR},
@@ -192,6 +193,7 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 		w.life.Close()
 		close(w.done)
 	}()
+	s.spawned++
 	s.log.Info("worker started", "pid", w.pid, "exe", s.exe)
 	return w, nil
 }

@@ -223,7 +223,7 @@ func startChild(ctx context.Context, exe string, lns activatedListeners, readyTi
 	cmd := &exec.Cmd{
 		Path:       shellPath,
 		Args:       append([]string{shellPath, "-c", shellExec, exe}, os.Args[1:]...),
-		Env:        handoverEnv(os.Environ(), n, lns.fdNames, listenFDsStart+n, listenFDsStart+n+1),
+		Env:        nextGenerationEnv(handoverEnv(os.Environ(), n, lns.fdNames, listenFDsStart+n, listenFDsStart+n+1), nextGeneration(), time.Now()),
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		ExtraFiles: files, // fd 3+i in the child
