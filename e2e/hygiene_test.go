@@ -288,3 +288,43 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// TestTheSecurityTableNamesTestsThatExist reads the "What is checked" table of every golden
+// README and checks that each test it names is declared in the package it names.
+func TestTheSecurityTableNamesTestsThatExist(t *testing.T) {
+	row := regexp.MustCompile("`([a-z/]+)`: ((?:`Test[A-Za-z]+`(?:, )?)+)")
+	name := regexp.MustCompile("`(Test[A-Za-z]+)`")
+	for _, dir := range goldenDirs(t) {
+		readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, table, ok := strings.Cut(string(readme), "What is checked")
+		if !ok {
+			t.Errorf("%s/README.md has no security table", dir)
+			continue
+		}
+		table, _, _ = strings.Cut(table, "\n## ")
+		found := 0
+		for _, m := range row.FindAllStringSubmatch(table, -1) {
+			files, _ := filepath.Glob(filepath.Join(dir, m[1], "*_test.go"))
+			var src strings.Builder
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				src.Write(b)
+			}
+			for _, n := range name.FindAllStringSubmatch(m[2], -1) {
+				found++
+				if !strings.Contains(src.String(), "func "+n[1]+"(t *testing.T)") {
+					t.Errorf("%s/README.md names %s in %s, which does not declare it", dir, n[1], m[1])
+				}
+			}
+		}
+		if found < 10 {
+			t.Errorf("%s/README.md: only %d tests named in the security table", dir, found)
+		}
+	}
+}
