@@ -14,11 +14,14 @@ import (
 	"myblog/models"
 )
 
-// note is a table of the logger's tests: a value that must not reach the log above debug.
-type note struct {
+// logNote is a table of the logger's tests: a value that must not reach the log above debug.
+type logNote struct {
 	ID   uint
 	Body string `gorm:"size:64;uniqueIndex"`
 }
+
+// TableName keeps the table apart from any model of the application.
+func (logNote) TableName() string { return "gormlog_test_notes" }
 
 const secretValue = "hunter2-do-not-log"
 
@@ -27,7 +30,7 @@ const secretValue = "hunter2-do-not-log"
 func loggedDB(t *testing.T, level slog.Level, slow time.Duration) (*gorm.DB, *bytes.Buffer) {
 	t.Helper()
 	db := dbtest.Open(t)
-	if err := db.AutoMigrate(&note{}); err != nil {
+	if err := db.AutoMigrate(&logNote{}); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -38,16 +41,16 @@ func loggedDB(t *testing.T, level slog.Level, slow time.Duration) (*gorm.DB, *by
 
 func TestGormLogsFailuresWithoutValuesAboveDebug(t *testing.T) {
 	db, buf := loggedDB(t, slog.LevelInfo, 0)
-	if err := db.Create(&note{Body: secretValue}).Error; err != nil {
+	if err := db.Create(&logNote{Body: secretValue}).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.First(&note{}, 999).Error; !errors.Is(err, gorm.ErrRecordNotFound) {
+	if err := db.First(&logNote{}, 999).Error; !errors.Is(err, gorm.ErrRecordNotFound) {
 		t.Fatalf("First of a missing row: %v, want record not found", err)
 	}
-	if err := db.Create(&note{Body: secretValue}).Error; err == nil {
+	if err := db.Create(&logNote{Body: secretValue}).Error; err == nil {
 		t.Fatal("a second note with the same body was stored; want a unique violation")
 	}
-	var rows []note
+	var rows []logNote
 	if err := db.Table("no_such_table").Where("body = ?", secretValue).Find(&rows).Error; err == nil {
 		t.Fatal("a query of a missing table succeeded")
 	}
@@ -65,13 +68,13 @@ func TestGormLogsFailuresWithoutValuesAboveDebug(t *testing.T) {
 
 func TestGormWarnsAboutSlowQueries(t *testing.T) {
 	db, buf := loggedDB(t, slog.LevelInfo, time.Nanosecond)
-	var rows []note
+	var rows []logNote
 	if err := db.Where("body = ?", secretValue).Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if !strings.Contains(out, `"msg":"slow database query"`) || !strings.Contains(out, "notes") {
-		t.Errorf("want a slow query warning naming the notes table, got:\n%s", out)
+	if !strings.Contains(out, `"msg":"slow database query"`) || !strings.Contains(out, "gormlog_test_notes") {
+		t.Errorf("want a slow query warning naming the gormlog_test_notes table, got:\n%s", out)
 	}
 	if strings.Contains(out, secretValue) {
 		t.Errorf("a bound value reached the log at info level:\n%s", out)
@@ -80,7 +83,7 @@ func TestGormWarnsAboutSlowQueries(t *testing.T) {
 
 func TestGormLogsQueriesWithValuesAtDebug(t *testing.T) {
 	db, buf := loggedDB(t, slog.LevelDebug, 0)
-	var rows []note
+	var rows []logNote
 	if err := db.Where("body = ?", secretValue).Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
