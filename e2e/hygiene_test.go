@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/generator"
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
@@ -327,4 +328,134 @@ func TestTheSecurityTableNamesTestsThatExist(t *testing.T) {
 			t.Errorf("%s/README.md: only %d tests named in the security table", dir, found)
 		}
 	}
+}
+
+// TestParallelBadLoginsAreThrottled replays the finding "64 parallel bad logins push /healthz
+// to 1.3s": 64 wrong passwords at once from one client of a --auth jwt project. At most
+// [auth] LoginAttemptsPerClient (10) reach the password check; the others answer 429 with a
+// Retry-After, and the right password from that client is refused until then. The latency of
+// /healthz during the burst is logged (a figure, not a pass condition).
+func TestParallelBadLoginsAreThrottled(t *testing.T) {
+	skipShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, Auth: generator.AuthJWT, Port: generator.DefaultPort})
+	work := t.TempDir()
+	bin := filepath.Join(work, "myblog")
+	if err := restarttest.Build(ctx, project, bin, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	ini, err := os.ReadFile(filepath.Join(project, "conf", "app.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(ini), "\nSecret =\n", "\nSecret = Zq4vB8nW2xK7mJ1pR9tY3cL6hF0dS5gE+aU/oI2wT8k=\n", 1)
+	conf = strings.Replace(conf, "\nSeedPassword =\n", "\nSeedPassword = first-password\n", 1)
+	srv, err := startMyblog(t, ctx, restarttest.Fork, bin, work, conf, logFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const burst = 64
+	codes := make(chan int, burst)
+	retryAfter := make(chan string, burst)
+	healthz := make(chan time.Duration, 1)
+	start := make(chan struct{})
+	for range burst {
+		go func() {
+			<-start
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.BaseURL+"/auth", strings.NewReader(`{"username":"admin","password":"wrong-password"}`))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+			retryAfter <- resp.Header.Get("Retry-After")
+		}()
+	}
+	go func() {
+		<-start
+		time.Sleep(20 * time.Millisecond)
+		began := time.Now()
+		getStatus(t, ctx, srv.BaseURL+"/healthz")
+		healthz <- time.Since(began)
+	}()
+	close(start)
+	count := map[int]int{}
+	for range burst {
+		count[<-codes]++
+	}
+	t.Logf("%d parallel bad logins: %v (status: count); GET /healthz during the burst took %s", burst, count, (<-healthz).Round(time.Millisecond))
+	if count[http.StatusUnauthorized] > 10 || count[http.StatusTooManyRequests] < burst-10 || count[0] != 0 {
+		t.Errorf("answers %v; want at most 10 password checks (401) and 429 for the rest", count)
+	}
+	close(retryAfter)
+	for v := range retryAfter {
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 60 {
+			t.Errorf("Retry-After %q, want 1 to 60 seconds", v)
+		}
+	}
+	code, _, _ := authCall(t, ctx, http.MethodPost, srv.BaseURL+"/auth", `{"username":"admin","password":"first-password"}`, "")
+	if code != http.StatusTooManyRequests {
+		t.Errorf("the right password from the throttled client = %d, want 429", code)
+	}
+}
+
+// TestTheAdminAddressServesMetricsAndPprofAcrossARestart starts the fork strategy with
+// [admin] Addr set: /metrics and pprof answer there and not on the public port, and after a
+// SIGHUP the new generation takes the admin address over (restart_generation 1).
+func TestTheAdminAddressServesMetricsAndPprofAcrossARestart(t *testing.T) {
+	skipShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := "http://" + ln.Addr().String()
+	ln.Close()
+	srv := startProject(t, ctx, restarttest.Fork, func(c *restarttest.ServerConfig) {
+		c.Env = append(c.Env, "MYBLOG_ADMIN_ADDR="+strings.TrimPrefix(admin, "http://"))
+	})
+	waitUp := func(url string, want *regexp.Regexp) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK && want.Match(b) {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s did not answer 200 matching %s within 30s (last error %v)", url, want, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitUp(admin+"/metrics", regexp.MustCompile(`(?m)^restart_generation 0$`))
+	waitUp(admin+"/debug/pprof/cmdline", regexp.MustCompile(`myblog`))
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/cmdline"} {
+		if code := getStatus(t, ctx, srv.BaseURL+path); code != http.StatusNotFound {
+			t.Errorf("GET %s on the public port = %d, want 404", path, code)
+		}
+	}
+	before, err := srv.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, ctx, srv, before.PID)
+	waitUp(admin+"/metrics", regexp.MustCompile(`(?m)^restart_generation 1$`))
 }
