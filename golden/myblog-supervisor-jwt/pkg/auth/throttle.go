@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"context"
+	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"time"
 
@@ -114,10 +117,25 @@ func RetryAfter(d time.Duration) int {
 }
 
 // LoginThrottles limit POST /auth: Clients counts every attempt of a client IP, Users the
-// failed attempts on a user name.
+// failed attempts on a user name, and checks bounds the password checks (bcrypt, tens of
+// milliseconds of CPU each) running at once to half the CPUs, so that a burst of sign-ins
+// from many clients leaves CPU for every other request.
 type LoginThrottles struct {
 	Clients *Throttle
 	Users   *Throttle
+	checks  chan struct{}
+}
+
+// Check runs check once fewer than the allowed number of password checks are running, or
+// returns ctx's error if ctx ends first.
+func (l *LoginThrottles) Check(ctx context.Context, check func() error) error {
+	select {
+	case l.checks <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("auth: waiting to check a password: %w", context.Cause(ctx))
+	}
+	defer func() { <-l.checks }()
+	return check()
 }
 
 // NewLoginThrottles returns the throttles [auth] LoginAttemptsPerClient,
@@ -126,5 +144,6 @@ func NewLoginThrottles(cfg setting.Auth) *LoginThrottles {
 	return &LoginThrottles{
 		Clients: NewThrottle(cfg.LoginAttemptsPerClient, cfg.LoginWindow, DefaultMaxThrottleKeys),
 		Users:   NewThrottle(cfg.LoginFailuresPerUser, cfg.LoginWindow, DefaultMaxThrottleKeys),
+		checks:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 }

@@ -1,9 +1,14 @@
 package auth
 
 import (
+	"context"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"myblog/pkg/setting"
 )
 
 // clock is a settable time for a Throttle.
@@ -78,5 +83,40 @@ func TestRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
 		if got := RetryAfter(d); got != want {
 			t.Errorf("RetryAfter(%s) = %d, want %d", d, got, want)
 		}
+	}
+}
+
+func TestCheckBoundsThePasswordChecksRunningAtOnce(t *testing.T) {
+	l := NewLoginThrottles(setting.Default().Auth)
+	limit := cap(l.checks)
+	var running, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 4 * limit {
+		wg.Go(func() {
+			_ = l.Check(context.Background(), func() error {
+				n := running.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+				running.Add(-1)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if got := int(most.Load()); got > limit || got < 1 {
+		t.Errorf("%d checks ran at once, want 1 to %d", got, limit)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range limit {
+		l.checks <- struct{}{}
+	}
+	if err := l.Check(ctx, func() error { t.Error("a check ran past a cancelled context"); return nil }); err == nil {
+		t.Error("Check with every slot taken and a cancelled context returned nil")
 	}
 }

@@ -62,7 +62,11 @@ func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin
 			tooManyAttempts(c, wait)
 			return
 		}
-		user, err := models.Authenticate(c.Request.Context(), db, req.Username, req.Password)
+		var user *models.User
+		err := throttles.Check(c.Request.Context(), func() (err error) {
+			user, err = models.Authenticate(c.Request.Context(), db, req.Username, req.Password)
+			return err
+		})
 		switch {
 		case errors.Is(err, models.ErrBadCredentials):
 			throttles.Users.Spend(userKey)
