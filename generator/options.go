@@ -138,8 +138,9 @@ func ValidateName(name string) error {
 		return inputErrorf("invalid project name %q: it ends with %q; %s", name, name[len(name)-1:], fix)
 	case token.IsKeyword(name):
 		return inputErrorf("invalid project name %q: it is a Go keyword; pick another name, e.g. my%s", name, name)
-	case len(name) > 64:
-		return inputErrorf("project name %q is longer than 64 characters; pick a shorter name", name)
+	case len(name) > maxIdentifierLen:
+		// It is also the default database and user name, which PostgreSQL cuts at 63.
+		return inputErrorf("project name %q is longer than %d characters (the default database name, which PostgreSQL cuts there); pick a shorter name", name, maxIdentifierLen)
 	}
 	return nil
 }
