@@ -73,5 +73,8 @@ func ParseManifest(b []byte) (Manifest, error) {
 	if m.Schema != manifestSchema {
 		return Manifest{}, fmt.Errorf("parse %s: schema %d is not supported (this gingen reads schema %d); upgrade gingen", ManifestName, m.Schema, manifestSchema)
 	}
+	if err := m.validate(); err != nil {
+		return Manifest{}, err
+	}
 	return m, nil
 }

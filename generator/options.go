@@ -99,7 +99,7 @@ func (o Options) Validate() error {
 	if err := module.CheckImportPath(o.Module); err != nil {
 		return inputErrorf("invalid module path %q: %s; pass --module with a path such as github.com/you/%s", o.Module, moduleReason(err), o.Name)
 	}
-	if err := checkModule(o.Name, o.Module, []string{"."}); err != nil {
+	if err := checkModule(o.Name, o.Module); err != nil {
 		return err
 	}
 	if !slices.Contains(Strategies(), o.Strategy) {
