@@ -160,6 +160,17 @@ type InputError struct{ msg string }
 
 func (e *InputError) Error() string { return e.msg }
 
+// NotEmptyError is WriteProject's refusal to write into a folder that is not empty without
+// WriteOptions.Force. Commands that know how the folder was chosen say so in their own words.
+// It is an InputError too (errors.As finds one through Unwrap).
+type NotEmptyError struct{ Dir string }
+
+func (e *NotEmptyError) Error() string {
+	return fmt.Sprintf("folder %s already exists and is not empty; choose another folder, or pass --force to overwrite the files gingen generates in it", e.Dir)
+}
+
+func (e *NotEmptyError) Unwrap() error { return &InputError{msg: e.Error()} }
+
 func inputErrorf(format string, args ...any) error {
 	return &InputError{msg: fmt.Sprintf(format, args...)}
 }
