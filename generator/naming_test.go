@@ -64,7 +64,7 @@ func TestToSnakeSuggestsTheSnakeCaseSpelling(t *testing.T) {
 
 func TestResolveKeepsEveryIdentifierWithinWhatPostgreSQLKeeps(t *testing.T) {
 	long := strings.Repeat("abcdefghi_", 6) + "abc" // 63 characters
-	ref61 := long[:59] + "ab" // a resource whose foreign key column, ref61_id, is 64 characters
+	ref61 := long[:59] + "ab"                       // a resource whose foreign key column, ref61_id, is 64 characters
 	m := manifestWith(Resource{Name: "article", Plural: "articles"}, Resource{Name: ref61, Plural: ref61 + "s"})
 	for _, tc := range []struct {
 		name string
