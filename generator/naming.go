@@ -105,10 +105,11 @@ func Human(snake string) string { return strings.ReplaceAll(snake, "_", " ") }
 
 // maxIdentifierLen is the longest table or column name gingen lets a resource make:
 // PostgreSQL keeps 63 bytes of an identifier (NAMEDATALEN - 1) and silently cuts the rest,
-// after which gorm no longer finds what it created: a 64-character column reads back empty in
-// the resource's own CRUD test, and the next start fails adding the column again ("already
-// exists"). MySQL keeps 64. Index names need no limit: gorm shortens those past 64 with a
-// hash, and creates indexes IF NOT EXISTS on PostgreSQL.
+// after which gorm no longer finds a column it created: a 64-character column reads back
+// empty in the resource's own CRUD test, and the next start fails adding the column again
+// ("already exists"). MySQL refuses identifiers past 64 characters. Index names need no
+// limit: gorm shortens those past 64 with a hash, and creates indexes IF NOT EXISTS on
+// PostgreSQL (a 64-character index name and a 64-character table survived two starts there).
 const maxIdentifierLen = 63
 
 // checkIdentifiers refuses a resource whose table or a column would be longer than the
