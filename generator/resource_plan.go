@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -50,7 +51,14 @@ type Plan struct {
 
 // Apply carries the plan out in the project at root, all or nothing.
 func (p Plan) Apply(root string) error {
-	return commit(root, p.Writes, p.Deletes)
+	return p.ApplyContext(context.Background(), root)
+}
+
+// ApplyContext is Apply that stops when ctx is done before the change's commit point, rolls
+// it back and returns ErrInterrupted; the change is all or nothing even if the process is
+// killed (the next Recover finishes or undoes it).
+func (p Plan) ApplyContext(ctx context.Context, root string) error {
+	return applyChange(ctx, root, p.Writes, p.Deletes)
 }
 
 // FindProjectRoot returns dir or the nearest folder above it that holds a gingen.yaml.
