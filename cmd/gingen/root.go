@@ -31,7 +31,7 @@ Exit codes: 0 success; 1 generation failed or the input was invalid (nothing wri
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newTemplatesCmd(con), newVersionCmd())
+	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newTemplatesCmd(con), newVersionCmd())
 	addHelpExamples(root)
 	return root
 }
