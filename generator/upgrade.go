@@ -112,6 +112,10 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 // upgradeFile adds what upgrade does with one file to the plan.
 func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, rendered, base map[string]File) error {
 	if p == ManifestName {
+		if cur, err := fs.ReadFile(project, p); err == nil && bytes.Equal(cur, rendered[p].Body) {
+			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: p})
+			return nil
+		}
 		plan.Writes = append(plan.Writes, rendered[p])
 		plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: p})
 		return nil

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/kballard/go-shellquote"
@@ -83,8 +85,17 @@ Authentication of /api/v1:
 
 func runNew(c *cobra.Command, con console, req newRequest) error {
 	r := reporter{out: con.out, quiet: req.quiet, colour: con.colour()}
+	// A folder that holds a gingen project: its gingen.yaml says what it is, not the flags.
+	var existing *generator.Manifest
+	if req.opts.Name != "" {
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		if err != nil {
+			return err
+		}
+		existing = m
+	}
 	asked := false
-	if !req.noInput && con.interactive() && wizardNeeded(c.Flags(), req.opts.Name) {
+	if existing == nil && !req.noInput && con.interactive() && wizardNeeded(c.Flags(), req.opts.Name) {
 		// What the command line gives is checked before any question, not after them all.
 		given := req.opts
 		if given.Name == "" {
@@ -112,18 +123,32 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	tfs, err := generator.OpenTemplates(templates.FS(), req.templates)
-	if err != nil {
-		return err
-	}
-	files, err := generator.PlanProject(o, tfs)
-	if err != nil {
-		return err
-	}
 	target := filepath.Join(req.dir, o.Name)
-	if req.templates != "" {
-		if err := generator.RecordTemplates(files, target, req.templates); err != nil {
+	var files []generator.File
+	if existing != nil {
+		if err := sameAsManifest(c.Flags(), req, *existing, target); err != nil {
 			return err
+		}
+		o = existing.Options()
+		tfs, err := generator.OpenTemplates(templates.FS(), existing.TemplatesDir(target))
+		if err != nil {
+			return err
+		}
+		if files, _, err = generator.RenderProject(*existing, tfs); err != nil {
+			return err
+		}
+	} else {
+		tfs, err := generator.OpenTemplates(templates.FS(), req.templates)
+		if err != nil {
+			return err
+		}
+		if files, err = generator.PlanProject(o, tfs); err != nil {
+			return err
+		}
+		if req.templates != "" {
+			if err := generator.RecordTemplates(files, target, req.templates); err != nil {
+				return err
+			}
 		}
 	}
 	changes, err := generator.WriteProject(target, files, req.write)
@@ -131,6 +156,9 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		r.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
 	}
 	if err != nil {
+		if existing != nil && !req.write.Force {
+			return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
+		}
 		return err
 	}
 	if req.write.DryRun {
@@ -317,4 +345,67 @@ func optionTable(options []string, help map[string]string) string {
 		fmt.Fprintf(&b, "  %-11s %s\n", o, help[o])
 	}
 	return b.String()
+}
+
+// existingProject reads the gingen.yaml of the folder a new project goes into, after finishing
+// or undoing a change an interrupted gingen left there; nil when the folder has none.
+func existingProject(con console, target string) (*generator.Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(target, generator.ManifestName))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
+	}
+	if err := recoverProject(con, target); err != nil {
+		return nil, err
+	}
+	if b, err = os.ReadFile(filepath.Join(target, generator.ManifestName)); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w; fix %s or restore it from version control", err, filepath.Join(target, generator.ManifestName))
+	}
+	return &m, nil
+}
+
+// sameAsManifest checks the flags given to gingen new against the gingen.yaml of the project
+// already in the folder: a flag that disagrees is one line naming the difference and the fix.
+func sameAsManifest(flags *pflag.FlagSet, req newRequest, m generator.Manifest, target string) error {
+	given := req.opts
+	given.Normalize()
+	recorded := m.Options()
+	manifest := filepath.Join(target, generator.ManifestName)
+	if m.Name != given.Name {
+		return fmt.Errorf("folder %s holds the gingen project %q (see %s), not %q; pick another folder", target, m.Name, manifest, given.Name)
+	}
+	type setting struct {
+		flag, given, recorded, fix string
+	}
+	upgrade := fmt.Sprintf("change %%s: in %s, then run gingen upgrade in %s", manifest, target)
+	for _, s := range []setting{
+		{"strategy", given.Strategy, recorded.Strategy, fmt.Sprintf("switch with: cd %s && gingen upgrade --strategy %s", target, given.Strategy)},
+		{"db", given.DB, recorded.DB, "gingen cannot move a project to another database"},
+		{"auth", given.Auth, recorded.Auth, "gingen cannot change the auth of a project"},
+		{"module", given.Module, recorded.Module, fmt.Sprintf(upgrade, "module")},
+		{"port", strconv.Itoa(given.Port), strconv.Itoa(recorded.Port), fmt.Sprintf(upgrade, "port")},
+		{"templates", absPath(req.templates), absPath(m.TemplatesDir(target)), fmt.Sprintf(upgrade, "templates")},
+	} {
+		if flags.Changed(s.flag) && s.given != s.recorded {
+			return fmt.Errorf("%s records %s %q, but --%s %s was given; gingen new --force keeps the project's settings: drop --%s, or %s", manifest, s.flag, s.recorded, s.flag, s.given, s.flag, s.fix)
+		}
+	}
+	return nil
+}
+
+// absPath is path made absolute, for comparing two spellings of a folder; "" stays "".
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }

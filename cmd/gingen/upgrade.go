@@ -31,7 +31,8 @@ files, every resource, and the lines registered at the markers) and bring each f
   conflict   edited, and your changes overlap the template's: your file is kept and the new
              text is written beside it, to FILE` + generator.SideFileSuffix + `, to merge by hand
   delete     no longer generated and unchanged: removed
-  keep       no longer generated but edited: left alone, it is yours now
+  keep       edited, and the template did not change; or no longer generated but edited:
+             left alone, it is yours now
 
 Files gingen never generated are not touched, and no edit is lost. The text gingen wrote
 last (the base of the merges) is rebuilt from the templates gingen.yaml records: this
