@@ -74,15 +74,28 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 	return changes, commitFiles(dir, pending)
 }
 
-// diffFiles compares the plan with what is on disk under root.
+// diffFiles compares the plan with what is on disk under root, reading only inside root: a
+// path through a symbolic link that leads out of it is refused here, before any write.
 func diffFiles(root string, files []File) ([]Change, error) {
+	project, err := ProjectFS(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
 	changes := make([]Change, 0, len(files))
 	for _, f := range files {
-		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		var old []byte
+		err := fs.ErrNotExist
+		if project != nil {
+			old, err = fs.ReadFile(project, f.Path)
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			changes = append(changes, Change{ActionCreate, f.Path})
 		case err != nil:
+			var input *InputError
+			if errors.As(err, &input) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("read %s: %w", f.Path, err)
 		case bytes.Equal(old, f.Body):
 			changes = append(changes, Change{ActionIdentical, f.Path})
@@ -122,8 +135,13 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
+	r, err := os.OpenRoot(tmp)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", tmp, err)
+	}
+	defer r.Close()
 	for _, f := range files {
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f); err != nil {
+		if err := writeFile(r, f); err != nil {
 			return err
 		}
 	}
@@ -139,12 +157,14 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 	return nil
 }
 
-func writeFile(path string, f File) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, err)
+// writeFile writes f under r.
+func writeFile(r *os.Root, f File) error {
+	name := filepath.FromSlash(f.Path)
+	if err := r.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 	}
-	if err := os.WriteFile(path, f.Body, f.Mode); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, err)
+	if err := r.WriteFile(name, f.Body, f.Mode); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 	}
 	return nil
 }

@@ -188,7 +188,7 @@ func applyChange(ctx context.Context, root string, files []File, deletes []strin
 			return undo(ErrInterrupted)
 		}
 		if err := r.Mkdir(filepath.FromSlash(d), 0o755); err != nil {
-			return undo(fmt.Errorf("create %s: %w", d, err))
+			return undo(fmt.Errorf("create %s: %w", d, confinedErr(r, d, err)))
 		}
 	}
 	for i, w := range j.Writes {
@@ -196,7 +196,7 @@ func applyChange(ctx context.Context, root string, files []File, deletes []strin
 			return undo(ErrInterrupted)
 		}
 		if err := writeSynced(r, w.Staged, files[i].Body, w.Mode); err != nil {
-			return undo(fmt.Errorf("write %s: %w", w.Path, err))
+			return undo(fmt.Errorf("write %s: %w", w.Path, confinedErr(r, w.Staged, err)))
 		}
 	}
 	if err := step(); err != nil {
@@ -244,7 +244,11 @@ func newJournal(r *os.Root, files []File, deletes []string) (journal, error) {
 		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path != path.Clean(f.Path) {
 			return journal{}, fmt.Errorf("write %s: not a clean path inside the project", f.Path)
 		}
-		if info, err := r.Lstat(filepath.FromSlash(f.Path)); err == nil && info.IsDir() {
+		info, err := r.Lstat(filepath.FromSlash(f.Path))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return journal{}, fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
+		}
+		if err == nil && info.IsDir() {
 			return journal{}, inputErrorf("%s is a folder, where gingen writes a file; move it away", f.Path)
 		}
 		var missing []string
@@ -260,7 +264,7 @@ func newJournal(r *os.Root, files []File, deletes []string) (journal, error) {
 				break
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
-				return journal{}, fmt.Errorf("write %s: %w", f.Path, err)
+				return journal{}, fmt.Errorf("write %s: %w", f.Path, confinedErr(r, d, err))
 			}
 			missing = append(missing, d)
 		}
@@ -283,7 +287,7 @@ func newJournal(r *os.Root, files []File, deletes []string) (journal, error) {
 			return journal{}, fmt.Errorf("delete %s: not a path inside the project", p)
 		}
 		if _, err := r.Lstat(filepath.FromSlash(p)); err != nil {
-			return journal{}, fmt.Errorf("delete %s: %w", p, err)
+			return journal{}, fmt.Errorf("delete %s: %w", p, confinedErr(r, p, err))
 		}
 	}
 	return j, nil

@@ -99,6 +99,9 @@ func (o Options) Validate() error {
 	if err := module.CheckImportPath(o.Module); err != nil {
 		return inputErrorf("invalid module path %q: %s; pass --module with a path such as github.com/you/%s", o.Module, moduleReason(err), o.Name)
 	}
+	if err := checkModule(o.Name, o.Module, []string{"."}); err != nil {
+		return err
+	}
 	if !slices.Contains(Strategies(), o.Strategy) {
 		return inputErrorf("unknown strategy %q; use --strategy with one of %s", o.Strategy, strings.Join(Strategies(), ", "))
 	}

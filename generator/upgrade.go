@@ -228,3 +228,10 @@ func renderBase(m Manifest, tfs, overlay fs.FS) (map[string]File, Base, error) {
 	delete(out, ManifestName)
 	return out, kind, nil
 }
+
+// TemplatesFolder returns the files of a folder of the user's templates, read through an
+// os.Root like OpenTemplates reads them: the overlay PlanUpgrade lays over earlier releases'
+// templates.
+func TemplatesFolder(dir string) (fs.FS, error) {
+	return templatesFS(dir)
+}

@@ -96,7 +96,10 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return err
 	}
-	project := os.DirFS(root)
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return fmt.Errorf("open the project: %w", err)
+	}
 	dir, err := resourceTemplatesDir(project, root, req.templates)
 	if err != nil {
 		return err

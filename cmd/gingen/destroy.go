@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -53,7 +54,11 @@ A generated file you edited since is not deleted: the command stops and names it
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanDestroyResource(os.DirFS(root), opts)
+			project, err := generator.ProjectFS(root)
+			if err != nil {
+				return fmt.Errorf("open the project: %w", err)
+			}
+			plan, err := generator.PlanDestroyResource(project, opts)
 			if err != nil {
 				return err
 			}

@@ -350,17 +350,18 @@ func optionTable(options []string, help map[string]string) string {
 // existingProject reads the gingen.yaml of the folder a new project goes into, after finishing
 // or undoing a change an interrupted gingen left there; nil when the folder has none.
 func existingProject(con console, target string) (*generator.Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(target, generator.ManifestName))
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	if _, err := os.Stat(filepath.Join(target, generator.ManifestName)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
 	}
 	if err := recoverProject(con, target); err != nil {
 		return nil, err
 	}
-	if b, err = os.ReadFile(filepath.Join(target, generator.ManifestName)); err != nil {
+	project, err := generator.ProjectFS(target)
+	if err != nil {
+		return nil, fmt.Errorf("open the project: %w", err)
+	}
+	b, err := fs.ReadFile(project, generator.ManifestName)
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
 	}
 	m, err := generator.ParseManifest(b)

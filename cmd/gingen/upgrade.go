@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,7 +60,10 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 	if err != nil {
 		return err
 	}
-	project := os.DirFS(root)
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return fmt.Errorf("open the project: %w", err)
+	}
 	dir, err := resourceTemplatesDir(project, root, "")
 	if err != nil {
 		return err
@@ -72,7 +74,9 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 	}
 	var overlay fs.FS
 	if dir != "" {
-		overlay = os.DirFS(dir)
+		if overlay, err = generator.TemplatesFolder(dir); err != nil {
+			return fmt.Errorf("open templates %s: %w", dir, err)
+		}
 	}
 	plan, err := generator.PlanUpgrade(project, opts, tfs, overlay)
 	if err != nil {
