@@ -64,6 +64,21 @@ func treeDiff(a, b map[string]string) string {
 	return strings.Join(diff, ", ")
 }
 
+// buildAndNew builds the gingen binary and generates a project with it; it returns both paths.
+func buildAndNew(t *testing.T, newArgs ...string) (bin, dir string) {
+	t.Helper()
+	work := t.TempDir()
+	bin = filepath.Join(work, "gingen")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build gingen: %v\n%s", err, out)
+	}
+	args := append([]string{"new", "myblog", "--dir", work, "--quiet"}, newArgs...)
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("gingen new: %v\n%s", err, out)
+	}
+	return bin, filepath.Join(work, "myblog")
+}
+
 // TestInterruptedAddAndDestroyAreAllOrNothing runs the real gingen binary, alternately adding
 // and destroying a resource, and interrupts it at a random moment: 200 times with SIGINT and
 // 200 times with kill -9. After a SIGINT the project is at once exactly as before or as after
@@ -75,54 +90,70 @@ func TestInterruptedAddAndDestroyAreAllOrNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs gingen 800 times")
 	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "gingen")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build gingen: %v\n%s", err, out)
+	bin, dir := buildAndNew(t)
+	interruptLoop(t, bin, dir, "4ms", 200,
+		[]string{"add", "resource", "article", "title:string", "body:text", "--quiet"},
+		[]string{"destroy", "resource", "article", "--quiet"})
+}
+
+// TestInterruptedUpgradesAreAllOrNothing does the same with gingen upgrade switching the
+// strategy of a project with a resource back and forth, 40 times with each signal.
+func TestInterruptedUpgradesAreAllOrNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs gingen 160 times")
 	}
-	if out, err := exec.Command(bin, "new", "myblog", "--dir", work, "--quiet").CombinedOutput(); err != nil {
-		t.Fatalf("gingen new: %v\n%s", err, out)
+	bin, dir := buildAndNew(t)
+	add := exec.Command(bin, "add", "resource", "article", "title:string", "--quiet")
+	add.Dir = dir
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("gingen add: %v\n%s", err, out)
 	}
-	dir := filepath.Join(work, "myblog")
-	const delay = "4ms"
+	interruptLoop(t, bin, dir, "2ms", 40,
+		[]string{"upgrade", "--strategy", "supervisor", "--quiet"},
+		[]string{"upgrade", "--strategy", "fork", "--quiet"})
+}
+
+// interruptLoop alternates the commands forward and back in the project at dir, interrupting
+// each at a random moment: runs times with SIGINT, then runs times with kill -9, and checks
+// that the project is always exactly in the state before or after forward.
+func interruptLoop(t *testing.T, bin, dir, delay string, runs int, forward, back []string) {
+	t.Helper()
 	gingen := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), generator.ApplyDelayEnv+"="+delay)
 		return cmd
 	}
-	add := []string{"add", "resource", "article", "title:string", "body:text", "--quiet"}
-	destroy := []string{"destroy", "resource", "article", "--quiet"}
 
 	// The two states, and how long an uninterrupted change takes.
 	before := treeState(t, dir)
 	start := time.Now()
-	if out, err := gingen(add...).CombinedOutput(); err != nil {
-		t.Fatalf("gingen add: %v\n%s", err, out)
+	if out, err := gingen(forward...).CombinedOutput(); err != nil {
+		t.Fatalf("gingen %s: %v\n%s", strings.Join(forward, " "), err, out)
 	}
 	window := time.Since(start)
 	after := treeState(t, dir)
-	if out, err := gingen(destroy...).CombinedOutput(); err != nil {
-		t.Fatalf("gingen destroy: %v\n%s", err, out)
+	if out, err := gingen(back...).CombinedOutput(); err != nil {
+		t.Fatalf("gingen %s: %v\n%s", strings.Join(back, " "), err, out)
 	}
 	if d := treeDiff(before, treeState(t, dir)); d != "" {
-		t.Fatalf("add then destroy does not give the project back: %s", d)
+		t.Fatalf("gingen %s then %s does not give the project back: %s", strings.Join(forward, " "), strings.Join(back, " "), d)
 	}
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
-	t.Logf("seed %d; an uninterrupted add takes %v; interrupts land in [0, %v]", seed, window, window*5/4)
+	t.Logf("seed %d; an uninterrupted gingen %s takes %v; interrupts land in [0, %v]", seed, strings.Join(forward, " "), window, window*5/4)
 
 	type outcome struct{ before, after, rolledBack, rolledForward int }
 	counts := map[string]*outcome{"SIGINT": {}, "SIGKILL": {}}
 	isAfter := false
-	for i := range 400 {
+	for i := range 2 * runs {
 		sig, name := os.Signal(syscall.SIGINT), "SIGINT"
-		if i >= 200 {
+		if i >= runs {
 			sig, name = syscall.SIGKILL, "SIGKILL"
 		}
-		args := add
+		args := forward
 		if isAfter {
-			args = destroy
+			args = back
 		}
 		cmd := gingen(args...)
 		var out bytes.Buffer
@@ -140,8 +171,7 @@ func TestInterruptedAddAndDestroyAreAllOrNothing(t *testing.T) {
 		c := counts[name]
 		if sig == syscall.SIGKILL {
 			// The next gingen run recovers: any command in the project does it first.
-			rec := gingen("destroy", "resource", "nothing_here", "--dry-run")
-			recOut, _ := rec.CombinedOutput()
+			recOut, _ := gingen("destroy", "resource", "nothing_here", "--dry-run").CombinedOutput()
 			switch {
 			case bytes.Contains(recOut, []byte("rolled back")):
 				c.rolledBack++
