@@ -3,6 +3,7 @@ package generator
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -93,6 +94,10 @@ func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
 	data := newProjectData(o)
 	byPath := map[string]File{}
 	for _, dir := range templateDirs(o) {
+		if _, err := fs.Stat(tfs, dir); errors.Is(err, fs.ErrNotExist) {
+			// A tree an earlier release did not have yet (its base render, in upgrade).
+			continue
+		}
 		files, err := renderTree(tfs, dir, o.Name, data)
 		if err != nil {
 			return nil, Manifest{}, err
