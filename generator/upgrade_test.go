@@ -315,3 +315,61 @@ func TestUpgradeWithoutTheBaseWritesSideFiles(t *testing.T) {
 		t.Errorf("main.go%s is not the new render", SideFileSuffix)
 	}
 }
+
+// TestAddAndDestroyKeepTheRecordedDigestsTrue: the files add and destroy edit at the markers
+// keep a recorded SHA-256 that is their content, unless the user had edited them before.
+func TestAddAndDestroyKeepTheRecordedDigestsTrue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myblog")
+	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() Manifest {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseManifest(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	matches := func(p string) bool {
+		t.Helper()
+		sum, _ := recorded().recordedDigest(p)
+		body, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return digest(body) == sum
+	}
+	editFile(t, filepath.Join(dir, "routers/api/v1/routes.go"), "package v1\n", "package v1\n\n// Edited.\n")
+	add, err := PlanAddResource(os.DirFS(dir), ResourceOptions{Name: "article", Fields: []string{"title:string"}}, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := add.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !matches("models/models.go") {
+		t.Error("after add: models/models.go's recorded SHA-256 is not its content")
+	}
+	if matches("routers/api/v1/routes.go") {
+		t.Error("after add: routes.go, edited by hand before, has its new content recorded; the edit would look generated")
+	}
+	destroy, err := PlanDestroyResource(os.DirFS(dir), DestroyOptions{Name: "article"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := destroy.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !matches("models/models.go") {
+		t.Error("after destroy: models/models.go's recorded SHA-256 is not its content")
+	}
+}

@@ -114,6 +114,12 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 			return err
 		}
 		asked = true
+		// The name the wizard asked for may be that of a gingen project (with --force).
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		if err != nil {
+			return err
+		}
+		existing = m
 	}
 	if req.opts.Name == "" {
 		return &usageError{cmd: c.CommandPath(), err: errors.New("missing project NAME: gingen new NAME, e.g. gingen new myblog (on a terminal, without --no-input, gingen new asks for it)")}
@@ -126,7 +132,12 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	target := filepath.Join(req.dir, o.Name)
 	var files []generator.File
 	if existing != nil {
-		if err := sameAsManifest(c.Flags(), req, *existing, target); err != nil {
+		given := func(flag string) bool { return c.Flags().Changed(flag) }
+		if asked {
+			// Every answer counts as given; the wizard does not ask for templates.
+			given = func(flag string) bool { return flag != "templates" || c.Flags().Changed(flag) }
+		}
+		if err := sameAsManifest(given, req, *existing, target); err != nil {
 			return err
 		}
 		o = existing.Options()
@@ -373,27 +384,27 @@ func existingProject(con console, target string) (*generator.Manifest, error) {
 
 // sameAsManifest checks the flags given to gingen new against the gingen.yaml of the project
 // already in the folder: a flag that disagrees is one line naming the difference and the fix.
-func sameAsManifest(flags *pflag.FlagSet, req newRequest, m generator.Manifest, target string) error {
-	given := req.opts
-	given.Normalize()
+func sameAsManifest(given func(flag string) bool, req newRequest, m generator.Manifest, target string) error {
+	opts := req.opts
+	opts.Normalize()
 	recorded := m.Options()
 	manifest := filepath.Join(target, generator.ManifestName)
-	if m.Name != given.Name {
-		return fmt.Errorf("folder %s holds the gingen project %q (see %s), not %q; pick another folder", target, m.Name, manifest, given.Name)
+	if m.Name != opts.Name {
+		return fmt.Errorf("folder %s holds the gingen project %q (see %s), not %q; pick another folder", target, m.Name, manifest, opts.Name)
 	}
 	type setting struct {
 		flag, given, recorded, fix string
 	}
 	upgrade := fmt.Sprintf("change %%s: in %s, then run gingen upgrade in %s", manifest, target)
 	for _, s := range []setting{
-		{"strategy", given.Strategy, recorded.Strategy, fmt.Sprintf("switch with: cd %s && gingen upgrade --strategy %s", target, given.Strategy)},
-		{"db", given.DB, recorded.DB, "gingen cannot move a project to another database"},
-		{"auth", given.Auth, recorded.Auth, "gingen cannot change the auth of a project"},
-		{"module", given.Module, recorded.Module, fmt.Sprintf(upgrade, "module")},
-		{"port", strconv.Itoa(given.Port), strconv.Itoa(recorded.Port), fmt.Sprintf(upgrade, "port")},
+		{"strategy", opts.Strategy, recorded.Strategy, fmt.Sprintf("switch with: cd %s && gingen upgrade --strategy %s", target, opts.Strategy)},
+		{"db", opts.DB, recorded.DB, "gingen cannot move a project to another database"},
+		{"auth", opts.Auth, recorded.Auth, "gingen cannot change the auth of a project"},
+		{"module", opts.Module, recorded.Module, fmt.Sprintf(upgrade, "module")},
+		{"port", strconv.Itoa(opts.Port), strconv.Itoa(recorded.Port), fmt.Sprintf(upgrade, "port")},
 		{"templates", absPath(req.templates), absPath(m.TemplatesDir(target)), fmt.Sprintf(upgrade, "templates")},
 	} {
-		if flags.Changed(s.flag) && s.given != s.recorded {
+		if given(s.flag) && s.given != s.recorded {
 			return fmt.Errorf("%s records %s %q, but --%s %s was given; gingen new --force keeps the project's settings: drop --%s, or %s", manifest, s.flag, s.recorded, s.flag, s.given, s.flag, s.fix)
 		}
 	}
