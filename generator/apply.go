@@ -57,7 +57,7 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 				changes[i].Action = ActionConflict
 			}
 		}
-		return changes, inputErrorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", dir)
+		return changes, &NotEmptyError{Dir: dir}
 	}
 	if opts.DryRun {
 		return changes, nil

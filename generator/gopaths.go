@@ -2,7 +2,6 @@ package generator
 
 import (
 	_ "embed"
-	"path"
 	"slices"
 	"strings"
 )
@@ -27,9 +26,10 @@ func reservedPatterns() []string { return []string{"all", "std", "cmd", "tool", 
 // cgoPackage is the import path of cgo's pseudo-package.
 const cgoPackage = "C"
 
-// moduleProblem explains why the go command cannot build a module with this path whose
-// packages are the folders pkgDirs (slash-separated, "." for the root), or returns "".
-func moduleProblem(module string, pkgDirs []string) string {
+// moduleProblem explains why the go command cannot build a module with this path, or returns
+// "". A project always has a root package (main.go), so a module path that is a standard-
+// library package breaks it.
+func moduleProblem(module string) string {
 	if slices.Contains(reservedPatterns(), module) {
 		return "is a package pattern the go command reserves (go help packages), so no package of the project could be loaded"
 	}
@@ -39,20 +39,15 @@ func moduleProblem(module string, pkgDirs []string) string {
 	if slices.Contains(strings.Split(module, "/"), "vendor") {
 		return `has a "vendor" element, which makes the go command treat the project's own packages as vendored copies`
 	}
-	for _, d := range pkgDirs {
-		if p := path.Join(module, d); isStdPackage(p) {
-			if d == "." {
-				return "is the standard library's package " + p + ", so every import of the project would be ambiguous"
-			}
-			return "makes the project's folder " + d + " the standard library's package " + p + ", so its imports would be ambiguous"
-		}
+	if isStdPackage(module) {
+		return "is the standard library's package " + module + ", so every import of the project would be ambiguous"
 	}
 	return ""
 }
 
 // checkModule refuses a module path the go command cannot build (see moduleProblem).
-func checkModule(name, module string, pkgDirs []string) error {
-	problem := moduleProblem(module, pkgDirs)
+func checkModule(name, module string) error {
+	problem := moduleProblem(module)
 	if problem == "" {
 		return nil
 	}

@@ -2,6 +2,8 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 
@@ -89,6 +91,12 @@ func ParseManifest(b []byte) (Manifest, error) {
 	if m.Schema != manifestSchema {
 		return Manifest{}, fmt.Errorf("parse %s: schema %d is not supported (this gingen reads schema %d); upgrade gingen", ManifestName, m.Schema, manifestSchema)
 	}
+	if err := m.validate(); err != nil {
+		return Manifest{}, err
+	}
+	if err := m.validateFiles(); err != nil {
+		return Manifest{}, err
+	}
 	return m, nil
 }
 
@@ -131,4 +139,25 @@ func (m *Manifest) refreshDigests(project fs.FS, writes []File) {
 			}
 		}
 	}
+}
+
+// validateFiles checks the keys gingen new and upgrade record: generated and files.
+func (m Manifest) validateFiles() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%s: key %s: %s", ManifestName, key, fmt.Sprintf(format, args...))
+	}
+	if m.Generated != nil && m.Generated.Templates != "" {
+		if b, err := hex.DecodeString(m.Generated.Templates); err != nil || len(b) != sha256.Size {
+			return bad("generated.templates_sha256", "%q is not a SHA-256 in hex; restore the value gingen recorded, or remove the key", m.Generated.Templates)
+		}
+	}
+	for i, f := range m.Files {
+		if err := checkRecordedPath(f.Path); err != nil {
+			return bad(fmt.Sprintf("files[%d].path", i), "%v", err)
+		}
+		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
+			return bad(fmt.Sprintf("files[%d].sha256", i), "%q is not a SHA-256 in hex; restore the value gingen recorded", f.SHA256)
+		}
+	}
+	return nil
 }

@@ -60,6 +60,7 @@ func TestValidateRejectsBadInputWithOneLineNamingTheFix(t *testing.T) {
 		{"an unknown auth", func(o *Options) { o.Auth = "basic" }, []string{`"basic"`, "--auth", "none, jwt"}},
 		{"port zero", func(o *Options) { o.Port = 0 }, []string{"port 0", "1 to 65535"}},
 		{"a port above 65535", func(o *Options) { o.Port = 65536 }, []string{"port 65536", "1 to 65535"}},
+		{"a name of 64 characters", func(o *Options) { o.Name = strings.Repeat("a", 64); o.Module = o.Name }, []string{"longer than 63 characters", "database name"}},
 		{"a name that is a standard-library package", func(o *Options) { o.Name, o.Module = "time", "time" }, []string{`project name "time"`, "standard library's package time", "mytime", "--module github.com/you/time"}},
 		{"a name that is unsafe", func(o *Options) { o.Name, o.Module = "unsafe", "unsafe" }, []string{"standard library's package unsafe"}},
 		{"a name that is a package pattern", func(o *Options) { o.Name, o.Module = "all", "all" }, []string{`project name "all"`, "package pattern", "--module github.com/you/all"}},

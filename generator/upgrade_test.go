@@ -373,3 +373,21 @@ func TestAddAndDestroyKeepTheRecordedDigestsTrue(t *testing.T) {
 		t.Error("after destroy: models/models.go's recorded SHA-256 is not its content")
 	}
 }
+
+func TestManifestRefusesBadFileRecords(t *testing.T) {
+	good := "schema: 1\nname: myblog\nmodule: myblog\nstrategy: fork\ndb: sqlite\nport: 8000\n"
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"a path outside":         {good + "files:\n  - path: ../x.go\n    sha256: " + strings.Repeat("a", 64) + "\n", "key files[0].path"},
+		"a bad digest":           {good + "files:\n  - path: main.go\n    sha256: nope\n", "key files[0].sha256"},
+		"a bad templates digest": {good + "generated:\n  gingen: v1\n  templates_sha256: xyz\n", "key generated.templates_sha256"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseManifest([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseManifest = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := ParseManifest([]byte(good + "files:\n  - path: main.go\n    sha256: " + strings.Repeat("a", 64) + "\n")); err != nil {
+		t.Errorf("a good manifest: %v", err)
+	}
+}

@@ -64,7 +64,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   gingen add resource comment article:references author:string body:text
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,
-		Args:              minArgs(1),
+		Args:              nameRequired("give the resource a singular snake_case name, e.g. gingen add resource article title:string body:text", nil),
 		ValidArgsFunction: completeFieldSpec,
 		RunE: func(_ *cobra.Command, args []string) error {
 			req.opts.Name, req.opts.Fields = args[0], args[1:]

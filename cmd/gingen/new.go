@@ -170,6 +170,9 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		if existing != nil && !req.write.Force {
 			return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
 		}
+		if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {
+			return fmt.Errorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", notEmpty.Dir)
+		}
 		return err
 	}
 	if req.write.DryRun {
