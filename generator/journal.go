@@ -122,7 +122,7 @@ func readJournal(r *os.Root, name string) (journal, error) {
 	}
 	var j journal
 	if err := json.Unmarshal(b, &j); err != nil {
-		return journal{}, fmt.Errorf("%s is damaged (%v); restore the project from version control and remove the file", name, err)
+		return journal{}, fmt.Errorf("%s is damaged; restore the project from version control and remove the file: %w", name, err)
 	}
 	var paths []string
 	for _, w := range j.Writes {

@@ -231,7 +231,7 @@ func renderBase(m Manifest, tfs, overlay, given fs.FS) (map[string]File, Base, e
 	if err != nil {
 		// An earlier release's templates that do not render with this gingen's data: fall
 		// back to the digests rather than fail the upgrade.
-		return out, BaseDigests, nil //nolint:nilerr // documented fallback
+		return out, BaseDigests, nil
 	}
 	for _, f := range files {
 		out[f.Path] = f

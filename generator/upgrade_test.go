@@ -38,7 +38,7 @@ func editFile(t *testing.T, path, old, new string) {
 	}
 }
 
-func upgrade(t *testing.T, dir string, opts UpgradeOptions, tfs fs.FS) UpgradePlan { //nolint:unparam // opts vary by test
+func upgrade(t *testing.T, dir string, opts UpgradeOptions, tfs fs.FS) UpgradePlan {
 	t.Helper()
 	plan, err := PlanUpgrade(os.DirFS(dir), opts, tfs, nil)
 	if err != nil {
