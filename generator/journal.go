@@ -78,6 +78,11 @@ const (
 // Recover finishes or undoes a change that an interrupted gingen left in the project at root,
 // and reports which. A project with nothing pending is left alone.
 func Recover(root string) (Recovery, error) {
+	unlock, err := lockProject(root)
+	if err != nil {
+		return RecoveryNone, err
+	}
+	defer unlock()
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return RecoveryNone, fmt.Errorf("open project %s: %w", root, err)
@@ -143,6 +148,11 @@ func readJournal(r *os.Root, name string) (journal, error) {
 // that does not exist fails the whole change. When ctx is done before the commit point, the
 // change is rolled back and ErrInterrupted returned; after it, the change is finished.
 func applyChange(ctx context.Context, root string, files []File, deletes []string) (err error) {
+	unlock, err := lockProject(root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return fmt.Errorf("open project %s: %w", root, err)

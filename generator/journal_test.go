@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +112,25 @@ func TestApplyInterruptedBeforeItsCommitPointLeavesNothing(t *testing.T) {
 		t.Fatalf("applyChange = %v, want ErrInterrupted", err)
 	}
 	sameTree(t, before, snapshot(t, dir))
+}
+
+// TestConcurrentChangesDoNotUndoEachOther: a second change in the same project waits for the
+// first one (the project lock) instead of taking its journal for an interrupted one.
+func TestConcurrentChangesDoNotUndoEachOther(t *testing.T) {
+	t.Setenv(ApplyDelayEnv, "2ms")
+	dir := t.TempDir()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			errs <- applyChange(context.Background(), dir, []File{{Path: fmt.Sprintf("d%d/f.txt", i), Body: []byte("x\n"), Mode: 0o644}}, nil)
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := listTree(t, dir); len(got) != 17 {
+		t.Errorf("tree = %v, want the 8 folders and files and nothing else", got)
+	}
 }
