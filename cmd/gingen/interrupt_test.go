@@ -108,7 +108,7 @@ func TestInterruptedUpgradesAreAllOrNothing(t *testing.T) {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("gingen add: %v\n%s", err, out)
 	}
-	interruptLoop(t, bin, dir, "2ms", 40,
+	interruptLoop(t, bin, dir, "5ms", 40,
 		[]string{"upgrade", "--strategy", "supervisor", "--quiet"},
 		[]string{"upgrade", "--strategy", "fork", "--quiet"})
 }
