@@ -17,7 +17,8 @@ settings, routers, models, /api/v1) whose restarts lose no request: SIGHUP resta
 binary and config on disk with zero downtime, SIGINT/SIGTERM shut down gracefully.
 
 Exit codes: 0 success; 1 generation failed or the input was invalid (nothing written);
-2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt (nothing written).`,
+2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt or while a change was
+applied (nothing written: the change was rolled back).`,
 		Example: `  gingen new myblog
   cd myblog && gingen add resource article title:string body:text
   gingen destroy resource article
