@@ -110,11 +110,6 @@ func maxArgs(n int) cobra.PositionalArgs {
 	return usageArgs(cobra.MaximumNArgs(n))
 }
 
-// minArgs is cobra.MinimumNArgs whose error is a usage error.
-func minArgs(n int) cobra.PositionalArgs {
-	return usageArgs(cobra.MinimumNArgs(n))
-}
-
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if err := check(c, args); err != nil {
