@@ -181,8 +181,13 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		side := next
 		side.Path = p + SideFileSuffix
 		plan.Writes = append(plan.Writes, side)
+		_, recorded := m.recordedDigest(p)
+		_, inBase := base[p]
 		note := "edited; your changes and the template's overlap: merge " + side.Path + " into it by hand, then delete it"
-		if !haveOld {
+		switch {
+		case !recorded && !inBase:
+			note = "yours: gingen did not generate it before; the generated one is in " + side.Path
+		case !haveOld:
 			note = "edited, and gingen has not the text it generated to merge with: merge " + side.Path + " into it by hand, then delete it"
 		}
 		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: note})
