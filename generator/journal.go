@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"syscall"
-	"time"
 )
 
 // A change to an existing project (add, destroy, upgrade, new --force) is applied through a
@@ -37,11 +37,6 @@ const (
 	commitName  = ".gingen-commit"
 	journalTemp = ".gingen-journal.tmp"
 )
-
-// ApplyDelayEnv names a test hook: a duration (e.g. "20ms") to wait before each step of
-// applying a change, so that tests can interrupt a change at any point of it. Unset, there is
-// no wait.
-const ApplyDelayEnv = "GINGEN_TEST_APPLY_DELAY"
 
 // ErrInterrupted is returned when a change was interrupted before its commit point and
 // rolled back: the project is as it was.
@@ -163,18 +158,9 @@ func applyChange(ctx context.Context, root string, files []File, deletes []strin
 	} else if rec == RecoveryBack || rec == RecoveryForward {
 		return fmt.Errorf("an interrupted change was pending in %s and was %s first; check the project and run the command again", root, rec)
 	}
-	delay := applyDelay()
-	step := func() error {
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-			}
-		}
-		return ctx.Err()
-	}
+	// step is called before each step of the change: an interruption before the commit point
+	// rolls it back.
+	step := ctx.Err
 
 	j, err := newJournal(r, files, deletes)
 	if err != nil {
@@ -222,21 +208,8 @@ func applyChange(ctx context.Context, root string, files []File, deletes []strin
 		return undo(err)
 	}
 	// Committed: whatever happens now, the change is finished, here or by the next run.
-	for _, w := range j.Writes {
-		_ = step()
-		if err := renameStaged(r, w); err != nil {
-			return fmt.Errorf("finish the change: %w (the next gingen command in %s finishes it)", err, root)
-		}
-	}
-	for _, p := range j.Deletes {
-		_ = step()
-		if err := removeDeleted(r, p); err != nil {
-			return fmt.Errorf("finish the change: %w (the next gingen command in %s finishes it)", err, root)
-		}
-	}
-	_ = step()
-	if err := r.Remove(commitName); err != nil {
-		return fmt.Errorf("finish the change: remove %s: %w", commitName, err)
+	if err := finish(r, j); err != nil {
+		return fmt.Errorf("finish the change: %w (the next gingen command in %s finishes it)", err, root)
 	}
 	return nil
 }
@@ -397,23 +370,43 @@ func rollBack(r *os.Root, j journal) error {
 	return nil
 }
 
-// rollForward finishes a committed change: staged files still there are renamed over their
-// targets, deleted files still there are removed; then the commit record goes.
+// rollForward finishes a committed change (finish).
 func rollForward(r *os.Root, j journal) error {
+	return finish(r, j)
+}
+
+// finish carries out a committed change, or what is left of it: staged files still there are
+// renamed over their targets, deleted files still there are removed; the folders that changed
+// are synced, so that all of it is on disk before the commit record goes.
+func finish(r *os.Root, j journal) error {
+	touched := map[string]bool{}
 	for _, w := range j.Writes {
 		if err := renameStaged(r, w); err != nil {
 			return err
 		}
+		touched[path.Dir(w.Path)] = true
 	}
 	for _, p := range j.Deletes {
 		if err := removeDeleted(r, p); err != nil {
+			return err
+		}
+		touched[path.Dir(p)] = true
+	}
+	for _, d := range slices.Sorted(maps.Keys(touched)) {
+		// A folder a deletion emptied is gone: its parent, synced in turn, records that.
+		for ; d != "."; d = path.Dir(d) {
+			if _, err := r.Stat(filepath.FromSlash(d)); err == nil {
+				break
+			}
+		}
+		if err := syncDir(r, d); err != nil {
 			return err
 		}
 	}
 	if err := r.Remove(commitName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %s: %w", commitName, err)
 	}
-	return nil
+	return syncDir(r, ".")
 }
 
 // renameStaged moves a staged file over its target; a staged file already gone was moved.
@@ -442,17 +435,4 @@ func removeDeleted(r *os.Root, p string) error {
 
 func isNotEmpty(err error) bool {
 	return errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST)
-}
-
-// applyDelay reads the ApplyDelayEnv test hook.
-func applyDelay() time.Duration {
-	v := os.Getenv(ApplyDelayEnv)
-	if v == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0
-	}
-	return d
 }

@@ -117,7 +117,6 @@ func TestApplyInterruptedBeforeItsCommitPointLeavesNothing(t *testing.T) {
 // TestConcurrentChangesDoNotUndoEachOther: a second change in the same project waits for the
 // first one (the project lock) instead of taking its journal for an interrupted one.
 func TestConcurrentChangesDoNotUndoEachOther(t *testing.T) {
-	t.Setenv(ApplyDelayEnv, "2ms")
 	dir := t.TempDir()
 	errs := make(chan error, 8)
 	for i := range 8 {
