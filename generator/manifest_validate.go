@@ -1,23 +1,34 @@
 package generator
 
 import (
+	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/module"
 )
 
-// validate checks a manifest read from disk, key by key, with the rules gingen new and
-// gingen add resource applied when they wrote it: a hand-edited or damaged gingen.yaml is
-// refused with one line naming the key, the problem and the fix, before a command acts on
-// it. Paths must name files inside the project.
-func (m Manifest) validate() error {
+// validate checks a manifest read from disk (m, decoded from b), key by key, with the rules
+// gingen new and gingen add resource applied when they wrote it: a hand-edited or damaged
+// gingen.yaml is refused with one line naming the key, the problem and the fix, before a
+// command acts on it. Unknown keys (a misspelt one would be ignored) are refused, and paths
+// must name files inside the project.
+func (m Manifest) validate(b []byte) error {
 	bad := func(key, format string, args ...any) error {
 		return fmt.Errorf("%s: key %s: %s", ManifestName, key, fmt.Sprintf(format, args...))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(new(Manifest)); err != nil && !errors.Is(err, io.EOF) {
+		return yamlError(err)
 	}
 	if err := ValidateName(m.Name); err != nil {
 		return bad("name", "%v; set it to the project's name (its folder and binary)", err)
@@ -89,6 +100,26 @@ func (m Manifest) validate() error {
 		}
 	}
 	return nil
+}
+
+// unknownFieldRE is how yaml reports a key the type lacks.
+var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type \S+$`)
+
+// yamlError is a decoding error of gingen.yaml on one line: yaml lists its problems one a
+// line, which become "; "-separated, with unknown keys named as such.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %s", ManifestName, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	problems := make([]string, len(te.Errors))
+	for i, p := range te.Errors {
+		if m := unknownFieldRE.FindStringSubmatch(p); m != nil {
+			p = fmt.Sprintf("%s: unknown key %s; remove it or fix its spelling", m[1], m[2])
+		}
+		problems[i] = p
+	}
+	return fmt.Errorf("%s: %s", ManifestName, strings.Join(problems, "; "))
 }
 
 // checkRecordedPath refuses a recorded path that does not name a file inside the project:

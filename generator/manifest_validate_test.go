@@ -76,3 +76,37 @@ func TestParseManifestValidatesEveryKeyNamingIt(t *testing.T) {
 		})
 	}
 }
+
+func TestParseManifestRefusesUnknownKeysAndWrongTypesOnOneLine(t *testing.T) {
+	ok, err := recordedManifest().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		want           []string
+	}{
+		{"a misspelt key", "\nstrategy: fork\n", "\nstrategy: fork\nstrategyy: systemd\n", []string{"gingen.yaml: line ", "unknown key strategyy", "fix its spelling"}},
+		{"an unknown key in a resource", "    plural: articles\n", "    plural: articles\n    plurall: x\n", []string{"unknown key plurall"}},
+		{"a port that is not a number", "\nport: 8000\n", "\nport: abc\n", []string{"gingen.yaml: line ", "`abc`"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := strings.Replace(string(ok), tc.from, tc.to, 1)
+			if b == string(ok) {
+				t.Fatalf("%q is not in the manifest:\n%s", tc.from, ok)
+			}
+			_, err := ParseManifest([]byte(b))
+			if err == nil {
+				t.Fatal("ParseManifest accepted it")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("message spans lines: %q", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -103,29 +103,24 @@ func Singular(plural string) string { return inflection.Singular(plural) }
 // Human turns a snake_case name into words for messages: "blog_post" -> "blog post".
 func Human(snake string) string { return strings.ReplaceAll(snake, "_", " ") }
 
-// maxIdentifierLen is the longest table, column or index name gingen lets a resource make:
+// maxIdentifierLen is the longest table or column name gingen lets a resource make:
 // PostgreSQL keeps 63 bytes of an identifier (NAMEDATALEN - 1) and silently cuts the rest,
-// after which gorm no longer finds what it created (a 64-character column reads back empty in
-// the resource's own CRUD test; a cut index name is created again at the next start). MySQL
-// keeps 64.
+// after which gorm no longer finds a column it created: a 64-character column reads back
+// empty in the resource's own CRUD test, and the next start fails adding the column again
+// ("already exists"). MySQL refuses identifiers past 64 characters. Index names need no
+// limit: gorm shortens those past 64 with a hash, and creates indexes IF NOT EXISTS on
+// PostgreSQL (a 64-character index name and a 64-character table survived two starts there).
 const maxIdentifierLen = 63
 
-// checkIdentifiers refuses a resource whose table, a column or an index name would be longer
-// than the databases keep. Index names are gorm's: idx_TABLE_COLUMN.
+// checkIdentifiers refuses a resource whose table or a column would be longer than the
+// databases keep.
 func checkIdentifiers(res Resource) error {
 	if len(res.Plural) > maxIdentifierLen {
 		return inputErrorf("resource %q: its table name %q is %d characters, more than the %d PostgreSQL keeps; pick a shorter name or --plural", res.Name, res.Plural, len(res.Plural), maxIdentifierLen)
 	}
 	for _, f := range res.Fields {
-		col := f.column()
-		if len(col) > maxIdentifierLen {
+		if col := f.column(); len(col) > maxIdentifierLen {
 			return inputErrorf("field %q: its column %q is %d characters, more than the %d PostgreSQL keeps; shorten the field name to at most %d characters", f.Name, col, len(col), maxIdentifierLen, len(f.Name)-(len(col)-maxIdentifierLen))
-		}
-		if !f.Has(ModUnique) && !f.Has(ModIndex) && f.Type != TypeReferences {
-			continue
-		}
-		if index := "idx_" + res.Plural + "_" + col; len(index) > maxIdentifierLen {
-			return inputErrorf("field %q: its index %q is %d characters, more than the %d PostgreSQL keeps; shorten the field name to at most %d characters (or the resource's plural)", f.Name, index, len(index), maxIdentifierLen, len(f.Name)-(len(index)-maxIdentifierLen))
 		}
 	}
 	return nil

@@ -64,7 +64,8 @@ func TestToSnakeSuggestsTheSnakeCaseSpelling(t *testing.T) {
 
 func TestResolveKeepsEveryIdentifierWithinWhatPostgreSQLKeeps(t *testing.T) {
 	long := strings.Repeat("abcdefghi_", 6) + "abc" // 63 characters
-	m := manifestWith(Resource{Name: "article", Plural: "articles"})
+	ref61 := long[:59] + "ab"                       // a resource whose foreign key column, ref61_id, is 64 characters
+	m := manifestWith(Resource{Name: "article", Plural: "articles"}, Resource{Name: ref61, Plural: ref61 + "s"})
 	for _, tc := range []struct {
 		name string
 		opts ResourceOptions
@@ -73,9 +74,8 @@ func TestResolveKeepsEveryIdentifierWithinWhatPostgreSQLKeeps(t *testing.T) {
 		{"a 63-character column", ResourceOptions{Name: "post", Fields: []string{long + ":string"}}, nil},
 		{"a 64-character column", ResourceOptions{Name: "post", Fields: []string{long + "x:string"}}, []string{"is 64 characters", "at most 63 characters"}},
 		{"a references field whose column passes 63", ResourceOptions{Name: "comment", Fields: []string{"article:references"}}, nil},
-		{"an index name of 64", ResourceOptions{Name: "tag", Fields: []string{long[:55] + ":string:unique"}}, []string{`index "idx_tags_`, "is 64 characters", "at most 54 characters"}},
-		{"an index name of 63", ResourceOptions{Name: "tag", Fields: []string{long[:54] + ":string:index"}}, nil},
-		{"an unindexed field may be longer than an index would allow", ResourceOptions{Name: "tag", Fields: []string{long[:59] + ":string"}}, nil},
+		{"a references field of 61 characters: a column of 64", ResourceOptions{Name: "comment", Fields: []string{ref61 + ":references"}}, []string{`column "` + ref61 + `_id" is 64 characters`, "at most 60 characters"}},
+		{"an indexed 63-character column: gorm shortens the index name itself", ResourceOptions{Name: "tag", Fields: []string{long + ":string:unique"}}, nil},
 		{"a 64-character table", ResourceOptions{Name: "thing", Plural: long + "s"}, []string{"table name", "is 64 characters", "--plural"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
