@@ -21,6 +21,10 @@ const (
 // the new templates' text is written there, next to the user's file, which is kept.
 const SideFileSuffix = ".gingen-new"
 
+// OldFileSuffix is SideFileSuffix for upgrade --force: the user's text is moved there, and the
+// file gets the new templates' text.
+const OldFileSuffix = ".gingen-old"
+
 // UpgradeOptions describe an upgrade.
 type UpgradeOptions struct {
 	// Strategy switches the project to another restart strategy; empty keeps it.
@@ -29,6 +33,9 @@ type UpgradeOptions struct {
 	// has them not (a build between releases): a folder `gingen templates export` wrote with
 	// the gingen that generated the project. Nil: the embedded releases only.
 	BaseTemplates fs.FS
+	// Force settles the conflicts the other way: the file gets the new text, and the user's
+	// text is moved beside it, to FILE.gingen-old (still no edit lost).
+	Force bool
 }
 
 // Base says where an upgrade found the text gingen wrote last (the base of its merges).
@@ -107,7 +114,7 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
-		if err := plan.upgradeFile(project, m, p, rendered, base); err != nil {
+		if err := plan.upgradeFile(project, m, p, rendered, base, opts.Force); err != nil {
 			return UpgradePlan{}, err
 		}
 	}
@@ -115,7 +122,7 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 }
 
 // upgradeFile adds what upgrade does with one file to the plan.
-func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, rendered, base map[string]File) error {
+func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, rendered, base map[string]File, force bool) error {
 	if p == ManifestName {
 		if cur, err := fs.ReadFile(project, p); err == nil && bytes.Equal(cur, rendered[p].Body) {
 			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: p})
@@ -177,6 +184,13 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 				plan.Steps = append(plan.Steps, Step{Action: ActionMerge, Path: p, Note: "your edits kept"})
 				return nil
 			}
+		}
+		if force {
+			mode := fileMode(project, p)
+			next.Mode = mode
+			plan.Writes = append(plan.Writes, next, File{Path: p + OldFileSuffix, Body: cur, Mode: mode})
+			plan.Steps = append(plan.Steps, Step{Action: ActionForce, Path: p, Note: "the template's text; yours is in " + p + OldFileSuffix})
+			return nil
 		}
 		side := next
 		side.Path = p + SideFileSuffix

@@ -33,6 +33,8 @@ files, every resource, and the lines registered at the markers) and bring each f
   delete     no longer generated and unchanged: removed
   keep       edited, and the template did not change; or no longer generated but edited:
              left alone, it is yours now
+  force      with --force, instead of conflict: the file gets the template's text, and yours
+             is moved to FILE` + generator.OldFileSuffix + `
 
 Files gingen never generated are not touched, and no edit is lost. The text gingen wrote
 last (the base of the merges) is rebuilt from the templates gingen.yaml records: this
@@ -46,6 +48,7 @@ new one's come, and gingen.yaml records it. The change is applied all or nothing
 		Example: `  gingen upgrade --dry-run
   gingen upgrade
   gingen upgrade --strategy supervisor
+  gingen upgrade --force             # conflicts: the template's text, yours kept in FILE.gingen-old
   gingen upgrade --base-templates ../old-templates   # exported by the gingen that generated it`,
 		Args: exactArgs(0),
 		RunE: func(_ *cobra.Command, _ []string) error {
@@ -62,6 +65,7 @@ new one's come, and gingen.yaml records it. The change is applied all or nothing
 	f := cmd.Flags()
 	f.StringVar(&opts.Strategy, "strategy", "", "switch to this restart strategy: "+strings.Join(generator.Strategies(), ", ")+" (default: keep the project's)")
 	f.StringVar(&base, "base-templates", "", "the templates the project was generated with, exported by that gingen (gingen templates export DIR), when this gingen has them not")
+	f.BoolVar(&opts.Force, "force", false, "settle conflicts with the template's text, moving yours to FILE"+generator.OldFileSuffix+" (clean merges are still merged)")
 	f.BoolVar(&dryRun, "dry-run", false, "print what would happen to each file, and write nothing")
 	addQuietFlag(f, &quiet)
 	_ = cmd.RegisterFlagCompletionFunc("base-templates", dirCompletion)
@@ -112,7 +116,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 // upgradeSummary counts the steps by action, in the order of the report.
 func upgradeSummary(steps []generator.Step) string {
 	var parts []string
-	for _, a := range []generator.Action{generator.ActionCreate, generator.ActionUpdate, generator.ActionMerge, generator.ActionSideFile, generator.ActionDelete, generator.ActionKeep, generator.ActionIdentical} {
+	for _, a := range []generator.Action{generator.ActionCreate, generator.ActionUpdate, generator.ActionMerge, generator.ActionSideFile, generator.ActionForce, generator.ActionDelete, generator.ActionKeep, generator.ActionIdentical} {
 		if n := countSteps(steps, a); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, a))
 		}
