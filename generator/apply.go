@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -169,154 +170,13 @@ func writeFile(r *os.Root, f File) error {
 }
 
 // commitFiles writes files under an existing root so that either all of them land or none
-// do: each is first staged in a temporary file beside its target, then the staged files are
-// renamed over their targets, keeping the old contents until every rename has succeeded.
+// do, even if the process is killed (see applyChange).
 func commitFiles(root string, files []File) error {
 	return commit(root, files, nil)
 }
 
 // commit is commitFiles that also deletes files (slash-separated paths under root), in the
-// same all-or-nothing step: a deleted file is renamed aside and removed only once every
-// write and deletion has succeeded; on a failure it is renamed back. Every operation goes
-// through an os.Root on root (see confine.go): nothing is written or deleted outside it.
-func commit(root string, files []File, deletes []string) (err error) {
-	type staged struct {
-		tmp, target, backup string
-	}
-	var (
-		stagedFiles []staged
-		createdDirs []string
-	)
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", root, err)
-	}
-	defer r.Close()
-	defer func() {
-		if err == nil {
-			return
-		}
-		for _, s := range stagedFiles {
-			_ = r.Remove(s.tmp)
-		}
-		for i := len(createdDirs) - 1; i >= 0; i-- {
-			_ = r.Remove(createdDirs[i])
-		}
-	}()
-	for _, f := range files {
-		target := filepath.FromSlash(f.Path)
-		dirs, err := mkdirAllTracked(r, filepath.Dir(target))
-		createdDirs = append(createdDirs, dirs...)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
-		}
-		tmp, err := stageFile(r, target, f)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
-		}
-		stagedFiles = append(stagedFiles, staged{tmp: tmp, target: target})
-	}
-	// Move old files aside, then staged files in; undo everything on the first failure.
-	var done []staged
-	rollback := func() {
-		for i := len(done) - 1; i >= 0; i-- {
-			s := done[i]
-			if s.backup != "" {
-				_ = r.Rename(s.backup, s.target)
-			} else {
-				_ = r.Remove(s.target)
-			}
-		}
-	}
-	for _, s := range stagedFiles {
-		if _, statErr := r.Lstat(s.target); statErr == nil {
-			s.backup = s.tmp + ".old"
-			if err := r.Rename(s.target, s.backup); err != nil {
-				rollback()
-				return fmt.Errorf("replace %s: %w", filepath.ToSlash(s.target), confinedErr(r, s.target, err))
-			}
-		}
-		if err := r.Rename(s.tmp, s.target); err != nil {
-			if s.backup != "" {
-				_ = r.Rename(s.backup, s.target)
-			}
-			rollback()
-			return fmt.Errorf("replace %s: %w", filepath.ToSlash(s.target), confinedErr(r, s.target, err))
-		}
-		done = append(done, s)
-	}
-	for _, p := range deletes {
-		target := filepath.FromSlash(p)
-		backup, err := moveAside(r, target)
-		if err != nil {
-			rollback()
-			return fmt.Errorf("delete %s: %w", p, confinedErr(r, p, err))
-		}
-		done = append(done, staged{target: target, backup: backup})
-	}
-	for _, s := range done {
-		if s.backup != "" {
-			_ = r.Remove(s.backup)
-		}
-	}
-	return nil
-}
-
-// moveAside renames target (relative to r) to a new temporary name beside it and returns
-// that name.
-func moveAside(r *os.Root, target string) (string, error) {
-	if _, err := r.Lstat(target); err != nil {
-		return "", err
-	}
-	// Reserve a unique name, then rename the target over the placeholder.
-	tmp, name, err := createTempIn(r, filepath.Dir(target), "."+filepath.Base(target)+".gingen-", ".old")
-	if err != nil {
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		_ = r.Remove(name)
-		return "", err
-	}
-	if err := r.Rename(target, name); err != nil {
-		_ = r.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// stageFile writes f into a new temporary file beside target (relative to r) and returns
-// its name relative to r.
-func stageFile(r *os.Root, target string, f File) (string, error) {
-	tmp, name, err := createTempIn(r, filepath.Dir(target), "."+filepath.Base(target)+".gingen-", "")
-	if err != nil {
-		return "", err
-	}
-	_, werr := tmp.Write(f.Body)
-	cerr := tmp.Chmod(f.Mode)
-	if err := errors.Join(werr, cerr, tmp.Close()); err != nil {
-		_ = r.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// mkdirAllTracked is os.Root.MkdirAll that returns the folders it created, outermost first.
-func mkdirAllTracked(r *os.Root, dir string) ([]string, error) {
-	var missing []string
-	for d := dir; d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
-		if _, err := r.Stat(d); err == nil {
-			break
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		missing = append(missing, d)
-	}
-	var created []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := r.Mkdir(missing[i], 0o755); err != nil {
-			return created, err
-		}
-		created = append(created, missing[i])
-	}
-	return created, nil
+// same all-or-nothing step.
+func commit(root string, files []File, deletes []string) error {
+	return applyChange(context.Background(), root, files, deletes)
 }

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -102,21 +101,4 @@ const writeFix = "gingen reads and writes only inside it: replace the link with 
 // confinedErr explains an error of an operation of r on the slash-separated path p.
 func confinedErr(r *os.Root, p string, err error) error {
 	return explainEscape(r, filepath.FromSlash(p), err, writeFix)
-}
-
-// createTempIn is os.CreateTemp inside r: a new file in the folder dir of r, named
-// prefix + random + suffix, created exclusively. It returns the file's name relative to r.
-func createTempIn(r *os.Root, dir, prefix, suffix string) (*os.File, string, error) {
-	for range 100 {
-		name := filepath.Join(dir, prefix+strings.ToLower(rand.Text()[:10])+suffix)
-		f, err := r.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		return f, name, nil
-	}
-	return nil, "", fmt.Errorf("create a temporary file in %s: too many name collisions", filepath.Join(r.Name(), dir))
 }

@@ -50,7 +50,7 @@ A generated file you edited since is not deleted: the command stops and names it
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			root, err := projectRoot()
+			root, err := projectRoot(con)
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,11 @@ A generated file you edited since is not deleted: the command stops and names it
 // recordedResourceNames lists the resources of the project around the working folder, for
 // shell completion; outside a project there are none.
 func recordedResourceNames() []string {
-	root, err := projectRoot()
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	root, err := generator.FindProjectRoot(wd)
 	if err != nil {
 		return nil
 	}

@@ -17,7 +17,8 @@ settings, routers, models, /api/v1) whose restarts lose no request: SIGHUP resta
 binary and config on disk with zero downtime, SIGINT/SIGTERM shut down gracefully.
 
 Exit codes: 0 success; 1 generation failed or the input was invalid (nothing written);
-2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt (nothing written).`,
+2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt or while a change was
+applied (nothing written: the change was rolled back).`,
 		Example: `  gingen new myblog
   cd myblog && gingen add resource article title:string body:text
   gingen destroy resource article
@@ -37,7 +38,7 @@ Exit codes: 0 success; 1 generation failed or the input was invalid (nothing wri
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newTemplatesCmd(con), newVersionCmd())
+	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newTemplatesCmd(con), newVersionCmd())
 	addHelpExamples(root)
 	return root
 }
