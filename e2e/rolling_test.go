@@ -44,7 +44,7 @@ func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 	fig, err := rollbench.Run(ctx, rollbench.Config{
 		Project: project, From: from, To: to, FromVersion: "roll-v1", ToVersion: "roll-v2",
 		EnvPrefix: "MYBLOG", DBEnv: db.Env("MYBLOG", name),
-		Replicas: 3, Clients: 64, DrainDelay: 2 * time.Second,
+		Replicas: 3, KeepAlive: 48, Fresh: 16, DrainDelay: 2 * time.Second,
 		HAProxy: haproxy, WorkDir: filepath.Join(work, "run"), Log: log,
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,9 +45,10 @@ type Config struct {
 	DBEnv []string
 	// Replicas behind HAProxy, rolled one at a time (default 3).
 	Replicas int
-	// Clients send requests back to back through HAProxy, half on kept-alive connections and
-	// half on a new connection per request; every fourth request is a POST (default 64).
-	Clients int
+	// KeepAlive and Fresh clients send requests back to back through HAProxy, on kept-alive
+	// connections and on a new connection per request (default 48 and 16, as restartbench);
+	// every fourth request of a client is a POST.
+	KeepAlive, Fresh int
 	// DrainDelay is each replica's [server] DrainDelay; 0 is the baseline.
 	DrainDelay time.Duration
 	// ShutdownTimeout is each replica's [server] ShutdownTimeout (default 10s).
@@ -63,9 +65,10 @@ type Config struct {
 type Figures struct {
 	DrainDelay time.Duration
 	Replicas   int
-	Clients    int
+	KeepAlive  int
+	Fresh      int
 	// Rolls is the number of replicas replaced; RollTimes how long each took, from SIGTERM to
-	// the new replica reported UP by HAProxy.
+	// the new replica answering /readyz 200 and reported UP by HAProxy.
 	Rolls     int
 	RollTimes []time.Duration
 	// Duration is how long the load ran.
@@ -87,8 +90,8 @@ func (c *Config) defaults() {
 	if c.Replicas == 0 {
 		c.Replicas = 3
 	}
-	if c.Clients == 0 {
-		c.Clients = 64
+	if c.KeepAlive == 0 && c.Fresh == 0 {
+		c.KeepAlive, c.Fresh = 48, 16
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
@@ -167,6 +170,35 @@ func (r *replica) kill() {
 	<-r.exited
 }
 
+// waitReady waits until the replica answers /readyz 200.
+func waitReady(ctx context.Context, r *replica, timeout time.Duration) error {
+	url := "http://127.0.0.1:" + strconv.Itoa(r.port) + "/readyz"
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := client.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-r.exited:
+			return fmt.Errorf("replica %s exited at start: %v", r.name, r.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("replica %s not ready after %s", r.name, timeout)
+		}
+	}
+}
+
 // freePort returns a loopback port nobody listens on now.
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -181,7 +213,7 @@ func freePort() (int, error) {
 // returns the figures. It stops everything it started before it returns.
 func Run(ctx context.Context, cfg Config) (Figures, error) {
 	cfg.defaults()
-	fig := Figures{DrainDelay: cfg.DrainDelay, Replicas: cfg.Replicas, Clients: cfg.Clients}
+	fig := Figures{DrainDelay: cfg.DrainDelay, Replicas: cfg.Replicas, KeepAlive: cfg.KeepAlive, Fresh: cfg.Fresh}
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return fig, err
 	}
@@ -206,6 +238,11 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 		if replicas[i], err = cfg.startReplica(i, 0, port, cfg.From); err != nil {
 			return fig, err
 		}
+		// One at a time, as a Deployment's rollout would: replicas that start together all
+		// run the schema migration at once, and PostgreSQL lets only one CREATE TABLE win.
+		if err := waitReady(ctx, replicas[i], 30*time.Second); err != nil {
+			return fig, err
+		}
 		servers = append(servers, haproxyServer{Name: replicas[i].name, Addr: "127.0.0.1:" + strconv.Itoa(port)})
 	}
 	front, err := freePort()
@@ -226,8 +263,8 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 
 	load := restarttest.StartLoad(ctx, restarttest.LoadConfig{
 		BaseURL:    "http://" + bind,
-		KeepAlive:  cfg.Clients / 2,
-		Fresh:      cfg.Clients - cfg.Clients/2,
+		KeepAlive:  cfg.KeepAlive,
+		Fresh:      cfg.Fresh,
 		Timeout:    15 * time.Second,
 		PostPath:   PostPath,
 		PostBody:   []byte(PostJSON),
@@ -262,6 +299,12 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 			return fig, err
 		}
 		replicas[i] = nr
+		// Ready itself first: without DrainDelay the old replica can be gone and replaced
+		// before HAProxy's checks noticed, and HAProxy would still say UP from before.
+		if err := waitReady(ctx, nr, 30*time.Second); err != nil {
+			stopLoad()
+			return fig, err
+		}
 		if err := h.waitStatus(ctx, nr.name, "UP", 30*time.Second); err != nil {
 			stopLoad()
 			return fig, fmt.Errorf("roll %s: %w", nr.name, err)
