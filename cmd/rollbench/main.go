@@ -198,11 +198,11 @@ func report(c config, haproxy string, runs []rollbench.Figures) string {
 	}
 	if len(runs) == 2 {
 		with, base := runs[0], runs[1]
-		fmt.Fprintf(&b, "\nWith DrainDelay %s, %d of %d requests failed and HAProxy needed %d retries: each replica was out of rotation "+
-			"before its listener closed. Without it, %d of %d failed, and HAProxy redispatched %d connections that a closed listener "+
+		fmt.Fprintf(&b, "\nWith DrainDelay %s, %d of %d requests failed and HAProxy needed %d retries or redispatches: each replica was out of rotation "+
+			"before its listener closed. Without it, %d of %d failed, and HAProxy retried on another replica %d connections that a closed listener "+
 			"refused: until its checks fail (2 x 500ms), HAProxy keeps choosing a replica that stopped accepting, and each refused "+
 			"connection costs a client a retry turn-around (up to 1s) or, when the retries run out, a 503.\n",
-			with.DrainDelay, with.Failed, with.Sent, with.Retries, base.Failed, base.Sent, base.Redispatches)
+			with.DrainDelay, with.Failed, with.Sent, with.Retries+with.Redispatches, base.Failed, base.Sent, base.Retries+base.Redispatches)
 	}
 	b.WriteString("\nHAProxy's counters are those of the backend: a retry is a new connection attempt after a refused or failed one, a ")
 	b.WriteString("redispatch a retry sent to another server. A request HAProxy retried successfully did not fail for the client, ")
