@@ -38,7 +38,9 @@ func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 	if err := db.SQL(ctx, psql, srv.Name, "CREATE DATABASE "+name); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = db.SQL(context.Background(), psql, srv.Name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	t.Cleanup(func() {
+		_ = db.SQL(context.Background(), psql, srv.Name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
 
 	log := logFile(t)
 	fig, err := rollbench.Run(ctx, rollbench.Config{

@@ -102,7 +102,7 @@ func startHAProxy(ctx context.Context, bin, dir, bind string, servers []haproxyS
 		}
 		select {
 		case <-h.exited:
-			return nil, fmt.Errorf("haproxy exited at start: %v", h.err)
+			return nil, errors.Join(errors.New("haproxy exited at start"), h.err)
 		case <-ctx.Done():
 			h.stop()
 			return nil, ctx.Err()
@@ -196,13 +196,13 @@ func (h *haproxy) waitStatus(ctx context.Context, server, want string, timeout t
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("haproxy: server %s is %q after %s, want %s (%v)", server, last, timeout, want, err)
+			return errors.Join(fmt.Errorf("haproxy: server %s is %q after %s, want %s", server, last, timeout, want), err)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-h.exited:
-			return fmt.Errorf("haproxy exited: %v", h.err)
+			return errors.Join(errors.New("haproxy exited"), h.err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -188,7 +188,7 @@ func waitReady(ctx context.Context, r *replica, timeout time.Duration) error {
 		}
 		select {
 		case <-r.exited:
-			return fmt.Errorf("replica %s exited at start: %v", r.name, r.err)
+			return errors.Join(fmt.Errorf("replica %s exited at start", r.name), r.err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
