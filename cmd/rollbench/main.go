@@ -126,9 +126,14 @@ func run(ctx context.Context, c config) error {
 	defer func() { _ = db.SQL(context.Background(), psql, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }()
 
 	var runs []rollbench.Figures
-	for i, delay := range []time.Duration{c.drainDelay, 0} {
-		fmt.Fprintf(os.Stderr, "rollbench: rolling %d replicas, DrainDelay %s\n", c.replicas, delay)
+	for i, r := range []struct {
+		delay   time.Duration
+		noRetry bool
+	}{{c.drainDelay, false}, {0, false}, {c.drainDelay, true}, {0, true}} {
+		delay := r.delay
+		fmt.Fprintf(os.Stderr, "rollbench: rolling %d replicas, DrainDelay %s, HAProxy retries: %t\n", c.replicas, delay, !r.noRetry)
 		fig, err := rollbench.Run(ctx, rollbench.Config{
+			NoRetry: r.noRetry,
 			Project: project, From: from, To: to, FromVersion: "roll-v1", ToVersion: "roll-v2",
 			EnvPrefix: "MYBLOG", DBEnv: db.Env("MYBLOG", name),
 			Replicas: c.replicas, KeepAlive: c.keepAlive, Fresh: c.fresh,
@@ -141,7 +146,10 @@ func run(ctx context.Context, c config) error {
 		fmt.Fprintf(os.Stderr, "rollbench: %d requests, %d failed %v\n", fig.Sent, fig.Failed, fig.ByError)
 		runs = append(runs, fig)
 	}
-	body := report(c, haproxyVersion(haproxy), runs)
+	body, err := report(c, haproxyVersion(haproxy), runs)
+	if err != nil {
+		return err
+	}
 	if c.out == "-" {
 		_, err := io.WriteString(os.Stdout, body)
 		return err
@@ -166,7 +174,7 @@ func haproxyVersion(bin string) string {
 	return line
 }
 
-func report(c config, haproxy string, runs []rollbench.Figures) string {
+func report(c config, haproxy string, runs []rollbench.Figures) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Rolling update behind HAProxy\n\n")
 	fmt.Fprintf(&b, "Written by `go run ./cmd/rollbench` (from the root of the checkout, with haproxy, psql and the PostgreSQL test server) on %s.\n\n",
@@ -179,48 +187,49 @@ func report(c config, haproxy string, runs []rollbench.Figures) string {
 		"SIGTERM, drains and exits; a replica of a rebuilt binary (another version) starts on the same port and must answer /readyz and be reported UP by HAProxy "+
 		"before the next replica is rolled; 1s of load follows the last roll. ShutdownTimeout %s. The same roll runs twice in one run: with the "+
 		"replicas' DrainDelay (on SIGTERM /readyz answers 503 at once and the server keeps serving, accepting too, for DrainDelay before it "+
-		"closes its listener), and without (DrainDelay 0s: the listener closes at once; the baseline).\n\n",
+		"closes its listener), and without (DrainDelay 0s: the listener closes at once; the baseline). Both again with HAProxy's retries off "+
+		"(`retries 0`), as a load balancer that never retries, such as a Kubernetes Service through kube-proxy, would behave.\n\n",
 		c.replicas, rollbench.Golden, c.keepAlive+c.fresh, c.keepAlive, c.fresh, c.shutdownTimeout)
-	b.WriteString("| run | requests (POSTs) | failed | HAProxy retries / redispatches | HAProxy connection errors / response errors / 5xx | p50 / p99 / max latency | SIGTERM to new replica ready and UP, per replica | versions after the roll |\n")
+	b.WriteString("| run | requests (POSTs) in load time | failed | HAProxy retries / redispatches | HAProxy connection errors / response errors / 5xx | p50 / p99 / max latency | SIGTERM to new replica ready and UP, per replica | versions after the roll |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, f := range runs {
 		name := fmt.Sprintf("DrainDelay %s", f.DrainDelay)
 		if f.DrainDelay == 0 {
 			name = "baseline: DrainDelay 0s"
 		}
+		if f.NoRetry {
+			name += ", HAProxy without retries"
+		}
 		var rolls []string
 		for _, d := range f.RollTimes {
 			rolls = append(rolls, d.Round(10*time.Millisecond).String())
 		}
-		fmt.Fprintf(&b, "| %s | %d (%d) | %s | %d / %d | %d / %d / %d | %s / %s / %s | %s | %s |\n",
-			name, f.Sent, f.Posts, failed(f), f.Retries, f.Redispatches, f.ConnErrors, f.RespErrors, f.HTTP5xx,
+		fmt.Fprintf(&b, "| %s | %d (%d) in %s | %s | %d / %d | %d / %d / %d | %s / %s / %s | %s | %s |\n",
+			name, f.Sent, f.Posts, f.Duration.Round(100*time.Millisecond), failed(f), f.Retries, f.Redispatches, f.ConnErrors, f.RespErrors, f.HTTP5xx,
 			ms(f.P50), ms(f.P99), ms(f.Max), strings.Join(rolls, ", "), versions(f.LastVersions))
 	}
-	if len(runs) == 2 {
-		with, base := runs[0], runs[1]
+	if len(runs) == 4 {
+		with, base, withNR, baseNR := runs[0], runs[1], runs[2], runs[3]
 		fmt.Fprintf(&b, "\nWith DrainDelay %s, %d of %d requests failed and HAProxy needed %d retries or redispatches: each replica was out of rotation "+
 			"before its listener closed. Without it, %d of %d failed, and HAProxy retried on another replica %d connections that a closed listener "+
 			"refused: until its checks fail (2 x 500ms), HAProxy keeps choosing a replica that stopped accepting, and each refused "+
-			"connection costs a client a retry turn-around (up to 1s) or, when the retries run out, a 503.\n",
-			with.DrainDelay, with.Failed, with.Sent, with.Retries+with.Redispatches, base.Failed, base.Sent, base.Retries+base.Redispatches)
+			"connection costs a client a retry turn-around (up to 1s) or, when the retries run out, a 503. "+
+			"With HAProxy's retries off, DrainDelay alone: %d of %d failed; the baseline: %d of %d.\n",
+			with.DrainDelay, with.Failed, with.Sent, with.Retries+with.Redispatches, base.Failed, base.Sent, base.Retries+base.Redispatches,
+			withNR.Failed, withNR.Sent, baseNR.Failed, baseNR.Sent)
 	}
 	b.WriteString("\nHAProxy's counters are those of the backend: a retry is a new connection attempt after a refused or failed one, a ")
 	b.WriteString("redispatch a retry sent to another server. A request HAProxy retried successfully did not fail for the client, ")
 	b.WriteString("but a retry only covers failures before the request reached a server (`retry-on conn-failure`); a POST cut after ")
 	b.WriteString("it was sent cannot be retried safely, which is why the servers must not close connections HAProxy is still using.\n\n")
 	b.WriteString("The HAProxy configuration (the stats socket is how the benchmark reads the states and counters):\n\n```haproxy\n")
-	cfg := rollbench.HAProxyConfig
-	cfg = strings.ReplaceAll(cfg, "{{.Socket}}", "/run/haproxy/admin.sock")
-	cfg = strings.ReplaceAll(cfg, "{{.Bind}}", "127.0.0.1:8080")
-	if i := strings.Index(cfg, "{{- range"); i >= 0 {
-		cfg = cfg[:i]
-		for n := 1; n <= c.replicas; n++ {
-			cfg += fmt.Sprintf("    server app%d 127.0.0.1:%d\n", n, 8000+n)
-		}
+	cfg, err := rollbench.ExampleHAProxyConfig(c.replicas)
+	if err != nil {
+		return "", err
 	}
 	b.WriteString(cfg)
 	b.WriteString("```\n")
-	return b.String()
+	return b.String(), nil
 }
 
 func failed(f rollbench.Figures) string {

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// HAProxyConfig is the configuration the benchmark runs HAProxy with: what a user would ship
+// HAProxyConfig is the template of the configuration the benchmark runs HAProxy with: what a user would ship
 // in front of several replicas, with health checks on /readyz. Its comments say why each
 // retry and check option is there; the report quotes them.
 const HAProxyConfig = `global
@@ -36,9 +36,13 @@ defaults
     # safe even for a POST, and "option redispatch 1" makes every retry pick another server
     # (the one refusing is most likely going away). Nothing is retried once a request was
     # sent (retry-on conn-failure only): a POST might run twice.
+{{- if .NoRetry}}
+    retries 0
+{{- else}}
     retries 3
     retry-on conn-failure
     option redispatch 1
+{{- end}}
 
 frontend www
     bind {{.Bind}}
@@ -59,6 +63,29 @@ backend app
 // haproxyServer is one backend server line.
 type haproxyServer struct{ Name, Addr string }
 
+func renderHAProxyConfig(socket, bind string, servers []haproxyServer, noRetry bool) (string, error) {
+	var cfg strings.Builder
+	err := template.Must(template.New("haproxy").Parse(HAProxyConfig)).Execute(&cfg, struct {
+		Socket, Bind string
+		Servers      []haproxyServer
+		NoRetry      bool
+	}{socket, bind, servers, noRetry})
+	if err != nil {
+		return "", fmt.Errorf("haproxy configuration: %w", err)
+	}
+	return cfg.String(), nil
+}
+
+// ExampleHAProxyConfig is the configuration as a user would ship it (with retries), for
+// replicas on 127.0.0.1:8001, 8002..., HAProxy on 127.0.0.1:8080: the report quotes it.
+func ExampleHAProxyConfig(replicas int) (string, error) {
+	var servers []haproxyServer
+	for i := 1; i <= replicas; i++ {
+		servers = append(servers, haproxyServer{Name: "app" + strconv.Itoa(i), Addr: "127.0.0.1:" + strconv.Itoa(8000+i)})
+	}
+	return renderHAProxyConfig("/run/haproxy/admin.sock", "127.0.0.1:8080", servers, false)
+}
+
 // haproxy is a private HAProxy on loopback, run in the foreground.
 type haproxy struct {
 	cmd    *exec.Cmd
@@ -69,18 +96,14 @@ type haproxy struct {
 }
 
 // startHAProxy writes the configuration into dir and starts bin on it.
-func startHAProxy(ctx context.Context, bin, dir, bind string, servers []haproxyServer, log io.Writer) (*haproxy, error) {
+func startHAProxy(ctx context.Context, bin, dir, bind string, servers []haproxyServer, noRetry bool, log io.Writer) (*haproxy, error) {
 	socket := filepath.Join(dir, "haproxy.sock")
-	var cfg strings.Builder
-	err := template.Must(template.New("haproxy").Parse(HAProxyConfig)).Execute(&cfg, struct {
-		Socket, Bind string
-		Servers      []haproxyServer
-	}{socket, bind, servers})
+	cfg, err := renderHAProxyConfig(socket, bind, servers, noRetry)
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
 	check := exec.CommandContext(ctx, bin, "-c", "-f", path)

@@ -55,6 +55,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// HAProxy is the haproxy binary.
 	HAProxy string
+	// NoRetry runs HAProxy with "retries 0", as a load balancer that never retries (a
+	// Kubernetes Service through kube-proxy does not): what a client sees without HAProxy's
+	// safety net.
+	NoRetry bool
 	// WorkDir holds the replicas' folders and HAProxy's configuration.
 	WorkDir string
 	// Log receives the replicas' and HAProxy's output (nil: discarded).
@@ -64,6 +68,7 @@ type Config struct {
 // Figures are what one rolling update did.
 type Figures struct {
 	DrainDelay time.Duration
+	NoRetry    bool
 	Replicas   int
 	KeepAlive  int
 	Fresh      int
@@ -213,7 +218,7 @@ func freePort() (int, error) {
 // returns the figures. It stops everything it started before it returns.
 func Run(ctx context.Context, cfg Config) (Figures, error) {
 	cfg.defaults()
-	fig := Figures{DrainDelay: cfg.DrainDelay, Replicas: cfg.Replicas, KeepAlive: cfg.KeepAlive, Fresh: cfg.Fresh}
+	fig := Figures{DrainDelay: cfg.DrainDelay, NoRetry: cfg.NoRetry, Replicas: cfg.Replicas, KeepAlive: cfg.KeepAlive, Fresh: cfg.Fresh}
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return fig, err
 	}
@@ -250,7 +255,7 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 		return fig, err
 	}
 	bind := "127.0.0.1:" + strconv.Itoa(front)
-	h, err := startHAProxy(ctx, cfg.HAProxy, cfg.WorkDir, bind, servers, cfg.Log)
+	h, err := startHAProxy(ctx, cfg.HAProxy, cfg.WorkDir, bind, servers, cfg.NoRetry, cfg.Log)
 	if err != nil {
 		return fig, err
 	}
