@@ -213,10 +213,11 @@ func report(c config, haproxy string, runs []rollbench.Figures) (string, error) 
 		fmt.Fprintf(&b, "\nWith DrainDelay %s, %d of %d requests failed and HAProxy needed %d retries or redispatches: each replica was out of rotation "+
 			"before its listener closed. Without it, %d of %d failed, and HAProxy retried on another replica %d connections that a closed listener "+
 			"refused: until its checks fail (2 x 500ms), HAProxy keeps choosing a replica that stopped accepting, and each refused "+
-			"connection costs a client a retry turn-around (up to 1s) or, when the retries run out, a 503. "+
+			"connection costs a client a retry turn-around (up to 1s) or, when the retries run out, a 503; and HAProxy counted %d response "+
+			"errors (a 502: a request it had already sent on a connection the stopping server closed), which no retry covers. "+
 			"With HAProxy's retries off, DrainDelay alone: %d of %d failed; the baseline: %d of %d.\n",
 			with.DrainDelay, with.Failed, with.Sent, with.Retries+with.Redispatches, base.Failed, base.Sent, base.Retries+base.Redispatches,
-			withNR.Failed, withNR.Sent, baseNR.Failed, baseNR.Sent)
+			base.RespErrors, withNR.Failed, withNR.Sent, baseNR.Failed, baseNR.Sent)
 	}
 	b.WriteString("\nHAProxy's counters are those of the backend: a retry is a new connection attempt after a refused or failed one, a ")
 	b.WriteString("redispatch a retry sent to another server. A request HAProxy retried successfully did not fail for the client, ")
