@@ -355,7 +355,7 @@ func TestSupervisorRestartSwitchesWorkerWithoutFailedRequest(t *testing.T) {
 
 	// The listening socket is shared with every worker: spawning must not have switched it to
 	// blocking mode (see supervisorListenerFile).
-	fl, _, errno := syscall.Syscall(syscall.SYS_FCNTL, m.s.ln.Fd(), syscall.F_GETFL, 0)
+	fl, _, errno := syscall.Syscall(syscall.SYS_FCNTL, m.s.lns[0].Fd(), syscall.F_GETFL, 0)
 	if errno != 0 || fl&syscall.O_NONBLOCK == 0 {
 		t.Errorf("listening socket flags %#x (errno %v): O_NONBLOCK lost", fl, errno)
 	}
@@ -555,8 +555,9 @@ func TestRunMasterNeverBuildsAndRestartsOnSIGHUP(t *testing.T) {
 }
 
 func TestSupervisorWorkerEnv(t *testing.T) {
-	env := supervisorWorkerEnv([]string{"A=1", supervisorRoleEnv + "=master", "B=2"})
-	want := []string{"A=1", "B=2", supervisorRoleEnv + "=" + supervisorRoleWorker}
+	env := supervisorWorkerEnv([]string{"A=1", supervisorRoleEnv + "=master", "NOTIFY_SOCKET=/run/systemd/notify",
+		"LISTEN_FDS=1", "B=2", supervisorListenersEnv + "=7"}, 1)
+	want := []string{"A=1", "B=2", supervisorRoleEnv + "=" + supervisorRoleWorker, supervisorListenersEnv + "=1"}
 	if strings.Join(env, " ") != strings.Join(want, " ") {
 		t.Errorf("env %q, want %q", env, want)
 	}
