@@ -58,7 +58,8 @@ func dbPort(db string) int {
 // templateDirs are the template trees of a project, each laid over the ones before it: the
 // base, the database's driver code, the auth scheme's files (none for "none"), the
 // master/worker machinery shared by the strategies that keep a stable master process
-// (supervisor, systemd), the restart strategy.
+// (supervisor, systemd), the restart strategy, and the combination's go.mod and go.sum
+// (written by internal/depsgen).
 func templateDirs(o Options) []string {
 	dirs := []string{"project/base", "project/db/" + o.DB}
 	if o.Auth != AuthNone {
@@ -67,8 +68,13 @@ func templateDirs(o Options) []string {
 	if o.Strategy == StrategySupervisor || o.Strategy == StrategySystemd {
 		dirs = append(dirs, "project/master")
 	}
-	return append(dirs, "project/"+o.Strategy)
+	return append(dirs, "project/"+o.Strategy, "project/deps/"+DepsKey(o))
 }
+
+// DepsKey names the folder under templates/project/deps that holds the go.mod and go.sum
+// templates of o's strategy, database and auth: "fork-sqlite-none". internal/depsgen writes
+// one per combination with `go mod tidy`, so they are never edited by hand.
+func DepsKey(o Options) string { return o.Strategy + "-" + o.DB + "-" + o.Auth }
 
 // PlanProject renders every file of a new project in memory: the base tree, the trees of the
 // chosen database, auth and strategy laid over it (templateDirs), and the manifest. Nothing is written. Options must be
