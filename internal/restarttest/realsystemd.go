@@ -44,6 +44,9 @@ type RealSystemdEvent struct {
 	Version string // served afterwards ("" after stop)
 	// Took is how long systemctl took; Serving how long until the new version answered.
 	Took, Serving time.Duration
+	// From and To delimit the event: from the command until the new version served, the old
+	// process exited and the unit settled.
+	From, To time.Time
 	// Failed and Sent count the load's requests started during the event (from the command
 	// until the new version served and the old process exited).
 	Failed, Sent int
@@ -224,6 +227,7 @@ func event(ctx context.Context, c *nspawn.Container, plan RealSystemdPlan, probe
 	to := time.Now()
 	ev.SubState, _ = unitString(ctx, c, unit, "SubState")
 	ev.Result, _ = unitString(ctx, c, unit, "Result")
+	ev.From, ev.To = from, to
 	ev.MainPID, _ = unitInt(ctx, c, unit, "MainPID")
 	if ev.ServingPID != 0 {
 		ev.ServingPPID = procPPID(ctx, c, ev.ServingPID)
