@@ -51,7 +51,6 @@ func Boot(ctx context.Context, rootfs, stage, name string) (*Container, error) {
 	c := &Container{Stage: stage, cmd: cmd, exited: make(chan struct{}), log: &syncBuffer{}}
 	// One writer for both: os/exec then never calls it from two goroutines at once.
 	cmd.Stdout, cmd.Stderr = c.log, c.log
-	cmd.Stdin = nil
 	// Its own process group: a stray signal to ours does not reach it, and Stop can reach it all.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
