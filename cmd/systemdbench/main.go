@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -226,7 +227,12 @@ func report(runs []*restarttest.RealSystemdRun, systemdVersion string, reloads, 
 		}
 		restartCell := fmt.Sprintf("%d / %d", sFailed, sSent)
 		if len(restartErrs) > 0 {
-			restartCell += fmt.Sprintf(" (%v)", restartErrs)
+			var kinds []string
+			for k, v := range restartErrs {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
+			}
+			slices.Sort(kinds)
+			restartCell += " (" + strings.Join(kinds, ", ") + ")"
 		}
 		fmt.Fprintf(&b, "| %s | %d / %d | %s | %s | %s | %s | %s, %s, %s | %s / %s | %s | %s |\n",
 			run.Strategy, rFailed, rSent, took.Round(time.Millisecond), serving.Round(time.Millisecond),
