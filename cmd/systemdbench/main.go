@@ -3,7 +3,7 @@
 // writes what `systemctl reload`, `restart` and `stop` did under load as the "real-systemd"
 // section of docs/BENCHMARKS.md. Run it as root from the root of a gingen checkout:
 //
-//	go run ./cmd/systemdbench            # 3 reloads per strategy, 32 clients: ~5 min on 2 cores
+//	go run ./cmd/systemdbench            # 5 reloads per strategy, 32 clients: ~6 min on 2 cores
 //	go run ./cmd/systemdbench -out -     # to stdout
 //
 // The root file system comes from .ci/nspawn-rootfs (built and cached on first use).
@@ -22,13 +22,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/gingen/gingen/internal/benchdoc"
 	"github.com/gingen/gingen/internal/nspawn"
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
 func main() {
-	reloads := flag.Int("reloads", 3, "systemctl reloads per strategy, each onto a rebuilt binary")
+	reloads := flag.Int("reloads", 5, "systemctl reloads per strategy, each onto a rebuilt binary")
 	keepAlive := flag.Int("keepalive", 24, "clients on kept-alive connections")
 	fresh := flag.Int("fresh", 8, "clients opening a new connection per request")
 	trickle := flag.Duration("trickle", 2*time.Second, "how long the request in flight across each event trickles its body")
@@ -50,7 +52,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	body, err := run(ctx, *reloads, *keepAlive, *fresh, *trickle, *golden, *note)
+	command := strings.TrimSpace("sudo go run ./cmd/systemdbench " + shellquote.Join(os.Args[1:]...))
+	body, err := run(ctx, command, *reloads, *keepAlive, *fresh, *trickle, *golden, *note)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "systemdbench:", err)
 		os.Exit(1)
@@ -66,7 +69,7 @@ func main() {
 	fmt.Fprintf(os.Stderr, "systemdbench: wrote the real-systemd section of %s\n", *out)
 }
 
-func run(ctx context.Context, reloads, keepAlive, fresh int, trickle time.Duration, golden, note string) ([]byte, error) {
+func run(ctx context.Context, command string, reloads, keepAlive, fresh int, trickle time.Duration, golden, note string) ([]byte, error) {
 	root, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -159,18 +162,18 @@ func run(ctx context.Context, reloads, keepAlive, fresh int, trickle time.Durati
 		}
 		runs = append(runs, run)
 	}
-	return report(runs, systemdVersion, reloads, keepAlive+fresh, trickle, note), nil
+	return report(runs, command, systemdVersion, reloads, keepAlive+fresh, trickle, note), nil
 }
 
-func report(runs []*restarttest.RealSystemdRun, systemdVersion string, reloads, clients int, trickle time.Duration, note string) []byte {
+func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, reloads, clients int, trickle time.Duration, note string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "## Under a real systemd\n\n")
-	fmt.Fprintf(&b, "Made by `sudo go run ./cmd/systemdbench` (%s, `%s`). Each strategy's units, installed in a Debian bookworm "+
+	fmt.Fprintf(&b, "Made by `%s` (%s, `%s`). Each strategy's units, installed in a Debian bookworm "+
 		"container booted with `systemd-nspawn` with the commands of the generated README, under %d clients on loopback "+
 		"(GET /healthz and POST /api/v1/articles, kept-alive and fresh connections): `systemctl reload` %d times, each onto "+
 		"a rebuilt binary, then `systemctl restart`, then `systemctl stop` (after the load, so that nothing socket-activates "+
 		"the systemd strategy again). Across every event a POST whose body trickles for %s is in flight. The same checks "+
-		"run in CI (e2e/realsystemd_test.go).\n\n", time.Now().UTC().Format("2006-01-02"), systemdVersion, clients, reloads, trickle)
+		"run in CI (e2e/realsystemd_test.go).\n\n", command, time.Now().UTC().Format("2006-01-02"), systemdVersion, clients, reloads, trickle)
 	if note != "" {
 		fmt.Fprintf(&b, "%s\n\n", note)
 	}
