@@ -17,7 +17,9 @@ import (
 // bookworm, systemd 252, booted with systemd-nspawn and sharing the host's network) with the
 // commands of the generated README, and under load (32 clients on loopback) with a request in
 // flight across each event: `systemctl reload` three times onto rebuilt binaries, `restart`,
-// `stop`. No request fails on reload; the request in flight is answered every time; the unit is
+// `stop`; between the reloads and the restart, a reload onto a binary that exits at start,
+// which must leave the running version serving. No request fails on any reload; the request
+// in flight is answered every time; the unit is
 // active after each reload and the restart, inactive (success) after the stop; MainPID names
 // the serving process (fork) or its parent, the stable master (supervisor, systemd); and the
 // journal has neither "not our child" nor SIGKILL.
@@ -89,6 +91,10 @@ func runRealSystemd(t *testing.T, ctx context.Context, c *nspawn.Container, fx *
 	if err != nil {
 		t.Fatal(err)
 	}
+	failing, err := fx.Failing(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	port, err := restarttest.FreeLoopbackPort()
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +108,7 @@ func runRealSystemd(t *testing.T, ctx context.Context, c *nspawn.Container, fx *
 		EnvPrefix:       "MYBLOG",
 		Binaries:        bins,
 		Versions:        versions,
+		Failing:         failing,
 		Port:            port,
 		Load:            load,
 		Slow:            slowPost(2 * time.Second),

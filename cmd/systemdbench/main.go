@@ -103,6 +103,10 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 	for i := range versions {
 		versions[i] = fmt.Sprintf("sd%d", i+1)
 	}
+	failing, err := fx.Failing(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type built struct {
 		project string
 		bins    []string
@@ -144,6 +148,7 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 			EnvPrefix: "MYBLOG",
 			Binaries:  p.bins,
 			Versions:  versions,
+			Failing:   failing,
 			Port:      port,
 			Load: restarttest.LoadConfig{
 				KeepAlive: keepAlive, Fresh: fresh,
@@ -171,21 +176,22 @@ func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, 
 	fmt.Fprintf(&b, "Made by `%s` (%s, `%s`). Each strategy's units, installed in a Debian bookworm "+
 		"container booted with `systemd-nspawn` with the commands of the generated README, under %d clients on loopback "+
 		"(GET /healthz and POST /api/v1/articles, kept-alive and fresh connections): `systemctl reload` %d times, each onto "+
-		"a rebuilt binary, then `systemctl restart`, then `systemctl stop` (after the load, so that nothing socket-activates "+
+		"a rebuilt binary, then once onto a binary that exits at start, then `systemctl restart`, then `systemctl stop` (after the load, so that nothing socket-activates "+
 		"the systemd strategy again). Across every event a POST whose body trickles for %s is in flight. The same checks "+
 		"run in CI (e2e/realsystemd_test.go).\n\n", command, time.Now().UTC().Format("2006-01-02"), systemdVersion, clients, reloads, trickle)
 	if note != "" {
 		fmt.Fprintf(&b, "%s\n\n", note)
 	}
 	b.WriteString("| strategy | reloads: failed / requests | `systemctl reload` took (max) | new version served after (max) | " +
-		"restart: failed / requests | restart: longest time without an answer | request in flight answered (reload, restart, stop) | " +
+		"reload onto a broken binary | restart: failed / requests | restart: longest time without an answer | request in flight answered (reload, restart, stop) | " +
 		"unit after reloads / after stop | MainPID after reloads | journal |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, run := range runs {
 		var rFailed, rSent, sFailed, sSent int
 		var took, serving, gap time.Duration
 		slow := map[string]string{}
 		var unitAfter, stopAfter, mainPID string
+		broken := "not tried"
 		restartErrs := map[string]int{}
 		for _, e := range run.Events {
 			answered := "yes"
@@ -206,6 +212,11 @@ func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, 
 					mainPID = "the serving process"
 				} else {
 					mainPID = "the master (unchanged), parent of the serving worker"
+				}
+			case "failed reload":
+				broken = fmt.Sprintf("%s kept serving, %d / %d failed, in flight answered, unit %s", e.Version, e.Failed, e.Sent, e.ActiveState)
+				if e.SlowErr != "" {
+					broken = "no: " + e.SlowErr
 				}
 			case "restart":
 				sFailed, sSent = e.Failed, e.Sent
@@ -237,9 +248,9 @@ func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, 
 			slices.Sort(kinds)
 			restartCell += " (" + strings.Join(kinds, ", ") + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %d / %d | %s | %s | %s | %s | %s, %s, %s | %s / %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %d / %d | %s | %s | %s | %s | %s | %s, %s, %s | %s / %s | %s | %s |\n",
 			run.Strategy, rFailed, rSent, took.Round(time.Millisecond), serving.Round(time.Millisecond),
-			restartCell, gap.Round(time.Millisecond), slow["reload"], slow["restart"], slow["stop"],
+			broken, restartCell, gap.Round(time.Millisecond), slow["reload"], slow["restart"], slow["stop"],
 			unitAfter, stopAfter, mainPID, journal)
 	}
 	b.WriteString("\n`systemctl reload` of the fork strategy returns once the old process has drained and exited (its " +

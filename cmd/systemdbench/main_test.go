@@ -22,7 +22,7 @@ func TestReportSumsEventsAndListsProblems(t *testing.T) {
 	}, Problems: []string{"journal: Supervising process 12 which is not our child"}}
 	out := string(report([]*restarttest.RealSystemdRun{ok, bad}, "sudo go run ./cmd/systemdbench -reloads 2", "systemd 252", 2, 32, time.Second, ""))
 	for _, want := range []string{
-		"| systemd | 0 / 150 | 120ms | 130ms | 0 / 10 | 1s | yes, yes, yes | active/running / inactive (success) |",
+		"| systemd | 0 / 150 | 120ms | 130ms | not tried | 0 / 10 | 1s | yes, yes, yes | active/running / inactive (success) |",
 		"7 / 10 (refused 6, reset 1)",
 		"no: eof",
 		"failed (signal)",

@@ -27,6 +27,10 @@ type RealSystemdPlan struct {
 	// Binaries[0] is installed first; each later one is installed before a reload. They
 	// answer /healthz with Versions[i] and must run in the container (static: CGO_ENABLED=0).
 	Binaries, Versions []string
+	// Failing, when set, is a binary that exits at start: after the reloads it is installed
+	// and reloaded onto, which must leave the running version serving, the unit active and
+	// no request failed; then the last good binary is installed back.
+	Failing string
 	// Port is the loopback port the service is moved to (a drop-in), free on the host: the
 	// container shares the host's network.
 	Port int
@@ -142,6 +146,16 @@ func RunRealSystemd(ctx context.Context, c *nspawn.Container, plan RealSystemdPl
 		time.Sleep(time.Second)
 	}
 	last := plan.Versions[len(plan.Versions)-1]
+	if plan.Failing != "" {
+		ev, from, to := failedReload(ctx, c, plan, probe, inside)
+		marks = append(marks, from, to)
+		run.Events = append(run.Events, ev)
+		if _, err := c.Shell(ctx, inside, "install -m 0755 bin/"+last+" /opt/"+plan.Name+"/"+plan.Name); err != nil {
+			run.Results = load.Stop()
+			return run, err
+		}
+		time.Sleep(time.Second)
+	}
 	ev, from, to := event(ctx, c, plan, probe, "restart", last, -1)
 	marks = append(marks, from, to)
 	run.Events = append(run.Events, ev)
@@ -161,7 +175,7 @@ func RunRealSystemd(ctx context.Context, c *nspawn.Container, plan RealSystemdPl
 		switch {
 		case e.SlowErr != "":
 			run.problem("%s: the request in flight failed: %s", e.Action, e.SlowErr)
-		case e.Action == "reload" && e.Failed > 0:
+		case (e.Action == "reload" || e.Action == "failed reload") && e.Failed > 0:
 			run.problem("%s onto %s: %d of %d requests failed: %v", e.Action, e.Version, e.Failed, e.Sent, e.ByError)
 		case e.Action != "stop" && (e.ActiveState != "active" || e.SubState != "running"):
 			run.problem("%s: unit %s/%s afterwards, want active/running", e.Action, e.ActiveState, e.SubState)
@@ -240,6 +254,72 @@ func event(ctx context.Context, c *nspawn.Container, plan RealSystemdPlan, probe
 	return ev, from, to
 }
 
+// failedReload installs plan.Failing and reloads onto it with a request in flight: the reload
+// must fail (fork: systemctl reload exits non-zero; supervisor, systemd: the journal says so),
+// and the version that served before must still serve, from the same process.
+func failedReload(ctx context.Context, c *nspawn.Container, plan RealSystemdPlan, probe *Server, inside string) (RealSystemdEvent, time.Time, time.Time) {
+	ev := RealSystemdEvent{Action: "failed reload"}
+	unit := plan.Name + ".service"
+	from := time.Now()
+	before, err := probe.Health(ctx)
+	if err != nil {
+		ev.SlowErr = "before: " + err.Error()
+		return ev, from, time.Now()
+	}
+	ev.Version = before.Version
+	if _, err := c.Shell(ctx, inside, "install -m 0755 bin/failing /opt/"+plan.Name+"/"+plan.Name); err != nil {
+		ev.SlowErr = err.Error()
+		return ev, from, time.Now()
+	}
+	slow, err := StartSlow(ctx, plan.Slow)
+	if err != nil {
+		ev.SlowErr = "start: " + err.Error()
+	}
+	cursor, _ := c.Output(ctx, "journalctl", "--show-cursor", "-n", "0", "--quiet")
+	cursor = strings.TrimPrefix(strings.TrimSpace(cursor), "-- cursor: ")
+	from = time.Now()
+	_, sysErr := c.Output(ctx, "systemctl", "reload", unit)
+	ev.Took = time.Since(from)
+	if plan.Strategy == Fork && sysErr == nil {
+		ev.SlowErr = "systemctl reload onto a failing binary succeeded; want the reload to fail"
+	}
+	if plan.Strategy != Fork && sysErr != nil {
+		ev.SlowErr = "systemctl reload: " + sysErr.Error()
+	}
+	// The strategy logs that it keeps serving.
+	deadline := time.Now().Add(plan.ReadyTimeout + 10*time.Second)
+	for !strings.Contains(journal(ctx, c, cursor, unit), "keeps serving") {
+		if time.Now().After(deadline) {
+			ev.SlowErr = strings.TrimSpace(ev.SlowErr + ` no "keeps serving" in the journal`)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		ev.ActiveState, _ = unitString(ctx, c, unit, "ActiveState")
+		if ev.ActiveState != "reloading" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	to := time.Now()
+	ev.SubState, _ = unitString(ctx, c, unit, "SubState")
+	ev.Result, _ = unitString(ctx, c, unit, "Result")
+	ev.MainPID, _ = unitInt(ctx, c, unit, "MainPID")
+	if after, err := probe.Health(ctx); err != nil || after.PID != before.PID || after.Version != before.Version {
+		ev.SlowErr = strings.TrimSpace(fmt.Sprintf("%s after the failed reload %+v (%v) serves, want %+v", ev.SlowErr, after, err, before))
+	} else {
+		ev.ServingPID = after.PID
+		ev.ServingPPID = procPPID(ctx, c, after.PID)
+	}
+	if slow != nil {
+		if res := slow.Wait(); res.Err != "" && ev.SlowErr == "" {
+			ev.SlowErr = res.Err
+		}
+	}
+	return ev, from, to
+}
+
 func countFailures(e *RealSystemdEvent, results []Result, from, to time.Time) {
 	e.ByError = map[string]int{}
 	for _, r := range results {
@@ -272,6 +352,9 @@ func stageProject(plan RealSystemdPlan, stage string) error {
 		if err := copyFile(b, filepath.Join(stage, "bin", plan.Versions[i]), 0o755); err != nil {
 			return err
 		}
+	}
+	if plan.Failing != "" {
+		return copyFile(plan.Failing, filepath.Join(stage, "bin", "failing"), 0o755)
 	}
 	return nil
 }
