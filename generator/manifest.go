@@ -68,10 +68,13 @@ func (m Manifest) Marshal() ([]byte, error) {
 func ParseManifest(b []byte) (Manifest, error) {
 	var m Manifest
 	if err := yaml.Unmarshal(b, &m); err != nil {
-		return Manifest{}, fmt.Errorf("parse %s: %w", ManifestName, err)
+		return Manifest{}, yamlError(err)
 	}
 	if m.Schema != manifestSchema {
 		return Manifest{}, fmt.Errorf("parse %s: schema %d is not supported (this gingen reads schema %d); upgrade gingen", ManifestName, m.Schema, manifestSchema)
+	}
+	if err := m.validate(b); err != nil {
+		return Manifest{}, err
 	}
 	return m, nil
 }

@@ -60,7 +60,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   gingen add resource comment article:references author:string body:text
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,
-		Args:              minArgs(1),
+		Args:              nameRequired("give the resource a singular snake_case name, e.g. gingen add resource article title:string body:text", nil),
 		ValidArgsFunction: completeFieldSpec,
 		RunE: func(_ *cobra.Command, args []string) error {
 			req.opts.Name, req.opts.Fields = args[0], args[1:]
@@ -92,7 +92,10 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return err
 	}
-	project := os.DirFS(root)
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return fmt.Errorf("open the project: %w", err)
+	}
 	dir, err := resourceTemplatesDir(project, root, req.templates)
 	if err != nil {
 		return err

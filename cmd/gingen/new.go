@@ -130,6 +130,9 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	for _, ch := range changes {
 		r.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
 	}
+	if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {
+		return fmt.Errorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", notEmpty.Dir)
+	}
 	if err != nil {
 		return err
 	}
