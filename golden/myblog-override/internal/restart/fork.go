@@ -348,3 +348,21 @@ func absExecutable(arg0 string) string {
 	}
 	return abs
 }
+
+// waitProcessGone polls until pid no longer exists, for at most timeout.
+func waitProcessGone(pid int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p, err := os.FindProcess(pid)
+		if err != nil {
+			return
+		}
+		// Signal 0 only checks that the process exists (and is not yet reaped).
+		err = p.Signal(syscall.Signal(0))
+		_ = p.Release()
+		if err != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

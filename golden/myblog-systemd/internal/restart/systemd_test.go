@@ -51,8 +51,11 @@ func systemdTestProcess() int {
 }
 
 func systemdTestBuild(context.Context) (http.Handler, func() error, error) {
-	if os.Getenv(systemdTestModeEnv) == "fail" {
+	switch os.Getenv(systemdTestModeEnv) {
+	case "fail":
 		return nil, nil, errors.New("build fails on purpose")
+	case "slow":
+		time.Sleep(300 * time.Millisecond)
 	}
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter) {
@@ -367,4 +370,63 @@ func TestSystemdSocketActivation(t *testing.T) {
 		t.Fatalf("master exit: %v", err)
 	}
 	waitGone(t, worker, 5*time.Second)
+}
+
+// count returns how many messages contain want.
+func (n *notifySocket) count(want string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, m := range n.msgs {
+		if strings.Contains(m, want) {
+			c++
+		}
+	}
+	return c
+}
+
+// TestSystemdQueuedReloadsAreOneReload: a reload requested while another runs is queued, and
+// systemd sees one reload: RELOADING=1 once, READY=1 once both are over.
+func TestSystemdQueuedReloadsAreOneReload(t *testing.T) {
+	notes := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", notes.path)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := newSupervisor(Options{ShutdownTimeout: 5 * time.Second, ReadyTimeout: 5 * time.Second, Logger: logger}, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	s.hooks = sdNotifier{log: logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx, nil) }()
+	_, next := notes.wait(t, 0, "READY=1", 10*time.Second)
+	first := waitWorker(t, s.addr, "")
+
+	// A slow start, so that the second request surely arrives during the first restart.
+	t.Setenv(systemdTestModeEnv, "slow")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- s.restart(ctx) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("restart: %v", err)
+		}
+	}
+	notes.wait(t, next, "READY=1", 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if r, ready := notes.count("RELOADING=1"), notes.count("READY=1"); r != 1 || ready != 2 {
+		t.Errorf("RELOADING=1 sent %d times and READY=1 %d times, want 1 and 2 (start, end of the reloads)", r, ready)
+	}
+	waitWorker(t, s.addr, first["pid"])
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
 }
