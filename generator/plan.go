@@ -60,12 +60,17 @@ func dbPort(db string) int {
 }
 
 // templateDirs are the template trees of a project, each laid over the ones before it: the
-// base, the database's driver code, the auth scheme's files (none for "none"), the restart
-// strategy, and the combination's go.mod and go.sum (written by internal/depsgen).
+// base, the database's driver code, the auth scheme's files (none for "none"), the
+// master/worker machinery shared by the strategies that keep a stable master process
+// (supervisor, systemd), the restart strategy, and the combination's go.mod and go.sum
+// (written by internal/depsgen).
 func templateDirs(o Options) []string {
 	dirs := []string{"project/base", "project/db/" + o.DB}
 	if o.Auth != AuthNone {
 		dirs = append(dirs, "project/auth/"+o.Auth)
+	}
+	if o.Strategy == StrategySupervisor || o.Strategy == StrategySystemd {
+		dirs = append(dirs, "project/master")
 	}
 	return append(dirs, "project/"+o.Strategy, "project/deps/"+DepsKey(o))
 }

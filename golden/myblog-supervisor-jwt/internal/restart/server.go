@@ -23,7 +23,7 @@ import (
 type Options struct {
 	// Addr is the TCP address to listen on when no socket is inherited, e.g. ":8000".
 	Addr string
-	// PIDFile, when set, always names the process that is serving (fork strategy).
+	// PIDFile, when set, names the process to signal: the serving one (fork) or the master.
 	PIDFile string
 	// ReadTimeout and WriteTimeout are the http.Server timeouts.
 	ReadTimeout  time.Duration

@@ -18,7 +18,7 @@ func readyHandler() http.Handler {
 }
 
 // get returns the status and body of a GET on a new connection.
-func get(t *testing.T, url string) (int, string) {
+func getBody(t *testing.T, url string) (int, string) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
 	resp, err := client.Get(url)
@@ -38,7 +38,7 @@ func TestDelayDrainFailsReadinessAndKeepsAcceptingForTheDelay(t *testing.T) {
 	opts := testOptions()
 	s := startServer(readyHandler(), []net.Listener{ln}, opts)
 	url := "http://" + ln.Addr().String()
-	if code, body := get(t, url+ReadinessPath); code != http.StatusOK || body != "app" {
+	if code, body := getBody(t, url+ReadinessPath); code != http.StatusOK || body != "app" {
 		t.Fatalf("before the shutdown %s answered %d %q, want the router's 200", ReadinessPath, code, body)
 	}
 
@@ -55,10 +55,10 @@ func TestDelayDrainFailsReadinessAndKeepsAcceptingForTheDelay(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	for time.Now().Before(deadline) {
-		if code, body := get(t, url+ReadinessPath); code != http.StatusServiceUnavailable || body != `{"status":"stopping"}` {
+		if code, body := getBody(t, url+ReadinessPath); code != http.StatusServiceUnavailable || body != `{"status":"stopping"}` {
 			t.Fatalf("during the drain delay %s answered %d %q, want 503 stopping", ReadinessPath, code, body)
 		}
-		if code, body := get(t, url+"/healthz"); code != http.StatusOK || body != "app" {
+		if code, body := getBody(t, url+"/healthz"); code != http.StatusOK || body != "app" {
 			t.Fatalf("during the drain delay /healthz answered %d %q, want the router's 200", code, body)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -85,7 +85,7 @@ func TestDelayDrainWithoutADelayOnlyFailsReadiness(t *testing.T) {
 	if waited := time.Since(start); waited > 100*time.Millisecond {
 		t.Errorf("DelayDrain(0) took %s, want no wait", waited)
 	}
-	if code, _ := get(t, "http://"+ln.Addr().String()+ReadinessPath); code != http.StatusServiceUnavailable {
+	if code, _ := getBody(t, "http://"+ln.Addr().String()+ReadinessPath); code != http.StatusServiceUnavailable {
 		t.Errorf("%s answered %d after DelayDrain(0), want 503", ReadinessPath, code)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 )
 
@@ -29,11 +30,15 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 		return fmt.Errorf("restart: worker: unset %s: %w", supervisorRoleEnv, err)
 	}
 
-	ln, ready, life, err := supervisorWorkerFiles()
+	lns, ready, life, err := supervisorWorkerFiles()
 	if err != nil {
 		return err
 	}
-	defer ln.Close() // normally already closed by the drain; a second Close is harmless
+	defer func() {
+		for _, ln := range lns {
+			ln.Close() // normally already closed by the drain; a second Close is harmless
+		}
+	}()
 	defer ready.Close()
 	defer life.Close()
 
@@ -63,8 +68,8 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 		return supervisorCleanup(cleanup)
 	}
 
-	srv := startServer(handler, []net.Listener{ln}, opts)
-	log.Info("serving", "pid", os.Getpid(), "addr", ln.Addr().String())
+	srv := startServer(handler, lns, opts)
+	log.Info("serving", "pid", os.Getpid(), "addr", lns[0].Addr().String(), "listeners", len(lns))
 	// Report ready only once Serve runs; the drain timeout travels along because this process
 	// read the config now on disk and the master bounds our drain with it.
 	// The drain delay is part of the bound: a shutdown waits it out before draining.
@@ -114,33 +119,51 @@ func supervisorCleanup(cleanup func() error) error {
 	return nil
 }
 
-// supervisorWorkerFiles adopts the descriptors inherited from the master.
-func supervisorWorkerFiles() (ln net.Listener, ready, life *os.File, err error) {
+// supervisorWorkerFiles adopts the descriptors inherited from the master: the listening
+// sockets (RESTART_LISTENERS of them, from fd 3), then the ready and lifeline pipes.
+func supervisorWorkerFiles() (lns []net.Listener, ready, life *os.File, err error) {
+	n := 1
+	if v := os.Getenv(supervisorListenersEnv); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			return nil, nil, nil, fmt.Errorf("restart: worker: %s=%q is not a count of sockets", supervisorListenersEnv, v)
+		}
+	}
+	_ = os.Unsetenv(supervisorListenersEnv)
+	readyFD, lifeFD := supervisorListenerFD+n, supervisorListenerFD+n+1
 	// exec cleared close-on-exec on the inherited descriptors. Set it again at once, or a
-	// program the application starts would inherit the listening socket (and keep the port
+	// program the application starts would inherit the listening sockets (and keep the port
 	// open after we exit) and the lifeline (and hide the master's death).
-	for _, fd := range []int{supervisorListenerFD, supervisorReadyFD, supervisorLifeFD} {
+	for fd := supervisorListenerFD; fd <= lifeFD; fd++ {
 		if _, err := fcntlGetfd(fd); err != nil {
-			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w (a worker is started by the supervisor master; unset %s to run standalone)",
+			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w (a worker is started by the master; unset %s to run standalone)",
 				fd, err, supervisorRoleEnv)
 		}
 		syscall.CloseOnExec(fd)
 	}
-	lf := os.NewFile(supervisorListenerFD, "restart-listener")
-	ln, err = net.FileListener(lf) // duplicates the descriptor
-	lf.Close()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("restart: worker: inherited listener: %w", err)
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	for fd := supervisorListenerFD; fd < readyFD; fd++ {
+		lf := os.NewFile(uintptr(fd), "restart-listener")
+		ln, err := net.FileListener(lf) // duplicates the descriptor
+		lf.Close()
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, fmt.Errorf("restart: worker: inherited listener (fd %d): %w", fd, err)
+		}
+		lns = append(lns, ln)
 	}
 	// Non-blocking pipes go through the poller, so Close interrupts a pending Read. These pipe
-	// descriptions are private to this worker and the master, unlike the listening socket.
-	for _, fd := range []int{supervisorReadyFD, supervisorLifeFD} {
+	// descriptions are private to this worker and the master, unlike the listening sockets.
+	for _, fd := range []int{readyFD, lifeFD} {
 		if err := syscall.SetNonblock(fd, true); err != nil {
-			ln.Close()
+			closeAll()
 			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w", fd, err)
 		}
 	}
-	return ln, os.NewFile(supervisorReadyFD, "restart-ready"), os.NewFile(supervisorLifeFD, "restart-lifeline"), nil
+	return lns, os.NewFile(uintptr(readyFD), "restart-ready"), os.NewFile(uintptr(lifeFD), "restart-lifeline"), nil
 }
 
 // fcntlGetfd reports whether fd is open (F_GETFD), without touching it.

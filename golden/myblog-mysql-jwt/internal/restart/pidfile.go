@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // readPIDFile returns the pid written in path.
@@ -72,22 +70,4 @@ func removePIDFileIfOwned(path string, pid int) error {
 		return fmt.Errorf("restart: remove PID file: %w", err)
 	}
 	return nil
-}
-
-// waitProcessGone polls until pid no longer exists, for at most timeout.
-func waitProcessGone(pid int, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		p, err := os.FindProcess(pid)
-		if err != nil {
-			return
-		}
-		// Signal 0 only checks that the process exists (and is not yet reaped).
-		err = p.Signal(syscall.Signal(0))
-		_ = p.Release()
-		if err != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
