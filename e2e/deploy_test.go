@@ -33,7 +33,8 @@ func unitKeys(t *testing.T, path, section string) map[string][]string {
 // TestDeployFilesFitTheirStrategy checks what systemd-analyze verify cannot: that each
 // strategy's unit is the kind that strategy needs. fork: systemd follows the pid through
 // PIDFile= and reloads with SIGHUP; supervisor: the master's pid is stable, Type=simple;
-// systemd: a .socket and a Type=notify service whose main process may send MAINPID=. And
+// systemd: a .socket and a Type=notify service whose main process (the master) alone notifies
+// and alone gets SIGTERM on stop (KillMode=mixed: it drains its workers). And
 // that a fork project says what to use under supervisord instead.
 func TestDeployFilesFitTheirStrategy(t *testing.T) {
 	for _, dir := range goldenDirs(t) {
@@ -46,6 +47,12 @@ func TestDeployFilesFitTheirStrategy(t *testing.T) {
 			case "fork":
 				want["Type"] = "simple"
 				want["PIDFile"] = "/run/" + name + "/" + name + ".pid"
+				// ExecReload= waits until the hand-over is over (see the unit's comments).
+				delete(want, "ExecReload")
+				if got := service["ExecReload"]; len(got) != 1 || !strings.HasPrefix(got[0], "/bin/sh -c ") ||
+					!strings.Contains(got[0], `kill -HUP "$$1"`) || !strings.HasSuffix(got[0], " sh $MAINPID") {
+					t.Errorf("%s.service ExecReload = %v, want the waiting /bin/sh script", name, got)
+				}
 				readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
 				if err != nil {
 					t.Fatal(err)
@@ -61,6 +68,7 @@ func TestDeployFilesFitTheirStrategy(t *testing.T) {
 			case "systemd":
 				want["Type"] = "notify"
 				want["NotifyAccess"] = "main"
+				want["KillMode"] = "mixed"
 				socket := unitKeys(t, filepath.Join(dir, "deploy", name+".socket"), "Socket")
 				if len(socket["ListenStream"]) != 1 {
 					t.Errorf("%s.socket ListenStream = %v, want one", name, socket["ListenStream"])

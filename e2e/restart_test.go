@@ -183,7 +183,7 @@ func checkCleanShutdown(t *testing.T, srv *restarttest.Server) {
 	if err := restarttest.WaitGone(last, 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if last == srv.StartedPID() || srv.Config().Strategy == restarttest.Supervisor {
+	if last == srv.StartedPID() || srv.Config().Strategy != restarttest.Fork {
 		// A generation started by a SIGHUP restart is not the harness's child.
 		<-srv.Exited()
 		if err := srv.ExitErr(); err != nil {

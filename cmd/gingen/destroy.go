@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -40,7 +41,7 @@ A generated file you edited since is not deleted: the command stops and names it
 		Example: `  gingen destroy resource comment
   gingen destroy resource article --dry-run
   gingen destroy resource article --force`,
-		Args: exactArgs(1),
+		Args: nameRequired("name the resource to destroy, e.g. gingen destroy resource article (gingen.yaml lists the resources)", exactArgs(1)),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -49,11 +50,15 @@ A generated file you edited since is not deleted: the command stops and names it
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			root, err := projectRoot()
+			root, err := projectRoot(con)
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanDestroyResource(os.DirFS(root), opts)
+			project, err := generator.ProjectFS(root)
+			if err != nil {
+				return fmt.Errorf("open the project: %w", err)
+			}
+			plan, err := generator.PlanDestroyResource(project, opts)
 			if err != nil {
 				return err
 			}
@@ -70,7 +75,11 @@ A generated file you edited since is not deleted: the command stops and names it
 // recordedResourceNames lists the resources of the project around the working folder, for
 // shell completion; outside a project there are none.
 func recordedResourceNames() []string {
-	root, err := projectRoot()
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	root, err := generator.FindProjectRoot(wd)
 	if err != nil {
 		return nil
 	}

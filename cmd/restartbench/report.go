@@ -166,7 +166,7 @@ func (r report) write(w io.Writer) error {
 		b.WriteString("None: every new version served, every old generation exited within its ShutdownTimeout, every " +
 			"slow POST completed on the old generation, and the identity rules held after every restart (fork: the PID " +
 			"file names the serving process; supervisor: the master's pid never changed; systemd: READY=1 after every " +
-			"start, MAINPID= naming the serving process after every reload, STOPPING=1 on every stop).\n\n")
+			"start and every reload, the main pid never changed and never a MAINPID=, STOPPING=1 on every stop).\n\n")
 	} else {
 		b.WriteString(strings.Join(problems, "\n") + "\n\n")
 	}

@@ -227,8 +227,8 @@ func (run *Run) restart(ctx context.Context, srv *Server, plan Plan, prev Health
 
 // checkIdentity checks who a service manager would see after restart gen-1 (gen counts
 // generations: the first start is 1): fork - the PID file names the serving process;
-// supervisor - the master's pid has not changed (Reload) and a worker serves; systemd -
-// READY=1 after every start and MAINPID= naming the serving process after every reload.
+// supervisor - the master's pid has not changed (Reload) and a worker serves; systemd - the
+// same, READY=1 after every start and every reload, and never a MAINPID=.
 func (s *Server) checkIdentity(mode Mode, master, serving, gen int) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -254,8 +254,8 @@ func (s *Server) identity(mode Mode, master, serving, gen int) error {
 			return fmt.Errorf("the master %d serves requests itself; a worker should", serving)
 		}
 	case Systemd:
-		// A reload's READY=1 comes with MAINPID= from the old process; after a restart,
-		// the new process sends its own, and the stopped one sent STOPPING=1.
+		// The master sends READY=1 when its first worker serves and after every reload;
+		// a stopped master sent STOPPING=1.
 		wantReady := 1
 		if mode == Reload {
 			wantReady = gen
@@ -265,8 +265,16 @@ func (s *Server) identity(mode Mode, master, serving, gen int) error {
 		if n := s.Notify.CountSince(s.notifyMark, "READY", "1"); n < wantReady {
 			return fmt.Errorf("READY=1 count %d since the start, want %d", n, wantReady)
 		}
-		if pid, _ := s.MainPID(); pid != serving {
-			return fmt.Errorf("main pid is %d (last MAINPID= or the started process), want the serving process %d", pid, serving)
+		// The started process is systemd's main process for its whole life (a master whose
+		// workers serve): a MAINPID= would hand the unit to a process systemd did not start.
+		if pid := s.Notify.MainPIDSince(0); pid != 0 {
+			return fmt.Errorf("MAINPID=%d sent; the main process must stay the one systemd started", pid)
+		}
+		if mode == Reload && (s.StartedPID() != master || !Alive(master)) {
+			return fmt.Errorf("main process %d is gone; its pid must stay stable", master)
+		}
+		if serving == s.StartedPID() {
+			return fmt.Errorf("the main process %d serves requests itself; a worker should", serving)
 		}
 	}
 	return nil

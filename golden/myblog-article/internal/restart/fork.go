@@ -192,6 +192,10 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 				// and the PID file now, and needs its own SIGTERM.
 				g.log.Warn("a restart completed while shutting down; the new generation keeps serving",
 					"pid", g.pid, "pid_file", g.pidFile)
+			} else {
+				// Nobody takes over the socket: keep accepting until load balancers have
+				// seen /readyz fail (DrainDelay), then drain.
+				g.srv.DelayDrain(context.Background(), g.opts.DrainDelay, g.log)
 			}
 			return g.stop(nil, replaced, hup)
 
@@ -319,18 +323,18 @@ func (g *forkGeneration) stop(cause error, replaced bool, hup <-chan os.Signal) 
 	return err
 }
 
-// reclaimPIDFile makes the PID file name this process again after a failed restart. The new
+// reclaimPIDFile rewrites the PID file with this process's pid after a failed restart. The new
 // process writes the PID file just before it reports ready, so one that is killed by the
-// ready timeout at that moment leaves the file naming a dead process.
+// ready timeout at that moment leaves the file naming a dead process. The file is rewritten
+// (a new file renamed over it) even when it already names this process: that is how the
+// unit's ExecReload= tells a failed restart from one still in progress (see
+// deploy/*.service).
 func (g *forkGeneration) reclaimPIDFile() {
 	if g.pidFile == "" {
 		return
 	}
 	current, err := readPIDFile(g.pidFile)
-	if err == nil && current == g.pid {
-		return
-	}
-	if err == nil && current > 0 {
+	if err == nil && current > 0 && current != g.pid {
 		// Wait for the killed process to be gone, so it cannot rewrite the file after us.
 		waitProcessGone(current, pidFileReclaimWait)
 	}
@@ -338,7 +342,9 @@ func (g *forkGeneration) reclaimPIDFile() {
 		g.log.Error("could not rewrite PID file after a failed restart", "pid", g.pid, "err", err)
 		return
 	}
-	g.log.Warn("PID file rewritten after a failed restart", "pid", g.pid, "stale_pid", current)
+	if current != g.pid {
+		g.log.Warn("PID file rewritten after a failed restart", "pid", g.pid, "stale_pid", current)
+	}
 }
 
 // absExecutable returns arg0 made absolute when it is a relative path (./app, bin/app).
@@ -352,4 +358,22 @@ func absExecutable(arg0 string) string {
 		return arg0
 	}
 	return abs
+}
+
+// waitProcessGone polls until pid no longer exists, for at most timeout.
+func waitProcessGone(pid int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p, err := os.FindProcess(pid)
+		if err != nil {
+			return
+		}
+		// Signal 0 only checks that the process exists (and is not yet reaped).
+		err = p.Signal(syscall.Signal(0))
+		_ = p.Release()
+		if err != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -639,11 +639,26 @@ func TestForkReclaimPIDFile(t *testing.T) {
 		t.Fatalf("reclaim not logged: %q", logs.String())
 	}
 
-	// Already ours: left alone, nothing logged.
+	// Already ours: rewritten all the same (a new file, so ExecReload= sees the restart
+	// failed), nothing logged.
+	before, err := os.Stat(g.pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs.Reset()
 	g.reclaimPIDFile()
 	if logs.Len() != 0 {
 		t.Fatalf("reclaim of an own PID file logged %q", logs.String())
+	}
+	after, err := os.Stat(g.pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, after) {
+		t.Error("the PID file was not replaced by a new file after a failed restart")
+	}
+	if pid, err := readPIDFile(g.pidFile); err != nil || pid != g.pid {
+		t.Fatalf("PID file names %d (err %v), want %d", pid, err, g.pid)
 	}
 }
 

@@ -1,7 +1,8 @@
+//go:build unix
+
 package restart
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,198 +20,123 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// testChildEnv makes the test binary act as a server process instead of running the tests: the
-// reload tests re-exec it (os.Args[0]) as the next generation, exactly like the real binary.
-const testChildEnv = "RESTART_SYSTEMD_TEST_CHILD"
+// The test binary doubles as the worker (the master re-executes os.Args[0] with
+// RESTART_ROLE=worker) and, with systemdTestMasterEnv set, as a master started the way systemd
+// starts it. systemdTestModeEnv selects how a worker's Build behaves; the master passes its
+// environment at spawn time, so t.Setenv changes the next worker only.
+const (
+	systemdTestMasterEnv = "RESTART_SYSTEMD_TEST_MASTER"
+	systemdTestModeEnv   = "RESTART_SYSTEMD_TEST_MODE"
+)
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(testChildEnv); mode != "" {
-		os.Exit(runTestChild(mode))
+	if os.Getenv(supervisorRoleEnv) == supervisorRoleWorker || os.Getenv(systemdTestMasterEnv) != "" {
+		os.Exit(systemdTestProcess())
 	}
 	os.Exit(m.Run())
 }
 
-// runTestChild is the "binary on disk" of the tests. Modes: serve, slow (serve after 300ms),
-// exit1 (fails at start), hang (never ready).
-func runTestChild(mode string) int {
-	switch mode {
-	case "exit1":
-		fmt.Fprintln(os.Stderr, "test child: failing at start")
-		return 1
-	case "hang":
-		time.Sleep(time.Minute) // the parent's ReadyTimeout must stop us first
-		return 1
-	case "slow":
-		time.Sleep(300 * time.Millisecond)
-	}
+func systemdTestProcess() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := Run(ctx, Options{
-		// Unusable on purpose (TEST-NET-1): a child that did not get its socket from
-		// LISTEN_FDS fails instead of silently listening elsewhere.
-		Addr:            "192.0.2.1:1",
-		ShutdownTimeout: 2 * time.Second,
-		ReadyTimeout:    5 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
-	}, func(context.Context) (http.Handler, func() error, error) {
-		return testHandler(nil), nil, nil
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test child:", err)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second, ReadyTimeout: 5 * time.Second, Logger: logger}
+	if err := Run(ctx, opts, systemdTestBuild); err != nil {
+		fmt.Fprintln(os.Stderr, "test process:", err)
 		return 1
 	}
 	return 0
 }
 
-// testHandler answers / with the serving pid and the socket activation variables it still sees,
-// and /slow?d=<duration> after that duration (signalling inflight when it starts).
-func testHandler(inflight chan<- struct{}) http.Handler {
+func systemdTestBuild(context.Context) (http.Handler, func() error, error) {
+	switch os.Getenv(systemdTestModeEnv) {
+	case "fail":
+		return nil, nil, errors.New("build fails on purpose")
+	case "slow":
+		time.Sleep(300 * time.Millisecond)
+	}
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{
-			"pid":        strconv.Itoa(os.Getpid()),
-			"listen_fds": os.Getenv("LISTEN_FDS"),
-			"listen_pid": os.Getenv("LISTEN_PID"),
-			"ready_fd":   os.Getenv(envReadyFD),
+			"pid":           strconv.Itoa(os.Getpid()),
+			"ppid":          strconv.Itoa(os.Getppid()),
+			"notify_socket": os.Getenv("NOTIFY_SOCKET"),
+			"listen_fds":    os.Getenv("LISTEN_FDS"),
+			"listen_pid":    os.Getenv("LISTEN_PID"),
 		})
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { reply(w) })
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { reply(w) })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
-		if inflight != nil {
-			inflight <- struct{}{}
-		}
 		time.Sleep(d)
 		reply(w)
 	})
-	return mux
+	return mux, nil, nil
 }
 
-// newNotifySocket is a fake systemd notification socket; the channel receives each datagram.
-func newNotifySocket(t *testing.T) (string, <-chan string) {
+// notifySocket is a fake systemd notification socket.
+type notifySocket struct {
+	path string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func newNotifySocket(t *testing.T) *notifySocket {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sdn") // short: unix socket paths are limited to ~108 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	n := &notifySocket{path: filepath.Join(dir, "notify")}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan string, 64)
 	go func() {
-		defer close(ch)
 		buf := make([]byte, 4096)
 		for {
-			n, _, err := conn.ReadFromUnix(buf)
+			k, _, err := conn.ReadFromUnix(buf)
 			if err != nil {
 				return
 			}
-			ch <- string(buf[:n])
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
 		}
 	}()
 	t.Cleanup(func() {
 		_ = conn.Close()
 		_ = os.RemoveAll(dir)
 	})
-	return path, ch
+	return n
 }
 
-// waitNotify returns the first datagram containing want, failing the test after timeout.
-func waitNotify(t *testing.T, ch <-chan string, want string, timeout time.Duration) string {
-	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		select {
-		case msg, ok := <-ch:
-			if !ok {
-				t.Fatalf("notify socket closed while waiting for %q", want)
-			}
-			if strings.Contains(msg, want) {
-				return msg
-			}
-			t.Logf("notify (skipped while waiting for %q): %q", want, msg)
-		case <-timer.C:
-			t.Fatalf("no %q notification within %s", want, timeout)
-		}
-	}
-}
-
-// logRecorder is a slog.Handler keeping every record, to assert on the lifecycle log lines.
-type logRecorder struct {
-	mu   sync.Mutex
-	recs []logRecord
-}
-
-type logRecord struct {
-	msg   string
-	attrs map[string]any
-}
-
-func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
-
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	attrs := map[string]any{}
-	rec.Attrs(func(a slog.Attr) bool {
-		attrs[a.Key] = a.Value.Any()
-		return true
-	})
-	r.mu.Lock()
-	r.recs = append(r.recs, logRecord{msg: rec.Message, attrs: attrs})
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *logRecorder) find(prefix string) (logRecord, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, rec := range r.recs {
-		if strings.HasPrefix(rec.msg, prefix) {
-			return rec, true
-		}
-	}
-	return logRecord{}, false
-}
-
-func (r *logRecorder) wait(t *testing.T, prefix string, timeout time.Duration) logRecord {
+// wait returns the first message from index from on that contains want, and the index after it.
+func (n *notifySocket) wait(t *testing.T, from int, want string, timeout time.Duration) (string, int) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if rec, ok := r.find(prefix); ok {
-			return rec
+	for {
+		n.mu.Lock()
+		msgs := append([]string(nil), n.msgs...)
+		n.mu.Unlock()
+		for i := from; i < len(msgs); i++ {
+			if strings.Contains(msgs[i], want) {
+				return msgs[i], i + 1
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q notification within %s; got %q", want, timeout, msgs)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("no log line %q within %s", prefix, timeout)
-	return logRecord{}
 }
 
-// servingAddr is the address from the "serving" log line.
-func servingAddr(t *testing.T, logs *logRecorder) string {
-	t.Helper()
-	rec := logs.wait(t, "serving", 5*time.Second)
-	addrs, ok := rec.attrs["addrs"].([]string)
-	if !ok || len(addrs) != 1 {
-		t.Fatalf("serving log line has addrs %v", rec.attrs["addrs"])
-	}
-	if rec.attrs["pid"] != int64(os.Getpid()) {
-		t.Fatalf("serving log line has pid %v, want %d", rec.attrs["pid"], os.Getpid())
-	}
-	return addrs[0]
-}
-
-// getJSON does one request on a fresh connection.
-func getJSON(addr, path string) (map[string]string, error) {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+// get does one request on a fresh connection and decodes the worker's answer.
+func get(addr, path string) (map[string]string, error) {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Get("http://" + addr + path)
 	if err != nil {
 		return nil, err
@@ -220,388 +146,287 @@ func getJSON(addr, path string) (map[string]string, error) {
 		return nil, fmt.Errorf("status %s", resp.Status)
 	}
 	var body map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, err
-	}
-	return body, nil
+	return body, json.NewDecoder(resp.Body).Decode(&body)
 }
 
 func mustGet(t *testing.T, addr, path string) map[string]string {
 	t.Helper()
-	body, err := getJSON(addr, path)
+	body, err := get(addr, path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 	return body
 }
 
-type runResult struct{ err error }
-
-// startRun runs Run in this process (the test process is the "old generation").
-func startRun(t *testing.T, ctx context.Context, logs *logRecorder, readyTimeout time.Duration,
-	inflight chan<- struct{}, cleanup func() error) <-chan runResult {
+// waitWorker polls until a worker other than old answers on addr.
+func waitWorker(t *testing.T, addr, old string) map[string]string {
 	t.Helper()
-	done := make(chan runResult, 1)
-	go func() {
-		err := Run(ctx, Options{
-			Addr:            "127.0.0.1:0",
-			ShutdownTimeout: 3 * time.Second,
-			ReadyTimeout:    readyTimeout,
-			Logger:          slog.New(logs),
-		}, func(context.Context) (http.Handler, func() error, error) {
-			return testHandler(inflight), cleanup, nil
-		})
-		done <- runResult{err: err}
-	}()
-	return done
-}
-
-func waitRun(t *testing.T, done <-chan runResult, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case r := <-done:
-		return r.err
-	case <-time.After(timeout):
-		t.Fatalf("Run did not return within %s", timeout)
-		return nil
-	}
-}
-
-// killOnCleanup makes sure a server process started by a test does not outlive it.
-func killOnCleanup(t *testing.T, pid int) {
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-}
-
-// waitGone waits until pid has exited and been reaped.
-func waitGone(t *testing.T, pid int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if body, err := get(addr, "/"); err == nil && body["pid"] != old {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker other than %s answered within 10s", old)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("process %d still running after %s", pid, timeout)
 }
 
-func TestSystemdFallbackListenerNotifiesAndDrains(t *testing.T) {
-	sock, notes := newNotifySocket(t)
-	t.Setenv("NOTIFY_SOCKET", sock)
-	logs := &logRecorder{}
-	inflight := make(chan struct{}, 1)
-	cleaned := make(chan struct{})
+func waitGone(t *testing.T, pid string, timeout time.Duration) {
+	t.Helper()
+	p, _ := strconv.Atoi(pid)
+	deadline := time.Now().Add(timeout)
+	for syscall.Kill(p, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %s still running after %s", pid, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// logAddr collects the master's log and returns the address from its "listening" line.
+type logAddr struct {
+	mu   sync.Mutex
+	addr string
+}
+
+func (l *logAddr) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logAddr) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logAddr) WithGroup(string) slog.Handler            { return l }
+func (l *logAddr) Handle(_ context.Context, rec slog.Record) error {
+	rec.Attrs(func(a slog.Attr) bool {
+		if addrs, ok := a.Value.Any().([]string); ok && a.Key == "addrs" && len(addrs) > 0 {
+			l.mu.Lock()
+			l.addr = addrs[0]
+			l.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *logAddr) get() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.addr
+}
+
+// TestSystemdMasterNotifiesAndWorkersServe runs the master in this process, as systemd's main
+// process: only it notifies (READY, RELOADING + MONOTONIC_USEC then READY, STOPPING), the
+// workers are its children and never see NOTIFY_SOCKET, a SIGHUP swaps the worker, and a stop
+// answers the request in flight.
+func TestSystemdMasterNotifiesAndWorkersServe(t *testing.T) {
+	notes := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", notes.path)
+	logs := &logAddr{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := startRun(t, ctx, logs, 3*time.Second, inflight, func() error { close(cleaned); return nil })
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second, ReadyTimeout: 5 * time.Second,
+			Logger: slog.New(logs)}, func(context.Context) (http.Handler, func() error, error) {
+			return nil, nil, errors.New("the master must not build")
+		})
+	}()
 
-	waitNotify(t, notes, "READY=1", 5*time.Second)
-	addr := servingAddr(t, logs)
-	if rec, _ := logs.find("serving"); rec.attrs["socket_activated"] != false {
-		t.Fatalf("not activated, but serving log says socket_activated=%v", rec.attrs["socket_activated"])
+	_, next := notes.wait(t, 0, "READY=1", 10*time.Second)
+	addr := logs.get()
+	first := mustGet(t, addr, "/")
+	if first["pid"] == strconv.Itoa(os.Getpid()) || first["ppid"] != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("served by pid %s (parent %s), want a worker child of the master %d", first["pid"], first["ppid"], os.Getpid())
 	}
-	if got := mustGet(t, addr, "/")["pid"]; got != strconv.Itoa(os.Getpid()) {
-		t.Fatalf("served by pid %s, want %d", got, os.Getpid())
+	if first["notify_socket"] != "" || first["listen_fds"] != "" || first["listen_pid"] != "" {
+		t.Errorf("worker environment has NOTIFY_SOCKET=%q LISTEN_FDS=%q LISTEN_PID=%q; only the master may have them",
+			first["notify_socket"], first["listen_fds"], first["listen_pid"])
 	}
 
-	// An in-flight request finishes although the shutdown starts while it runs.
+	// systemctl reload: SIGHUP to the main process.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	msg, next := notes.wait(t, next, "RELOADING=1", 10*time.Second)
+	if !strings.Contains(msg, "MONOTONIC_USEC=") {
+		t.Errorf("RELOADING=1 without MONOTONIC_USEC=: %q", msg)
+	}
+	_, next = notes.wait(t, next, "READY=1", 10*time.Second)
+	second := waitWorker(t, addr, first["pid"])
+	if second["ppid"] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("new worker's parent is %s, want the master %d", second["ppid"], os.Getpid())
+	}
+	waitGone(t, first["pid"], 10*time.Second)
+
+	// systemctl stop: the in-flight request is answered, then STOPPING=1 and a clean exit.
 	slow := make(chan error, 1)
 	go func() {
-		_, err := getJSON(addr, "/slow?d=400ms")
+		_, err := get(addr, "/slow?d=1s")
 		slow <- err
 	}()
-	<-inflight
+	time.Sleep(300 * time.Millisecond)
 	cancel()
-	waitNotify(t, notes, "STOPPING=1", 5*time.Second)
+	notes.wait(t, next, "STOPPING=1", 5*time.Second)
 	if err := <-slow; err != nil {
-		t.Fatalf("in-flight request failed during graceful shutdown: %v", err)
-	}
-	if err := waitRun(t, done, 5*time.Second); err != nil {
-		t.Fatalf("Run after a clean drain: %v", err)
+		t.Errorf("request in flight during the stop: %v", err)
 	}
 	select {
-	case <-cleaned:
-	default:
-		t.Fatal("cleanup was not called")
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after the stop")
 	}
-	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		_ = conn.Close()
-		t.Fatal("still accepting connections after Run returned")
-	}
+	waitGone(t, second["pid"], 5*time.Second)
 }
 
-// A connection accepted before the drain starts but whose request arrives after it must still
-// get a response (plain http.Server.Shutdown closes it without one: golang/go#75591).
-func TestSystemdDrainAnswersConnectionAcceptedBeforeShutdown(t *testing.T) {
-	sock, notes := newNotifySocket(t)
-	t.Setenv("NOTIFY_SOCKET", sock)
-	logs := &logRecorder{}
+// TestSystemdFailedReloadKeepsServing: a new worker that fails leaves the old one serving, and
+// systemd hears READY=1 again (the reload is over, the service is fine).
+func TestSystemdFailedReloadKeepsServing(t *testing.T) {
+	notes := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", notes.path)
+	logs := &logAddr{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := startRun(t, ctx, logs, 3*time.Second, nil, nil)
-	waitNotify(t, notes, "READY=1", 5*time.Second)
-	addr := servingAddr(t, logs)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second, ReadyTimeout: 5 * time.Second,
+			Logger: slog.New(logs)}, nil)
+	}()
+	_, next := notes.wait(t, 0, "READY=1", 10*time.Second)
+	addr := logs.get()
+	first := mustGet(t, addr, "/")
 
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
+	t.Setenv(systemdTestModeEnv, "fail")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	time.Sleep(100 * time.Millisecond) // accepted by the server, no request yet
+	_, next = notes.wait(t, next, "RELOADING=1", 10*time.Second)
+	msg, _ := notes.wait(t, next, "READY=1", 15*time.Second)
+	if !strings.Contains(msg, "failed") {
+		t.Errorf("READY=1 after a failed reload should say so in STATUS=: %q", msg)
+	}
+	if now := mustGet(t, addr, "/"); now["pid"] != first["pid"] {
+		t.Errorf("served by %s after a failed reload, want the old worker %s", now["pid"], first["pid"])
+	}
 	cancel()
-	waitNotify(t, notes, "STOPPING=1", 5*time.Second)
-	time.Sleep(100 * time.Millisecond) // the drain is under way
-	if _, err := fmt.Fprint(conn, "GET / HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("request on a connection accepted before the drain got no response: %v", err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !resp.Close {
-		t.Fatalf("got %s (close=%v), want 200 with Connection: close", resp.Status, resp.Close)
-	}
-	if err := waitRun(t, done, 5*time.Second); err != nil {
+	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 }
 
-func TestSystemdSocketActivationFromInheritedFD(t *testing.T) {
-	sock, notes := newNotifySocket(t)
-	// This test process plays systemd: it owns the listening socket and passes it as fd 3.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// TestSystemdSocketActivation starts the test binary as systemd does (two sockets at fds 3 and
+// 4, LISTEN_FDS=2, LISTEN_PID = its pid): both sockets are served by a worker, the master never
+// listens by itself, and SIGTERM stops it cleanly.
+func TestSystemdSocketActivation(t *testing.T) {
+	var files []*os.File
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close() // the dup in f keeps the socket listening
+		t.Cleanup(func() { f.Close() })
+		files = append(files, f)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	f, err := dupListener(ln)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(shellPath, "-c", shellExec, os.Args[0])
-	cmd.Env = append(os.Environ(), testChildEnv+"=serve", "LISTEN_FDS=1", "LISTEN_FDNAMES=web",
-		"NOTIFY_SOCKET="+sock)
-	cmd.ExtraFiles = []*os.File{f}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// exec keeps the shell's pid, so $$ is the master's pid, as systemd sets LISTEN_PID.
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0"`, exe)
+	cmd.Env = append(os.Environ(), systemdTestMasterEnv+"=1", "LISTEN_FDS=2", "LISTEN_FDNAMES=http:http")
+	cmd.ExtraFiles = files
+	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	_ = f.Close()
-	killOnCleanup(t, cmd.Process.Pid)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	master := strconv.Itoa(cmd.Process.Pid)
 
-	waitNotify(t, notes, "READY=1", 10*time.Second)
-	body := mustGet(t, ln.Addr().String(), "/")
-	if body["pid"] != strconv.Itoa(cmd.Process.Pid) {
-		t.Fatalf("served by pid %s, want the activated child %d", body["pid"], cmd.Process.Pid)
+	var worker string
+	for _, addr := range addrs {
+		body := waitWorker(t, addr, "")
+		if body["pid"] == master || body["ppid"] != master {
+			t.Errorf("%s served by pid %s (parent %s), want a worker of the master %s", addr, body["pid"], body["ppid"], master)
+		}
+		if body["listen_fds"] != "" || body["listen_pid"] != "" {
+			t.Errorf("worker sees LISTEN_FDS=%q LISTEN_PID=%q", body["listen_fds"], body["listen_pid"])
+		}
+		if worker != "" && body["pid"] != worker {
+			t.Errorf("the two sockets are served by %s and %s, want one worker", worker, body["pid"])
+		}
+		worker = body["pid"]
 	}
-	// activation.Files(true) unset the variables: nothing the server starts inherits them.
-	if body["listen_fds"] != "" || body["listen_pid"] != "" {
-		t.Fatalf("LISTEN_FDS=%q LISTEN_PID=%q still set in the server", body["listen_fds"], body["listen_pid"])
-	}
-
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitNotify(t, notes, "STOPPING=1", 5*time.Second)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("server exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("server did not exit after SIGTERM")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("master exit: %v", err)
 	}
+	waitGone(t, worker, 5*time.Second)
 }
 
-func TestSystemdReloadHandsOverAndOldDrains(t *testing.T) {
-	sock, notes := newNotifySocket(t)
-	t.Setenv("NOTIFY_SOCKET", sock)
-	t.Setenv(testChildEnv, "slow") // the binary "on disk" for the reload: this test binary
-	logs := &logRecorder{}
-	inflight := make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := startRun(t, ctx, logs, 5*time.Second, inflight, nil)
-	waitNotify(t, notes, "READY=1", 5*time.Second)
-	addr := servingAddr(t, logs)
-
-	slow := make(chan map[string]string, 1)
-	go func() {
-		body, err := getJSON(addr, "/slow?d=800ms")
-		if err != nil {
-			t.Errorf("in-flight request during the reload: %v", err)
+// count returns how many messages contain want.
+func (n *notifySocket) count(want string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, m := range n.msgs {
+		if strings.Contains(m, want) {
+			c++
 		}
-		slow <- body
-	}()
-	<-inflight
-
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
 	}
-	reloading := waitNotify(t, notes, "RELOADING=1", 5*time.Second)
-	if !strings.Contains(reloading, "MONOTONIC_USEC=") {
-		t.Errorf("RELOADING=1 without MONOTONIC_USEC: %q", reloading)
-	}
-	// The new process takes ~300ms to start: a second SIGHUP meanwhile must not start another.
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-
-	handover := waitNotify(t, notes, "MAINPID=", 10*time.Second)
-	lines := strings.Split(handover, "\n")
-	if len(lines) != 2 || lines[1] != "READY=1" {
-		t.Fatalf("hand-over notification %q, want MAINPID=<pid> then READY=1 in one datagram", handover)
-	}
-	childPid, err := strconv.Atoi(strings.TrimPrefix(lines[0], "MAINPID="))
-	if err != nil || childPid == os.Getpid() {
-		t.Fatalf("bad MAINPID in %q", handover)
-	}
-	killOnCleanup(t, childPid)
-
-	// The old generation (this Run) finishes its in-flight request, then returns.
-	if err := waitRun(t, done, 5*time.Second); err != nil {
-		t.Fatalf("old generation Run: %v", err)
-	}
-	if body := <-slow; body["pid"] != strconv.Itoa(os.Getpid()) {
-		t.Fatalf("in-flight request answered by %v, want the old pid %d", body, os.Getpid())
-	}
-	body := mustGet(t, addr, "/")
-	if body["pid"] != strconv.Itoa(childPid) {
-		t.Fatalf("after the reload served by pid %s, want MAINPID %d", body["pid"], childPid)
-	}
-	if body["listen_fds"] != "" || body["ready_fd"] != "" {
-		t.Fatalf("new generation still has LISTEN_FDS=%q %s=%q", body["listen_fds"], envReadyFD, body["ready_fd"])
-	}
-	if _, ok := logs.find("reload: SIGHUP ignored, a reload is already in progress"); !ok {
-		t.Error("the second SIGHUP was not reported as ignored")
-	}
-
-	// The new generation is the main process now: SIGTERM stops it gracefully.
-	if err := syscall.Kill(childPid, syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	waitNotify(t, notes, "STOPPING=1", 5*time.Second)
-	waitGone(t, childPid, 5*time.Second)
-	select {
-	case msg := <-notes:
-		if strings.Contains(msg, "MAINPID=") {
-			t.Fatalf("a second reload happened: %q", msg)
-		}
-	default:
-	}
+	return c
 }
 
-func TestSystemdFailedReloadKeepsServing(t *testing.T) {
-	for _, mode := range []string{"exit1", "hang"} {
-		t.Run(mode, func(t *testing.T) {
-			sock, notes := newNotifySocket(t)
-			t.Setenv("NOTIFY_SOCKET", sock)
-			t.Setenv(testChildEnv, mode)
-			logs := &logRecorder{}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := startRun(t, ctx, logs, time.Second, nil, nil)
-			waitNotify(t, notes, "READY=1", 5*time.Second)
-			addr := servingAddr(t, logs)
-
-			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-				t.Fatal(err)
-			}
-			waitNotify(t, notes, "RELOADING=1", 5*time.Second)
-			// systemd is told the reload is over, and the main pid does not change.
-			if msg := waitNotify(t, notes, "READY=1", 10*time.Second); strings.Contains(msg, "MAINPID=") {
-				t.Fatalf("failed reload moved the main pid: %q", msg)
-			}
-			rec := logs.wait(t, "reload failed, this generation keeps serving", time.Second)
-			t.Logf("logged: %v", rec.attrs["err"])
-			if got := mustGet(t, addr, "/")["pid"]; got != strconv.Itoa(os.Getpid()) {
-				t.Fatalf("served by pid %s after a failed reload, want %d", got, os.Getpid())
-			}
-
-			// A later good SIGHUP still works.
-			t.Setenv(testChildEnv, "serve")
-			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-				t.Fatal(err)
-			}
-			handover := waitNotify(t, notes, "MAINPID=", 10*time.Second)
-			childPid, err := strconv.Atoi(strings.TrimPrefix(strings.Split(handover, "\n")[0], "MAINPID="))
-			if err != nil {
-				t.Fatalf("bad hand-over notification %q", handover)
-			}
-			killOnCleanup(t, childPid)
-			if err := waitRun(t, done, 5*time.Second); err != nil {
-				t.Fatalf("old generation Run: %v", err)
-			}
-			if got := mustGet(t, addr, "/")["pid"]; got != strconv.Itoa(childPid) {
-				t.Fatalf("served by pid %s, want %d", got, childPid)
-			}
-			_ = syscall.Kill(childPid, syscall.SIGTERM)
-			waitGone(t, childPid, 5*time.Second)
-		})
-	}
-}
-
-func TestSystemdDupListenerKeepsNonBlocking(t *testing.T) {
+// TestSystemdQueuedReloadsAreOneReload: a reload requested while another runs is queued, and
+// systemd sees one reload: RELOADING=1 once, READY=1 once both are over.
+func TestSystemdQueuedReloadsAreOneReload(t *testing.T) {
+	notes := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", notes.path)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	f, err := dupListener(ln)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := newSupervisor(Options{ShutdownTimeout: 5 * time.Second, ReadyTimeout: 5 * time.Second, Logger: logger}, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// os.StartProcess calls Fd() on every file it passes; it must not switch the shared open
-	// file description (and so our own listener) to blocking mode.
-	_ = f.Fd()
-	defer f.Close()
-	raw, err := ln.(*net.TCPListener).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flags int
-	var ferr error
-	if err := raw.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0) }); err != nil {
-		t.Fatal(err)
-	}
-	if ferr != nil {
-		t.Fatal(ferr)
-	}
-	if flags&unix.O_NONBLOCK == 0 {
-		t.Fatal("passing the listener to a child put it in blocking mode")
-	}
-}
+	defer s.close()
+	s.hooks = sdNotifier{log: logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.run(ctx, nil) }()
+	_, next := notes.wait(t, 0, "READY=1", 10*time.Second)
+	first := waitWorker(t, s.addr, "")
 
-func TestSystemdHandoverEnv(t *testing.T) {
-	env := handoverEnv([]string{
-		"PATH=/bin", "LISTEN_PID=1", "LISTEN_FDS=9", "LISTEN_FDNAMES=old", envReadyFD + "=7",
-		"NOTIFY_SOCKET=/run/notify", "LISTEN_FDSX=keep",
-	}, 2, "a:b", 5, 6)
-	want := []string{
-		"PATH=/bin", "NOTIFY_SOCKET=/run/notify", "LISTEN_FDSX=keep",
-		"LISTEN_FDS=2", envReadyFD + "=5", envCommitFD + "=6", "LISTEN_FDNAMES=a:b",
+	// A slow start, so that the second request surely arrives during the first restart.
+	t.Setenv(systemdTestModeEnv, "slow")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- s.restart(ctx) }()
 	}
-	if strings.Join(env, " ") != strings.Join(want, " ") {
-		t.Fatalf("handoverEnv = %q, want %q", env, want)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("restart: %v", err)
+		}
 	}
-}
-
-func TestSystemdTakeHandoverRejectsNonPipe(t *testing.T) {
-	f, err := os.CreateTemp(t.TempDir(), "notapipe")
-	if err != nil {
-		t.Fatal(err)
+	notes.wait(t, next, "READY=1", 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if r, ready := notes.count("RELOADING=1"), notes.count("READY=1"); r != 1 || ready != 2 {
+		t.Errorf("RELOADING=1 sent %d times and READY=1 %d times, want 1 and 2 (start, end of the reloads)", r, ready)
 	}
-	defer f.Close()
-	t.Setenv(envReadyFD, strconv.Itoa(int(f.Fd())))
-	t.Setenv(envCommitFD, strconv.Itoa(int(f.Fd())))
-	if ho, err := takeHandover(); err == nil || ho != nil {
-		t.Fatalf("takeHandover accepted a regular file as hand-over pipe (err=%v)", err)
-	}
-	if os.Getenv(envReadyFD) != "" {
-		t.Fatal("takeHandover left the hand-over variable in the environment")
+	waitWorker(t, s.addr, first["pid"])
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }

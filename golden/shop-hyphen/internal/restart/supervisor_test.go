@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -355,7 +356,7 @@ func TestSupervisorRestartSwitchesWorkerWithoutFailedRequest(t *testing.T) {
 
 	// The listening socket is shared with every worker: spawning must not have switched it to
 	// blocking mode (see supervisorListenerFile).
-	fl, _, errno := syscall.Syscall(syscall.SYS_FCNTL, m.s.ln.Fd(), syscall.F_GETFL, 0)
+	fl, _, errno := syscall.Syscall(syscall.SYS_FCNTL, m.s.lns[0].Fd(), syscall.F_GETFL, 0)
 	if errno != 0 || fl&syscall.O_NONBLOCK == 0 {
 		t.Errorf("listening socket flags %#x (errno %v): O_NONBLOCK lost", fl, errno)
 	}
@@ -494,7 +495,10 @@ func TestSupervisorWorkerStopsWhenMasterIsGone(t *testing.T) {
 	}
 }
 
+// TestRunMasterNeverBuildsAndRestartsOnSIGHUP also checks the master's PID file: it names the
+// master (what `make reload` signals) across a restart, and is removed on a clean shutdown.
 func TestRunMasterNeverBuildsAndRestartsOnSIGHUP(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "app.pid")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -510,6 +514,7 @@ func TestRunMasterNeverBuildsAndRestartsOnSIGHUP(t *testing.T) {
 	go func() {
 		done <- Run(ctx, Options{
 			Addr:            addr,
+			PIDFile:         pidFile,
 			ShutdownTimeout: 5 * time.Second,
 			ReadyTimeout:    5 * time.Second,
 			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
@@ -540,6 +545,9 @@ func TestRunMasterNeverBuildsAndRestartsOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.waitNewPID(pid, 10*time.Second)
+	if b, err := os.ReadFile(pidFile); err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("PID file holds %q (%v) after a restart, want the master's pid %d", b, err, os.Getpid())
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -552,11 +560,15 @@ func TestRunMasterNeverBuildsAndRestartsOnSIGHUP(t *testing.T) {
 	if built.Load() {
 		t.Error("the master called build")
 	}
+	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("PID file still there after a clean shutdown (%v)", err)
+	}
 }
 
 func TestSupervisorWorkerEnv(t *testing.T) {
-	env := supervisorWorkerEnv([]string{"A=1", supervisorRoleEnv + "=master", "B=2"})
-	want := []string{"A=1", "B=2", supervisorRoleEnv + "=" + supervisorRoleWorker}
+	env := supervisorWorkerEnv([]string{"A=1", supervisorRoleEnv + "=master", "NOTIFY_SOCKET=/run/systemd/notify",
+		"LISTEN_FDS=1", "B=2", supervisorListenersEnv + "=7"}, 1)
+	want := []string{"A=1", "B=2", supervisorRoleEnv + "=" + supervisorRoleWorker, supervisorListenersEnv + "=1"}
 	if strings.Join(env, " ") != strings.Join(want, " ") {
 		t.Errorf("env %q, want %q", env, want)
 	}

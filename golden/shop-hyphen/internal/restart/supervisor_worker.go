@@ -10,12 +10,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 )
 
 // runSupervisorWorker is the worker side of Run: build the handler, serve on the inherited
-// socket, report ready to the master, and drain when ctx is cancelled (the master sends
-// SIGTERM) or the master dies.
+// socket, report ready to the master, and drain when ctx is cancelled (the master's SIGTERM
+// on shutdown: after opts.DrainDelay) or the lifeline closes (a new worker took over, or
+// the master died: at once).
 func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 	log := opts.logger().With("role", "worker")
 	_, shutdownTimeout := supervisorTimeouts(opts)
@@ -28,22 +30,28 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 		return fmt.Errorf("restart: worker: unset %s: %w", supervisorRoleEnv, err)
 	}
 
-	ln, ready, life, err := supervisorWorkerFiles()
+	lns, ready, life, err := supervisorWorkerFiles()
 	if err != nil {
 		return err
 	}
-	defer ln.Close() // normally already closed by the drain; a second Close is harmless
+	defer func() {
+		for _, ln := range lns {
+			ln.Close() // normally already closed by the drain; a second Close is harmless
+		}
+	}()
 	defer ready.Close()
 	defer life.Close()
 
+	signalled := ctx // cancelled by SIGTERM/SIGINT: a shutdown
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		// Nothing is ever written to the lifeline: Read returns only once the master's end is
-		// closed, which the kernel does when the master dies, even by SIGKILL.
+		// closed, by the master when a new worker has taken over, or by the kernel when the
+		// master dies, even by SIGKILL.
 		_, _ = io.Copy(io.Discard, life)
 		if ctx.Err() == nil {
-			log.Warn("supervisor master is gone; shutting down", "pid", os.Getpid())
+			log.Info("lifeline closed (replaced by a new worker, or the master is gone); draining", "pid", os.Getpid())
 		}
 		cancel()
 	}()
@@ -60,11 +68,12 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 		return supervisorCleanup(cleanup)
 	}
 
-	srv := startServer(handler, []net.Listener{ln}, opts)
-	log.Info("serving", "pid", os.Getpid(), "addr", ln.Addr().String())
+	srv := startServer(handler, lns, opts)
+	log.Info("serving", "pid", os.Getpid(), "addr", lns[0].Addr().String(), "listeners", len(lns))
 	// Report ready only once Serve runs; the drain timeout travels along because this process
 	// read the config now on disk and the master bounds our drain with it.
-	if _, err := fmt.Fprintf(ready, "ready %d\n", int64(shutdownTimeout)); err != nil {
+	// The drain delay is part of the bound: a shutdown waits it out before draining.
+	if _, err := fmt.Fprintf(ready, "ready %d\n", int64(shutdownTimeout+max(opts.DrainDelay, 0))); err != nil {
 		log.Warn("could not report ready; is the master gone?", "pid", os.Getpid(), "err", err)
 		cancel()
 	}
@@ -81,6 +90,12 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 			serveErr = errors.New("server stopped")
 		}
 		serveErr = fmt.Errorf("restart: worker serve: %w", serveErr)
+	}
+	if serveErr == nil && signalled.Err() != nil {
+		// A shutdown (the master's SIGTERM): nobody takes over the socket, so keep accepting
+		// until load balancers have seen /readyz fail. A retired worker skips this: the new
+		// worker accepts on the same socket.
+		srv.DelayDrain(context.WithoutCancel(ctx), opts.DrainDelay, log)
 	}
 	log.Info("draining", "pid", os.Getpid(), "timeout", shutdownTimeout)
 	// Drain closes only this worker's copy of the socket: the master and the new worker keep
@@ -104,33 +119,51 @@ func supervisorCleanup(cleanup func() error) error {
 	return nil
 }
 
-// supervisorWorkerFiles adopts the descriptors inherited from the master.
-func supervisorWorkerFiles() (ln net.Listener, ready, life *os.File, err error) {
+// supervisorWorkerFiles adopts the descriptors inherited from the master: the listening
+// sockets (RESTART_LISTENERS of them, from fd 3), then the ready and lifeline pipes.
+func supervisorWorkerFiles() (lns []net.Listener, ready, life *os.File, err error) {
+	n := 1
+	if v := os.Getenv(supervisorListenersEnv); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			return nil, nil, nil, fmt.Errorf("restart: worker: %s=%q is not a count of sockets", supervisorListenersEnv, v)
+		}
+	}
+	_ = os.Unsetenv(supervisorListenersEnv)
+	readyFD, lifeFD := supervisorListenerFD+n, supervisorListenerFD+n+1
 	// exec cleared close-on-exec on the inherited descriptors. Set it again at once, or a
-	// program the application starts would inherit the listening socket (and keep the port
+	// program the application starts would inherit the listening sockets (and keep the port
 	// open after we exit) and the lifeline (and hide the master's death).
-	for _, fd := range []int{supervisorListenerFD, supervisorReadyFD, supervisorLifeFD} {
+	for fd := supervisorListenerFD; fd <= lifeFD; fd++ {
 		if _, err := fcntlGetfd(fd); err != nil {
-			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w (a worker is started by the supervisor master; unset %s to run standalone)",
+			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w (a worker is started by the master; unset %s to run standalone)",
 				fd, err, supervisorRoleEnv)
 		}
 		syscall.CloseOnExec(fd)
 	}
-	lf := os.NewFile(supervisorListenerFD, "restart-listener")
-	ln, err = net.FileListener(lf) // duplicates the descriptor
-	lf.Close()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("restart: worker: inherited listener: %w", err)
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	for fd := supervisorListenerFD; fd < readyFD; fd++ {
+		lf := os.NewFile(uintptr(fd), "restart-listener")
+		ln, err := net.FileListener(lf) // duplicates the descriptor
+		lf.Close()
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, fmt.Errorf("restart: worker: inherited listener (fd %d): %w", fd, err)
+		}
+		lns = append(lns, ln)
 	}
 	// Non-blocking pipes go through the poller, so Close interrupts a pending Read. These pipe
-	// descriptions are private to this worker and the master, unlike the listening socket.
-	for _, fd := range []int{supervisorReadyFD, supervisorLifeFD} {
+	// descriptions are private to this worker and the master, unlike the listening sockets.
+	for _, fd := range []int{readyFD, lifeFD} {
 		if err := syscall.SetNonblock(fd, true); err != nil {
-			ln.Close()
+			closeAll()
 			return nil, nil, nil, fmt.Errorf("restart: worker: inherited fd %d: %w", fd, err)
 		}
 	}
-	return ln, os.NewFile(supervisorReadyFD, "restart-ready"), os.NewFile(supervisorLifeFD, "restart-lifeline"), nil
+	return lns, os.NewFile(uintptr(readyFD), "restart-ready"), os.NewFile(uintptr(lifeFD), "restart-lifeline"), nil
 }
 
 // fcntlGetfd reports whether fd is open (F_GETFD), without touching it.
