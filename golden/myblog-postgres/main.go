@@ -63,6 +63,7 @@ func run(ctx context.Context, configPath string) error {
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout,
 		ReadyTimeout:      cfg.Server.ReadyTimeout,
+		DrainDelay:        cfg.Server.DrainDelay,
 		Logger:            logger,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,

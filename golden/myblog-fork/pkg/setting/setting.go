@@ -116,6 +116,9 @@ type Server struct {
 	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
 	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
 	TrustedProxies string `ini:"TrustedProxies"`
+	// DrainDelay is how long a SIGTERM/SIGINT keeps the server serving, with /readyz
+	// answering 503, before it stops accepting: the time load balancers need to notice.
+	DrainDelay time.Duration `ini:"DrainDelay"`
 }
 
 // Proxies returns the entries of TrustedProxies, nil when there are none.

@@ -31,6 +31,7 @@ type supervisor struct {
 	// requests carries restart requests that do not come from SIGHUP; the reply channel, if
 	// not nil, receives the outcome (buffered, never blocks the loop).
 	requests chan chan<- error
+	spawned  int // workers started so far: the restart generation of the next one
 }
 
 // newSupervisor takes ownership of lns (at least one). It keeps a duplicate of each socket as
@@ -185,7 +186,7 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 	cmd := &exec.Cmd{
 		Path:        s.exe,
 		Args:        s.args,
-		Env:         supervisorWorkerEnv(os.Environ(), len(s.lns)),
+		Env:         nextGenerationEnv(supervisorWorkerEnv(os.Environ(), len(s.lns)), s.spawned, time.Now()),
 		Stdout:      os.Stdout, // *os.File: passed as is, no copying goroutine in the master
 		Stderr:      os.Stderr,
 		ExtraFiles:  append(append([]*os.File(nil), s.lns...), readyW, lifeR),
@@ -210,6 +211,7 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 		w.life.Close()
 		close(w.done)
 	}()
+	s.spawned++
 	s.log.Info("worker started", "pid", w.pid, "exe", s.exe)
 	return w, nil
 }

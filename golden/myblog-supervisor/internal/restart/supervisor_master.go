@@ -11,19 +11,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// supervisor is the master: it owns the listening socket and the worker processes.
+// supervisor is the master: it owns the listening sockets and the worker processes.
 type supervisor struct {
 	log             *slog.Logger
-	exe             string   // binary started for every worker, resolved once at start
-	args            []string // os.Args, passed unchanged to every worker
-	ln              *os.File // the listening socket, handed to every worker as fd 3
-	addr            string
+	exe             string     // binary started for every worker, resolved once at start
+	args            []string   // os.Args, passed unchanged to every worker
+	lns             []*os.File // the listening sockets, handed to every worker as fds 3, 4, ...
+	addr            string     // the first socket's address, for the log
+	hooks           supervisorHooks
 	readyTimeout    time.Duration
 	shutdownTimeout time.Duration
 	// requests carries restart requests that do not come from SIGHUP; the reply channel, if
@@ -32,34 +34,50 @@ type supervisor struct {
 	spawned  int // workers started so far: the restart generation of the next one
 }
 
-// newSupervisor takes ownership of ln. It keeps a duplicate of the socket as a plain *os.File
-// and closes ln: the master never accepts, the workers do.
-func newSupervisor(opts Options, ln net.Listener) (*supervisor, error) {
-	defer ln.Close()
-	addr := ln.Addr().String()
-	f, err := supervisorListenerFile(ln)
-	if err != nil {
-		return nil, err
+// newSupervisor takes ownership of lns (at least one). It keeps a duplicate of each socket as
+// a plain *os.File and closes the listeners: the master never accepts, the workers do.
+func newSupervisor(opts Options, lns ...net.Listener) (*supervisor, error) {
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	if len(lns) == 0 {
+		return nil, errors.New("restart: master: no listening socket")
+	}
+	s := &supervisor{
+		log:      opts.logger().With("role", "master"),
+		args:     append([]string(nil), os.Args...),
+		addr:     lns[0].Addr().String(),
+		hooks:    noHooks{},
+		requests: make(chan chan<- error),
+	}
+	for _, ln := range lns {
+		f, err := supervisorListenerFile(ln)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.lns = append(s.lns, f)
 	}
 	exe, err := supervisorExecutable()
 	if err != nil {
-		f.Close()
+		s.close()
 		return nil, err
 	}
-	ready, shutdown := supervisorTimeouts(opts)
-	return &supervisor{
-		log:             opts.logger().With("role", "master"),
-		exe:             exe,
-		args:            append([]string(nil), os.Args...),
-		ln:              f,
-		addr:            addr,
-		readyTimeout:    ready,
-		shutdownTimeout: shutdown,
-		requests:        make(chan chan<- error),
-	}, nil
+	s.exe = exe
+	var shutdown time.Duration
+	s.readyTimeout, shutdown = supervisorTimeouts(opts)
+	// A worker told to stop first waits out DrainDelay (answering /readyz 503) before it drains.
+	s.shutdownTimeout = shutdown + max(opts.DrainDelay, 0)
+	return s, nil
 }
 
-func (s *supervisor) close() { s.ln.Close() }
+func (s *supervisor) close() {
+	for _, f := range s.lns {
+		f.Close()
+	}
+}
 
 // supervisorListenerFile duplicates the listening socket into an *os.File for ExtraFiles.
 //
@@ -148,7 +166,7 @@ func (w *supervisorWorker) exitErr() error {
 }
 
 // spawn starts a worker process: same binary path, same arguments, same environment plus the
-// role variable, the listening socket and the two pipes as fds 3, 4 and 5.
+// role variables, the listening sockets as fds 3, 4, ... and the two pipes after them.
 func (s *supervisor) spawn() (*supervisorWorker, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -168,10 +186,10 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 	cmd := &exec.Cmd{
 		Path:        s.exe,
 		Args:        s.args,
-		Env:         nextGenerationEnv(supervisorWorkerEnv(os.Environ()), s.spawned, time.Now()),
+		Env:         nextGenerationEnv(supervisorWorkerEnv(os.Environ(), len(s.lns)), s.spawned, time.Now()),
 		Stdout:      os.Stdout, // *os.File: passed as is, no copying goroutine in the master
 		Stderr:      os.Stderr,
-		ExtraFiles:  []*os.File{s.ln, readyW, lifeR},
+		ExtraFiles:  append(append([]*os.File(nil), s.lns...), readyW, lifeR),
 		SysProcAttr: supervisorSysProcAttr(),
 	}
 	if err := cmd.Start(); err != nil {
@@ -198,15 +216,24 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 	return w, nil
 }
 
-// supervisorWorkerEnv returns env with the role variable set to worker (and only once).
-func supervisorWorkerEnv(env []string) []string {
-	out := make([]string, 0, len(env)+1)
+// supervisorWorkerEnv returns env with the role variables set for a worker that inherits
+// listeners sockets (each only once), and without the variables that only the master may use:
+// NOTIFY_SOCKET (systemd accepts notifications from its main process only, the master) and
+// socket activation's LISTEN_* (the worker's sockets come from the master).
+func supervisorWorkerEnv(env []string, listeners int) []string {
+	out := make([]string, 0, len(env)+2)
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, supervisorRoleEnv+"=") {
-			out = append(out, kv)
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case supervisorRoleEnv, supervisorListenersEnv,
+			"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES":
+			continue
 		}
+		out = append(out, kv)
 	}
-	return append(out, supervisorRoleEnv+"="+supervisorRoleWorker)
+	return append(out,
+		supervisorRoleEnv+"="+supervisorRoleWorker,
+		supervisorListenersEnv+"="+strconv.Itoa(listeners))
 }
 
 // start spawns a worker and waits, bounded by the ready timeout, for its ready report. A worker
@@ -283,12 +310,33 @@ func supervisorReadReady(r *os.File) (time.Duration, error) {
 }
 
 // stop sends SIGTERM and waits for the worker to drain and exit; a worker still running after
-// its shutdown timeout plus a margin is SIGKILLed. It returns nil only for a clean exit.
+// its shutdown timeout (and drain delay) plus a margin is SIGKILLed. It returns nil only for
+// a clean exit. On SIGTERM the worker first waits out its DrainDelay with /readyz answering
+// 503: stop is for a shutdown, where nobody else will accept.
 func (s *supervisor) stop(w *supervisorWorker) error {
-	grace := max(s.shutdownTimeout, w.shutdownTimeout) + supervisorKillMargin
 	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		s.log.Warn("could not signal worker", "pid", w.pid, "err", err)
 	}
+	return s.awaitExit(w)
+}
+
+// retire tells a worker that a new one has taken over to drain at once, without the
+// DrainDelay of a shutdown: the new worker accepts on the same socket, so no connection is
+// refused, and an old worker answering /readyz 503 on the shared socket would only make the
+// load balancer drop this instance for nothing. The signal is closing the lifeline, which
+// the worker also reads as "the master is gone". Then it waits as stop does.
+func (s *supervisor) retire(w *supervisorWorker) error {
+	if err := w.life.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		s.log.Warn("could not close the worker's lifeline; sending SIGTERM", "pid", w.pid, "err", err)
+		return s.stop(w)
+	}
+	return s.awaitExit(w)
+}
+
+// awaitExit waits for a worker told to drain; one still running after its shutdown timeout
+// (and drain delay) plus a margin is SIGKILLed.
+func (s *supervisor) awaitExit(w *supervisorWorker) error {
+	grace := max(s.shutdownTimeout, w.shutdownTimeout) + supervisorKillMargin
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
@@ -353,6 +401,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		// started us (systemd, supervisord) instead of being retried forever.
 		return fmt.Errorf("restart: first worker: %w", err)
 	}
+	s.hooks.serving(first.pid)
 
 	var (
 		cur      = first
@@ -360,6 +409,8 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		starting bool
 		waiters  []chan<- error // callers waiting for the start in progress
 		pending  bool           // a restart was requested while one was in progress
+		reload   bool           // a requested restart is in progress or queued (hooks)
+		lastErr  error          // outcome of the last requested restart (hooks)
 		queued   []chan<- error // callers waiting for the pending restart
 		delay    time.Duration  // backoff of the next crash restart
 		respawn  *time.Timer
@@ -389,6 +440,10 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		respawn = time.NewTimer(delay)
 	}
 	request := func(reply chan<- error) {
+		if !reload {
+			reload = true
+			s.hooks.reloading()
+		}
 		if starting {
 			// Never two starts at once: remember one more restart and run it after this one,
 			// so the binary and config on disk at the time of the latest SIGHUP are used.
@@ -426,6 +481,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		select {
 		case <-ctx.Done():
 			cancelRespawn()
+			s.hooks.stopping()
 			err := s.shutdown(cur, starting, started)
 			answer(waiters, errors.New("restart: shutting down"))
 			answer(queued, errors.New("restart: shutting down"))
@@ -462,7 +518,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 					retiring.Add(1)
 					go func() {
 						defer retiring.Done()
-						if err := s.stop(old); err != nil {
+						if err := s.retire(old); err != nil {
 							s.log.Error("old worker did not drain cleanly", "pid", old.pid, "err", err)
 							return
 						}
@@ -474,10 +530,18 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 			}
 			answer(waiters, res.err)
 			waiters = nil
+			lastErr = res.err
 			if pending {
 				pending, waiters, queued = false, queued, nil
 				s.log.Info("running the queued restart")
 				begin()
+			} else if reload {
+				reload = false
+				servingPID := 0
+				if cur != nil {
+					servingPID = cur.pid
+				}
+				s.hooks.reloaded(servingPID, lastErr)
 			}
 
 		case <-curDone:

@@ -29,7 +29,7 @@ import (
 type Options struct {
 	// Addr is the TCP address to listen on when no socket is inherited, e.g. ":8000".
 	Addr string
-	// PIDFile, when set, always names the process that is serving (fork strategy).
+	// PIDFile, when set, names the process to signal: the serving one (fork) or the master.
 	PIDFile string
 	// ReadTimeout and WriteTimeout are the http.Server timeouts.
 	ReadTimeout  time.Duration
@@ -38,6 +38,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds how long a new generation may take to become ready on SIGHUP.
 	ReadyTimeout time.Duration
+	// DrainDelay is how long a shutdown (SIGTERM/SIGINT, not a SIGHUP restart) keeps serving
+	// with /readyz answering 503 before the drain starts (see drain_delay.go).
+	DrainDelay time.Duration
 	// Logger receives the lifecycle log lines. Nil means slog.Default().
 	Logger *slog.Logger
 	// ReadHeaderTimeout bounds the wait for a request's headers (0: ReadTimeout), IdleTimeout
@@ -78,6 +81,7 @@ type server struct {
 	stopped  chan struct{} // closed when every Serve has returned
 	err      error         // the first Serve error, nil after a drain; read after stopped
 	draining atomic.Bool
+	stopping atomic.Bool  // set by DelayDrain: the readiness check answers 503
 	open     atomic.Int64 // connections accepted and not yet closed
 }
 
@@ -94,6 +98,7 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 	if o.OnServe != nil {
 		o.OnServe(currentGeneration(os.Getenv))
 	}
+	h = notReadyWhileStopping(h, &s.stopping)
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
