@@ -250,9 +250,9 @@ func waitUp(t *testing.T, ctx context.Context, base string, timeout time.Duratio
 	}
 }
 
-// TestDeployFilesRunInReleaseMode: every unit, supervisord config and Dockerfile of the
-// golden trees pins [app] RunMode to release through the environment, whatever a developer
-// left in conf/app.ini, and the shipped conf/app.ini says release too.
+// TestDeployFilesRunInReleaseMode: every unit, supervisord config, Dockerfile and Kubernetes
+// deployment of the golden trees pins [app] RunMode to release through the environment,
+// whatever a developer left in conf/app.ini, and the shipped conf/app.ini says release too.
 func TestDeployFilesRunInReleaseMode(t *testing.T) {
 	for _, dir := range goldenDirs(t) {
 		prefix := strings.ToUpper(strings.ReplaceAll(manifestValue(t, dir, "name"), "-", "_"))
@@ -273,6 +273,15 @@ func TestDeployFilesRunInReleaseMode(t *testing.T) {
 			}
 			if !regexp.MustCompile(`(?m)^(Environment=|environment=|ENV )` + prefix + `_APP_RUNMODE="?release"?$`).Match(b) {
 				t.Errorf("%s does not set %s_APP_RUNMODE=release", f, prefix)
+			}
+		}
+		if k8s := filepath.Join(dir, "deploy", "kubernetes", "base", "deployment.yaml"); fileExists(k8s) {
+			b, err := os.ReadFile(k8s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !regexp.MustCompile(`- name: ` + prefix + `_APP_RUNMODE\s+value: release\n`).Match(b) {
+				t.Errorf("%s does not set %s_APP_RUNMODE=release", k8s, prefix)
 			}
 		}
 		ini, err := os.ReadFile(filepath.Join(dir, "conf", "app.ini"))
