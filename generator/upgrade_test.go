@@ -265,16 +265,16 @@ func TestUpgradeSwitchesStrategy(t *testing.T) {
 	if err := add.Apply(dir); err != nil {
 		t.Fatal(err)
 	}
-	editFile(t, filepath.Join(dir, "internal/restart/fork_pidfile.go"), "package restart\n", "package restart\n\n// Edited.\n")
+	editFile(t, filepath.Join(dir, "internal/restart/fork_test.go"), "package restart\n", "package restart\n\n// Edited.\n")
 
 	plan := upgrade(t, dir, UpgradeOptions{Strategy: StrategySupervisor}, templates.FS())
 	steps := stepsByPath(plan.Steps)
-	if steps["internal/restart/fork.go"] != ActionDelete || steps["internal/restart/supervisor.go"] != ActionCreate || steps["internal/restart/fork_pidfile.go"] != ActionKeep {
-		t.Errorf("steps: fork.go %s, supervisor.go %s, fork_pidfile.go %s; want delete, create, keep",
-			steps["internal/restart/fork.go"], steps["internal/restart/supervisor.go"], steps["internal/restart/fork_pidfile.go"])
+	if steps["internal/restart/fork.go"] != ActionDelete || steps["internal/restart/supervisor.go"] != ActionCreate || steps["internal/restart/fork_test.go"] != ActionKeep {
+		t.Errorf("steps: fork.go %s, supervisor.go %s, fork_test.go %s; want delete, create, keep",
+			steps["internal/restart/fork.go"], steps["internal/restart/supervisor.go"], steps["internal/restart/fork_test.go"])
 	}
 	// The edited fork file is the user's now; without it, the tree is the supervisor render.
-	if err := os.Remove(filepath.Join(dir, "internal/restart/fork_pidfile.go")); err != nil {
+	if err := os.Remove(filepath.Join(dir, "internal/restart/fork_test.go")); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
