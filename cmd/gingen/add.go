@@ -24,7 +24,7 @@ nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen add resource article title:string body:text published:bool",
 		RunE:    kindRequired("add", "gingen add resource article title:string"),
 	}
-	cmd.AddCommand(newAddResourceCmd(con))
+	cmd.AddCommand(newAddResourceCmd(con), newAddFieldCmd(con))
 	return cmd
 }
 
@@ -223,6 +223,10 @@ func projectRoot() (string, error) {
 func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
 	for _, s := range plan.Steps {
 		r.step(s)
+	}
+	for _, n := range plan.Notes {
+		// Printed even with --quiet: it is about the user's data.
+		fmt.Fprintf(r.out, "note: %s\n", n)
 	}
 	if dryRun {
 		r.printf("dry run: nothing written\n")

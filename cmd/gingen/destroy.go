@@ -18,7 +18,7 @@ around it: the nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen destroy resource article",
 		RunE:    kindRequired("destroy", "gingen destroy resource article"),
 	}
-	cmd.AddCommand(newDestroyResourceCmd(con))
+	cmd.AddCommand(newDestroyResourceCmd(con), newDestroyFieldCmd(con))
 	return cmd
 }
 
