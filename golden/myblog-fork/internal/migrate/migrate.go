@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"myblog/db"
+	"myblog/models"
 )
 
 // versionTable is the table where goose records the migrations a database has run.
@@ -192,12 +193,16 @@ func (m *Migrator) log(ctx context.Context, results []*goose.MigrationResult) {
 	}
 }
 
-// Up opens a Migrator on gdb and applies the pending migrations: what a serving process
-// does at start, before it reports ready.
+// Up opens a Migrator on gdb, applies the pending migrations and checks that the tables
+// fit the models (CheckModels): what a serving process does at start, before it reports
+// ready.
 func Up(ctx context.Context, gdb *gorm.DB, logger *slog.Logger) error {
 	m, err := New(ctx, gdb, logger)
 	if err != nil {
 		return err
 	}
-	return m.Up(ctx)
+	if err := m.Up(ctx); err != nil {
+		return err
+	}
+	return CheckModels(ctx, gdb, models.All())
 }

@@ -55,7 +55,9 @@ func Command(ctx context.Context, cfg setting.Database, args []string, out io.Wr
 	}
 	switch verb {
 	case "up":
-		err = m.Up(ctx)
+		if err = m.Up(ctx); err == nil {
+			err = CheckModels(ctx, gdb, models.All())
+		}
 	case "down":
 		err = m.Down(ctx, *to)
 	}
