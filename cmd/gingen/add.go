@@ -33,10 +33,12 @@ func newAddResourceCmd(con console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "resource NAME [field:type[:modifier]...]",
 		Short: "Add a CRUD resource: model, handlers, routes and their tests",
-		Long: `Add a resource to the project: models/NAME.go (a gorm model, migrated at start),
-routers/api/v1/NAME.go (list, get, create, update, delete under /api/v1/PLURAL) and
+		Long: `Add a resource to the project: models/NAME.go (a gorm model),
+db/migrations/NNNNN_create_PLURAL.sql (the migration that creates its table, applied at
+start), routers/api/v1/NAME.go (list, get, create, update, delete under /api/v1/PLURAL) and
 routers/api/v1/NAME_test.go, registered at the gingen:models and gingen:routes markers and
-recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it.
+recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it. Fields added
+later: "gingen add field NAME field:type...".
 
 NAME is a singular snake_case name; its plural comes from an inflection library
 (category -> categories, person -> people) unless --plural is given.

@@ -36,7 +36,11 @@ inserted at the gingen:models and gingen:routes markers, and drop it from gingen
 you added around the markers are kept.
 
 A generated file you edited since is not deleted: the command stops and names it, unless
---force is given. A resource another resource references cannot be destroyed before it.`,
+--force is given. A resource another resource references cannot be destroyed before it, nor
+one with fields added by "gingen add field" before those (gingen destroy field).
+
+Its migration is deleted, not its table: roll back every database that ran the migration
+first, with the command it prints (go run . migrate down --to N).`,
 		Example: `  gingen destroy resource comment
   gingen destroy resource article --dry-run
   gingen destroy resource article --force`,
