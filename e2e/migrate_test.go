@@ -117,3 +117,41 @@ func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 		t.Errorf("serving the database that was not rolled back: %v\n%s\nwant a failure whose last line says %q", err, out, want)
 	}
 }
+
+// TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy deploys, in each strategy, the
+// project with resources (four migrations), which migrates its database at start, then the
+// project as gingen new made it (no migration) onto the same database, as a rollback of the
+// deploy would: it exits with status 1 and one line naming both versions and the fix, and
+// serves nothing.
+func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
+	eachStrategy(t, func(t *testing.T, ctx context.Context, strategy string) {
+		work := t.TempDir()
+		srv, err := fixtures.Start(ctx, strategy, "v1", restarttest.ServerConfig{
+			WorkDir: work, ShutdownTimeout: 10 * time.Second, ReadyTimeout: 10 * time.Second, Log: logFile(t),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Started means migrated: it reports healthy only after its migrations ran.
+		srv.Kill()
+
+		older, err := fixtures.Binary(ctx, filepath.Join(fixtures.Golden, "myblog-"+strategy), "v0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.CommandContext(ctx, older)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)), "MYBLOG_SERVER_READYTIMEOUT=10s")
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		want := "the database schema is at version 4, ahead of this build's newest migration 0: deploy the build that has migration 4, or roll the database back with that build: myblog migrate down --to 0"
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), want) {
+			t.Fatalf("the build without migrations on a database at version 4: %v\n%s\nwant exit status 1 and a line saying %q", err, out, want)
+		}
+		// The supervisor's master ends with its own line, that the first worker failed, below
+		// the worker's.
+		if strategy != restarttest.Supervisor && !strings.Contains(lastLine(string(out)), want) {
+			t.Errorf("last line %q; want it to be the refusal", lastLine(string(out)))
+		}
+	})
+}
