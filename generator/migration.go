@@ -275,7 +275,7 @@ func (d sqlDialect) addColumns(table string, fields []Field) []string {
 	for _, f := range fields {
 		def := "ALTER TABLE " + d.quote(table) + " ADD COLUMN " + d.column(f)
 		// MySQL cannot give a text column a literal default; it fills existing rows with ''.
-		withDefault := notNull(f) && !(d == DBMySQL && f.Type == TypeText)
+		withDefault := notNull(f) && (d != DBMySQL || f.Type != TypeText)
 		if withDefault {
 			def += " DEFAULT " + d.zero(f)
 		}
