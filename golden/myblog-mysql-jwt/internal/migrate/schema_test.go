@@ -70,7 +70,7 @@ func describe(t *testing.T, db *gorm.DB, model any) []string {
 	return out
 }
 
-// tables lists the database's tables but goose's own.
+// tables lists the database's tables but goose's own (and SQLite's own).
 func tables(t *testing.T, db *gorm.DB) []string {
 	t.Helper()
 	all, err := db.Migrator().GetTables()
@@ -79,7 +79,7 @@ func tables(t *testing.T, db *gorm.DB) []string {
 	}
 	var out []string
 	for _, name := range all {
-		if !strings.HasPrefix(name, "goose_") {
+		if !strings.HasPrefix(name, "goose_") && !strings.HasPrefix(name, "sqlite_") {
 			out = append(out, name)
 		}
 	}

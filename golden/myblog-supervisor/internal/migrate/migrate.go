@@ -13,6 +13,7 @@ import (
 	"path"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 	"gorm.io/gorm"
 
 	"myblog/db"
@@ -100,6 +101,37 @@ func (m *Migrator) Version(ctx context.Context) (int64, error) {
 	return v.Int64, nil
 }
 
+// ensureVersionTable makes goose's table, as goose does before its first migration, so that
+// a database this build started on records version 0, and a build with fewer migrations
+// than the database has can tell.
+func (m *Migrator) ensureVersionTable(ctx context.Context) error {
+	if m.gdb.WithContext(ctx).Migrator().HasTable(versionTable) {
+		return nil
+	}
+	store, err := database.NewStore(dialect, versionTable)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := m.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: create %s: %w", versionTable, err)
+	}
+	err = store.CreateVersionTable(ctx, tx)
+	if err == nil {
+		err = store.Insert(ctx, tx, database.InsertRequest{Version: 0})
+	}
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		err = errors.Join(err, tx.Rollback())
+	}
+	// Another process starting at the same time may have made it.
+	if err != nil && !m.gdb.WithContext(ctx).Migrator().HasTable(versionTable) {
+		return fmt.Errorf("migrate: create %s: %w", versionTable, err)
+	}
+	return nil
+}
+
 // CheckNotAhead returns an *AheadError when the database ran a migration newer than this
 // build's newest.
 func (m *Migrator) CheckNotAhead(ctx context.Context) error {
@@ -121,7 +153,7 @@ func (m *Migrator) Up(ctx context.Context) error {
 		return err
 	}
 	if m.provider == nil {
-		return nil
+		return m.ensureVersionTable(ctx)
 	}
 	results, err := upOnce(ctx, m.provider)
 	m.log(ctx, results)
