@@ -74,16 +74,8 @@ first, with the command it prints (go run . migrate down --to N).`,
 // recordedResourceNames lists the resources of the project around the working folder, for
 // shell completion; outside a project there are none.
 func recordedResourceNames() []string {
-	root, err := projectRoot()
-	if err != nil {
-		return nil
-	}
-	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
-	if err != nil {
-		return nil
-	}
-	m, err := generator.ParseManifest(b)
-	if err != nil {
+	m, ok := projectManifest()
+	if !ok {
 		return nil
 	}
 	names := make([]string, len(m.Resources))
@@ -91,4 +83,22 @@ func recordedResourceNames() []string {
 		names[i] = r.Name
 	}
 	return names
+}
+
+// projectManifest reads the manifest of the project around the working folder, for shell
+// completion; ok is false outside a project.
+func projectManifest() (generator.Manifest, bool) {
+	root, err := projectRoot()
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	return m, true
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -85,7 +86,8 @@ given. The columns stay in the databases that ran the migration: roll them back 
 the command it prints.`,
 		Example: `  gingen destroy field article subtitle rating
   gingen destroy field tag color --dry-run`,
-		Args: minArgs(2),
+		Args:              minArgs(2),
+		ValidArgsFunction: completeAddedFields,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Names = args[0], args[1:]
 			root, err := projectRoot()
@@ -129,4 +131,33 @@ func completeFieldArgs(c *cobra.Command, args []string, toComplete string) ([]st
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 	return completeFieldSpec(c, args, toComplete)
+}
+
+// completeAddedFields completes destroy field: the project's resources, then the fields add
+// field added to the resource named, not given yet.
+func completeAddedFields(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var candidates []string
+	if len(args) == 0 {
+		candidates = recordedResourceNames()
+	} else if m, ok := projectManifest(); ok {
+		for _, r := range m.Resources {
+			if r.Name != args[0] {
+				continue
+			}
+			for _, c := range r.FieldChanges {
+				for _, f := range c.Fields {
+					if !slices.Contains(args[1:], f) {
+						candidates = append(candidates, f)
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for _, c := range candidates {
+		if strings.HasPrefix(c, toComplete) {
+			out = append(out, c)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
