@@ -155,3 +155,35 @@ func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
 		}
 	})
 }
+
+// TestAddFieldProjectsPassTheirTestsOnEveryDatabase adds the resources, then fields
+// of every kind, to a project on each database and runs the project's own tests against a
+// real server: the alter migrations go up, down and up again, the migrated schema matches
+// the models, and the handlers' tests pass with the new fields.
+func TestAddFieldProjectsPassTheirTestsOnEveryDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and tests a project per database")
+	}
+	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
+		t.Run(db, func(t *testing.T) {
+			var env []string
+			if db != generator.DBSQLite {
+				env = requireServer(t, db).projectEnv("MYBLOG", "")
+			}
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort}, blogResources()...)
+			for _, f := range []generator.FieldOptions{
+				{Resource: "article", Fields: []string{"subtitle:string:optional", "rating:int:index", "score:float", "due:time:required", "seen_at:time"}},
+				{Resource: "tag", Fields: []string{"color:string:unique", "note:text", "hidden:bool", "weight:uint:required", "big:int64"}},
+			} {
+				plan, err := generator.PlanAddField(os.DirFS(project), f, templates.FS())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := plan.Apply(project); err != nil {
+					t.Fatal(err)
+				}
+			}
+			goTest(t, project, env)
+		})
+	}
+}

@@ -97,6 +97,11 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	}
 	plan.Writes = append(plan.Writes, mig)
 	plan.Steps = append([]Step{{Action: ActionCreate, Path: migration}}, plan.Steps...)
+	for _, f := range added {
+		if f.Has(ModUnique) {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s is unique, and every row already in %s gets %s: with more than one row the migration fails at start; give the rows distinct values in %s, before the CREATE UNIQUE INDEX", f.Name, res.Plural, d.zero(f), migration))
+		}
+	}
 
 	res.Fields = grown.Fields
 	res.Files = files

@@ -63,8 +63,11 @@ func TestAddFieldThenDestroyFieldLeavesTheProjectByteIdentical(t *testing.T) {
 			if model := readFile(t, root, "models/article.go"); !strings.Contains(model, "Rating") || !strings.Contains(model, "Due ") {
 				t.Errorf("models/article.go lacks the new fields:\n%s", model)
 			}
-			plan, err = PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}}, templates.FS())
+			plan, err = PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string:unique"}}, templates.FS())
 			apply(t, root, plan, err)
+			if len(plan.Notes) != 1 || !strings.Contains(plan.Notes[0], "color is unique, and every row already in tags gets ''") {
+				t.Errorf("notes = %q, want one that a unique column added to rows fails", plan.Notes)
+			}
 
 			plan, err = PlanDestroyField(os.DirFS(root), DestroyFieldOptions{Resource: "article", Names: []string{"due", "subtitle", "rating"}}, templates.FS())
 			apply(t, root, plan, err)
