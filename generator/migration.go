@@ -267,22 +267,23 @@ func (d sqlDialect) createTable(m Manifest, r Resource) []string {
 	return append([]string{stmt + ";"}, indexes...)
 }
 
-// addColumns is the Up part of an add field migration: each column added with its type's
-// zero value for the rows already there, then, where the database can, made to have no
-// default, as the models' columns have none; then its index.
+// addColumns is the Up part of an add field migration: each column added, then its index.
+// A NOT NULL column gets its type's zero value as default, which it keeps: the rows already
+// in the table get it, and so do those the previous generation inserts while a restart
+// drains it, since that code does not know the column (expand, in expand/contract).
 func (d sqlDialect) addColumns(table string, fields []Field) []string {
 	var out []string
 	for _, f := range fields {
 		def := "ALTER TABLE " + d.quote(table) + " ADD COLUMN " + d.column(f)
-		// MySQL cannot give a text column a literal default; it fills existing rows with ''.
-		withDefault := notNull(f) && (d != DBMySQL || f.Type != TypeText)
-		if withDefault {
-			def += " DEFAULT " + d.zero(f)
+		if notNull(f) {
+			zero := d.zero(f)
+			if d == DBMySQL && f.Type == TypeText {
+				// MySQL gives a text column only an expression as default.
+				zero = "(" + zero + ")"
+			}
+			def += " DEFAULT " + zero
 		}
 		out = append(out, def+";")
-		if withDefault && d != DBSQLite {
-			out = append(out, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;", d.quote(table), d.quote(f.column())))
-		}
 		if s := d.createIndex(table, f); s != "" {
 			out = append(out, s)
 		}

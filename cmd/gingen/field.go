@@ -22,8 +22,9 @@ func newAddFieldCmd(con console) *cobra.Command {
 		Use:   "field RESOURCE field:type[:modifier]...",
 		Short: "Add fields to a resource: a migration, and its model, handlers and tests again",
 		Long: `Add fields to a resource that gingen add resource made: write a migration that adds their
-columns (db/migrations/NNNNN_add_..._to_PLURAL.sql; rows already in the table get each type's
-zero value), and write the resource's model, handlers and tests again from the resource
+columns (db/migrations/NNNNN_add_..._to_PLURAL.sql; each NOT NULL column defaults to its
+type's zero value, for the rows already in the table and for those the previous generation
+inserts during a restart), and write the resource's model, handlers and tests again from the resource
 templates with the longer field list, which gingen.yaml records. "gingen destroy field
 RESOURCE NAME..." undoes it exactly.
 
