@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
@@ -23,6 +27,24 @@ import (
 // build context that .dockerignore allows), lays out the final stage's files the way its COPY
 // lines say, and runs the result as the image would: its ENTRYPOINT and CMD, its ENV, as its
 // USER, stopped with its STOPSIGNAL.
+
+// dockerDrainDelay is the DrainDelay the laid-out images run with.
+const dockerDrainDelay = 2 * time.Second
+
+// statusOf returns the status of a GET on a new connection, 0 when it fails.
+func statusOf(ctx context.Context, url string) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
 
 // instruction is one Dockerfile instruction, continuation lines joined.
 type instruction struct {
@@ -87,18 +109,27 @@ func dockerIgnored(patterns []string, rel string) bool {
 	return false
 }
 
-// TestDockerfileBuildsAStaticNonRootImage checks golden/myblog-supervisor's Dockerfile: a
-// multi-stage build onto an empty image, a static binary (no ELF interpreter, no shared
-// library), a non-root USER, STOPSIGNAL SIGTERM, an exec-form ENTRYPOINT; a build context
-// without binaries, databases or VCS data; and the laid-out image runs as its user, restarts
-// its worker on SIGHUP and exits 0 on its STOPSIGNAL.
+// TestDockerfileBuildsAStaticNonRootImage checks the Dockerfile of a golden project of every
+// strategy: a multi-stage build onto an empty image, a static binary (no ELF interpreter, no
+// shared library), a non-root USER, STOPSIGNAL SIGTERM, an exec-form ENTRYPOINT; a build
+// context without binaries, databases or VCS data; and the laid-out image runs as its user,
+// restarts its worker on SIGHUP (supervisor: the only strategy whose PID 1 stays), and on its
+// STOPSIGNAL answers /readyz 503 while it keeps serving for DrainDelay, then exits 0.
 func TestDockerfileBuildsAStaticNonRootImage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the golden project")
+		t.Skip("builds the golden projects")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	for _, golden := range []string{"myblog-fork", "myblog-supervisor", "myblog-systemd"} {
+		t.Run(golden, func(t *testing.T) {
+			checkDockerImage(t, filepath.Join("..", "golden", golden), manifestValue(t, filepath.Join("..", "golden", golden), "strategy"))
+		})
+	}
+}
+
+func checkDockerImage(t *testing.T, project, strategy string) {
+	// A cold static build of the SQLite driver alone takes minutes on a busy 2-core machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	project := filepath.Join("..", "golden", "myblog-supervisor")
 	stages := parseDockerfile(t, filepath.Join(project, "Dockerfile"))
 	if len(stages) != 2 {
 		t.Fatalf("%d stages, want a build stage and a runtime stage", len(stages))
@@ -289,7 +320,8 @@ func TestDockerfileBuildsAStaticNonRootImage(t *testing.T) {
 	port := closedPort(t)
 	cmd := exec.CommandContext(ctx, bin, argv...)
 	cmd.Dir = workdir
-	cmd.Env = append(os.Environ(), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(port), "MYBLOG_SERVER_SHUTDOWNTIMEOUT=5s")
+	cmd.Env = append(os.Environ(), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(port), "MYBLOG_SERVER_SHUTDOWNTIMEOUT=5s",
+		"MYBLOG_SERVER_DRAINDELAY="+dockerDrainDelay.String())
 	cmd.Env = append(cmd.Env, find(final, "ENV")...)
 	log := logFile(t)
 	cmd.Stdout, cmd.Stderr = log, log
@@ -319,23 +351,172 @@ func TestDockerfileBuildsAStaticNonRootImage(t *testing.T) {
 			t.Errorf("the worker runs as uid %s, want USER %d", got, uid)
 		}
 	}
-	// docker kill --signal=HUP: a new worker, the same master.
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
+	if strategy == "supervisor" {
+		// docker kill --signal=HUP: a new worker, the same master.
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := health.wait(ctx, 20*time.Second, func(h restarttest.Health) bool { return h.PID != first.PID }); err != nil {
+			t.Fatalf("after SIGHUP: %v", err)
+		}
 	}
-	if _, err := health.wait(ctx, 20*time.Second, func(h restarttest.Health) bool { return h.PID != first.PID }); err != nil {
-		t.Fatalf("after SIGHUP: %v", err)
+	// docker stop: STOPSIGNAL; /readyz fails at once while everything else is served on new
+	// connections for DrainDelay; then a clean exit.
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	if code := statusOf(ctx, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz answered %d before the stop, want 200", code)
 	}
-	// docker stop: STOPSIGNAL, then a clean exit.
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	stopAt := time.Now()
+	notReady := false
+	for time.Since(stopAt) < dockerDrainDelay/2 {
+		switch code := statusOf(ctx, base+"/readyz"); code {
+		case http.StatusServiceUnavailable:
+			notReady = true
+		case http.StatusOK:
+			if notReady {
+				t.Fatal("/readyz answered 200 again after 503 during the drain delay")
+			}
+		default:
+			t.Fatalf("/readyz answered %d (0: refused) during the drain delay, want 503 while still serving", code)
+		}
+		if code := statusOf(ctx, base+"/healthz"); code != http.StatusOK {
+			t.Fatalf("/healthz answered %d during the drain delay, want 200: the server must keep serving", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !notReady {
+		t.Error("/readyz never answered 503 after SIGTERM")
 	}
 	select {
 	case err := <-exited:
 		if err != nil {
 			t.Errorf("exit after SIGTERM: %v, want status 0", err)
 		}
+		if waited := time.Since(stopAt); waited < dockerDrainDelay {
+			t.Errorf("exited %s after SIGTERM, before DrainDelay %s was over", waited, dockerDrainDelay)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("still running 30s after SIGTERM, the STOPSIGNAL")
+	}
+}
+
+// composeFile is the part of the Compose specification that the generated compose.yaml
+// uses; decoding it with KnownFields catches a misspelt key.
+type composeFile struct {
+	Name     string                    `yaml:"name"`
+	Services map[string]composeService `yaml:"services"`
+	Volumes  map[string]any            `yaml:"volumes"`
+}
+
+type composeService struct {
+	Build *struct {
+		Context string            `yaml:"context"`
+		Args    map[string]string `yaml:"args"`
+	} `yaml:"build"`
+	Image       string            `yaml:"image"`
+	Ports       []string          `yaml:"ports"`
+	Environment map[string]string `yaml:"environment"`
+	Volumes     []string          `yaml:"volumes"`
+	DependsOn   map[string]struct {
+		Condition string `yaml:"condition"`
+	} `yaml:"depends_on"`
+	ReadOnly        bool     `yaml:"read_only"`
+	Tmpfs           []string `yaml:"tmpfs"`
+	StopGracePeriod string   `yaml:"stop_grace_period"`
+	Healthcheck     *struct {
+		Test     []string `yaml:"test"`
+		Interval string   `yaml:"interval"`
+		Timeout  string   `yaml:"timeout"`
+		Retries  int      `yaml:"retries"`
+	} `yaml:"healthcheck"`
+}
+
+// TestComposeFileRunsTheChosenDatabase checks compose.yaml of every golden tree: the app is
+// built from the Dockerfile, overrides only settings that exist, waits for a healthy database
+// server with matching credentials (or keeps SQLite on a named volume), and is given time to
+// drain when stopped.
+func TestComposeFileRunsTheChosenDatabase(t *testing.T) {
+	for _, dir := range goldenDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, "compose.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cf composeFile
+			dec := yaml.NewDecoder(bytes.NewReader(b))
+			dec.KnownFields(true)
+			if err := dec.Decode(&cf); err != nil {
+				t.Fatalf("compose.yaml: %v", err)
+			}
+			appIni, err := os.ReadFile(filepath.Join(dir, "conf", "app.ini"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ini := string(appIni)
+			db := manifestValue(t, dir, "db")
+			prefix := strings.ToUpper(strings.ReplaceAll(manifestValue(t, dir, "name"), "-", "_"))
+			app, ok := cf.Services["app"]
+			if !ok || app.Build == nil || app.Build.Context != "." {
+				t.Fatalf("no service app built from . (the Dockerfile): %+v", app)
+			}
+			for k := range app.Environment {
+				rest, ok := strings.CutPrefix(k, prefix+"_")
+				section, key, ok2 := strings.Cut(rest, "_")
+				if !ok || !ok2 || !regexp.MustCompile(`(?im)^\[`+section+`\]`).MatchString(ini) ||
+					!regexp.MustCompile(`(?im)^`+key+`\s*=`).MatchString(ini) {
+					t.Errorf("environment %s overrides no setting of conf/app.ini", k)
+				}
+			}
+			shutdown, _ := time.ParseDuration(iniValue(t, ini, "server", "ShutdownTimeout"))
+			delay, _ := time.ParseDuration(app.Environment[prefix+"_SERVER_DRAINDELAY"])
+			grace, err := time.ParseDuration(app.StopGracePeriod)
+			if err != nil || grace < shutdown+delay+5*time.Second {
+				t.Errorf("stop_grace_period %q, want at least ShutdownTimeout %s + DrainDelay %s + 5s", app.StopGracePeriod, shutdown, delay)
+			}
+			if !app.ReadOnly {
+				t.Error("app is not read_only: the image must run on a read-only root, as in Kubernetes")
+			}
+			if db == "sqlite" {
+				if len(app.Volumes) != 1 || !strings.HasSuffix(app.Volumes[0], ":/app/data") {
+					t.Fatalf("app volumes %v, want a named volume on /app/data (the SQLite file)", app.Volumes)
+				}
+				if _, ok := cf.Volumes[strings.TrimSuffix(app.Volumes[0], ":/app/data")]; !ok {
+					t.Errorf("volume %s is not declared", app.Volumes[0])
+				}
+				if len(cf.Services) != 1 {
+					t.Errorf("%d services with SQLite, want the app alone", len(cf.Services))
+				}
+				return
+			}
+			dbSvc, ok := cf.Services["db"]
+			if !ok || dbSvc.Healthcheck == nil || len(dbSvc.Healthcheck.Test) == 0 {
+				t.Fatalf("no db service with a healthcheck: %+v", dbSvc)
+			}
+			if app.DependsOn["db"].Condition != "service_healthy" {
+				t.Errorf("app depends_on %+v, want db: service_healthy", app.DependsOn)
+			}
+			if app.Environment[prefix+"_DATABASE_HOST"] != "db" {
+				t.Errorf("DATABASE_HOST %q, want the db service", app.Environment[prefix+"_DATABASE_HOST"])
+			}
+			want := map[string]string{
+				"postgres": "POSTGRES",
+				"mysql":    "MARIADB",
+			}[db]
+			if !strings.HasPrefix(dbSvc.Image, map[string]string{"postgres": "postgres:", "mysql": "mariadb:"}[db]) {
+				t.Errorf("db image %q for --db %s", dbSvc.Image, db)
+			}
+			for env, setting := range map[string]string{want + "_USER": iniValue(t, ini, "database", "User"), want + "_PASSWORD": app.Environment[prefix+"_DATABASE_PASSWORD"]} {
+				if dbSvc.Environment[env] != setting || setting == "" {
+					t.Errorf("db %s %q, the app uses %q", env, dbSvc.Environment[env], setting)
+				}
+			}
+			dbName := map[string]string{"postgres": "POSTGRES_DB", "mysql": "MARIADB_DATABASE"}[db]
+			if dbSvc.Environment[dbName] != iniValue(t, ini, "database", "Name") {
+				t.Errorf("db %s %q, app.ini Name %q", dbName, dbSvc.Environment[dbName], iniValue(t, ini, "database", "Name"))
+			}
+		})
 	}
 }

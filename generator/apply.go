@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,7 +57,7 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 				changes[i].Action = ActionConflict
 			}
 		}
-		return changes, inputErrorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", dir)
+		return changes, &NotEmptyError{Dir: dir}
 	}
 	if opts.DryRun {
 		return changes, nil
@@ -73,15 +74,28 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 	return changes, commitFiles(dir, pending)
 }
 
-// diffFiles compares the plan with what is on disk under root.
+// diffFiles compares the plan with what is on disk under root, reading only inside root: a
+// path through a symbolic link that leads out of it is refused here, before any write.
 func diffFiles(root string, files []File) ([]Change, error) {
+	project, err := ProjectFS(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", root, err)
+	}
 	changes := make([]Change, 0, len(files))
 	for _, f := range files {
-		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		var old []byte
+		err := fs.ErrNotExist
+		if project != nil {
+			old, err = fs.ReadFile(project, f.Path)
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			changes = append(changes, Change{ActionCreate, f.Path})
 		case err != nil:
+			var input *InputError
+			if errors.As(err, &input) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("read %s: %w", f.Path, err)
 		case bytes.Equal(old, f.Body):
 			changes = append(changes, Change{ActionIdentical, f.Path})
@@ -121,8 +135,13 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
+	r, err := os.OpenRoot(tmp)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", tmp, err)
+	}
+	defer r.Close()
 	for _, f := range files {
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(f.Path)), f); err != nil {
+		if err := writeFile(r, f); err != nil {
 			return err
 		}
 	}
@@ -138,160 +157,26 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 	return nil
 }
 
-func writeFile(path string, f File) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, err)
+// writeFile writes f under r.
+func writeFile(r *os.Root, f File) error {
+	name := filepath.FromSlash(f.Path)
+	if err := r.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 	}
-	if err := os.WriteFile(path, f.Body, f.Mode); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, err)
+	if err := r.WriteFile(name, f.Body, f.Mode); err != nil {
+		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 	}
 	return nil
 }
 
 // commitFiles writes files under an existing root so that either all of them land or none
-// do: each is first staged in a temporary file beside its target, then the staged files are
-// renamed over their targets, keeping the old contents until every rename has succeeded.
+// do, even if the process is killed (see applyChange).
 func commitFiles(root string, files []File) error {
 	return commit(root, files, nil)
 }
 
 // commit is commitFiles that also deletes files (slash-separated paths under root), in the
-// same all-or-nothing step: a deleted file is renamed aside and removed only once every
-// write and deletion has succeeded; on a failure it is renamed back.
-func commit(root string, files []File, deletes []string) (err error) {
-	type staged struct {
-		tmp, target, backup string
-	}
-	var (
-		stagedFiles []staged
-		createdDirs []string
-	)
-	defer func() {
-		if err == nil {
-			return
-		}
-		for _, s := range stagedFiles {
-			_ = os.Remove(s.tmp)
-		}
-		for i := len(createdDirs) - 1; i >= 0; i-- {
-			_ = os.Remove(createdDirs[i])
-		}
-	}()
-	for _, f := range files {
-		target := filepath.Join(root, filepath.FromSlash(f.Path))
-		dirs, err := mkdirAllTracked(filepath.Dir(target))
-		createdDirs = append(createdDirs, dirs...)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, err)
-		}
-		tmp, err := stageFile(target, f)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", f.Path, err)
-		}
-		stagedFiles = append(stagedFiles, staged{tmp: tmp, target: target})
-	}
-	// Move old files aside, then staged files in; undo everything on the first failure.
-	var done []staged
-	rollback := func() {
-		for i := len(done) - 1; i >= 0; i-- {
-			s := done[i]
-			if s.backup != "" {
-				_ = os.Rename(s.backup, s.target)
-			} else {
-				_ = os.Remove(s.target)
-			}
-		}
-	}
-	for _, s := range stagedFiles {
-		if _, statErr := os.Lstat(s.target); statErr == nil {
-			s.backup = s.tmp + ".old"
-			if err := os.Rename(s.target, s.backup); err != nil {
-				rollback()
-				return fmt.Errorf("replace %s: %w", s.target, err)
-			}
-		}
-		if err := os.Rename(s.tmp, s.target); err != nil {
-			if s.backup != "" {
-				_ = os.Rename(s.backup, s.target)
-			}
-			rollback()
-			return fmt.Errorf("replace %s: %w", s.target, err)
-		}
-		done = append(done, s)
-	}
-	for _, p := range deletes {
-		target := filepath.Join(root, filepath.FromSlash(p))
-		backup, err := moveAside(target)
-		if err != nil {
-			rollback()
-			return fmt.Errorf("delete %s: %w", p, err)
-		}
-		done = append(done, staged{target: target, backup: backup})
-	}
-	for _, s := range done {
-		if s.backup != "" {
-			_ = os.Remove(s.backup)
-		}
-	}
-	return nil
-}
-
-// moveAside renames target to a new temporary name beside it and returns that name.
-func moveAside(target string) (string, error) {
-	if _, err := os.Lstat(target); err != nil {
-		return "", err
-	}
-	// Reserve a unique name, then rename the target over the placeholder.
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".gingen-*.old")
-	if err != nil {
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		_ = os.Remove(tmp.Name())
-		return "", err
-	}
-	if err := os.Rename(target, tmp.Name()); err != nil {
-		_ = os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
-}
-
-// stageFile writes f into a new temporary file beside target and returns its path.
-func stageFile(target string, f File) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".gingen-*")
-	if err != nil {
-		return "", err
-	}
-	_, werr := tmp.Write(f.Body)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), f.Mode)); err != nil {
-		_ = os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
-}
-
-// mkdirAllTracked is os.MkdirAll that returns the folders it created, outermost first.
-func mkdirAllTracked(dir string) ([]string, error) {
-	var missing []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	var created []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := os.Mkdir(missing[i], 0o755); err != nil {
-			return created, err
-		}
-		created = append(created, missing[i])
-	}
-	return created, nil
+// same all-or-nothing step.
+func commit(root string, files []File, deletes []string) error {
+	return applyChange(context.Background(), root, files, deletes)
 }

@@ -72,20 +72,7 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	specsAdded := make([]string, len(added))
-	for i, f := range added {
-		specsAdded[i] = f.String()
-	}
-	d := sqlDialect(m.DB)
-	mig, err := renderMigration(tfs, "add_fields", migration, MigrationData{
-		Command: "gingen add field " + res.Name + " " + strings.Join(specsAdded, " "),
-		Undo:    "gingen destroy field " + res.Name + " " + strings.Join(names, " "),
-		Table:   res.Plural,
-		Model:   Camel(res.Name),
-		Fields:  specsAdded,
-		Up:      d.addColumns(res.Plural, added),
-		Down:    d.dropColumns(res.Plural, added),
-	})
+	mig, err := addFieldsMigration(tfs, m, res, added, migration)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -99,7 +86,7 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	plan.Steps = append([]Step{{Action: ActionCreate, Path: migration}}, plan.Steps...)
 	for _, f := range added {
 		if f.Has(ModUnique) {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s is unique, and every row already in %s gets %s: with more than one row the migration fails at start; give the rows distinct values in %s, before the CREATE UNIQUE INDEX", f.Name, res.Plural, d.zero(f), migration))
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s is unique, and every row already in %s gets %s: with more than one row the migration fails at start; give the rows distinct values in %s, before the CREATE UNIQUE INDEX", f.Name, res.Plural, sqlDialect(m.DB).zero(f), migration))
 		}
 	}
 

@@ -2,7 +2,10 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -27,8 +30,23 @@ type Manifest struct {
 	// Templates is a folder of the user's templates laid over the embedded ones (see
 	// OpenTemplates), relative to the project's root unless absolute; empty for none.
 	Templates string `yaml:"templates,omitempty"`
+	// Generated says which gingen and which templates rendered the project files last (gingen
+	// new, gingen upgrade); missing from the manifests of the first release.
+	Generated *Generation `yaml:"generated,omitempty"`
 	// Resources are the resources `gingen add resource` added, in the order it added them.
 	Resources []Resource `yaml:"resources,omitempty"`
+	// Files are the project's files as gingen last wrote them, each with the SHA-256 of that
+	// content: every generated file but gingen.yaml and the files of resources, which their
+	// resource records. gingen upgrade updates a file only while it still has that content.
+	Files []GeneratedFile `yaml:"files,omitempty"`
+}
+
+// Generation records what generated a project: gingen's version and the SHA-256 of the
+// template trees it rendered (TemplatesDigest), which is how gingen upgrade finds the
+// templates to rebuild the text gingen wrote (the base of its three-way merges).
+type Generation struct {
+	Gingen    string `yaml:"gingen"`
+	Templates string `yaml:"templates_sha256"`
 }
 
 // NewManifest returns the manifest of a freshly generated project.
@@ -47,7 +65,7 @@ func NewManifest(o Options) Manifest {
 	return m
 }
 
-const manifestHeader = "# gingen project manifest: read and updated by `gingen add` and `gingen destroy`.\n"
+const manifestHeader = "# gingen project manifest: read and updated by `gingen add`, `gingen destroy` and `gingen upgrade`.\n"
 
 // Marshal renders the manifest as YAML with a header comment.
 func (m Manifest) Marshal() ([]byte, error) {
@@ -68,10 +86,78 @@ func (m Manifest) Marshal() ([]byte, error) {
 func ParseManifest(b []byte) (Manifest, error) {
 	var m Manifest
 	if err := yaml.Unmarshal(b, &m); err != nil {
-		return Manifest{}, fmt.Errorf("parse %s: %w", ManifestName, err)
+		return Manifest{}, yamlError(err)
 	}
 	if m.Schema != manifestSchema {
 		return Manifest{}, fmt.Errorf("parse %s: schema %d is not supported (this gingen reads schema %d); upgrade gingen", ManifestName, m.Schema, manifestSchema)
 	}
+	if err := m.validate(b); err != nil {
+		return Manifest{}, err
+	}
+	if err := m.validateFiles(); err != nil {
+		return Manifest{}, err
+	}
 	return m, nil
+}
+
+// Options returns the project options the manifest records.
+func (m Manifest) Options() Options {
+	o := Options{Name: m.Name, Module: m.Module, Strategy: m.Strategy, DB: m.DB, Auth: m.Auth, Port: m.Port}
+	o.Normalize()
+	return o
+}
+
+// recordedDigest returns the SHA-256 the manifest records for a generated file: among the
+// project's files or a resource's.
+func (m Manifest) recordedDigest(p string) (string, bool) {
+	for _, f := range m.Files {
+		if f.Path == p {
+			return f.SHA256, true
+		}
+	}
+	for _, r := range m.Resources {
+		for _, f := range r.Files {
+			if f.Path == p {
+				return f.SHA256, true
+			}
+		}
+	}
+	return "", false
+}
+
+// refreshDigests updates the recorded SHA-256 of the project files a plan rewrites (the files
+// where add and destroy insert and remove lines), as long as the record still matches what is
+// on disk: a file the user edited keeps its record, so that upgrade still sees the edit.
+func (m *Manifest) refreshDigests(project fs.FS, writes []File) {
+	for i, f := range m.Files {
+		for _, w := range writes {
+			if w.Path != f.Path {
+				continue
+			}
+			if cur, err := fs.ReadFile(project, f.Path); err == nil && digest(cur) == f.SHA256 {
+				m.Files[i].SHA256 = digest(w.Body)
+			}
+		}
+	}
+}
+
+// validateFiles checks the keys gingen new and upgrade record: generated and files.
+func (m Manifest) validateFiles() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%s: key %s: %s", ManifestName, key, fmt.Sprintf(format, args...))
+	}
+	if m.Generated != nil && m.Generated.Templates != "" {
+		if b, err := hex.DecodeString(m.Generated.Templates); err != nil || len(b) != sha256.Size {
+			return bad("generated.templates_sha256", "%q is not a SHA-256 in hex; restore the value gingen recorded, or remove the key", m.Generated.Templates)
+		}
+	}
+	for i, f := range m.Files {
+		if err := checkRecordedPath(f.Path); err != nil {
+			return bad(fmt.Sprintf("files[%d].path", i), "%v", err)
+		}
+		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
+			return bad(fmt.Sprintf("files[%d].sha256", i), "%q is not a SHA-256 in hex; restore the value gingen recorded", f.SHA256)
+		}
+	}
+	return nil
 }

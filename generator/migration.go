@@ -83,6 +83,10 @@ type MigrationData struct {
 	Table   string   // the table it creates or alters
 	Model   string   // the model of the table: Article
 	Fields  []string // add field: the fields it adds, as name:type[:modifier]
+	// Baseline marks a create migration written for a resource added before gingen wrote
+	// migrations: IF NOT EXISTS, so that a database where gorm's AutoMigrate made the table
+	// records it as applied.
+	Baseline bool
 	Up      []string // statements, each ending in ';', possibly over several lines
 	Down    []string
 }
@@ -195,6 +199,12 @@ func index(table string, f Field) (name string, unique bool) {
 }
 
 func (d sqlDialect) createIndex(table string, f Field) string {
+	return d.createIndexIf(table, f, false)
+}
+
+// createIndexIf is createIndex, with IF NOT EXISTS when ifNotExists (not for MySQL, which
+// lacks it: its create migrations declare the indexes in CREATE TABLE).
+func (d sqlDialect) createIndexIf(table string, f Field, ifNotExists bool) string {
 	name, unique := index(table, f)
 	if name == "" {
 		return ""
@@ -202,6 +212,9 @@ func (d sqlDialect) createIndex(table string, f Field) string {
 	kind := "INDEX"
 	if unique {
 		kind = "UNIQUE INDEX"
+	}
+	if ifNotExists && d != DBMySQL {
+		kind += " IF NOT EXISTS"
 	}
 	return fmt.Sprintf("CREATE %s %s ON %s (%s);", kind, d.quote(name), d.quote(table), d.quote(f.column()))
 }
@@ -219,7 +232,7 @@ func (d sqlDialect) dropIndex(table string, f Field) string {
 
 // createTable is the Up part of a resource's create migration: the table with the generated
 // columns and the fields, its foreign keys and its indexes.
-func (d sqlDialect) createTable(m Manifest, r Resource) []string {
+func (d sqlDialect) createTable(m Manifest, r Resource, ifNotExists bool) []string {
 	table := r.Plural
 	var lines []string
 	switch d {
@@ -248,7 +261,7 @@ func (d sqlDialect) createTable(m Manifest, r Resource) []string {
 				}
 				lines = append(lines, fmt.Sprintf("%s %s (%s)", kind, d.quote(name), d.quote(f.column())))
 			}
-		} else if s := d.createIndex(table, f); s != "" {
+		} else if s := d.createIndexIf(table, f, ifNotExists); s != "" {
 			indexes = append(indexes, s)
 		}
 	}
@@ -260,7 +273,11 @@ func (d sqlDialect) createTable(m Manifest, r Resource) []string {
 		lines = append(lines, fmt.Sprintf("CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s(%s)",
 			d.quote("fk_"+table+"_"+f.Name), d.quote(f.column()), d.quote(target.Plural), d.quote("id")))
 	}
-	stmt := "CREATE TABLE " + d.quote(table) + " (\n  " + strings.Join(lines, ",\n  ") + "\n)"
+	create := "CREATE TABLE "
+	if ifNotExists {
+		create += "IF NOT EXISTS "
+	}
+	stmt := create + d.quote(table) + " (\n  " + strings.Join(lines, ",\n  ") + "\n)"
 	if d == DBMySQL {
 		stmt += " DEFAULT CHARSET=utf8mb4"
 	}
@@ -313,15 +330,17 @@ func renderMigration(tfs fs.FS, name, p string, data MigrationData) (File, error
 	return File{Path: p, Body: body, Mode: 0o644}, nil
 }
 
-// createMigration renders the migration that creates r's table, as version v.
-func createMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error) {
+// createMigration renders the migration that creates r's table, as p; baseline: see
+// MigrationData.
+func createMigration(tfs fs.FS, m Manifest, r Resource, p string, baseline bool) (File, error) {
 	d := sqlDialect(m.DB)
 	return renderMigration(tfs, "create", p, MigrationData{
-		Command: addCommand(r),
-		Undo:    "gingen destroy resource " + r.Name,
-		Table:   r.Plural,
-		Model:   Camel(r.Name),
-		Up:      d.createTable(m, r),
+		Command:  addCommand(r),
+		Undo:     "gingen destroy resource " + r.Name,
+		Table:    r.Plural,
+		Model:    Camel(r.Name),
+		Baseline: baseline,
+		Up:       d.createTable(m, r, baseline),
 		Down:    []string{"DROP TABLE " + d.quote(r.Plural) + ";"},
 	})
 }
@@ -357,4 +376,85 @@ func rollbackNote(project fs.FS, p, what, redo string) (string, error) {
 		fmt.Fprintf(&b, " (this also rolls back the later migrations %s; migrate up applies them again).", strings.Join(later, ", "))
 	}
 	return b.String(), nil
+}
+
+// addFieldsMigration renders the migration that adds the fields to res's table, as path.
+func addFieldsMigration(tfs fs.FS, m Manifest, res Resource, added []Field, p string) (File, error) {
+	specs := make([]string, len(added))
+	names := make([]string, len(added))
+	for i, f := range added {
+		specs[i], names[i] = f.String(), f.Name
+	}
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, "add_fields", p, MigrationData{
+		Command: "gingen add field " + res.Name + " " + strings.Join(specs, " "),
+		Undo:    "gingen destroy field " + res.Name + " " + strings.Join(names, " "),
+		Table:   res.Plural,
+		Model:   Camel(res.Name),
+		Fields:  specs,
+		Up:      d.addColumns(res.Plural, added),
+		Down:    d.dropColumns(res.Plural, added),
+	})
+}
+
+// renderResourceMigrations renders again the migrations gingen.yaml records for resource r:
+// its create migration, from the fields it had before any add field, and the migration of
+// each add field. They come out as add resource and add field wrote them, so that a project
+// rendered from its manifest (gingen new --force, gingen upgrade) keeps them. It returns the
+// files, the create migration's record and the field changes with their digests.
+func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, error) {
+	added := map[string]bool{}
+	for _, c := range r.FieldChanges {
+		for _, n := range c.Fields {
+			added[n] = true
+		}
+	}
+	var files []File
+	var create *GeneratedFile
+	if r.Migration != "" {
+		orig := r
+		orig.Fields = slices.DeleteFunc(slices.Clone(r.Fields), func(f Field) bool { return added[f.Name] })
+		f, err := createMigration(tfs, m, orig, r.Migration, r.Baseline)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files = append(files, f)
+		create = &GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}
+	}
+	var changes []FieldChange
+	for _, c := range r.FieldChanges {
+		var fields []Field
+		for _, f := range r.Fields {
+			if slices.Contains(c.Fields, f.Name) {
+				fields = append(fields, f)
+			}
+		}
+		f, err := addFieldsMigration(tfs, m, r, fields, c.Migration.Path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files = append(files, f)
+		changes = append(changes, FieldChange{Fields: c.Fields, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
+	}
+	return files, create, changes, nil
+}
+
+// newestRecordedMigration returns the newest version among the migrations the project's
+// templates render (files) and those gingen.yaml records for its resources.
+func newestRecordedMigration(m Manifest, files map[string]File) int64 {
+	var newest int64
+	for p := range files {
+		if path.Dir(p) == MigrationsDir {
+			newest = max(newest, migrationVersion(p))
+		}
+	}
+	for _, r := range m.Resources {
+		if r.Migration != "" {
+			newest = max(newest, migrationVersion(r.Migration))
+		}
+		for _, c := range r.FieldChanges {
+			newest = max(newest, migrationVersion(c.Migration.Path))
+		}
+	}
+	return newest
 }

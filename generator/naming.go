@@ -102,3 +102,35 @@ func Singular(plural string) string { return inflection.Singular(plural) }
 
 // Human turns a snake_case name into words for messages: "blog_post" -> "blog post".
 func Human(snake string) string { return strings.ReplaceAll(snake, "_", " ") }
+
+// maxIdentifierLen is the longest table or column name gingen lets a resource make:
+// PostgreSQL keeps 63 bytes of an identifier (NAMEDATALEN - 1) and silently cuts the rest,
+// after which gorm no longer finds a column it created: a 64-character column reads back
+// empty in the resource's own CRUD test, and the next start fails adding the column again
+// ("already exists"). MySQL refuses identifiers past 64 characters. Index names need no
+// limit: gorm shortens those past 64 with a hash, and creates indexes IF NOT EXISTS on
+// PostgreSQL (a 64-character index name and a 64-character table survived two starts there).
+const maxIdentifierLen = 63
+
+// checkIdentifiers refuses a resource whose table or a column would be longer than the
+// databases keep.
+func checkIdentifiers(res Resource) error {
+	if len(res.Plural) > maxIdentifierLen {
+		return inputErrorf("resource %q: its table name %q is %d characters, more than the %d PostgreSQL keeps; pick a shorter name or --plural", res.Name, res.Plural, len(res.Plural), maxIdentifierLen)
+	}
+	for _, f := range res.Fields {
+		if col := f.column(); len(col) > maxIdentifierLen {
+			return inputErrorf("field %q: its column %q is %d characters, more than the %d PostgreSQL keeps; shorten the field name to at most %d characters", f.Name, col, len(col), maxIdentifierLen, len(f.Name)-(len(col)-maxIdentifierLen))
+		}
+	}
+	return nil
+}
+
+// apiRoutes are the paths under /api/v1 that the project itself serves, by auth scheme: a
+// resource's plural cannot be one of them (gin panics at start on the clash).
+func apiRoutes(auth string) []string {
+	if auth == AuthJWT {
+		return []string{"me"} // GET /api/v1/me: the signed-in user
+	}
+	return nil
+}

@@ -99,6 +99,9 @@ func (o Options) Validate() error {
 	if err := module.CheckImportPath(o.Module); err != nil {
 		return inputErrorf("invalid module path %q: %s; pass --module with a path such as github.com/you/%s", o.Module, moduleReason(err), o.Name)
 	}
+	if err := checkModule(o.Name, o.Module); err != nil {
+		return err
+	}
 	if !slices.Contains(Strategies(), o.Strategy) {
 		return inputErrorf("unknown strategy %q; use --strategy with one of %s", o.Strategy, strings.Join(Strategies(), ", "))
 	}
@@ -135,8 +138,9 @@ func ValidateName(name string) error {
 		return inputErrorf("invalid project name %q: it ends with %q; %s", name, name[len(name)-1:], fix)
 	case token.IsKeyword(name):
 		return inputErrorf("invalid project name %q: it is a Go keyword; pick another name, e.g. my%s", name, name)
-	case len(name) > 64:
-		return inputErrorf("project name %q is longer than 64 characters; pick a shorter name", name)
+	case len(name) > maxIdentifierLen:
+		// It is also the default database and user name, which PostgreSQL cuts at 63.
+		return inputErrorf("project name %q is longer than %d characters (the default database name, which PostgreSQL cuts there); pick a shorter name", name, maxIdentifierLen)
 	}
 	return nil
 }
@@ -155,6 +159,17 @@ func moduleReason(err error) string {
 type InputError struct{ msg string }
 
 func (e *InputError) Error() string { return e.msg }
+
+// NotEmptyError is WriteProject's refusal to write into a folder that is not empty without
+// WriteOptions.Force. Commands that know how the folder was chosen say so in their own words.
+// It is an InputError too (errors.As finds one through Unwrap).
+type NotEmptyError struct{ Dir string }
+
+func (e *NotEmptyError) Error() string {
+	return fmt.Sprintf("folder %s already exists and is not empty; choose another folder, or pass --force to overwrite the files gingen generates in it", e.Dir)
+}
+
+func (e *NotEmptyError) Unwrap() error { return &InputError{msg: e.Error()} }
 
 func inputErrorf(format string, args ...any) error {
 	return &InputError{msg: fmt.Sprintf(format, args...)}

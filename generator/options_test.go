@@ -26,6 +26,8 @@ func TestValidateAcceptsGoodOptions(t *testing.T) {
 		{"mysql with jwt", func(o *Options) { o.DB, o.Auth = DBMySQL, AuthJWT }},
 		{"the lowest port", func(o *Options) { o.Port = 1 }},
 		{"the highest port", func(o *Options) { o.Port = 65535 }},
+		{"a standard-library name with a module path of its own", func(o *Options) { o.Name, o.Module = "time", "github.com/acme/time" }},
+		{"a name that is a standard-library folder, not a package", func(o *Options) { o.Name, o.Module = "archive", "archive" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := validOptions()
@@ -58,6 +60,14 @@ func TestValidateRejectsBadInputWithOneLineNamingTheFix(t *testing.T) {
 		{"an unknown auth", func(o *Options) { o.Auth = "basic" }, []string{`"basic"`, "--auth", "none, jwt"}},
 		{"port zero", func(o *Options) { o.Port = 0 }, []string{"port 0", "1 to 65535"}},
 		{"a port above 65535", func(o *Options) { o.Port = 65536 }, []string{"port 65536", "1 to 65535"}},
+		{"a name of 64 characters", func(o *Options) { o.Name = strings.Repeat("a", 64); o.Module = o.Name }, []string{"longer than 63 characters", "database name"}},
+		{"a name that is a standard-library package", func(o *Options) { o.Name, o.Module = "time", "time" }, []string{`project name "time"`, "standard library's package time", "mytime", "--module github.com/you/time"}},
+		{"a name that is unsafe", func(o *Options) { o.Name, o.Module = "unsafe", "unsafe" }, []string{"standard library's package unsafe"}},
+		{"a name that is a package pattern", func(o *Options) { o.Name, o.Module = "all", "all" }, []string{`project name "all"`, "package pattern", "--module github.com/you/all"}},
+		{"a name that is cgo's C", func(o *Options) { o.Name, o.Module = "C", "C" }, []string{`project name "C"`, "cgo", "myc"}},
+		{"a name that is vendor", func(o *Options) { o.Name, o.Module = "vendor", "vendor" }, []string{`"vendor" element`}},
+		{"a module path that is a standard-library package", func(o *Options) { o.Module = "net/http" }, []string{`module path "net/http"`, "standard library", "--module"}},
+		{"a module path with a vendor element", func(o *Options) { o.Module = "github.com/acme/vendor" }, []string{`module path "github.com/acme/vendor"`, "vendored"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := validOptions()

@@ -137,7 +137,10 @@ func OpenTemplates(base fs.FS, dir string) (fs.FS, error) {
 	case !info.IsDir():
 		return nil, inputErrorf("templates folder %s is a file; pass a folder like the one gingen templates export writes", dir)
 	}
-	over := os.DirFS(dir)
+	over, err := templatesFS(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open templates %s: %w", dir, err)
+	}
 	found := false
 	err = fs.WalkDir(over, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -145,6 +148,14 @@ func OpenTemplates(base fs.FS, dir string) (fs.FS, error) {
 		}
 		if p == "." {
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Followed only while it stays inside dir: templatesFS names a link that leads out.
+			info, err := fs.Stat(over, p)
+			if err != nil {
+				return err
+			}
+			d = fs.FileInfoToDirEntry(info)
 		}
 		parts := strings.Split(p, "/")
 		switch {

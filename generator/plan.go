@@ -1,9 +1,13 @@
 package generator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 )
@@ -72,34 +76,185 @@ func templateDirs(o Options) []string {
 func DepsKey(o Options) string { return o.Strategy + "-" + o.DB + "-" + o.Auth }
 
 // PlanProject renders every file of a new project in memory: the base tree, the trees of the
-// chosen database, auth and strategy laid over it (templateDirs), and the manifest. Nothing is written. Options must be
-// normalized and valid.
+// chosen database, auth and strategy laid over it (templateDirs), and the manifest, which
+// records the SHA-256 of every file. Nothing is written. Options must be normalized and valid.
 func PlanProject(o Options, tfs fs.FS) ([]File, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	files, _, err := RenderProject(NewManifest(o), tfs)
+	return files, err
+}
+
+// RenderProject renders everything gingen generates for the project m records, as gingen new
+// followed by every recorded `gingen add resource` would: the project files, each resource's
+// files, and each resource's lines inserted at the markers, in the order they were added; and
+// the manifest, m with the SHA-256 of every file, this gingen and the digest of tfs recorded
+// (it is among the files, too). Nothing is read from or written to the project.
+func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
+	o := m.Options()
+	if err := o.Validate(); err != nil {
+		return nil, Manifest{}, fmt.Errorf("%s: %w", ManifestName, err)
+	}
 	data := newProjectData(o)
 	byPath := map[string]File{}
 	for _, dir := range templateDirs(o) {
+		if _, err := fs.Stat(tfs, dir); errors.Is(err, fs.ErrNotExist) {
+			// A tree an earlier release did not have yet (its base render, in upgrade).
+			continue
+		}
 		files, err := renderTree(tfs, dir, o.Name, data)
 		if err != nil {
-			return nil, err
+			return nil, Manifest{}, err
 		}
 		for _, f := range files {
 			byPath[f.Path] = f
 		}
 	}
-	manifest, err := NewManifest(o).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	byPath[ManifestName] = File{Path: ManifestName, Body: manifest, Mode: 0o644}
 	if len(byPath) == 0 {
-		return nil, fmt.Errorf("plan %s: no templates found", o.Name)
+		return nil, Manifest{}, fmt.Errorf("plan %s: no templates found", o.Name)
 	}
-	var out []File
+	owned := map[string]string{} // file of a resource -> the resource
+	resources := make([]Resource, 0, len(m.Resources))
+	// A resource added before gingen wrote migrations gets a create migration of its own,
+	// numbered after every migration the project has.
+	newest := newestRecordedMigration(m, byPath)
+	// Templates of a release before migrations (the base render of upgrade) have none.
+	_, statErr := fs.Stat(tfs, migrationTemplates)
+	withMigrations := statErr == nil
+	for _, recorded := range m.Resources {
+		if recorded.Migration == "" && withMigrations {
+			newest++
+			recorded.Migration, recorded.Baseline = migrationPath(newest, "create_"+recorded.Plural), true
+		}
+		res := Resource{Name: recorded.Name, Plural: recorded.Plural, Fields: recorded.Fields}
+		files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
+		if err != nil {
+			return nil, Manifest{}, err
+		}
+		slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+		for _, f := range files {
+			if other, ok := owned[f.Path]; ok {
+				return nil, Manifest{}, inputErrorf("resources %q and %q of %s both generate %s; remove one of them from %s", other, res.Name, ManifestName, f.Path, ManifestName)
+			}
+			if _, ok := byPath[f.Path]; ok {
+				return nil, Manifest{}, inputErrorf("resource %q of %s generates %s, which the project's templates generate too; rename the resource", res.Name, ManifestName, f.Path)
+			}
+			owned[f.Path] = res.Name
+			byPath[f.Path] = f
+			res.Files = append(res.Files, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
+		}
+		// The migrations add resource and add field wrote, kept as they were written.
+		var (
+			migrations []File
+			create     *GeneratedFile
+			changes    []FieldChange
+		)
+		if withMigrations {
+			if migrations, create, changes, err = renderResourceMigrations(tfs, m, recorded); err != nil {
+				return nil, Manifest{}, err
+			}
+		}
+		for _, f := range migrations {
+			if other, ok := owned[f.Path]; ok {
+				return nil, Manifest{}, inputErrorf("resources %q and %q of %s both record the migration %s; remove one of them from %s", other, res.Name, ManifestName, f.Path, ManifestName)
+			}
+			owned[f.Path] = res.Name
+			byPath[f.Path] = f
+		}
+		if create != nil {
+			res.Migration, res.Baseline = create.Path, recorded.Baseline
+			res.Files = append(res.Files, *create)
+			slices.SortFunc(res.Files, func(a, b GeneratedFile) int { return strings.Compare(a.Path, b.Path) })
+		}
+		res.FieldChanges = changes
+		res.Inserts = resourceInserts(res)
+		for _, ins := range res.Inserts {
+			target, ok := byPath[ins.Path]
+			if !ok {
+				return nil, Manifest{}, fmt.Errorf("resource %s: the templates generate no %s to register it in", res.Name, ins.Path)
+			}
+			out, _, _, err := insertAtMarker(ins.Path, target.Body, ins)
+			if err != nil {
+				return nil, Manifest{}, err
+			}
+			target.Body = out
+			byPath[ins.Path] = target
+		}
+		resources = append(resources, res)
+	}
+	sum, err := TemplatesDigest(tfs)
+	if err != nil {
+		return nil, Manifest{}, err
+	}
+	out := m
+	out.Schema = manifestSchema
+	out.Generated = &Generation{Gingen: Version(), Templates: sum}
+	out.Resources = resources
+	out.Files = nil
 	for _, p := range slices.Sorted(maps.Keys(byPath)) {
-		out = append(out, byPath[p])
+		if _, ok := owned[p]; !ok {
+			out.Files = append(out.Files, GeneratedFile{Path: p, SHA256: digest(byPath[p].Body)})
+		}
 	}
-	return out, nil
+	body, err := out.Marshal()
+	if err != nil {
+		return nil, Manifest{}, err
+	}
+	byPath[ManifestName] = File{Path: ManifestName, Body: body, Mode: 0o644}
+	files := make([]File, 0, len(byPath))
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
+		files = append(files, byPath[p])
+	}
+	return files, out, nil
+}
+
+// TemplatesDigest is the SHA-256 of the template trees gingen renders projects and resources
+// from: every file under project/ and resource/ of tfs, with its path.
+func TemplatesDigest(tfs fs.FS) (string, error) {
+	h := sha256.New()
+	for _, dir := range []string{"project", resourceTemplates} {
+		err := fs.WalkDir(tfs, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			body, err := fs.ReadFile(tfs, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", p, len(body))
+			h.Write(body)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("digest templates: %w", err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Version is this gingen's version as the manifest records it: the main module's version
+// ("(devel)" for a build from a checkout without one) and its VCS revision, when known.
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && !strings.Contains(v, shortRevision(s.Value)) {
+			v += " " + shortRevision(s.Value)
+		}
+	}
+	return v
+}
+
+func shortRevision(r string) string {
+	if len(r) > 12 {
+		return r[:12]
+	}
+	return r
 }

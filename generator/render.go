@@ -78,5 +78,7 @@ func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"upper": strings.ToUpper,
 		"lower": strings.ToLower,
+		// kube turns a project name into a Kubernetes object name (see kubeName).
+		"kube": kubeName,
 	}
 }

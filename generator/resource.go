@@ -157,6 +157,13 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 	} else if !IsSnake(plural) {
 		return Resource{}, inputErrorf("invalid --plural %q: use snake_case like the resource name, e.g. %s", plural, snakeSuggestion(plural, Plural(name)))
 	}
+	if slices.Contains(apiRoutes(m.Auth), plural) {
+		suggestion := Plural(name)
+		if suggestion == plural {
+			suggestion = name + "_items"
+		}
+		return Resource{}, inputErrorf("resource %q: its routes /api/v1/%s would clash with GET /api/v1/%s, which the project's %s auth serves; pick another name or --plural, e.g. --plural %s", name, plural, plural, m.Auth, suggestion)
+	}
 	if Camel(plural) == Camel(name) && plural != name {
 		return Resource{}, inputErrorf("plural %q and name %q spell the same Go name; pick a plural that differs in letters", plural, name)
 	}
@@ -203,6 +210,9 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 			columns[n] = fmt.Sprintf("field %q", f)
 		}
 		res.Fields = append(res.Fields, f)
+	}
+	if err := checkIdentifiers(res); err != nil {
+		return Resource{}, err
 	}
 	return res, nil
 }

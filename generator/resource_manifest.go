@@ -12,6 +12,9 @@ type Resource struct {
 	// Migration is the migration that creates the resource's table (one of Files); it is
 	// written once and never re-rendered.
 	Migration string `yaml:"migration,omitempty"`
+	// Baseline is set when Migration was written by gingen upgrade for a resource added before
+	// gingen wrote migrations (see MigrationData.Baseline).
+	Baseline bool `yaml:"baseline,omitempty"`
 	// FieldChanges are the fields `gingen add field` added, oldest first, so that `gingen
 	// destroy field` undoes exactly one of them.
 	FieldChanges []FieldChange `yaml:"field_changes,omitempty"`

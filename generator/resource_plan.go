@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,9 +31,13 @@ type Step struct {
 	Path   string // slash-separated, relative to the project root
 	Line   int    // insert, remove: the 1-based number of the line in the file it is in
 	Text   string // insert, remove: the line, without its indentation
+	Note   string // upgrade: why, for the actions that need a word (merge, conflict, keep)
 }
 
 func (s Step) String() string {
+	if s.Note != "" {
+		return fmt.Sprintf("%12s  %s  (%s)", s.Action, s.Path, s.Note)
+	}
 	if s.Text == "" {
 		return fmt.Sprintf("%12s  %s", s.Action, s.Path)
 	}
@@ -53,7 +58,14 @@ type Plan struct {
 
 // Apply carries the plan out in the project at root, all or nothing.
 func (p Plan) Apply(root string) error {
-	return commit(root, p.Writes, p.Deletes)
+	return p.ApplyContext(context.Background(), root)
+}
+
+// ApplyContext is Apply that stops when ctx is done before the change's commit point, rolls
+// it back and returns ErrInterrupted; the change is all or nothing even if the process is
+// killed (the next Recover finishes or undoes it).
+func (p Plan) ApplyContext(ctx context.Context, root string) error {
+	return applyChange(ctx, root, p.Writes, p.Deletes)
 }
 
 // FindProjectRoot returns dir or the nearest folder above it that holds a gingen.yaml.
@@ -109,7 +121,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	if err != nil {
 		return Plan{}, err
 	}
-	create, err := createMigration(tfs, m, res, migration)
+	create, err := createMigration(tfs, m, res, migration, false)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -132,10 +144,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 		return Plan{}, err
 	}
 
-	res.Inserts = []Insertion{
-		{Path: "models/models.go", Marker: MarkerModels, Line: fmt.Sprintf("&%s{},", Camel(res.Name))},
-		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api.Group(%q), db)", Camel(res.Plural), "/"+res.Plural)},
-	}
+	res.Inserts = resourceInserts(res)
 	edited := map[string][]byte{}
 	var order []string
 	for _, ins := range res.Inserts {
@@ -171,6 +180,14 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	return plan, nil
 }
 
+// resourceInserts are the lines that register a resource, each above its marker.
+func resourceInserts(res Resource) []Insertion {
+	return []Insertion{
+		{Path: "models/models.go", Marker: MarkerModels, Line: fmt.Sprintf("&%s{},", Camel(res.Name))},
+		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api.Group(%q), db)", Camel(res.Plural), "/"+res.Plural)},
+	}
+}
+
 // digest is the manifest's record of a file's content: its SHA-256, in hex.
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
@@ -187,6 +204,7 @@ func fileMode(project fs.FS, p string) fs.FileMode {
 
 // updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan.
 func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
+	m.refreshDigests(project, plan.Writes)
 	manifest, err := m.Marshal()
 	if err != nil {
 		return err

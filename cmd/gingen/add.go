@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/kballard/go-shellquote"
 	"github.com/spf13/cobra"
@@ -62,7 +66,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   gingen add resource comment article:references author:string body:text
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,
-		Args:              minArgs(1),
+		Args:              nameRequired("give the resource a singular snake_case name, e.g. gingen add resource article title:string body:text", nil),
 		ValidArgsFunction: completeFieldSpec,
 		RunE: func(_ *cobra.Command, args []string) error {
 			req.opts.Name, req.opts.Fields = args[0], args[1:]
@@ -90,11 +94,14 @@ type addRequest struct {
 
 func runAddResource(con console, req addRequest) error {
 	r := reporter{out: con.out, quiet: req.quiet, colour: con.colour()}
-	root, err := projectRoot()
+	root, err := projectRoot(con)
 	if err != nil {
 		return err
 	}
-	project := os.DirFS(root)
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return fmt.Errorf("open the project: %w", err)
+	}
 	dir, err := resourceTemplatesDir(project, root, req.templates)
 	if err != nil {
 		return err
@@ -212,16 +219,34 @@ func completeFieldSpec(_ *cobra.Command, args []string, toComplete string) ([]st
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// projectRoot finds the gingen project the working folder is in.
-func projectRoot() (string, error) {
+// projectRoot finds the gingen project the working folder is in, and first finishes or undoes
+// any change an interrupted gingen left in it (saying so on stderr).
+func projectRoot(con console) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the project: %w", err)
 	}
-	return generator.FindProjectRoot(wd)
+	root, err := generator.FindProjectRoot(wd)
+	if err != nil {
+		return "", err
+	}
+	return root, recoverProject(con, root)
 }
 
-// carryOut prints a plan's steps and, unless dryRun, applies it.
+// recoverProject finishes or undoes a change an interrupted gingen left in the project at root.
+func recoverProject(con console, root string) error {
+	rec, err := generator.Recover(root)
+	if err != nil {
+		return err
+	}
+	if rec == generator.RecoveryBack || rec == generator.RecoveryForward {
+		fmt.Fprintf(con.errOut, "gingen: an earlier gingen command in %s was interrupted; its change was %s\n", root, rec)
+	}
+	return nil
+}
+
+// carryOut prints a plan's steps and, unless dryRun, applies it. Ctrl-C or SIGTERM before
+// the change's commit point rolls it back (exit 130); after it, the change is finished.
 func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
 	for _, s := range plan.Steps {
 		r.step(s)
@@ -234,7 +259,15 @@ func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
 		r.printf("dry run: nothing written\n")
 		return nil
 	}
-	return plan.Apply(root)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := plan.ApplyContext(ctx, root); err != nil {
+		if errors.Is(err, generator.ErrInterrupted) {
+			return interruptedError{}
+		}
+		return err
+	}
+	return nil
 }
 
 // kindRequired is the RunE of a command whose subcommand is missing or unknown.

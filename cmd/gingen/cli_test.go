@@ -34,6 +34,8 @@ func TestExitCodes(t *testing.T) {
 		{"a flag value of the wrong type exits 2", []string{"new", "x", "--port", "eighty"}, exitUsage},
 		{"a missing NAME without a terminal exits 2", []string{"new"}, exitUsage},
 		{"a missing argument exits 2", []string{"destroy", "resource"}, exitUsage},
+		{"add resource without NAME exits 2", []string{"add", "resource"}, exitUsage},
+		{"--version exits 0", []string{"--version"}, exitOK},
 		{"an unknown command exits 2", []string{"bogus"}, exitUsage},
 		{"an unknown kind exits 2", []string{"add", "model"}, exitUsage},
 	} {

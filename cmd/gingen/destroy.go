@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -44,7 +45,7 @@ first, with the command it prints (go run . migrate down --to N).`,
 		Example: `  gingen destroy resource comment
   gingen destroy resource article --dry-run
   gingen destroy resource article --force`,
-		Args: exactArgs(1),
+		Args: nameRequired("name the resource to destroy, e.g. gingen destroy resource article (gingen.yaml lists the resources)", exactArgs(1)),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -53,11 +54,15 @@ first, with the command it prints (go run . migrate down --to N).`,
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			root, err := projectRoot()
+			root, err := projectRoot(con)
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanDestroyResource(os.DirFS(root), opts)
+			project, err := generator.ProjectFS(root)
+			if err != nil {
+				return fmt.Errorf("open the project: %w", err)
+			}
+			plan, err := generator.PlanDestroyResource(project, opts)
 			if err != nil {
 				return err
 			}
@@ -88,7 +93,11 @@ func recordedResourceNames() []string {
 // projectManifest reads the manifest of the project around the working folder, for shell
 // completion; ok is false outside a project.
 func projectManifest() (generator.Manifest, bool) {
-	root, err := projectRoot()
+	wd, err := os.Getwd()
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	root, err := generator.FindProjectRoot(wd)
 	if err != nil {
 		return generator.Manifest{}, false
 	}

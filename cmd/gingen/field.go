@@ -34,11 +34,11 @@ Since the resource's files are written again whole, they must still hold what gi
 to a table that may already have rows.`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
   gingen add field tag color:string --dry-run`,
-		Args:              minArgs(2),
+		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", usageArgs(cobra.MinimumNArgs(2))),
 		ValidArgsFunction: completeFieldArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Fields = args[0], args[1:]
-			root, err := projectRoot()
+			root, err := projectRoot(con)
 			if err != nil {
 				return err
 			}
@@ -87,11 +87,11 @@ given. The columns stay in the databases that ran the migration: roll them back 
 the command it prints.`,
 		Example: `  gingen destroy field article subtitle rating
   gingen destroy field tag color --dry-run`,
-		Args:              minArgs(2),
+		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", usageArgs(cobra.MinimumNArgs(2))),
 		ValidArgsFunction: completeAddedFields,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Names = args[0], args[1:]
-			root, err := projectRoot()
+			root, err := projectRoot(con)
 			if err != nil {
 				return err
 			}

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/kballard/go-shellquote"
@@ -83,8 +85,17 @@ Authentication of /api/v1:
 
 func runNew(c *cobra.Command, con console, req newRequest) error {
 	r := reporter{out: con.out, quiet: req.quiet, colour: con.colour()}
+	// A folder that holds a gingen project: its gingen.yaml says what it is, not the flags.
+	var existing *generator.Manifest
+	if req.opts.Name != "" {
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		if err != nil {
+			return err
+		}
+		existing = m
+	}
 	asked := false
-	if !req.noInput && con.interactive() && wizardNeeded(c.Flags(), req.opts.Name) {
+	if existing == nil && !req.noInput && con.interactive() && wizardNeeded(c.Flags(), req.opts.Name) {
 		// What the command line gives is checked before any question, not after them all.
 		given := req.opts
 		if given.Name == "" {
@@ -103,6 +114,12 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 			return err
 		}
 		asked = true
+		// The name the wizard asked for may be that of a gingen project (with --force).
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		if err != nil {
+			return err
+		}
+		existing = m
 	}
 	if req.opts.Name == "" {
 		return &usageError{cmd: c.CommandPath(), err: errors.New("missing project NAME: gingen new NAME, e.g. gingen new myblog (on a terminal, without --no-input, gingen new asks for it)")}
@@ -112,18 +129,37 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	tfs, err := generator.OpenTemplates(templates.FS(), req.templates)
-	if err != nil {
-		return err
-	}
-	files, err := generator.PlanProject(o, tfs)
-	if err != nil {
-		return err
-	}
 	target := filepath.Join(req.dir, o.Name)
-	if req.templates != "" {
-		if err := generator.RecordTemplates(files, target, req.templates); err != nil {
+	var files []generator.File
+	if existing != nil {
+		given := func(flag string) bool { return c.Flags().Changed(flag) }
+		if asked {
+			// Every answer counts as given; the wizard does not ask for templates.
+			given = func(flag string) bool { return flag != "templates" || c.Flags().Changed(flag) }
+		}
+		if err := sameAsManifest(given, req, *existing, target); err != nil {
 			return err
+		}
+		o = existing.Options()
+		tfs, err := generator.OpenTemplates(templates.FS(), existing.TemplatesDir(target))
+		if err != nil {
+			return err
+		}
+		if files, _, err = generator.RenderProject(*existing, tfs); err != nil {
+			return err
+		}
+	} else {
+		tfs, err := generator.OpenTemplates(templates.FS(), req.templates)
+		if err != nil {
+			return err
+		}
+		if files, err = generator.PlanProject(o, tfs); err != nil {
+			return err
+		}
+		if req.templates != "" {
+			if err := generator.RecordTemplates(files, target, req.templates); err != nil {
+				return err
+			}
 		}
 	}
 	changes, err := generator.WriteProject(target, files, req.write)
@@ -131,6 +167,12 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		r.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
 	}
 	if err != nil {
+		if existing != nil && !req.write.Force {
+			return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
+		}
+		if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {
+			return fmt.Errorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", notEmpty.Dir)
+		}
 		return err
 	}
 	if req.write.DryRun {
@@ -317,4 +359,68 @@ func optionTable(options []string, help map[string]string) string {
 		fmt.Fprintf(&b, "  %-11s %s\n", o, help[o])
 	}
 	return b.String()
+}
+
+// existingProject reads the gingen.yaml of the folder a new project goes into, after finishing
+// or undoing a change an interrupted gingen left there; nil when the folder has none.
+func existingProject(con console, target string) (*generator.Manifest, error) {
+	if _, err := os.Stat(filepath.Join(target, generator.ManifestName)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	if err := recoverProject(con, target); err != nil {
+		return nil, err
+	}
+	project, err := generator.ProjectFS(target)
+	if err != nil {
+		return nil, fmt.Errorf("open the project: %w", err)
+	}
+	b, err := fs.ReadFile(project, generator.ManifestName)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w; fix %s or restore it from version control", err, filepath.Join(target, generator.ManifestName))
+	}
+	return &m, nil
+}
+
+// sameAsManifest checks the flags given to gingen new against the gingen.yaml of the project
+// already in the folder: a flag that disagrees is one line naming the difference and the fix.
+func sameAsManifest(given func(flag string) bool, req newRequest, m generator.Manifest, target string) error {
+	opts := req.opts
+	opts.Normalize()
+	recorded := m.Options()
+	manifest := filepath.Join(target, generator.ManifestName)
+	if m.Name != opts.Name {
+		return fmt.Errorf("folder %s holds the gingen project %q (see %s), not %q; pick another folder", target, m.Name, manifest, opts.Name)
+	}
+	type setting struct {
+		flag, given, recorded, fix string
+	}
+	upgrade := fmt.Sprintf("change %%s: in %s, then run gingen upgrade in %s", manifest, target)
+	for _, s := range []setting{
+		{"strategy", opts.Strategy, recorded.Strategy, fmt.Sprintf("switch with: cd %s && gingen upgrade --strategy %s", target, opts.Strategy)},
+		{"db", opts.DB, recorded.DB, "gingen cannot move a project to another database"},
+		{"auth", opts.Auth, recorded.Auth, "gingen cannot change the auth of a project"},
+		{"module", opts.Module, recorded.Module, fmt.Sprintf(upgrade, "module")},
+		{"port", strconv.Itoa(opts.Port), strconv.Itoa(recorded.Port), fmt.Sprintf(upgrade, "port")},
+		{"templates", absPath(req.templates), absPath(m.TemplatesDir(target)), fmt.Sprintf(upgrade, "templates")},
+	} {
+		if given(s.flag) && s.given != s.recorded {
+			return fmt.Errorf("%s records %s %q, but --%s %s was given; gingen new --force keeps the project's settings: drop --%s, or %s", manifest, s.flag, s.recorded, s.flag, s.given, s.flag, s.fix)
+		}
+	}
+	return nil
+}
+
+// absPath is path made absolute, for comparing two spellings of a folder; "" stays "".
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }

@@ -20,6 +20,15 @@ func nextSteps(o generator.Options, target string) string {
 			fmt.Sprintf("the %s server is [database] in conf/app.ini; README.md says how to create its user", o.DB),
 		})
 	}
+	if o.Auth == generator.AuthJWT {
+		prefix := generator.EnvPrefix(name)
+		rows = append(rows,
+			[2]string{fmt.Sprintf(`export %s_AUTH_SECRET="$(openssl rand -hex 32)"`, prefix),
+				"signs the tokens: 32 random bytes; the server refuses to start without a secret"},
+			[2]string{fmt.Sprintf("export %s_AUTH_SEEDPASSWORD='...'", prefix),
+				"the password of the admin user created at the first start (8 to 72 bytes)"},
+		)
+	}
 	rows = append(rows, [2]string{"go test ./...", "run the generated tests"})
 	deploy := func(file, what string) [2]string { return [2]string{path.Join("deploy", file), what} }
 	var deploys [][2]string

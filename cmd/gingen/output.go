@@ -34,6 +34,9 @@ func (r reporter) step(s generator.Step) {
 	if s.Text != "" {
 		subject = fmt.Sprintf("%s:%d  %s", s.Path, s.Line, s.Text)
 	}
+	if s.Note != "" {
+		subject = fmt.Sprintf("%s  (%s)", s.Path, s.Note)
+	}
 	r.action(s.Action, subject)
 }
 
@@ -67,7 +70,7 @@ func actionColour(a generator.Action) []color.Attribute {
 		return []color.Attribute{color.FgGreen, color.Bold}
 	case generator.ActionIdentical:
 		return []color.Attribute{color.FgBlue, color.Bold}
-	case generator.ActionForce, generator.ActionUpdate:
+	case generator.ActionForce, generator.ActionUpdate, generator.ActionMerge:
 		return []color.Attribute{color.FgYellow, color.Bold}
 	case generator.ActionConflict, generator.ActionRemove, generator.ActionDelete:
 		return []color.Attribute{color.FgRed, color.Bold}

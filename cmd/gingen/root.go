@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"runtime/debug"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -14,7 +17,8 @@ settings, routers, models, /api/v1) whose restarts lose no request: SIGHUP resta
 binary and config on disk with zero downtime, SIGINT/SIGTERM shut down gracefully.
 
 Exit codes: 0 success; 1 generation failed or the input was invalid (nothing written);
-2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt (nothing written).`,
+2 the command line is malformed; 130 interrupted by Ctrl-C in a prompt or while a change was
+applied (nothing written: the change was rolled back).`,
 		Example: `  gingen new myblog
   cd myblog && gingen add resource article title:string body:text
   gingen destroy resource article
@@ -24,14 +28,17 @@ Exit codes: 0 success; 1 generation failed or the input was invalid (nothing wri
 		RunE:          func(c *cobra.Command, _ []string) error { return c.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what gingen version prints.
+		Version: versionString(debug.ReadBuildInfo()),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(con.in)
 	root.SetOut(con.out)
 	root.SetErr(con.errOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newTemplatesCmd(con), newVersionCmd())
+	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newTemplatesCmd(con), newVersionCmd())
 	addHelpExamples(root)
 	return root
 }
@@ -78,6 +85,21 @@ func dirCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompD
 	return nil, cobra.ShellCompDirectiveFilterDirs
 }
 
+// nameRequired is the Args check of a command whose first argument is a NAME: without it, a
+// usage error that says what to give (hint, with an example) instead of cobra's count of
+// arguments; then check, if any, checks the rest.
+func nameRequired(hint string, check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("missing NAME: %s", hint)}
+		}
+		if check != nil {
+			return check(c, args)
+		}
+		return nil
+	}
+}
+
 // exactArgs is cobra.ExactArgs whose error is a usage error.
 func exactArgs(n int) cobra.PositionalArgs {
 	return usageArgs(cobra.ExactArgs(n))
@@ -86,11 +108,6 @@ func exactArgs(n int) cobra.PositionalArgs {
 // maxArgs is cobra.MaximumNArgs whose error is a usage error.
 func maxArgs(n int) cobra.PositionalArgs {
 	return usageArgs(cobra.MaximumNArgs(n))
-}
-
-// minArgs is cobra.MinimumNArgs whose error is a usage error.
-func minArgs(n int) cobra.PositionalArgs {
-	return usageArgs(cobra.MinimumNArgs(n))
 }
 
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -56,6 +58,9 @@ gingen add resource commands use DIR too), or gingen add resource ... --template
 			changes, err := generator.WriteProject(dir, files, write)
 			for _, ch := range changes {
 				r.action(ch.Action, filepath.ToSlash(filepath.Join(dir, ch.Path)))
+			}
+			if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {
+				return fmt.Errorf("folder %s already exists and is not empty; export into another folder (gingen templates export DIR), or pass --force to overwrite the templates in it with the embedded ones", notEmpty.Dir)
 			}
 			if err != nil {
 				return err

@@ -71,6 +71,7 @@ func run(ctx context.Context, configPath string) error {
 		WriteTimeout:    cfg.Server.WriteTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout,
 		ReadyTimeout:    cfg.Server.ReadyTimeout,
+		DrainDelay:      cfg.Server.DrainDelay,
 		Logger:          logger,
 	}
 	// build runs only in the process that serves requests, once per generation, so every

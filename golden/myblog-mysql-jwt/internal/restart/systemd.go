@@ -179,6 +179,8 @@ func (g *systemdGeneration) loop(ctx context.Context, hup <-chan os.Signal, pare
 			}
 			g.log.Info("shutting down: draining", "pid", os.Getpid(), "timeout", g.opts.ShutdownTimeout)
 			g.notifier.notify(daemon.SdNotifyStopping)
+			// Keep accepting until load balancers have seen /readyz fail (DrainDelay).
+			g.srv.DelayDrain(context.Background(), g.opts.DrainDelay, g.log)
 			return g.shutdown()
 
 		case <-g.srv.Stopped():

@@ -32,6 +32,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds how long a new generation may take to become ready on SIGHUP.
 	ReadyTimeout time.Duration
+	// DrainDelay is how long a shutdown (SIGTERM/SIGINT, not a SIGHUP restart) keeps serving
+	// with /readyz answering 503 before the drain starts (see drain_delay.go).
+	DrainDelay time.Duration
 	// Logger receives the lifecycle log lines. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -62,12 +65,14 @@ type server struct {
 	stopped  chan struct{} // closed when every Serve has returned
 	err      error         // the first Serve error, nil after a drain; read after stopped
 	draining atomic.Bool
+	stopping atomic.Bool  // set by DelayDrain: the readiness check answers 503
 	open     atomic.Int64 // connections accepted and not yet closed
 }
 
 // startServer serves h on every listener in the background.
 func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 	s := &server{lns: lns, stopped: make(chan struct{})}
+	h = notReadyWhileStopping(h, &s.stopping)
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)

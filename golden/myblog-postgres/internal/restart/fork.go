@@ -192,6 +192,10 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 				// and the PID file now, and needs its own SIGTERM.
 				g.log.Warn("a restart completed while shutting down; the new generation keeps serving",
 					"pid", g.pid, "pid_file", g.pidFile)
+			} else {
+				// Nobody takes over the socket: keep accepting until load balancers have
+				// seen /readyz fail (DrainDelay), then drain.
+				g.srv.DelayDrain(context.Background(), g.opts.DrainDelay, g.log)
 			}
 			return g.stop(nil, replaced, hup)
 

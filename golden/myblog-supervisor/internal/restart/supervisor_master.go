@@ -53,7 +53,7 @@ func newSupervisor(opts Options, ln net.Listener) (*supervisor, error) {
 		ln:              f,
 		addr:            addr,
 		readyTimeout:    ready,
-		shutdownTimeout: shutdown,
+		shutdownTimeout: shutdown + max(opts.DrainDelay, 0),
 		requests:        make(chan chan<- error),
 	}, nil
 }
@@ -281,12 +281,33 @@ func supervisorReadReady(r *os.File) (time.Duration, error) {
 }
 
 // stop sends SIGTERM and waits for the worker to drain and exit; a worker still running after
-// its shutdown timeout plus a margin is SIGKILLed. It returns nil only for a clean exit.
+// its shutdown timeout (and drain delay) plus a margin is SIGKILLed. It returns nil only for
+// a clean exit. On SIGTERM the worker first waits out its DrainDelay with /readyz answering
+// 503: stop is for a shutdown, where nobody else will accept.
 func (s *supervisor) stop(w *supervisorWorker) error {
-	grace := max(s.shutdownTimeout, w.shutdownTimeout) + supervisorKillMargin
 	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		s.log.Warn("could not signal worker", "pid", w.pid, "err", err)
 	}
+	return s.awaitExit(w)
+}
+
+// retire tells a worker that a new one has taken over to drain at once, without the
+// DrainDelay of a shutdown: the new worker accepts on the same socket, so no connection is
+// refused, and an old worker answering /readyz 503 on the shared socket would only make the
+// load balancer drop this instance for nothing. The signal is closing the lifeline, which
+// the worker also reads as "the master is gone". Then it waits as stop does.
+func (s *supervisor) retire(w *supervisorWorker) error {
+	if err := w.life.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		s.log.Warn("could not close the worker's lifeline; sending SIGTERM", "pid", w.pid, "err", err)
+		return s.stop(w)
+	}
+	return s.awaitExit(w)
+}
+
+// awaitExit waits for a worker told to drain; one still running after its shutdown timeout
+// (and drain delay) plus a margin is SIGKILLed.
+func (s *supervisor) awaitExit(w *supervisorWorker) error {
+	grace := max(s.shutdownTimeout, w.shutdownTimeout) + supervisorKillMargin
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
@@ -460,7 +481,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 					retiring.Add(1)
 					go func() {
 						defer retiring.Done()
-						if err := s.stop(old); err != nil {
+						if err := s.retire(old); err != nil {
 							s.log.Error("old worker did not drain cleanly", "pid", old.pid, "err", err)
 							return
 						}

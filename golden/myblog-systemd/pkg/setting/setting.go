@@ -39,6 +39,9 @@ type Server struct {
 	WriteTimeout    time.Duration `ini:"WriteTimeout"`
 	ShutdownTimeout time.Duration `ini:"ShutdownTimeout"`
 	ReadyTimeout    time.Duration `ini:"ReadyTimeout"`
+	// DrainDelay is how long a SIGTERM/SIGINT keeps the server serving, with /readyz
+	// answering 503, before it stops accepting: the time load balancers need to notice.
+	DrainDelay time.Duration `ini:"DrainDelay"`
 }
 
 // Addr is the address the server listens on.

@@ -14,8 +14,9 @@ import (
 )
 
 // runSupervisorWorker is the worker side of Run: build the handler, serve on the inherited
-// socket, report ready to the master, and drain when ctx is cancelled (the master sends
-// SIGTERM) or the master dies.
+// socket, report ready to the master, and drain when ctx is cancelled (the master's SIGTERM
+// on shutdown: after opts.DrainDelay) or the lifeline closes (a new worker took over, or
+// the master died: at once).
 func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 	log := opts.logger().With("role", "worker")
 	_, shutdownTimeout := supervisorTimeouts(opts)
@@ -36,14 +37,16 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 	defer ready.Close()
 	defer life.Close()
 
+	signalled := ctx // cancelled by SIGTERM/SIGINT: a shutdown
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		// Nothing is ever written to the lifeline: Read returns only once the master's end is
-		// closed, which the kernel does when the master dies, even by SIGKILL.
+		// closed, by the master when a new worker has taken over, or by the kernel when the
+		// master dies, even by SIGKILL.
 		_, _ = io.Copy(io.Discard, life)
 		if ctx.Err() == nil {
-			log.Warn("supervisor master is gone; shutting down", "pid", os.Getpid())
+			log.Info("lifeline closed (replaced by a new worker, or the master is gone); draining", "pid", os.Getpid())
 		}
 		cancel()
 	}()
@@ -64,7 +67,8 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 	log.Info("serving", "pid", os.Getpid(), "addr", ln.Addr().String())
 	// Report ready only once Serve runs; the drain timeout travels along because this process
 	// read the config now on disk and the master bounds our drain with it.
-	if _, err := fmt.Fprintf(ready, "ready %d\n", int64(shutdownTimeout)); err != nil {
+	// The drain delay is part of the bound: a shutdown waits it out before draining.
+	if _, err := fmt.Fprintf(ready, "ready %d\n", int64(shutdownTimeout+max(opts.DrainDelay, 0))); err != nil {
 		log.Warn("could not report ready; is the master gone?", "pid", os.Getpid(), "err", err)
 		cancel()
 	}
@@ -81,6 +85,12 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 			serveErr = errors.New("server stopped")
 		}
 		serveErr = fmt.Errorf("restart: worker serve: %w", serveErr)
+	}
+	if serveErr == nil && signalled.Err() != nil {
+		// A shutdown (the master's SIGTERM): nobody takes over the socket, so keep accepting
+		// until load balancers have seen /readyz fail. A retired worker skips this: the new
+		// worker accepts on the same socket.
+		srv.DelayDrain(context.WithoutCancel(ctx), opts.DrainDelay, log)
 	}
 	log.Info("draining", "pid", os.Getpid(), "timeout", shutdownTimeout)
 	// Drain closes only this worker's copy of the socket: the master and the new worker keep

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gingen/gingen/internal/rollbench"
+)
+
+// TestRollingUpdateBehindHAProxyLosesNoRequest rolls 3 replicas of the golden PostgreSQL
+// project (plus a resource, for POSTs that write to the database) behind a real HAProxy that
+// health-checks /readyz, one at a time under 64 clients: SIGTERM, DrainDelay with /readyz
+// 503, drain, exit; a replica of a rebuilt binary on the same port, reported UP; the next.
+// No request may fail, with HAProxy's retries and without them, and after the roll only the
+// new version answers. The same roll without DrainDelay is cmd/rollbench's baseline; it is
+// reported, not asserted.
+func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
+	skipShort(t)
+	haproxy := requireTool(t, "haproxy")
+	psql := requireTool(t, "psql")
+	srv := requireServer(t, "postgres")
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+
+	work := t.TempDir()
+	project, from, to, err := rollbench.Prepare(ctx, filepath.Join("..", "golden"), work, "roll-v1", "roll-v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rollbench.Database{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password}
+	name := fmt.Sprintf("gingen_roll_%d", os.Getpid())
+	if err := db.SQL(ctx, psql, srv.Name, "DROP DATABASE IF EXISTS "+name); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SQL(ctx, psql, srv.Name, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = db.SQL(context.Background(), psql, srv.Name, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+
+	log := logFile(t)
+	// With the HAProxy configuration a user would ship (retries on refused connections), and
+	// with retries off, as a load balancer that never retries: DrainDelay alone must do.
+	for _, noRetry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("HAProxy retries %t", !noRetry), func(t *testing.T) {
+			fig, err := rollbench.Run(ctx, rollbench.Config{
+				Project: project, From: from, To: to, FromVersion: "roll-v1", ToVersion: "roll-v2",
+				EnvPrefix: "MYBLOG", DBEnv: db.Env("MYBLOG", name),
+				Replicas: 3, KeepAlive: 48, Fresh: 16, DrainDelay: 2 * time.Second, NoRetry: noRetry,
+				HAProxy: haproxy, WorkDir: filepath.Join(work, fmt.Sprintf("run-%t", noRetry)), Log: log,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v", fig)
+			if fig.Rolls != 3 {
+				t.Errorf("%d replicas rolled, want 3", fig.Rolls)
+			}
+			if fig.Sent < 1000 || fig.Posts == 0 {
+				t.Errorf("%d requests (%d POSTs): the load did not run", fig.Sent, fig.Posts)
+			}
+			if fig.Failed != 0 {
+				t.Errorf("%d of %d requests failed during the rolling update: %v", fig.Failed, fig.Sent, fig.ByError)
+			}
+			if len(fig.LastVersions) != 1 || fig.LastVersions["roll-v2"] == 0 {
+				t.Errorf("after the roll /healthz answered versions %v, want roll-v2 only", fig.LastVersions)
+			}
+		})
+	}
+}

@@ -1,0 +1,427 @@
+package generator
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gingen/gingen/templates"
+)
+
+// copyTree copies the folder src into a new temporary folder and returns it.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// editFile replaces old by new in the file, which must contain old.
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func upgrade(t *testing.T, dir string, opts UpgradeOptions, tfs fs.FS) UpgradePlan {
+	t.Helper()
+	plan, err := PlanUpgrade(os.DirFS(dir), opts, tfs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+func stepsByPath(steps []Step) map[string]Action {
+	out := map[string]Action{}
+	for _, s := range steps {
+		out[s.Path] = s.Action
+	}
+	return out
+}
+
+// goIn runs the go command in dir, failing the test on an error.
+func goIn(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}
+
+// TestUpgradeAProjectOfTheFirstRelease upgrades golden/myblog-article as the first release
+// (8081e1f) generated it, with two hand edits: the edits survive, gingen.yaml records every
+// file, a second upgrade changes nothing, and the project builds and passes its tests.
+func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
+	dir := copyTree(t, filepath.Join("testdata", "release-8081e1f", "myblog-article"))
+	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// main is edited by hand.\nfunc main() {")
+	editFile(t, filepath.Join(dir, "routers/api/v1/article.go"), "package v1\n", "package v1\n\n// Hand-written note kept across upgrades.\n")
+
+	if err := os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("my own file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	plan := upgrade(t, dir, UpgradeOptions{}, templates.FS())
+	if plan.Base != BaseRelease {
+		t.Errorf("base = %q, want the first release's templates", plan.Base)
+	}
+	// Every hand edit survives: merged into the file, or (when the templates changed the same
+	// lines since) kept in the file with the new text beside it. The conflicts are resolved
+	// here by taking the new text, as a user may, for the build below.
+	for path, edit := range map[string]string{"main.go": "// main is edited by hand.", "routers/api/v1/article.go": "// Hand-written note kept across upgrades."} {
+		if b, _ := os.ReadFile(filepath.Join(dir, path)); !bytes.Contains(b, []byte(edit)) {
+			t.Errorf("%s lost the hand edit %q", path, edit)
+		}
+	}
+	for _, s := range plan.Steps {
+		switch s.Action {
+		case ActionSideFile:
+			t.Logf("%s: the templates changed the lines edited by hand since 8081e1f: %s", s.Path, s.Note)
+			if err := os.Rename(filepath.Join(dir, s.Path+SideFileSuffix), filepath.Join(dir, s.Path)); err != nil {
+				t.Fatal(err)
+			}
+		case ActionMerge:
+			t.Logf("%s: hand edit merged", s.Path)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "NOTES.md")); string(b) != "my own file\n" {
+		t.Errorf("NOTES.md, the user's own file, was touched: %q", b)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Generated == nil || m.Generated.Templates == "" || len(m.Files) < 20 || len(m.Resources) != 4 {
+		t.Fatalf("manifest after upgrade: generated %v, %d files, %d resources; want all recorded", m.Generated, len(m.Files), len(m.Resources))
+	}
+	for _, f := range m.Files {
+		body, err := os.ReadFile(filepath.Join(dir, f.Path))
+		if err != nil {
+			t.Fatalf("%s is recorded but missing: %v", f.Path, err)
+		}
+		if f.Path != "main.go" && stepsByPath(plan.Steps)[f.Path] != ActionMerge && digest(body) != f.SHA256 {
+			t.Errorf("%s: recorded SHA-256 is not the file's", f.Path)
+		}
+	}
+
+	again := upgrade(t, dir, UpgradeOptions{}, templates.FS())
+	if again.Base != BaseCurrent {
+		t.Errorf("second upgrade: base = %q, want these templates", again.Base)
+	}
+	for _, s := range again.Steps {
+		if s.Action != ActionIdentical && s.Action != ActionKeep {
+			t.Errorf("second upgrade: %s %s, want nothing to do", s.Action, s.Path)
+		}
+	}
+	if testing.Short() {
+		t.Skip("builds the upgraded project")
+	}
+	goIn(t, dir, "build", "./...")
+	goIn(t, dir, "vet", "./...")
+	goIn(t, dir, "test", "./...")
+}
+
+// changedTemplates lays changes over the embedded templates: main.go gains a comment at its
+// top, go.mod's template is changed at its first line, and the fork strategy's pid file
+// helper is gone.
+func changedTemplates(t *testing.T) fs.FS {
+	t.Helper()
+	tfs := templates.FS()
+	mainTmpl, err := fs.ReadFile(tfs, "project/base/main.go.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := fstest.MapFS{
+		"project/base/main.go.tmpl": {Data: append([]byte("// Upgraded by a newer gingen.\n\n"), mainTmpl...)},
+	}
+	return Overlay(tfs, over)
+}
+
+// TestUpgradeMergesEditsAndWritesSideFilesOnConflicts upgrades a project onto changed
+// templates: an unchanged file is updated, an edit away from the template's change is merged,
+// an edit at the same place keeps the user's file and writes FILE.gingen-new.
+func TestUpgradeMergesEditsAndWritesSideFilesOnConflicts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myblog")
+	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	other := copyTree(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "..", "myblog-manifest-orig"), mustRead(t, filepath.Join(dir, ManifestName)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An edit far from the top of main.go: merged.
+	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// Edited by hand.\nfunc main() {")
+	// The project was generated by templates.FS(), which this gingen is not (the changed
+	// templates are): they are given as the base, as --base-templates gives them.
+	given := UpgradeOptions{BaseTemplates: templates.FS()}
+	plan := upgrade(t, dir, given, changedTemplates(t))
+	if plan.Base != BaseGiven {
+		t.Errorf("base = %q, want the templates given", plan.Base)
+	}
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionMerge {
+		t.Fatalf("main.go: %s, want merge", got)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "main.go"))
+	if !bytes.HasPrefix(b, []byte("// Upgraded by a newer gingen.\n")) || !bytes.Contains(b, []byte("// Edited by hand.\nfunc main() {")) {
+		t.Errorf("merged main.go lacks one of the two changes:\n%s", b)
+	}
+
+	// An edit of the very first line: the template's change conflicts with it.
+	editFile(t, filepath.Join(other, "main.go"), "// Command myblog serves", "// Command myblog (edited) serves")
+	before, _ := os.ReadFile(filepath.Join(other, "main.go"))
+	plan = upgrade(t, other, given, changedTemplates(t))
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionSideFile {
+		t.Fatalf("main.go: %s, want conflict", got)
+	}
+	after, _ := os.ReadFile(filepath.Join(other, "main.go"))
+	if !bytes.Equal(before, after) {
+		t.Error("main.go changed although its merge conflicts; the user's file must be kept")
+	}
+	side, err := os.ReadFile(filepath.Join(other, "main.go"+SideFileSuffix))
+	if err != nil || !bytes.HasPrefix(side, []byte("// Upgraded by a newer gingen.\n")) {
+		t.Errorf("main.go%s = %.60q, %v; want the new render", SideFileSuffix, side, err)
+	}
+	if got := stepsByPath(plan.Steps)["README.md"]; got != ActionIdentical {
+		t.Errorf("README.md: %s, want identical", got)
+	}
+
+	// --force settles the same conflict the other way: the template's text in the file, the
+	// user's beside it.
+	forced := copyTree(t, other)
+	if err := os.Remove(filepath.Join(forced, "main.go"+SideFileSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	// The project records the changed templates now; it was generated by templates.FS().
+	force := UpgradeOptions{BaseTemplates: templates.FS(), Force: true}
+	if err := os.WriteFile(filepath.Join(forced, ManifestName), mustRead(t, filepath.Join(dir, "..", "myblog-manifest-orig")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan = upgrade(t, forced, force, changedTemplates(t))
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionForce {
+		t.Fatalf("main.go with --force: %s, want force", got)
+	}
+	if got := mustRead(t, filepath.Join(forced, "main.go")); !bytes.HasPrefix(got, []byte("// Upgraded by a newer gingen.\n")) {
+		t.Error("main.go with --force is not the template's text")
+	}
+	if got := mustRead(t, filepath.Join(forced, "main.go"+OldFileSuffix)); !bytes.Equal(got, before) {
+		t.Errorf("main.go%s is not the user's text", OldFileSuffix)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestUpgradeSwitchesStrategy switches a fork project with a resource to supervisor: the
+// fork files go, the supervisor files come, the resource stays registered, an edited fork
+// file is kept, and the project is exactly what gingen new --strategy supervisor plus the
+// resource renders.
+func TestUpgradeSwitchesStrategy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myblog")
+	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	add, err := PlanAddResource(os.DirFS(dir), ResourceOptions{Name: "article", Fields: []string{"title:string"}}, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := add.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, filepath.Join(dir, "internal/restart/fork_pidfile.go"), "package restart\n", "package restart\n\n// Edited.\n")
+
+	plan := upgrade(t, dir, UpgradeOptions{Strategy: StrategySupervisor}, templates.FS())
+	steps := stepsByPath(plan.Steps)
+	if steps["internal/restart/fork.go"] != ActionDelete || steps["internal/restart/supervisor.go"] != ActionCreate || steps["internal/restart/fork_pidfile.go"] != ActionKeep {
+		t.Errorf("steps: fork.go %s, supervisor.go %s, fork_pidfile.go %s; want delete, create, keep",
+			steps["internal/restart/fork.go"], steps["internal/restart/supervisor.go"], steps["internal/restart/fork_pidfile.go"])
+	}
+	// The edited fork file is the user's now; without it, the tree is the supervisor render.
+	if err := os.Remove(filepath.Join(dir, "internal/restart/fork_pidfile.go")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Strategy != StrategySupervisor || len(m.Resources) != 1 {
+		t.Fatalf("manifest: strategy %s, %d resources; want supervisor and the article", m.Strategy, len(m.Resources))
+	}
+	want, _, err := RenderProject(m, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareTree(t, dir, want)
+	if testing.Short() {
+		t.Skip("builds the switched project")
+	}
+	goIn(t, dir, "build", "./...")
+	goIn(t, dir, "vet", "./...")
+}
+
+func TestMerge3(t *testing.T) {
+	for _, tc := range []struct {
+		name, base, ours, theirs, want string
+		conflict                       bool
+	}{
+		{"only ours changed", "a\nb\nc\n", "a\nB\nc\n", "a\nb\nc\n", "a\nB\nc\n", false},
+		{"only theirs changed", "a\nb\nc\n", "a\nb\nc\n", "a\nb\nC\n", "a\nb\nC\n", false},
+		{"both, apart", "a\nb\nc\nd\ne\n", "A\nb\nc\nd\ne\n", "a\nb\nc\nd\nE\n", "A\nb\nc\nd\nE\n", false},
+		{"both alike", "a\nb\n", "a\nX\n", "a\nX\n", "a\nX\n", false},
+		{"inserts at both ends", "a\nb\n", "0\na\nb\n", "a\nb\nz\n", "0\na\nb\nz\n", false},
+		{"a deletion and an edit apart", "a\nb\nc\nd\n", "b\nc\nd\n", "a\nb\nc\nD\n", "b\nc\nD\n", false},
+		{"the same line changed two ways", "a\nb\nc\n", "a\nX\nc\n", "a\nY\nc\n", "", true},
+		{"no final newline", "a\nb\nc", "A\nb\nc", "a\nb\nC", "A\nb\nC", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, conflict := merge3([]byte(tc.base), []byte(tc.ours), []byte(tc.theirs))
+			if conflict != tc.conflict || (!conflict && string(got) != tc.want) {
+				t.Errorf("merge3 = %q, conflict %v; want %q, conflict %v", got, conflict, tc.want, tc.conflict)
+			}
+		})
+	}
+}
+
+// TestUpgradeWithoutTheBaseWritesSideFiles: when gingen has not the templates that generated
+// the project, an unchanged file (its recorded SHA-256) is still updated, and an edited one
+// gets a side file rather than a guess.
+func TestUpgradeWithoutTheBaseWritesSideFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myblog")
+	files, err := PlanProject(goldenCases()["myblog-fork"], changedTemplates(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// Edited by hand.\nfunc main() {")
+	editFile(t, filepath.Join(dir, "README.md"), "# myblog", "# myblog, edited")
+	plan := upgrade(t, dir, UpgradeOptions{}, templates.FS())
+	steps := stepsByPath(plan.Steps)
+	if plan.Base != BaseDigests || steps["main.go"] != ActionSideFile || steps["README.md"] != ActionSideFile {
+		t.Fatalf("base %q, main.go %s, README.md %s; want recorded digests only, conflict, conflict", plan.Base, steps["main.go"], steps["README.md"])
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "main.go")); !bytes.HasPrefix(b, []byte("// Upgraded by a newer gingen.")) || !bytes.Contains(b, []byte("// Edited by hand.")) {
+		t.Errorf("main.go was not kept as the user left it:\n%.200s", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "main.go"+SideFileSuffix)); bytes.HasPrefix(b, []byte("// Upgraded by a newer gingen.")) {
+		t.Errorf("main.go%s is not the new render", SideFileSuffix)
+	}
+}
+
+// TestAddAndDestroyKeepTheRecordedDigestsTrue: the files add and destroy edit at the markers
+// keep a recorded SHA-256 that is their content, unless the user had edited them before.
+func TestAddAndDestroyKeepTheRecordedDigestsTrue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "myblog")
+	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteProject(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() Manifest {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseManifest(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	matches := func(p string) bool {
+		t.Helper()
+		sum, _ := recorded().recordedDigest(p)
+		body, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return digest(body) == sum
+	}
+	editFile(t, filepath.Join(dir, "routers/api/v1/routes.go"), "package v1\n", "package v1\n\n// Edited.\n")
+	add, err := PlanAddResource(os.DirFS(dir), ResourceOptions{Name: "article", Fields: []string{"title:string"}}, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := add.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !matches("models/models.go") {
+		t.Error("after add: models/models.go's recorded SHA-256 is not its content")
+	}
+	if matches("routers/api/v1/routes.go") {
+		t.Error("after add: routes.go, edited by hand before, has its new content recorded; the edit would look generated")
+	}
+	destroy, err := PlanDestroyResource(os.DirFS(dir), DestroyOptions{Name: "article"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := destroy.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	if !matches("models/models.go") {
+		t.Error("after destroy: models/models.go's recorded SHA-256 is not its content")
+	}
+}
+
+func TestManifestRefusesBadFileRecords(t *testing.T) {
+	good := "schema: 1\nname: myblog\nmodule: myblog\nstrategy: fork\ndb: sqlite\nport: 8000\n"
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"a path outside":         {good + "files:\n  - path: ../x.go\n    sha256: " + strings.Repeat("a", 64) + "\n", "key files[0].path"},
+		"a bad digest":           {good + "files:\n  - path: main.go\n    sha256: nope\n", "key files[0].sha256"},
+		"a bad templates digest": {good + "generated:\n  gingen: v1\n  templates_sha256: xyz\n", "key generated.templates_sha256"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseManifest([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseManifest = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := ParseManifest([]byte(good + "files:\n  - path: main.go\n    sha256: " + strings.Repeat("a", 64) + "\n")); err != nil {
+		t.Errorf("a good manifest: %v", err)
+	}
+}
