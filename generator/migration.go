@@ -87,8 +87,8 @@ type MigrationData struct {
 	// migrations: IF NOT EXISTS, so that a database where gorm's AutoMigrate made the table
 	// records it as applied.
 	Baseline bool
-	Up      []string // statements, each ending in ';', possibly over several lines
-	Down    []string
+	Up       []string // statements, each ending in ';', possibly over several lines
+	Down     []string
 }
 
 // sqlDialect writes the SQL of one database, mirroring what gorm's AutoMigrate creates for
@@ -341,7 +341,7 @@ func createMigration(tfs fs.FS, m Manifest, r Resource, p string, baseline bool)
 		Model:    Camel(r.Name),
 		Baseline: baseline,
 		Up:       d.createTable(m, r, baseline),
-		Down:    []string{"DROP TABLE " + d.quote(r.Plural) + ";"},
+		Down:     []string{"DROP TABLE " + d.quote(r.Plural) + ";"},
 	})
 }
 
