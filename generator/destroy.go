@@ -38,6 +38,11 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 		}
 	}
 
+	if len(res.FieldChanges) > 0 {
+		last := res.FieldChanges[len(res.FieldChanges)-1]
+		return Plan{}, inputErrorf("resource %q has fields added by gingen add field (%s); destroy them first, newest first: gingen destroy field %s %s", name, fieldChangeNames(res), name, strings.Join(last.Fields, " "))
+	}
+
 	var plan Plan
 	var edited []string
 	for _, g := range res.Files {
@@ -94,6 +99,14 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 	}
 	for _, p := range order {
 		plan.Writes = append(plan.Writes, File{Path: p, Body: changed[p], Mode: fileMode(project, p)})
+	}
+
+	if res.Migration != "" {
+		note, err := rollbackNote(project, res.Migration, "the "+res.Plural+" table", "`"+addCommand(res)+"`")
+		if err != nil {
+			return Plan{}, err
+		}
+		plan.Notes = append(plan.Notes, note)
 	}
 
 	kept := make([]Resource, 0, len(m.Resources)-1)

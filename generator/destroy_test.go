@@ -27,8 +27,8 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	sameTree(t, before, snapshot(t, root))
 
 	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true})
-	if len(plan.Deletes) != 3 {
-		t.Errorf("deletes = %v, want the three generated files", plan.Deletes)
+	if len(plan.Deletes) != 4 {
+		t.Errorf("deletes = %v, want the four generated files (the migration too)", plan.Deletes)
 	}
 	if _, err := os.Stat(handler); !os.IsNotExist(err) {
 		t.Errorf("forced destroy left %s (%v)", handler, err)

@@ -86,6 +86,25 @@ func (m Manifest) validate(b []byte) error {
 				return bad(fmt.Sprintf("%s.files[%d].sha256", key, j), "%q is not a SHA-256 in hex; restore the value gingen add resource recorded", g.SHA256)
 			}
 		}
+		if r.Migration != "" {
+			if err := checkRecordedPath(r.Migration); err != nil {
+				return bad(key+".migration", "%v", err)
+			}
+		}
+		for j, c := range r.FieldChanges {
+			k := fmt.Sprintf("%s.field_changes[%d]", key, j)
+			if err := checkRecordedPath(c.Migration.Path); err != nil {
+				return bad(k+".migration.path", "%v", err)
+			}
+			if b, err := hex.DecodeString(c.Migration.SHA256); err != nil || len(b) != 32 {
+				return bad(k+".migration.sha256", "%q is not a SHA-256 in hex; restore the value gingen add field recorded", c.Migration.SHA256)
+			}
+			for _, n := range c.Fields {
+				if !slices.ContainsFunc(r.Fields, func(f Field) bool { return f.Name == n }) {
+					return bad(k+".fields", "%q is not a field of resource %s; restore the names gingen add field recorded", n, r.Name)
+				}
+			}
+		}
 		for j, ins := range r.Inserts {
 			k := fmt.Sprintf("%s.inserts[%d]", key, j)
 			if err := checkRecordedPath(ins.Path); err != nil {

@@ -159,8 +159,8 @@ func OpenTemplates(base fs.FS, dir string) (fs.FS, error) {
 		}
 		parts := strings.Split(p, "/")
 		switch {
-		case parts[0] != projectTemplates && parts[0] != resourceTemplates:
-			return inputErrorf("%s: templates folders hold only %s/ and %s/; move or remove it", filepath.Join(dir, parts[0]), projectTemplates, resourceTemplates)
+		case parts[0] != projectTemplates && parts[0] != resourceTemplates && parts[0] != migrationTemplates:
+			return inputErrorf("%s: templates folders hold only %s/, %s/ and %s/; move or remove it", filepath.Join(dir, parts[0]), projectTemplates, resourceTemplates, migrationTemplates)
 		case parts[0] == projectTemplates && len(parts) == 2 && !d.IsDir():
 			return inputErrorf("%s: project templates go into a tree, %s/<tree>/, where <tree> is %s", filepath.Join(dir, filepath.FromSlash(p)), projectTemplates, strings.Join(projectTrees(base), ", "))
 		case parts[0] == projectTemplates && len(parts) == 2 && !slices.Contains(projectTrees(base), parts[1]):
@@ -208,7 +208,7 @@ func projectTrees(tfs fs.FS) []string {
 // what `gingen templates export` writes for a user to edit.
 func TemplateFiles(tfs fs.FS) ([]File, error) {
 	var out []File
-	for _, root := range []string{projectTemplates, resourceTemplates} {
+	for _, root := range []string{projectTemplates, resourceTemplates, migrationTemplates} {
 		err := fs.WalkDir(tfs, root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

@@ -59,7 +59,7 @@ func TestOpenTemplatesRefusesFoldersThatWouldBeSilentlyIgnored(t *testing.T) {
 	}{
 		{"a folder with no template", map[string]string{}, "holds no template"},
 		{"a file missing .tmpl", map[string]string{"project/base/README.md": "x"}, "is not a template"},
-		{"a top-level folder other than project and resource", map[string]string{"templates/project/base/a.tmpl": "x"}, "hold only project/ and resource/"},
+		{"a top-level folder other than project and resource", map[string]string{"templates/project/base/a.tmpl": "x"}, "hold only project/, resource/ and migration/"},
 		{"an unknown project tree", map[string]string{"project/forkk/a.tmpl": "x"}, `unknown project tree "forkk"`},
 		{"a file directly under project", map[string]string{"project/a.tmpl": "x"}, "project templates go into a tree"},
 		{"a file where the embedded templates have a folder", map[string]string{"project/base/models": "x"}, "is not a template"},

@@ -121,7 +121,17 @@ func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
 	}
 	owned := map[string]string{} // file of a resource -> the resource
 	resources := make([]Resource, 0, len(m.Resources))
+	// A resource added before gingen wrote migrations gets a create migration of its own,
+	// numbered after every migration the project has.
+	newest := newestRecordedMigration(m, byPath)
+	// Templates of a release before migrations (the base render of upgrade) have none.
+	_, statErr := fs.Stat(tfs, migrationTemplates)
+	withMigrations := statErr == nil
 	for _, recorded := range m.Resources {
+		if recorded.Migration == "" && withMigrations {
+			newest++
+			recorded.Migration, recorded.Baseline = migrationPath(newest, "create_"+recorded.Plural), true
+		}
 		res := Resource{Name: recorded.Name, Plural: recorded.Plural, Fields: recorded.Fields}
 		files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
 		if err != nil {
@@ -139,6 +149,30 @@ func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
 			byPath[f.Path] = f
 			res.Files = append(res.Files, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
 		}
+		// The migrations add resource and add field wrote, kept as they were written.
+		var (
+			migrations []File
+			create     *GeneratedFile
+			changes    []FieldChange
+		)
+		if withMigrations {
+			if migrations, create, changes, err = renderResourceMigrations(tfs, m, recorded); err != nil {
+				return nil, Manifest{}, err
+			}
+		}
+		for _, f := range migrations {
+			if other, ok := owned[f.Path]; ok {
+				return nil, Manifest{}, inputErrorf("resources %q and %q of %s both record the migration %s; remove one of them from %s", other, res.Name, ManifestName, f.Path, ManifestName)
+			}
+			owned[f.Path] = res.Name
+			byPath[f.Path] = f
+		}
+		if create != nil {
+			res.Migration, res.Baseline = create.Path, recorded.Baseline
+			res.Files = append(res.Files, *create)
+			slices.SortFunc(res.Files, func(a, b GeneratedFile) int { return strings.Compare(a.Path, b.Path) })
+		}
+		res.FieldChanges = changes
 		res.Inserts = resourceInserts(res)
 		for _, ins := range res.Inserts {
 			target, ok := byPath[ins.Path]

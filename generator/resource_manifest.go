@@ -9,6 +9,22 @@ type Resource struct {
 	Fields  []Field         `yaml:"fields,omitempty"`
 	Files   []GeneratedFile `yaml:"files"`
 	Inserts []Insertion     `yaml:"inserts"`
+	// Migration is the migration that creates the resource's table (one of Files); it is
+	// written once and never re-rendered.
+	Migration string `yaml:"migration,omitempty"`
+	// Baseline is set when Migration was written by gingen upgrade for a resource added before
+	// gingen wrote migrations (see MigrationData.Baseline).
+	Baseline bool `yaml:"baseline,omitempty"`
+	// FieldChanges are the fields `gingen add field` added, oldest first, so that `gingen
+	// destroy field` undoes exactly one of them.
+	FieldChanges []FieldChange `yaml:"field_changes,omitempty"`
+}
+
+// FieldChange is one `gingen add field`: the fields it added (they are also in the
+// resource's Fields) and the migration that adds their columns.
+type FieldChange struct {
+	Fields    []string      `yaml:"fields"`
+	Migration GeneratedFile `yaml:"migration"`
 }
 
 // GeneratedFile is a file `add resource` created, with the SHA-256 of the content it wrote:

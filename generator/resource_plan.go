@@ -51,6 +51,9 @@ type Plan struct {
 	Writes  []File
 	Deletes []string
 	Steps   []Step
+	// Notes are what the user must know beyond the steps, e.g. that a deleted migration's
+	// table stays in the databases that ran it.
+	Notes []string
 }
 
 // Apply carries the plan out in the project at root, all or nothing.
@@ -114,6 +117,16 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	if err != nil {
 		return Plan{}, err
 	}
+	_, migration, err := nextMigration(project, "create_"+res.Plural)
+	if err != nil {
+		return Plan{}, err
+	}
+	create, err := createMigration(tfs, m, res, migration, false)
+	if err != nil {
+		return Plan{}, err
+	}
+	files = append(files, create)
+	res.Migration = migration
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	var plan Plan
 	for _, f := range files {

@@ -225,7 +225,7 @@ func TestAddWorksTheSameInEveryStrategy(t *testing.T) {
 				paths = append(paths, string(s.Action)+" "+s.Path)
 			}
 			want := []string{
-				"create models/article.go", "create routers/api/v1/article.go", "create routers/api/v1/article_test.go",
+				"create db/migrations/00001_create_articles.sql", "create models/article.go", "create routers/api/v1/article.go", "create routers/api/v1/article_test.go",
 				"insert models/models.go", "insert routers/api/v1/routes.go", "update gingen.yaml",
 			}
 			if !slices.Equal(paths, want) {

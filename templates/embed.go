@@ -6,6 +6,8 @@
 // base in that order (generator.PlanProject). Every file is named like its output plus ".tmpl";
 // "__name__" in a path stands for the project name. resource holds the files
 // `gingen add resource` creates in a project, where "__name__" stands for the resource name.
+// migration holds the SQL migrations `gingen add resource` (create.sql) and `gingen add
+// field` (add_fields.sql) write into a project's db/migrations.
 package templates
 
 import (
@@ -13,7 +15,7 @@ import (
 	"io/fs"
 )
 
-//go:embed all:project all:resource
+//go:embed all:project all:resource all:migration
 var files embed.FS
 
 // FS returns the embedded template trees.

@@ -28,7 +28,7 @@ nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen add resource article title:string body:text published:bool",
 		RunE:    kindRequired("add", "gingen add resource article title:string"),
 	}
-	cmd.AddCommand(newAddResourceCmd(con))
+	cmd.AddCommand(newAddResourceCmd(con), newAddFieldCmd(con))
 	return cmd
 }
 
@@ -37,10 +37,12 @@ func newAddResourceCmd(con console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "resource NAME [field:type[:modifier]...]",
 		Short: "Add a CRUD resource: model, handlers, routes and their tests",
-		Long: `Add a resource to the project: models/NAME.go (a gorm model, migrated at start),
-routers/api/v1/NAME.go (list, get, create, update, delete under /api/v1/PLURAL) and
+		Long: `Add a resource to the project: models/NAME.go (a gorm model),
+db/migrations/NNNNN_create_PLURAL.sql (the migration that creates its table, applied at
+start), routers/api/v1/NAME.go (list, get, create, update, delete under /api/v1/PLURAL) and
 routers/api/v1/NAME_test.go, registered at the gingen:models and gingen:routes markers and
-recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it.
+recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it. Fields added
+later: "gingen add field NAME field:type...".
 
 NAME is a singular snake_case name; its plural comes from an inflection library
 (category -> categories, person -> people) unless --plural is given.
@@ -248,6 +250,10 @@ func recoverProject(con console, root string) error {
 func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
 	for _, s := range plan.Steps {
 		r.step(s)
+	}
+	for _, n := range plan.Notes {
+		// Printed even with --quiet: it is about the user's data.
+		fmt.Fprintf(r.out, "note: %s\n", n)
 	}
 	if dryRun {
 		r.printf("dry run: nothing written\n")

@@ -19,7 +19,7 @@ around it: the nearest folder above that holds gingen.yaml).`,
 		Example: "  gingen destroy resource article",
 		RunE:    kindRequired("destroy", "gingen destroy resource article"),
 	}
-	cmd.AddCommand(newDestroyResourceCmd(con))
+	cmd.AddCommand(newDestroyResourceCmd(con), newDestroyFieldCmd(con))
 	return cmd
 }
 
@@ -37,7 +37,11 @@ inserted at the gingen:models and gingen:routes markers, and drop it from gingen
 you added around the markers are kept.
 
 A generated file you edited since is not deleted: the command stops and names it, unless
---force is given. A resource another resource references cannot be destroyed before it.`,
+--force is given. A resource another resource references cannot be destroyed before it, nor
+one with fields added by "gingen add field" before those (gingen destroy field).
+
+Its migration is deleted, not its table: roll back every database that ran the migration
+first, with the command it prints (go run . migrate down --to N).`,
 		Example: `  gingen destroy resource comment
   gingen destroy resource article --dry-run
   gingen destroy resource article --force`,
@@ -75,20 +79,8 @@ A generated file you edited since is not deleted: the command stops and names it
 // recordedResourceNames lists the resources of the project around the working folder, for
 // shell completion; outside a project there are none.
 func recordedResourceNames() []string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil
-	}
-	root, err := generator.FindProjectRoot(wd)
-	if err != nil {
-		return nil
-	}
-	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
-	if err != nil {
-		return nil
-	}
-	m, err := generator.ParseManifest(b)
-	if err != nil {
+	m, ok := projectManifest()
+	if !ok {
 		return nil
 	}
 	names := make([]string, len(m.Resources))
@@ -96,4 +88,26 @@ func recordedResourceNames() []string {
 		names[i] = r.Name
 	}
 	return names
+}
+
+// projectManifest reads the manifest of the project around the working folder, for shell
+// completion; ok is false outside a project.
+func projectManifest() (generator.Manifest, bool) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	root, err := generator.FindProjectRoot(wd)
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	m, err := generator.ParseManifest(b)
+	if err != nil {
+		return generator.Manifest{}, false
+	}
+	return m, true
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"myblog/internal/migrate"
 	"myblog/internal/restart"
 	"myblog/middleware"
 	"myblog/models"
@@ -35,10 +36,19 @@ var version = "dev"
 
 func main() {
 	configPath := flag.String("config", "conf/app.ini", "path of the settings file")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: myblog [-config FILE]          serve\n%s\n", migrate.Usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *configPath)
+	var err error
+	if flag.Arg(0) == "migrate" {
+		err = runMigrate(ctx, *configPath, flag.Args()[1:])
+	} else {
+		err = run(ctx, *configPath)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "myblog:", err)
@@ -79,7 +89,9 @@ func run(ctx context.Context, configPath string) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := models.Migrate(db); err != nil {
+		// Before ready: the previous generation keeps serving while this one migrates, and
+		// a database ahead of this build stops it here.
+		if err := migrate.Up(ctx, db, logger); err != nil {
 			return nil, nil, errors.Join(err, models.Close(db))
 		}
 		sqlDB, err := db.DB()
@@ -120,6 +132,16 @@ func run(ctx context.Context, configPath string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// runMigrate runs the migrate subcommand (migrate up|down|status) with the database of the
+// settings file.
+func runMigrate(ctx context.Context, configPath string, args []string) error {
+	cfg, err := setting.Load(configPath)
+	if err != nil {
+		return err
+	}
+	return migrate.Command(ctx, cfg.Database, args, os.Stdout, newLogger(cfg.App))
 }
 
 func newLogger(app setting.App) *slog.Logger {

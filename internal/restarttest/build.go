@@ -153,7 +153,7 @@ func Install(src, dst string) error {
 // Compose writes into out a copy of the project base with the folders named in overlay
 // replaced by those of the project extra. The golden trees of one project differ only in
 // their strategy's files, so base = golden/myblog-supervisor, extra = golden/myblog-article
-// (the fork project plus `gingen add resource`) and overlay = models, routers gives the
+// (the fork project plus `gingen add resource`) and overlay = models, routers, db gives the
 // supervisor project with those resources: what `gingen add resource` makes of it.
 func Compose(base, extra, out string, overlay ...string) error {
 	if err := copyTree(base, out); err != nil {

@@ -32,8 +32,8 @@ func NewFixtures(golden, dir string) *Fixtures {
 }
 
 // Project returns the source of myblog with the strategy's restart code and the resources of
-// golden/myblog-article (POST /api/v1/articles): golden/myblog-<strategy> with the models and
-// routers folders of golden/myblog-article, composed once.
+// golden/myblog-article (POST /api/v1/articles): golden/myblog-<strategy> with the models,
+// routers and db (migrations) folders of golden/myblog-article, composed once.
 func (f *Fixtures) Project(strategy string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -46,7 +46,8 @@ func (f *Fixtures) Project(strategy string) (string, error) {
 	if _, err := os.Stat(filepath.Join(extra, "go.mod")); err != nil {
 		return "", fmt.Errorf("the POST load needs golden/myblog-article: %w", err)
 	}
-	if err := Compose(base, extra, dir, "models", "routers"); err != nil {
+	// db holds the migrations that create the resources' tables.
+	if err := Compose(base, extra, dir, "models", "routers", "db"); err != nil {
 		return "", err
 	}
 	f.projects[strategy] = dir

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"myblog/internal/dbtest"
+	"myblog/internal/migrate"
 	"myblog/models"
 	"myblog/pkg/setting"
 )
@@ -30,7 +31,7 @@ func TestOpenConnectsWithThePoolSettingsAndMigrates(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	if err := models.Migrate(db); err != nil {
+	if err := migrate.Up(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := models.Ping(context.Background(), db); err != nil {

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"myblog/internal/dbtest"
+	"myblog/internal/migrate"
 	"myblog/models"
 	"myblog/pkg/setting"
 )
@@ -29,7 +30,7 @@ func TestOpenCreatesTheDatabaseFileAndMigrates(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	if err := models.Migrate(db); err != nil {
+	if err := migrate.Up(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := models.Ping(context.Background(), db); err != nil {

@@ -19,10 +19,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"myblog/internal/migrate"
 	"myblog/models"
 )
 
-// Open returns an empty database with every model migrated; it is closed and dropped when
+// Open returns an empty database with every migration applied; it is closed and dropped when
 // the test ends.
 func Open(t testing.TB) *gorm.DB {
 	t.Helper()
@@ -35,7 +36,7 @@ func Open(t testing.TB) *gorm.DB {
 			t.Error(err)
 		}
 	})
-	if err := models.Migrate(db); err != nil {
+	if err := migrate.Up(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -8,10 +8,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"myblog/internal/migrate"
 	"myblog/models"
 )
 
-// Open returns an empty database with every model migrated; it is closed when
+// Open returns an empty database with every migration applied; it is closed when
 // the test ends.
 func Open(t testing.TB) *gorm.DB {
 	t.Helper()
@@ -24,7 +25,7 @@ func Open(t testing.TB) *gorm.DB {
 			t.Error(err)
 		}
 	})
-	if err := models.Migrate(db); err != nil {
+	if err := migrate.Up(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

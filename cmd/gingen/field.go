@@ -1,0 +1,164 @@
+package main
+
+import (
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/templates"
+)
+
+func newAddFieldCmd(con console) *cobra.Command {
+	var (
+		opts     generator.FieldOptions
+		dryRun   bool
+		quiet    bool
+		templDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "field RESOURCE field:type[:modifier]...",
+		Short: "Add fields to a resource: a migration, and its model, handlers and tests again",
+		Long: `Add fields to a resource that gingen add resource made: write a migration that adds their
+columns (db/migrations/NNNNN_add_..._to_PLURAL.sql; each NOT NULL column defaults to its
+type's zero value, for the rows already in the table and for those the previous generation
+inserts during a restart), and write the resource's model, handlers and tests again from the resource
+templates with the longer field list, which gingen.yaml records. "gingen destroy field
+RESOURCE NAME..." undoes it exactly.
+
+Since the resource's files are written again whole, they must still hold what gingen wrote
+(gingen.yaml records their SHA-256): an edited file stops the command, naming it, unless
+--force is given. Fields are written as for add resource; references fields cannot be added
+to a table that may already have rows.`,
+		Example: `  gingen add field article subtitle:string:optional rating:int
+  gingen add field tag color:string --dry-run`,
+		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", usageArgs(cobra.MinimumNArgs(2))),
+		ValidArgsFunction: completeFieldArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Resource, opts.Fields = args[0], args[1:]
+			root, err := projectRoot(con)
+			if err != nil {
+				return err
+			}
+			project := os.DirFS(root)
+			dir, err := resourceTemplatesDir(project, root, templDir)
+			if err != nil {
+				return err
+			}
+			tfs, err := generator.OpenTemplates(templates.FS(), dir)
+			if err != nil {
+				return err
+			}
+			plan, err := generator.PlanAddField(project, opts, tfs)
+			if err != nil {
+				return err
+			}
+			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
+	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
+	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
+	addQuietFlag(f, &quiet)
+	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	return cmd
+}
+
+func newDestroyFieldCmd(con console) *cobra.Command {
+	var (
+		opts     generator.DestroyFieldOptions
+		dryRun   bool
+		quiet    bool
+		templDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "field RESOURCE NAME...",
+		Short: "Remove fields exactly as gingen add field added them",
+		Long: `Undo one "gingen add field": delete its migration and write the resource's files again
+without the fields, so that the project is as it was before the add. NAME... are the names of
+all the fields that one add field added. Fields made by add resource are not removed: destroy
+field undoes only add field.
+
+A migration or resource file edited since stops the command, naming it, unless --force is
+given. The columns stay in the databases that ran the migration: roll them back first, with
+the command it prints.`,
+		Example: `  gingen destroy field article subtitle rating
+  gingen destroy field tag color --dry-run`,
+		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", usageArgs(cobra.MinimumNArgs(2))),
+		ValidArgsFunction: completeAddedFields,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Resource, opts.Names = args[0], args[1:]
+			root, err := projectRoot(con)
+			if err != nil {
+				return err
+			}
+			project := os.DirFS(root)
+			dir, err := resourceTemplatesDir(project, root, templDir)
+			if err != nil {
+				return err
+			}
+			tfs, err := generator.OpenTemplates(templates.FS(), dir)
+			if err != nil {
+				return err
+			}
+			plan, err := generator.PlanDestroyField(project, opts, tfs)
+			if err != nil {
+				return err
+			}
+			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since")
+	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write and delete, and write nothing")
+	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
+	addQuietFlag(f, &quiet)
+	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	return cmd
+}
+
+// completeFieldArgs completes add field: the project's resources first, then field specs.
+func completeFieldArgs(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		var out []string
+		for _, r := range recordedResourceNames() {
+			if strings.HasPrefix(r, toComplete) {
+				out = append(out, r)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+	return completeFieldSpec(c, args, toComplete)
+}
+
+// completeAddedFields completes destroy field: the project's resources, then the fields add
+// field added to the resource named, not given yet.
+func completeAddedFields(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var candidates []string
+	if len(args) == 0 {
+		candidates = recordedResourceNames()
+	} else if m, ok := projectManifest(); ok {
+		for _, r := range m.Resources {
+			if r.Name != args[0] {
+				continue
+			}
+			for _, c := range r.FieldChanges {
+				for _, f := range c.Fields {
+					if !slices.Contains(args[1:], f) {
+						candidates = append(candidates, f)
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for _, c := range candidates {
+		if strings.HasPrefix(c, toComplete) {
+			out = append(out, c)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

@@ -1,0 +1,327 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// FieldOptions describe `gingen add field`: fields to add to a resource.
+type FieldOptions struct {
+	// Resource is the resource's name as gingen.yaml records it.
+	Resource string
+	// Fields are the new fields' specs, name:type[:modifier...].
+	Fields []string
+	// Force re-renders the resource's files even when they were edited since gingen wrote
+	// them, losing the edits.
+	Force bool
+}
+
+// DestroyFieldOptions describe `gingen destroy field`: the fields of one add field to remove.
+type DestroyFieldOptions struct {
+	Resource string
+	// Names are the fields' names, all those one `gingen add field` added.
+	Names []string
+	// Force re-renders edited files and deletes an edited migration anyway.
+	Force bool
+}
+
+// PlanAddField plans `gingen add field`: a migration that adds the fields' columns, and the
+// resource's files (model, handlers, tests) rendered again from the resource templates with
+// the longer field list, which gingen.yaml records. The files must still hold what gingen
+// wrote, since they are rewritten whole; --force overwrites edits. It reads the project and
+// writes nothing.
+func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
+	m, res, err := fieldResource(project, opts.Resource)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(opts.Fields) == 0 {
+		return Plan{}, inputErrorf("no field to add to resource %s; %s, e.g. gingen add field %s subtitle:string", res.Name, fieldSpecHelp, res.Name)
+	}
+	specs := make([]string, 0, len(res.Fields)+len(opts.Fields))
+	for _, f := range res.Fields {
+		specs = append(specs, f.String())
+	}
+	specs = append(specs, opts.Fields...)
+	// Resolve the whole list against the other resources, so that a new field is checked
+	// as add resource checks fields: its syntax, and clashes with the fields already there.
+	others := m
+	others.Resources = slices.DeleteFunc(slices.Clone(m.Resources), func(r Resource) bool { return r.Name == res.Name })
+	grown, err := ResourceOptions{Name: res.Name, Plural: res.Plural, Fields: specs}.resolve(others)
+	if err != nil {
+		return Plan{}, err
+	}
+	added := grown.Fields[len(res.Fields):]
+	names := make([]string, len(added))
+	for i, f := range added {
+		names[i] = f.Name
+		if f.Type == TypeReferences {
+			return Plan{}, inputErrorf("field %q: a references field cannot be added to a table that may already have rows (they would have no valid %s); give it to gingen add resource instead, or write the migration yourself", f, f.column())
+		}
+	}
+
+	plan, files, err := rerender(project, tfs, m, res, grown.Fields, "add field", opts.Force)
+	if err != nil {
+		return Plan{}, err
+	}
+	_, migration, err := nextMigration(project, "add_"+strings.Join(names, "_")+"_to_"+res.Plural)
+	if err != nil {
+		return Plan{}, err
+	}
+	mig, err := addFieldsMigration(tfs, m, res, added, migration)
+	if err != nil {
+		return Plan{}, err
+	}
+	switch _, err := fs.Stat(project, migration); {
+	case err == nil:
+		return Plan{}, inputErrorf("%s already exists; move it away and run the command again", migration)
+	case !errors.Is(err, fs.ErrNotExist):
+		return Plan{}, fmt.Errorf("add field: %w", err)
+	}
+	plan.Writes = append(plan.Writes, mig)
+	plan.Steps = append([]Step{{Action: ActionCreate, Path: migration}}, plan.Steps...)
+	for _, f := range added {
+		if f.Has(ModUnique) {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s is unique, and every row already in %s gets %s: with more than one row the migration fails at start; give the rows distinct values in %s, before the CREATE UNIQUE INDEX", f.Name, res.Plural, sqlDialect(m.DB).zero(f), migration))
+		}
+	}
+
+	res.Fields = grown.Fields
+	res.Files = files
+	res.FieldChanges = append(res.FieldChanges, FieldChange{Fields: names, Migration: GeneratedFile{Path: migration, SHA256: digest(mig.Body)}})
+	m.Resources = replaceResource(m.Resources, res)
+	if err := plan.updateManifest(project, m); err != nil {
+		return Plan{}, err
+	}
+	return plan, nil
+}
+
+// PlanDestroyField plans `gingen destroy field`: the exact inverse of one `gingen add field`
+// that gingen.yaml records. It deletes that add's migration, renders the resource's files
+// again without the fields, and records the resource as it was before.
+func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan, error) {
+	m, res, err := fieldResource(project, opts.Resource)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(opts.Names) == 0 {
+		return Plan{}, inputErrorf("no field named; give the fields one gingen add field added, e.g. gingen destroy field %s %s", res.Name, fieldChangeExample(res))
+	}
+	idx := -1
+	for i, c := range res.FieldChanges {
+		if sameNames(c.Fields, opts.Names) {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return Plan{}, unknownFieldChange(res, opts.Names)
+	}
+	change := res.FieldChanges[idx]
+
+	var plan Plan
+	body, err := fs.ReadFile(project, change.Migration.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !opts.Force {
+			return Plan{}, inputErrorf("%s, the migration of the fields, is gone; pass --force to destroy the rest", change.Migration.Path)
+		}
+	case err != nil:
+		return Plan{}, fmt.Errorf("destroy field: %w", err)
+	case digest(body) != change.Migration.SHA256 && !opts.Force:
+		return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway", change.Migration.Path)
+	default:
+		plan.Deletes = append(plan.Deletes, change.Migration.Path)
+		plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: change.Migration.Path})
+	}
+
+	kept := slices.DeleteFunc(slices.Clone(res.Fields), func(f Field) bool { return slices.Contains(change.Fields, f.Name) })
+	rendered, files, err := rerender(project, tfs, m, res, kept, "destroy field", opts.Force)
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Writes = append(plan.Writes, rendered.Writes...)
+	plan.Deletes = append(plan.Deletes, rendered.Deletes...)
+	plan.Steps = append(plan.Steps, rendered.Steps...)
+
+	redo := make([]string, 0, len(change.Fields))
+	for _, f := range res.Fields {
+		if slices.Contains(change.Fields, f.Name) {
+			redo = append(redo, f.String())
+		}
+	}
+	note, err := rollbackNote(project, change.Migration.Path, columnsOf(change.Fields)+" of the "+res.Plural+" table", "`gingen add field "+res.Name+" "+strings.Join(redo, " ")+"`")
+	if err != nil {
+		return Plan{}, err
+	}
+	plan.Notes = append(plan.Notes, note)
+
+	res.Fields = kept
+	res.Files = files
+	res.FieldChanges = slices.Delete(slices.Clone(res.FieldChanges), idx, idx+1)
+	if len(res.FieldChanges) == 0 {
+		res.FieldChanges = nil
+	}
+	m.Resources = replaceResource(m.Resources, res)
+	if err := plan.updateManifest(project, m); err != nil {
+		return Plan{}, err
+	}
+	return plan, nil
+}
+
+// fieldResource reads the manifest and the resource a field command names.
+func fieldResource(project fs.FS, name string) (Manifest, Resource, error) {
+	m, err := readManifest(project)
+	if err != nil {
+		return Manifest{}, Resource{}, err
+	}
+	name = strings.TrimSpace(name)
+	res, ok := m.resource(name)
+	if !ok {
+		return Manifest{}, Resource{}, inputErrorf("no resource %q in %s; %s", name, ManifestName, recordedResources(m))
+	}
+	return m, res, nil
+}
+
+// rerender plans rewriting the files of resource res (all but its migrations) as the
+// resource templates render them with fields, and returns the resource's file records
+// after it. Files must still hold what gingen recorded unless force is set.
+func rerender(project fs.FS, tfs fs.FS, m Manifest, res Resource, fields []Field, verb string, force bool) (Plan, []GeneratedFile, error) {
+	next := res
+	next.Fields = fields
+	files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, next))
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	rendered := map[string]File{}
+	for _, f := range files {
+		rendered[f.Path] = f
+	}
+	var plan Plan
+	var edited []string
+	recorded := map[string]bool{}
+	var records []GeneratedFile
+	for _, g := range res.Files {
+		if g.Path == res.Migration {
+			records = append(records, g)
+			continue
+		}
+		recorded[g.Path] = true
+		body, err := fs.ReadFile(project, g.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if !force {
+				return Plan{}, nil, inputErrorf("%s, generated for resource %s, is gone; restore it, or pass --force to write it again", g.Path, res.Name)
+			}
+		case err != nil:
+			return Plan{}, nil, fmt.Errorf("%s: %w", verb, err)
+		case digest(body) != g.SHA256:
+			edited = append(edited, g.Path)
+		}
+		f, ok := rendered[g.Path]
+		switch {
+		case !ok:
+			if err == nil {
+				plan.Deletes = append(plan.Deletes, g.Path)
+				plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: g.Path})
+			}
+		case err == nil && bytes.Equal(body, f.Body):
+			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: g.Path})
+		default:
+			f.Mode = fileMode(project, g.Path)
+			plan.Writes = append(plan.Writes, f)
+			plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: g.Path})
+		}
+	}
+	if len(edited) > 0 && !force {
+		subject, object := describeFiles(edited)
+		return Plan{}, nil, inputErrorf("%s edited since gingen generated %s for resource %s; %s writes the resource's files again from %s, so move your changes away first, or pass --force to overwrite %s", subject, object, res.Name, verb, ManifestName, object)
+	}
+	for _, f := range files {
+		if !recorded[f.Path] {
+			switch _, err := fs.Stat(project, f.Path); {
+			case err == nil:
+				return Plan{}, nil, inputErrorf("%s already exists and %s records no resource that made it; move it away and run the command again", f.Path, ManifestName)
+			case !errors.Is(err, fs.ErrNotExist):
+				return Plan{}, nil, fmt.Errorf("%s: %w", verb, err)
+			}
+			plan.Writes = append(plan.Writes, f)
+			plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: f.Path})
+		}
+		records = append(records, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
+	}
+	// The order add resource records them in: by path.
+	slices.SortFunc(records, func(a, b GeneratedFile) int { return strings.Compare(a.Path, b.Path) })
+	return plan, records, nil
+}
+
+// replaceResource returns rs with the resource named like r replaced by r, in place.
+func replaceResource(rs []Resource, r Resource) []Resource {
+	out := slices.Clone(rs)
+	for i := range out {
+		if out[i].Name == r.Name {
+			out[i] = r
+		}
+	}
+	return out
+}
+
+// sameNames reports whether a and b hold the same names, in any order.
+func sameNames(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	for i := range y {
+		y[i] = strings.TrimSpace(y[i])
+	}
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+// fieldChangeNames lists the add field changes of res for a message: "subtitle; rating, stars".
+func fieldChangeNames(res Resource) string {
+	groups := make([]string, len(res.FieldChanges))
+	for i, c := range res.FieldChanges {
+		groups[i] = strings.Join(c.Fields, ", ")
+	}
+	return strings.Join(groups, "; ")
+}
+
+func fieldChangeExample(res Resource) string {
+	if len(res.FieldChanges) == 0 {
+		return "subtitle"
+	}
+	return strings.Join(res.FieldChanges[len(res.FieldChanges)-1].Fields, " ")
+}
+
+// unknownFieldChange explains why names are not one recorded add field.
+func unknownFieldChange(res Resource, names []string) error {
+	for _, c := range res.FieldChanges {
+		for _, n := range names {
+			if slices.Contains(c.Fields, n) {
+				return inputErrorf("fields %s were added together by one gingen add field; destroy them together: gingen destroy field %s %s", strings.Join(c.Fields, ", "), res.Name, strings.Join(c.Fields, " "))
+			}
+		}
+	}
+	for _, n := range names {
+		for _, f := range res.Fields {
+			if f.Name == n {
+				return inputErrorf("field %s of resource %s was created by gingen add resource, not gingen add field, and destroy field undoes only add field; write a migration that drops it yourself, or destroy the whole resource", n, res.Name)
+			}
+		}
+	}
+	if len(res.FieldChanges) == 0 {
+		return inputErrorf("resource %s has no field %s, and no field added by gingen add field", res.Name, strings.Join(names, ", "))
+	}
+	return inputErrorf("resource %s has no field %s; gingen add field added: %s", res.Name, strings.Join(names, ", "), fieldChangeNames(res))
+}
+
+// columnsOf names columns for a message: "the column a", "the columns a, b".
+func columnsOf(names []string) string {
+	if len(names) == 1 {
+		return "the column " + names[0]
+	}
+	return "the columns " + strings.Join(names, ", ")
+}

@@ -1,0 +1,158 @@
+package generator
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gingen/gingen/templates"
+)
+
+// newTestProjectOn is newTestProject on another database.
+func newTestProjectOn(t *testing.T, db string) string {
+	t.Helper()
+	opts := Options{Name: "myblog", Port: DefaultPort, DB: db}
+	opts.Normalize()
+	files, err := PlanProject(opts, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "myblog")
+	if _, err := WriteProject(root, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func apply(t *testing.T, root string, plan Plan, err error) Plan {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Apply(root); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+func readFile(t *testing.T, root, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestAddFieldThenDestroyFieldLeavesTheProjectByteIdentical(t *testing.T) {
+	for _, db := range []string{DBSQLite, DBPostgres, DBMySQL} {
+		t.Run(db, func(t *testing.T) {
+			root := newTestProjectOn(t, db)
+			for _, r := range blogResources() {
+				addResource(t, root, r)
+			}
+			before := snapshot(t, root)
+			project := os.DirFS(root)
+			plan, err := PlanAddField(project, FieldOptions{Resource: "article", Fields: []string{"subtitle:string:optional", "rating:int:index", "due:time:required"}}, templates.FS())
+			apply(t, root, plan, err)
+			mig := "db/migrations/00004_add_subtitle_rating_due_to_articles.sql"
+			if _, ok := snapshot(t, root)[mig]; !ok {
+				t.Fatalf("add field wrote no %s", mig)
+			}
+			if model := readFile(t, root, "models/article.go"); !strings.Contains(model, "Rating") || !strings.Contains(model, "Due ") {
+				t.Errorf("models/article.go lacks the new fields:\n%s", model)
+			}
+			plan, err = PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string:unique"}}, templates.FS())
+			apply(t, root, plan, err)
+			if len(plan.Notes) != 1 || !strings.Contains(plan.Notes[0], "color is unique, and every row already in tags gets ''") {
+				t.Errorf("notes = %q, want one that a unique column added to rows fails", plan.Notes)
+			}
+
+			plan, err = PlanDestroyField(os.DirFS(root), DestroyFieldOptions{Resource: "article", Names: []string{"due", "subtitle", "rating"}}, templates.FS())
+			apply(t, root, plan, err)
+			plan, err = PlanDestroyField(os.DirFS(root), DestroyFieldOptions{Resource: "tag", Names: []string{"color"}}, templates.FS())
+			apply(t, root, plan, err)
+			sameTree(t, before, snapshot(t, root))
+		})
+	}
+}
+
+func TestAddFieldRefusesAnEditedFileAndWritesNothing(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
+	f := filepath.Join(root, "routers", "api", "v1", "tag_test.go")
+	if err := os.WriteFile(f, []byte(readFile(t, root, "routers/api/v1/tag_test.go")+"\n// mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, root)
+	_, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}}, templates.FS())
+	wantInputError(t, err, "routers/api/v1/tag_test.go was edited since gingen generated it", "--force")
+	sameTree(t, before, snapshot(t, root))
+
+	plan, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}, Force: true}, templates.FS())
+	apply(t, root, plan, err)
+	if strings.Contains(readFile(t, root, "routers/api/v1/tag_test.go"), "// mine") {
+		t.Error("add field --force kept the edited file")
+	}
+}
+
+func TestCreateMigrationsMirrorTheModelsPerDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		db   string
+		want []string
+	}{
+		{DBSQLite, []string{
+			"CREATE TABLE `comments` (\n  `id` integer PRIMARY KEY AUTOINCREMENT,",
+			"  `article_id` integer NOT NULL,",
+			"  CONSTRAINT `fk_comments_article` FOREIGN KEY (`article_id`) REFERENCES `articles`(`id`)\n);",
+			"CREATE INDEX `idx_comments_article_id` ON `comments` (`article_id`);",
+			"-- +goose Down\nDROP TABLE `comments`;",
+		}},
+		{DBPostgres, []string{
+			`CREATE TABLE "comments" (` + "\n" + `  "id" bigserial,`,
+			`  "author" varchar(255) NOT NULL,`,
+			`  PRIMARY KEY ("id"),`,
+			`CREATE INDEX "idx_comments_article_id" ON "comments" ("article_id");`,
+			"-- +goose Down\n" + `DROP TABLE "comments";`,
+		}},
+		{DBMySQL, []string{
+			"  `id` bigint unsigned AUTO_INCREMENT,",
+			"  `article_id` bigint unsigned NOT NULL,",
+			"  `created_at` datetime(3) NULL,",
+			"  INDEX `idx_comments_article_id` (`article_id`),",
+			") DEFAULT CHARSET=utf8mb4;",
+		}},
+	} {
+		t.Run(tc.db, func(t *testing.T) {
+			root := newTestProjectOn(t, tc.db)
+			for _, r := range blogResources() {
+				addResource(t, root, r)
+			}
+			sql := readFile(t, root, "db/migrations/00003_create_comments.sql")
+			for _, w := range tc.want {
+				if !strings.Contains(sql, w) {
+					t.Errorf("the comments migration lacks %q:\n%s", w, sql)
+				}
+			}
+		})
+	}
+}
+
+func TestMigrationsAreNumberedAfterTheNewestAndDestroyNamesTheRollback(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
+	// A migration of the user's own, numbered by hand.
+	if err := os.WriteFile(filepath.Join(root, "db", "migrations", "00007_seed.sql"), []byte("-- +goose Up\n-- +goose Down\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := addResource(t, root, ResourceOptions{Name: "note", Fields: []string{"body:text"}})
+	if plan.Writes[0].Path != "db/migrations/00008_create_notes.sql" {
+		t.Errorf("the next migration is %s, want version 8, after the newest", plan.Writes[0].Path)
+	}
+	plan = destroyResource(t, root, DestroyOptions{Name: "tag"})
+	want := "go run . migrate down --to 0 (this also rolls back the later migrations 7, 8; migrate up applies them again)."
+	if len(plan.Notes) != 1 || !strings.Contains(plan.Notes[0], want) || !strings.Contains(plan.Notes[0], "not the tags table") {
+		t.Errorf("notes = %q, want one naming the tags table and %q", plan.Notes, want)
+	}
+}

@@ -1,0 +1,460 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MigrationsDir is the folder of a project's SQL migrations (goose's NNNNN_name.sql files).
+const MigrationsDir = "db/migrations"
+
+// migrationTemplates is the template tree of the migrations add resource and add field write.
+const migrationTemplates = "migration"
+
+// migrationFile matches a goose migration's file name and captures its version.
+var migrationFile = regexp.MustCompile(`^([0-9]+)_[^/]*\.(sql|go)$`)
+
+// migrationVersions lists the versions of the migrations in the project's migrations
+// folder, in ascending order; none when the folder does not exist.
+func migrationVersions(project fs.FS) ([]int64, error) {
+	entries, err := fs.ReadDir(project, MigrationsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", MigrationsDir, err)
+	}
+	var out []int64
+	for _, e := range entries {
+		m := migrationFile.FindStringSubmatch(e.Name())
+		if e.IsDir() || m == nil || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		v, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil {
+			return nil, inputErrorf("%s/%s: version %s is not a number goose reads; rename the file", MigrationsDir, e.Name(), m[1])
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// nextMigration returns the version after the newest migration of the project and the
+// path of a migration named name with it: sequential versions, five digits as goose's
+// `create -s` writes them.
+func nextMigration(project fs.FS, name string) (int64, string, error) {
+	versions, err := migrationVersions(project)
+	if err != nil {
+		return 0, "", err
+	}
+	var v int64 = 1
+	if len(versions) > 0 {
+		v = versions[len(versions)-1] + 1
+	}
+	return v, migrationPath(v, name), nil
+}
+
+func migrationPath(v int64, name string) string {
+	return path.Join(MigrationsDir, fmt.Sprintf("%05d_%s.sql", v, name))
+}
+
+// migrationVersion reads the version from a migration's path.
+func migrationVersion(p string) int64 {
+	m := migrationFile.FindStringSubmatch(path.Base(p))
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseInt(m[1], 10, 64)
+	return v
+}
+
+// MigrationData is what the migration templates see: the statements of the Up and Down
+// parts, computed for the project's database here; the templates only print them.
+type MigrationData struct {
+	Command string   // the gingen command that wrote the migration
+	Undo    string   // the gingen command that deletes it again
+	Table   string   // the table it creates or alters
+	Model   string   // the model of the table: Article
+	Fields  []string // add field: the fields it adds, as name:type[:modifier]
+	// Baseline marks a create migration written for a resource added before gingen wrote
+	// migrations: IF NOT EXISTS, so that a database where gorm's AutoMigrate made the table
+	// records it as applied.
+	Baseline bool
+	Up       []string // statements, each ending in ';', possibly over several lines
+	Down     []string
+}
+
+// sqlDialect writes the SQL of one database, mirroring what gorm's AutoMigrate creates for
+// the same model, so that the migrated schema matches the models (the generated project's
+// internal/migrate test checks it).
+type sqlDialect string
+
+func (d sqlDialect) quote(id string) string {
+	if d == DBPostgres {
+		return `"` + id + `"`
+	}
+	return "`" + id + "`"
+}
+
+// columnType is the column type gorm gives a field of this type.
+func (d sqlDialect) columnType(f Field) string {
+	switch d {
+	case DBPostgres:
+		switch f.Type {
+		case TypeString:
+			return fmt.Sprintf("varchar(%d)", maxStringLen)
+		case TypeText:
+			return "text"
+		case TypeFloat:
+			return "decimal"
+		case TypeBool:
+			return "boolean"
+		case TypeTime:
+			return "timestamptz"
+		}
+		return "bigint"
+	case DBMySQL:
+		switch f.Type {
+		case TypeString:
+			return fmt.Sprintf("varchar(%d)", maxStringLen)
+		case TypeText:
+			return "text"
+		case TypeUint, TypeReferences:
+			return "bigint unsigned"
+		case TypeFloat:
+			return "double"
+		case TypeBool:
+			return "boolean"
+		case TypeTime:
+			return "datetime(3)"
+		}
+		return "bigint"
+	}
+	switch f.Type {
+	case TypeString, TypeText:
+		return "text"
+	case TypeFloat:
+		return "real"
+	case TypeBool:
+		return "numeric"
+	case TypeTime:
+		return "datetime"
+	}
+	return "integer"
+}
+
+// notNull reports whether the field's column is NOT NULL: all are but an optional time,
+// which is NULL when unset (see newFieldData).
+func notNull(f Field) bool {
+	return f.Type != TypeTime || f.Required()
+}
+
+// column is the field's column definition, as CREATE TABLE lists it.
+func (d sqlDialect) column(f Field) string {
+	def := d.quote(f.column()) + " " + d.columnType(f)
+	switch {
+	case notNull(f):
+		def += " NOT NULL"
+	case d == DBMySQL:
+		def += " NULL"
+	}
+	return def
+}
+
+// zero is the SQL literal of the field type's zero value: what rows that exist when the
+// column is added get.
+func (d sqlDialect) zero(f Field) string {
+	switch f.Type {
+	case TypeString, TypeText:
+		return "''"
+	case TypeFloat:
+		return "0"
+	case TypeBool:
+		if d == DBSQLite {
+			return "0"
+		}
+		return "false"
+	case TypeTime:
+		return "'1970-01-01 00:00:00'"
+	}
+	return "0"
+}
+
+// index is the name and kind of the field's index, as gorm names it; "" for none.
+func index(table string, f Field) (name string, unique bool) {
+	switch {
+	case f.Has(ModUnique):
+		return "idx_" + table + "_" + f.column(), true
+	case f.Has(ModIndex) || f.Type == TypeReferences:
+		return "idx_" + table + "_" + f.column(), false
+	}
+	return "", false
+}
+
+func (d sqlDialect) createIndex(table string, f Field) string {
+	return d.createIndexIf(table, f, false)
+}
+
+// createIndexIf is createIndex, with IF NOT EXISTS when ifNotExists (not for MySQL, which
+// lacks it: its create migrations declare the indexes in CREATE TABLE).
+func (d sqlDialect) createIndexIf(table string, f Field, ifNotExists bool) string {
+	name, unique := index(table, f)
+	if name == "" {
+		return ""
+	}
+	kind := "INDEX"
+	if unique {
+		kind = "UNIQUE INDEX"
+	}
+	if ifNotExists && d != DBMySQL {
+		kind += " IF NOT EXISTS"
+	}
+	return fmt.Sprintf("CREATE %s %s ON %s (%s);", kind, d.quote(name), d.quote(table), d.quote(f.column()))
+}
+
+func (d sqlDialect) dropIndex(table string, f Field) string {
+	name, _ := index(table, f)
+	if name == "" {
+		return ""
+	}
+	if d == DBMySQL {
+		return fmt.Sprintf("DROP INDEX %s ON %s;", d.quote(name), d.quote(table))
+	}
+	return fmt.Sprintf("DROP INDEX %s;", d.quote(name))
+}
+
+// createTable is the Up part of a resource's create migration: the table with the generated
+// columns and the fields, its foreign keys and its indexes.
+func (d sqlDialect) createTable(m Manifest, r Resource, ifNotExists bool) []string {
+	table := r.Plural
+	var lines []string
+	switch d {
+	case DBPostgres:
+		lines = append(lines, d.quote("id")+" bigserial", d.quote("created_at")+" timestamptz", d.quote("updated_at")+" timestamptz")
+	case DBMySQL:
+		lines = append(lines, d.quote("id")+" bigint unsigned AUTO_INCREMENT", d.quote("created_at")+" datetime(3) NULL", d.quote("updated_at")+" datetime(3) NULL")
+	default:
+		lines = append(lines, d.quote("id")+" integer PRIMARY KEY AUTOINCREMENT", d.quote("created_at")+" datetime", d.quote("updated_at")+" datetime")
+	}
+	for _, f := range r.Fields {
+		lines = append(lines, d.column(f))
+	}
+	if d != DBSQLite {
+		lines = append(lines, "PRIMARY KEY ("+d.quote("id")+")")
+	}
+	var indexes []string
+	for _, f := range r.Fields {
+		if d == DBMySQL {
+			// Inline, as gorm writes them: a foreign key then uses its column's index
+			// instead of making one of its own.
+			if name, unique := index(table, f); name != "" {
+				kind := "INDEX"
+				if unique {
+					kind = "UNIQUE INDEX"
+				}
+				lines = append(lines, fmt.Sprintf("%s %s (%s)", kind, d.quote(name), d.quote(f.column())))
+			}
+		} else if s := d.createIndexIf(table, f, ifNotExists); s != "" {
+			indexes = append(indexes, s)
+		}
+	}
+	for _, f := range r.Fields {
+		if f.Type != TypeReferences {
+			continue
+		}
+		target, _ := m.resource(f.Name)
+		lines = append(lines, fmt.Sprintf("CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s(%s)",
+			d.quote("fk_"+table+"_"+f.Name), d.quote(f.column()), d.quote(target.Plural), d.quote("id")))
+	}
+	create := "CREATE TABLE "
+	if ifNotExists {
+		create += "IF NOT EXISTS "
+	}
+	stmt := create + d.quote(table) + " (\n  " + strings.Join(lines, ",\n  ") + "\n)"
+	if d == DBMySQL {
+		stmt += " DEFAULT CHARSET=utf8mb4"
+	}
+	return append([]string{stmt + ";"}, indexes...)
+}
+
+// addColumns is the Up part of an add field migration: each column added, then its index.
+// A NOT NULL column gets its type's zero value as default, which it keeps: the rows already
+// in the table get it, and so do those the previous generation inserts while a restart
+// drains it, since that code does not know the column (expand, in expand/contract).
+func (d sqlDialect) addColumns(table string, fields []Field) []string {
+	var out []string
+	for _, f := range fields {
+		def := "ALTER TABLE " + d.quote(table) + " ADD COLUMN " + d.column(f)
+		if notNull(f) {
+			zero := d.zero(f)
+			if d == DBMySQL && f.Type == TypeText {
+				// MySQL gives a text column only an expression as default.
+				zero = "(" + zero + ")"
+			}
+			def += " DEFAULT " + zero
+		}
+		out = append(out, def+";")
+		if s := d.createIndex(table, f); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dropColumns is the Down part of an add field migration, the exact reverse of addColumns.
+func (d sqlDialect) dropColumns(table string, fields []Field) []string {
+	var out []string
+	for i := len(fields) - 1; i >= 0; i-- {
+		f := fields[i]
+		if s := d.dropIndex(table, f); s != "" {
+			out = append(out, s)
+		}
+		out = append(out, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s;", d.quote(table), d.quote(f.column())))
+	}
+	return out
+}
+
+// renderMigration renders the migration template name (create or add_fields) to p.
+func renderMigration(tfs fs.FS, name, p string, data MigrationData) (File, error) {
+	body, err := renderFile(tfs, path.Join(migrationTemplates, name+".sql"+templateExt), data)
+	if err != nil {
+		return File{}, err
+	}
+	return File{Path: p, Body: body, Mode: 0o644}, nil
+}
+
+// createMigration renders the migration that creates r's table, as p; baseline: see
+// MigrationData.
+func createMigration(tfs fs.FS, m Manifest, r Resource, p string, baseline bool) (File, error) {
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, "create", p, MigrationData{
+		Command:  addCommand(r),
+		Undo:     "gingen destroy resource " + r.Name,
+		Table:    r.Plural,
+		Model:    Camel(r.Name),
+		Baseline: baseline,
+		Up:       d.createTable(m, r, baseline),
+		Down:     []string{"DROP TABLE " + d.quote(r.Plural) + ";"},
+	})
+}
+
+// rollbackNote tells what destroying the migration at p leaves in the databases that ran
+// it, and the command that rolls them back; redo is the command that puts the migration
+// back when the destroy is done already.
+func rollbackNote(project fs.FS, p, what, redo string) (string, error) {
+	versions, err := migrationVersions(project)
+	if err != nil {
+		return "", err
+	}
+	v := migrationVersion(p)
+	var before int64
+	var later []string
+	for _, x := range versions {
+		switch {
+		case x < v:
+			before = x
+		case x > v:
+			later = append(later, strconv.FormatInt(x, 10))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "this deletes %s, not %s: a database that ran it keeps it. Roll each such database back before destroying, while the migration is still in the code: go run . migrate down --to %d", p, what, before)
+	switch len(later) {
+	case 0:
+		// Only then does the add put the migration back under the same version.
+		fmt.Fprintf(&b, ". Destroyed already? %s puts it back as it was.", redo)
+	case 1:
+		fmt.Fprintf(&b, " (this also rolls back the later migration %s; migrate up applies it again).", later[0])
+	default:
+		fmt.Fprintf(&b, " (this also rolls back the later migrations %s; migrate up applies them again).", strings.Join(later, ", "))
+	}
+	return b.String(), nil
+}
+
+// addFieldsMigration renders the migration that adds the fields to res's table, as path.
+func addFieldsMigration(tfs fs.FS, m Manifest, res Resource, added []Field, p string) (File, error) {
+	specs := make([]string, len(added))
+	names := make([]string, len(added))
+	for i, f := range added {
+		specs[i], names[i] = f.String(), f.Name
+	}
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, "add_fields", p, MigrationData{
+		Command: "gingen add field " + res.Name + " " + strings.Join(specs, " "),
+		Undo:    "gingen destroy field " + res.Name + " " + strings.Join(names, " "),
+		Table:   res.Plural,
+		Model:   Camel(res.Name),
+		Fields:  specs,
+		Up:      d.addColumns(res.Plural, added),
+		Down:    d.dropColumns(res.Plural, added),
+	})
+}
+
+// renderResourceMigrations renders again the migrations gingen.yaml records for resource r:
+// its create migration, from the fields it had before any add field, and the migration of
+// each add field. They come out as add resource and add field wrote them, so that a project
+// rendered from its manifest (gingen new --force, gingen upgrade) keeps them. It returns the
+// files, the create migration's record and the field changes with their digests.
+func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, error) {
+	added := map[string]bool{}
+	for _, c := range r.FieldChanges {
+		for _, n := range c.Fields {
+			added[n] = true
+		}
+	}
+	var files []File
+	var create *GeneratedFile
+	if r.Migration != "" {
+		orig := r
+		orig.Fields = slices.DeleteFunc(slices.Clone(r.Fields), func(f Field) bool { return added[f.Name] })
+		f, err := createMigration(tfs, m, orig, r.Migration, r.Baseline)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files = append(files, f)
+		create = &GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}
+	}
+	var changes []FieldChange
+	for _, c := range r.FieldChanges {
+		var fields []Field
+		for _, f := range r.Fields {
+			if slices.Contains(c.Fields, f.Name) {
+				fields = append(fields, f)
+			}
+		}
+		f, err := addFieldsMigration(tfs, m, r, fields, c.Migration.Path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files = append(files, f)
+		changes = append(changes, FieldChange{Fields: c.Fields, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
+	}
+	return files, create, changes, nil
+}
+
+// newestRecordedMigration returns the newest version among the migrations the project's
+// templates render (files) and those gingen.yaml records for its resources.
+func newestRecordedMigration(m Manifest, files map[string]File) int64 {
+	var newest int64
+	for p := range files {
+		if path.Dir(p) == MigrationsDir {
+			newest = max(newest, migrationVersion(p))
+		}
+	}
+	for _, r := range m.Resources {
+		if r.Migration != "" {
+			newest = max(newest, migrationVersion(r.Migration))
+		}
+		for _, c := range r.FieldChanges {
+			newest = max(newest, migrationVersion(c.Migration.Path))
+		}
+	}
+	return newest
+}
