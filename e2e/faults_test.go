@@ -118,7 +118,10 @@ func TestBrokenNewBinaryKeepsTheOldGenerationServing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				mainBefore, _ := srv.MainPID()
+				mainBefore, err := srv.MainPID()
+				if err != nil {
+					t.Fatal(err)
+				}
 				load := startLoad(t, ctx, srv)
 				time.Sleep(300 * time.Millisecond)
 

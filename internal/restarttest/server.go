@@ -65,7 +65,8 @@ type Server struct {
 	notifyMark int
 }
 
-// Start starts the server and waits until it answers /healthz.
+// Start starts the server and waits until it answers /healthz and, for the fork strategy,
+// its PID file names it.
 func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	s := &Server{cfg: cfg}
 	if err := s.copyConfig(); err != nil {
@@ -95,6 +96,10 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	if err := s.WaitHealthy(ctx, 30*time.Second); err != nil {
+		s.Kill()
+		return nil, err
+	}
+	if err := s.waitPIDFile(ctx, 30*time.Second); err != nil {
 		s.Kill()
 		return nil, err
 	}
@@ -169,12 +174,42 @@ type launched struct {
 }
 
 // Relaunch starts the binary again on the same port (and, for systemd, the same held
-// socket), as `systemctl restart` does after a stop.
+// socket), as `systemctl restart` does after a stop, and waits as Start does.
 func (s *Server) Relaunch(ctx context.Context) error {
 	if err := s.launch(); err != nil {
 		return err
 	}
-	return s.WaitHealthy(ctx, 30*time.Second)
+	if err := s.WaitHealthy(ctx, 30*time.Second); err != nil {
+		return err
+	}
+	return s.waitPIDFile(ctx, 30*time.Second)
+}
+
+// waitPIDFile waits, for the fork strategy, until the PID file names the process the harness
+// started last, alive. The fork strategy accepts (so /healthz answers) before it reports
+// ready, and only then writes its PID file: until it has, MainPID and Signal have no pid.
+// Other strategies have no PID file to wait for.
+func (s *Server) waitPIDFile(ctx context.Context, timeout time.Duration) error {
+	if s.cfg.Strategy != Fork {
+		return nil
+	}
+	want := s.StartedPID()
+	deadline := time.Now().Add(timeout)
+	for {
+		pid, err := ReadPIDFile(s.pidFile)
+		if err == nil && pid == want && Alive(pid) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PID file %s does not name the started process %d within %s: read %d (%v)",
+				s.pidFile, want, timeout, pid, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // last is the process the harness started last.

@@ -109,19 +109,21 @@ func Run(ctx context.Context, opts Options, build Build) error {
 	// stops accepting.
 	g.srv = startServer(handler, []net.Listener{ln}, opts)
 
-	// Ready writes the PID file, then tells the previous generation to drain.
-	if err := upg.Ready(); err != nil {
-		return g.stop(fmt.Errorf("restart: fork: ready: %w", err), false, hup)
-	}
-	log.Info("serving", "pid", pid, "addr", ln.Addr().String(), "restarted", upg.HasParent())
-
 	// A SIGHUP received while this process was starting belongs to a restart that was still
 	// in progress (this process was the new generation), so it must not start another one.
+	// This is checked before Ready: once Ready has written the PID file, a SIGHUP sent to the
+	// pid it names (kill -HUP, ExecReload=) is a restart request and must not be dropped.
 	select {
 	case <-hup:
 		log.Warn("ignoring SIGHUP received before this process was ready", "pid", pid)
 	default:
 	}
+
+	// Ready writes the PID file, then tells the previous generation to drain.
+	if err := upg.Ready(); err != nil {
+		return g.stop(fmt.Errorf("restart: fork: ready: %w", err), false, hup)
+	}
+	log.Info("serving", "pid", pid, "addr", ln.Addr().String(), "restarted", upg.HasParent())
 
 	return g.loop(ctx, upg, hup)
 }
@@ -252,21 +254,25 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 	}
 }
 
-// tableflipParentNotExited is the error text of Upgrader.Upgrade (tableflip v1.2.3,
-// upgrader.go) when the previous generation has not exited yet. tableflip has no sentinel
-// error for it.
-const tableflipParentNotExited = "parent hasn't exited"
+// tableflipParentNotExited and tableflipNotReady are the error texts of Upgrader.Upgrade
+// (tableflip v1.2.3, upgrader.go) when the previous generation has not exited yet and when
+// this process has not called Ready yet. tableflip has no sentinel errors for them.
+const (
+	tableflipParentNotExited = "parent hasn't exited"
+	tableflipNotReady        = "process is not ready yet"
+)
 
-// upgradeAfterParent calls upg.Upgrade. It is only called once WaitForParent has returned,
-// but tableflip learns that the previous generation exited in another goroutine, which may
-// not have run yet: in that case Upgrade refuses, and is retried briefly.
+// upgradeAfterParent calls upg.Upgrade. It is only called after Ready and once WaitForParent
+// has returned, but tableflip learns of both in its own goroutine, which may not have run yet
+// (a SIGHUP sent as soon as the PID file appears races with it): in that case Upgrade refuses
+// with one of the errors above, and is retried briefly.
 func upgradeAfterParent(upg *tableflip.Upgrader) error {
 	restore, err := markNextGeneration(time.Now())
 	if err != nil {
 		return err
 	}
 	err = upg.Upgrade()
-	for i := 0; i < 20 && err != nil && err.Error() == tableflipParentNotExited; i++ {
+	for i := 0; i < 20 && err != nil && upgradeRefusedForNow(err); i++ {
 		time.Sleep(10 * time.Millisecond)
 		err = upg.Upgrade()
 	}
@@ -274,6 +280,13 @@ func upgradeAfterParent(upg *tableflip.Upgrader) error {
 		restore()
 	}
 	return err
+}
+
+// upgradeRefusedForNow reports whether Upgrade refused only because tableflip's goroutine has
+// not yet seen this process become ready or the previous generation exit.
+func upgradeRefusedForNow(err error) bool {
+	msg := err.Error()
+	return msg == tableflipParentNotExited || msg == tableflipNotReady
 }
 
 // stop stops serving within opts.ShutdownTimeout, runs cleanup and, unless this generation was

@@ -526,6 +526,38 @@ func TestForkFailedRestartKeepsServing(t *testing.T) {
 	}
 }
 
+// A SIGHUP sent as soon as the PID file names the first process (what `kill -HUP $(cat
+// app.pid)` or systemd's ExecReload= can do) restarts it: tableflip notices Ready in its own
+// goroutine, and an Upgrade that races with it must not fail the restart.
+func TestForkSIGHUPRightAfterReadyRestarts(t *testing.T) {
+	h := startForkHelper(t, "ok", 5*time.Second)
+	gen1 := h.cmd.Process.Pid
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if pid, err := readPIDFile(h.pidFile()); err == nil && pid == gen1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PID file does not name %d after %v", gen1, waitTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	signalPID(t, gen1, syscall.SIGHUP)
+
+	gen2 := h.waitPIDFile(gen1)
+	h.waitFirstExit()
+	if res := h.waitRunResult(gen1); res != "" {
+		t.Fatalf("old generation: Run returned %q, want nil", res)
+	}
+	if n := h.countLog("restart failed; this generation keeps serving", gen1); n != 0 {
+		t.Fatalf("the SIGHUP right after Ready failed %d restarts, want 0", n)
+	}
+	signalPID(t, gen2, syscall.SIGTERM)
+	if res := h.waitRunResult(gen2); res != "" {
+		t.Fatalf("new generation: Run returned %q, want nil", res)
+	}
+}
+
 func TestForkShutdownDuringRestartStopsNewProcess(t *testing.T) {
 	h := startForkHelper(t, "ok", 5*time.Second)
 	gen1 := h.cmd.Process.Pid
