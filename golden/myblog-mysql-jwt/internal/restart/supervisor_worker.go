@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -62,7 +63,9 @@ func runSupervisorWorker(ctx context.Context, opts Options, build Build) error {
 			// The master gave up on us (shutdown) while we were starting.
 			return nil
 		}
-		return fmt.Errorf("restart: worker build: %w", err)
+		err = fmt.Errorf("restart: worker build: %w", err)
+		supervisorReportFailure(ready, err)
+		return err
 	}
 	if ctx.Err() != nil {
 		return supervisorCleanup(cleanup)
@@ -173,4 +176,11 @@ func fcntlGetfd(fd int) (int, error) {
 		return 0, errno
 	}
 	return int(r), nil
+}
+
+// supervisorReportFailure tells the master, on the ready pipe, why this worker will not become
+// ready: the master's own error, often the last line a user sees, then names the cause (a
+// database down at start, say) instead of only an exit status.
+func supervisorReportFailure(ready io.Writer, err error) {
+	_, _ = fmt.Fprintf(ready, "fail %s\n", strings.Join(strings.Fields(err.Error()), " "))
 }

@@ -269,6 +269,10 @@ func (s *supervisor) start(ctx context.Context) (*supervisorWorker, error) {
 		case <-time.After(supervisorExitWait):
 		}
 		s.kill(w)
+		var failed *supervisorWorkerFailure
+		if errors.As(r.err, &failed) {
+			return nil, fmt.Errorf("restart: worker %d failed before it was ready: %s", w.pid, failed.reason)
+		}
 		select {
 		case <-w.done: // w.err is only valid once the worker has been reaped
 			if w.err != nil {
@@ -288,14 +292,23 @@ func (s *supervisor) start(ctx context.Context) (*supervisorWorker, error) {
 	}
 }
 
-// supervisorReadReady reads the worker's ready line: "ready <shutdown timeout in ns>\n".
+// supervisorWorkerFailure is a worker's own report of why it will not become ready.
+type supervisorWorkerFailure struct{ reason string }
+
+func (f *supervisorWorkerFailure) Error() string { return f.reason }
+
+// supervisorReadReady reads the worker's ready line: "ready <shutdown timeout in ns>\n", or
+// "fail <reason>\n" from a worker that could not start (a *supervisorWorkerFailure).
 func supervisorReadReady(r *os.File) (time.Duration, error) {
-	var buf [64]byte
+	var buf [4096]byte
 	n := 0
 	for n < len(buf) {
 		m, err := r.Read(buf[n:])
 		n += m
 		if i := strings.IndexByte(string(buf[:n]), '\n'); i >= 0 {
+			if reason, ok := strings.CutPrefix(string(buf[:i]), "fail "); ok {
+				return 0, &supervisorWorkerFailure{reason: reason}
+			}
 			var ns int64
 			if _, err := fmt.Sscanf(string(buf[:i]), "ready %d", &ns); err != nil {
 				return 0, fmt.Errorf("restart: bad ready report %q: %w", buf[:i], err)
