@@ -57,14 +57,19 @@ func dbPort(db string) int {
 
 // templateDirs are the template trees of a project, each laid over the ones before it: the
 // base, the database's driver code, the auth scheme's files (none for "none"), the restart
-// strategy.
+// strategy, and the combination's go.mod and go.sum (written by internal/depsgen).
 func templateDirs(o Options) []string {
 	dirs := []string{"project/base", "project/db/" + o.DB}
 	if o.Auth != AuthNone {
 		dirs = append(dirs, "project/auth/"+o.Auth)
 	}
-	return append(dirs, "project/"+o.Strategy)
+	return append(dirs, "project/"+o.Strategy, "project/deps/"+DepsKey(o))
 }
+
+// DepsKey names the folder under templates/project/deps that holds the go.mod and go.sum
+// templates of o's strategy, database and auth: "fork-sqlite-none". internal/depsgen writes
+// one per combination with `go mod tidy`, so they are never edited by hand.
+func DepsKey(o Options) string { return o.Strategy + "-" + o.DB + "-" + o.Auth }
 
 // PlanProject renders every file of a new project in memory: the base tree, the trees of the
 // chosen database, auth and strategy laid over it (templateDirs), and the manifest. Nothing is written. Options must be

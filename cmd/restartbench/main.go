@@ -7,10 +7,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/kballard/go-shellquote"
 
+	"github.com/gingen/gingen/internal/benchdoc"
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
@@ -167,20 +168,17 @@ func run(ctx context.Context, c config, args []string) error {
 		}
 	}
 
-	var w io.Writer = os.Stdout
-	if c.out != "-" {
-		f, err := os.Create(c.out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if c.out == "-" {
+		return rep.write(os.Stdout)
 	}
-	if err := rep.write(w); err != nil {
+	// The report is one section of the file: other benchmarks' sections stay as they are.
+	var buf bytes.Buffer
+	if err := rep.write(&buf); err != nil {
 		return err
 	}
-	if c.out != "-" {
-		b.progress("wrote %s", c.out)
+	if err := benchdoc.ReplaceSection(c.out, "restarts", buf.Bytes()); err != nil {
+		return err
 	}
+	b.progress("wrote section restarts of %s", c.out)
 	return nil
 }
