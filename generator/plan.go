@@ -94,6 +94,11 @@ func PlanProject(o Options, tfs fs.FS) ([]File, error) {
 		return nil, err
 	}
 	byPath[ManifestName] = File{Path: ManifestName, Body: manifest, Mode: 0o644}
+	doc, err := RenderOpenAPI(NewManifest(o))
+	if err != nil {
+		return nil, err
+	}
+	byPath[OpenAPIPath] = File{Path: OpenAPIPath, Body: doc, Mode: 0o644}
 	if len(byPath) == 0 {
 		return nil, fmt.Errorf("plan %s: no templates found", o.Name)
 	}

@@ -121,7 +121,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 
 	res.Inserts = []Insertion{
 		{Path: "models/models.go", Marker: MarkerModels, Line: fmt.Sprintf("&%s{},", Camel(res.Name))},
-		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api.Group(%q), db)", Camel(res.Plural), "/"+res.Plural)},
+		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api, db)", Camel(res.Plural))},
 	}
 	edited := map[string][]byte{}
 	var order []string
@@ -172,14 +172,21 @@ func fileMode(project fs.FS, p string) fs.FileMode {
 	return 0o644
 }
 
-// updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan.
+// updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan, and of
+// the OpenAPI document rendered from it.
 func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
 	manifest, err := m.Marshal()
 	if err != nil {
 		return err
 	}
+	doc, err := RenderOpenAPI(m)
+	if err != nil {
+		return err
+	}
 	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
 	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
+	plan.Writes = append(plan.Writes, File{Path: OpenAPIPath, Body: doc, Mode: fileMode(project, OpenAPIPath)})
+	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: OpenAPIPath})
 	return nil
 }
 
