@@ -16,6 +16,7 @@ import (
 	"myblog/pkg/auth"
 	"myblog/routers/api"
 	v1 "myblog/routers/api/v1"
+	"myblog/routers/openapi"
 )
 
 // Deps are what the handlers need.
@@ -60,6 +61,9 @@ func New(deps Deps) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+
+	// The API's OpenAPI 3.1 document, which gingen keeps in step with the resources.
+	r.GET("/openapi.json", openapi.Handler)
 
 	// POST /auth trades a user's credentials for a token; every /api/v1 route requires one.
 	r.POST("/auth", api.Login(deps.DB, deps.Tokens))

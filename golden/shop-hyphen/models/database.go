@@ -38,11 +38,15 @@ func newDialector(cfg setting.Database) (gorm.Dialector, error) {
 			return nil, fmt.Errorf("create folder for %s: %w", dsn, err)
 		}
 	}
-	sep := "?"
+	return sqlite.Open(dsn + dsnSeparator(dsn) + sqlitePragmas), nil
+}
+
+// dsnSeparator is what goes between dsn and more parameters.
+func dsnSeparator(dsn string) string {
 	if strings.Contains(dsn, "?") {
-		sep = "&"
+		return "&"
 	}
-	return sqlite.Open(dsn + sep + sqlitePragmas), nil
+	return "?"
 }
 
 // SQLite's primary result codes that mean "try again later".

@@ -50,6 +50,10 @@ func (s Server) Addr() string {
 type Database struct {
 	Type string `ini:"Type"`
 	DSN  string `ini:"DSN"`
+	// SingleWriter sends every write through one connection, queued in the process, beside a
+	// pool of read-only connections. false shares one pool: concurrent writes then wait for
+	// SQLite's lock by polling (busy_timeout), with a far longer tail latency under load.
+	SingleWriter bool `ini:"SingleWriter"`
 }
 
 // Default returns the settings used for every key that neither the file nor the environment
@@ -64,7 +68,7 @@ func Default() Settings {
 			ShutdownTimeout: 30 * time.Second,
 			ReadyTimeout:    30 * time.Second,
 		},
-		Database: Database{Type: "sqlite", DSN: "data/myblog.db"},
+		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SingleWriter: true},
 	}
 }
 
