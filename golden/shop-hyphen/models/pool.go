@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ func useSingleWriter(db *gorm.DB, cfg setting.Database) error {
 		return fmt.Errorf("single writer: %w", err)
 	}
 	writer.SetMaxOpenConns(1)
+	// One statement is atomic by itself: a create, update or delete of one row needs no
+	// BEGIN and COMMIT around it, which would hold the writer three times as long. Explicit
+	// transactions (db.Transaction) still begin IMMEDIATE.
+	db.SkipDefaultTransaction = true
 	// The read pool: transactions begin deferred (they take no write lock), and a write
 	// sent to it by mistake fails at once instead of waiting for the lock.
 	reader, err := sql.Open(sqlite.DriverName, cfg.DSN+dsnSeparator(cfg.DSN)+sqliteReadPragmas)
@@ -55,7 +60,58 @@ func useSingleWriter(db *gorm.DB, cfg setting.Database) error {
 	if err := db.Use(resolver); err != nil {
 		return fmt.Errorf("single writer: %w", err)
 	}
+	if err := registerWriteQueue(db); err != nil {
+		return fmt.Errorf("single writer: %w", err)
+	}
 	return nil
+}
+
+// writeQueue lines up the writes (create, update, delete) outside transactions, first come
+// first served, before they take the writer connection: database/sql hands a freed connection
+// to a random waiter, which under load leaves a few writes waiting many turns. A channel's
+// senders are served in order. At most one queued write waits for the connection at a time.
+//
+// Inside a transaction, write through its tx, never through db: the transaction holds the
+// only writer connection until it ends.
+type writeQueue chan struct{}
+
+// writeQueued marks a statement that holds the queue's turn.
+const writeQueued = "models:write-queued"
+
+func registerWriteQueue(db *gorm.DB) error {
+	q := make(writeQueue, 1)
+	cb := db.Callback()
+	errs := []error{
+		cb.Create().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
+		cb.Create().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
+		cb.Update().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
+		cb.Update().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
+		cb.Delete().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
+		cb.Delete().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
+	}
+	return errors.Join(errs...)
+}
+
+// enter waits for the statement's turn, unless it runs in a transaction (which holds the
+// connection already) or its context ends first.
+func (q writeQueue) enter(db *gorm.DB) {
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
+		return
+	}
+	ctx := db.Statement.Context
+	select {
+	case q <- struct{}{}:
+		db.Statement.Settings.Store(writeQueued, true)
+	case <-ctx.Done():
+		_ = db.AddError(fmt.Errorf("wait to write: %w", context.Cause(ctx)))
+	}
+}
+
+// leave gives the turn to the next write, if the statement held it.
+func (q writeQueue) leave(db *gorm.DB) {
+	if _, held := db.Statement.Settings.LoadAndDelete(writeQueued); held {
+		<-q
+	}
 }
 
 // readPoolIdle is how many idle read connections stay open between bursts.
