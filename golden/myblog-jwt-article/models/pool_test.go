@@ -88,7 +88,7 @@ func TestReadingTransactionsRunOnTheReadOnlyPool(t *testing.T) {
 
 func TestWithoutSingleWriterOnePoolServesAll(t *testing.T) {
 	db := openTestFile(t, false)
-	if _, ok := db.Config.Plugins[readPoolName]; ok {
+	if _, ok := db.Config.Plugins[sidePoolsName]; ok {
 		t.Fatal("SingleWriter = false opened a read pool")
 	}
 	if err := db.Create(&note{Text: "a"}).Error; err != nil {
@@ -116,5 +116,28 @@ func TestAQueuedWriteGivesUpWithItsContext(t *testing.T) {
 	err := db.WithContext(ctx).Create(&note{Text: "queued"}).Error
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("a write whose context ended while queued: err = %v, want context.Canceled", err)
+	}
+}
+
+func TestTheWriterLeavesCheckpointsToTheCheckpointer(t *testing.T) {
+	db := openTestFile(t, true)
+	var pages int
+	if err := db.Raw("PRAGMA wal_autocheckpoint").Scan(&pages).Error; err != nil || pages != 0 {
+		t.Errorf("the writer's wal_autocheckpoint = %d, %v; want 0 (the checkpointer does it)", pages, err)
+	}
+	side, ok := db.Config.Plugins[sidePoolsName].(*sidePools)
+	if !ok {
+		t.Fatal("no side pools")
+	}
+	for i := range 50 {
+		if err := db.Create(&note{Text: fmt.Sprint(i)}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A checkpoint through the checkpointer's connection works beside the writer.
+	var busy, log, done int
+	row := side.checkpoint.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	if err := row.Scan(&busy, &log, &done); err != nil || busy != 0 || done != log {
+		t.Errorf("wal_checkpoint = busy %d, %d of %d frames, %v; want all frames copied", busy, done, log, err)
 	}
 }

@@ -38,7 +38,12 @@ func newDialector(cfg setting.Database) (gorm.Dialector, error) {
 			return nil, fmt.Errorf("create folder for %s: %w", dsn, err)
 		}
 	}
-	return sqlite.Open(dsn + dsnSeparator(dsn) + sqlitePragmas), nil
+	pragmas := sqlitePragmas
+	if cfg.SingleWriter {
+		// The writer leaves checkpoints to a connection of their own (pool.go).
+		pragmas += "&_pragma=wal_autocheckpoint(0)"
+	}
+	return sqlite.Open(dsn + dsnSeparator(dsn) + pragmas), nil
 }
 
 // dsnSeparator is what goes between dsn and more parameters.

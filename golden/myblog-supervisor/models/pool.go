@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
@@ -17,20 +19,59 @@ import (
 // queue: each polls the lock, sleeping longer and longer (busy_timeout), so that under
 // concurrent writes a few of them wait hundreds of milliseconds although the lock was free
 // most of that time. With [database] SingleWriter, db's own pool has one connection and
-// takes every write and every transaction not marked Reading, and waiters queue in
-// database/sql, first come first served; a pool of read-only connections (query_only, no
-// write lock taken at BEGIN) takes the queries, which WAL lets run beside the writer.
+// takes every write and every transaction not marked Reading, and writes queue for it in the
+// process, first come first served (writeQueue); a pool of read-only connections (query_only,
+// no write lock taken at BEGIN) takes the queries, which WAL lets run beside the writer; and
+// a connection of its own copies the WAL back into the database file in the background
+// (checkpoints), which the writer would otherwise do in the middle of a request every 1000
+// pages, holding up every write queued behind it.
 
-// readPoolName names the plugin holding the read pool.
-const readPoolName = "models:sqlite-read-pool"
+// sidePoolsName names the plugin holding the read pool and the checkpointer.
+const sidePoolsName = "models:sqlite-side-pools"
 
-// readPool is the pool of read-only connections, kept as a gorm plugin so that Close finds
-// and closes it.
-type readPool struct{ db *sql.DB }
+// checkpointInterval is how often the checkpointer copies the WAL into the database file.
+const checkpointInterval = 500 * time.Millisecond
 
-func (readPool) Name() string              { return readPoolName }
-func (readPool) Initialize(*gorm.DB) error { return nil }
-func (p readPool) Close() error            { return p.db.Close() }
+// sidePools are the connections beside the writer, kept as a gorm plugin so that Close finds
+// and closes them.
+type sidePools struct {
+	reader     *sql.DB
+	checkpoint *sql.DB
+	stop       context.CancelFunc
+	done       chan struct{}
+}
+
+func (*sidePools) Name() string              { return sidePoolsName }
+func (*sidePools) Initialize(*gorm.DB) error { return nil }
+
+// Close stops the checkpointer, runs a last checkpoint and closes the connections.
+func (p *sidePools) Close() error {
+	p.stop()
+	<-p.done
+	_, err := p.checkpoint.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	if err != nil {
+		err = fmt.Errorf("last checkpoint: %w", err)
+	}
+	return errors.Join(err, p.reader.Close(), p.checkpoint.Close())
+}
+
+// checkpoints runs a passive checkpoint every checkpointInterval until ctx ends. A passive
+// checkpoint waits for nobody: it copies what it can and leaves the rest for the next one.
+func (p *sidePools) checkpoints(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := p.checkpoint.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "sqlite checkpoint failed; the next one retries", "error", err)
+		}
+	}
+}
 
 // useSingleWriter turns db, just opened on cfg's file, into a single writer connection with
 // a read pool beside it.
@@ -51,8 +92,16 @@ func useSingleWriter(db *gorm.DB, cfg setting.Database) error {
 		return fmt.Errorf("open read pool: %w", err)
 	}
 	reader.SetMaxIdleConns(readPoolIdle)
-	if err := db.Use(readPool{db: reader}); err != nil {
-		return errors.Join(fmt.Errorf("read pool: %w", err), reader.Close())
+	checkpoint, err := sql.Open(sqlite.DriverName, cfg.DSN+dsnSeparator(cfg.DSN)+"_pragma=busy_timeout(5000)")
+	if err != nil {
+		return errors.Join(fmt.Errorf("open checkpointer: %w", err), reader.Close())
+	}
+	checkpoint.SetMaxOpenConns(1)
+	ctx, stop := context.WithCancel(context.Background())
+	side := &sidePools{reader: reader, checkpoint: checkpoint, stop: stop, done: make(chan struct{})}
+	go side.checkpoints(ctx)
+	if err := db.Use(side); err != nil {
+		return errors.Join(fmt.Errorf("read pool: %w", err), side.Close())
 	}
 	resolver := dbresolver.Register(dbresolver.Config{
 		Replicas: []gorm.Dialector{&sqlite.Dialector{DriverName: sqlite.DriverName, Conn: reader}},
@@ -80,14 +129,16 @@ const writeQueued = "models:write-queued"
 
 func registerWriteQueue(db *gorm.DB) error {
 	q := make(writeQueue, 1)
+	// The turn covers the statement alone (SkipDefaultTransaction: no BEGIN before it), not
+	// the hooks and associations around it.
 	cb := db.Callback()
 	errs := []error{
-		cb.Create().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
-		cb.Create().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
-		cb.Update().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
-		cb.Update().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
-		cb.Delete().Before("gorm:begin_transaction").Register("models:write_queue_enter", q.enter),
-		cb.Delete().After("gorm:commit_or_rollback_transaction").Register("models:write_queue_leave", q.leave),
+		cb.Create().Before("gorm:create").Register("models:write_queue_enter", q.enter),
+		cb.Create().After("gorm:create").Register("models:write_queue_leave", q.leave),
+		cb.Update().Before("gorm:update").Register("models:write_queue_enter", q.enter),
+		cb.Update().After("gorm:update").Register("models:write_queue_leave", q.leave),
+		cb.Delete().Before("gorm:delete").Register("models:write_queue_enter", q.enter),
+		cb.Delete().After("gorm:delete").Register("models:write_queue_leave", q.leave),
 	}
 	return errors.Join(errs...)
 }
@@ -125,7 +176,7 @@ const sqliteReadPragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&
 // pool instead of queueing for the writer. Every query outside a transaction goes there by
 // itself.
 func Reading(db *gorm.DB) *gorm.DB {
-	if _, ok := db.Config.Plugins[readPoolName]; !ok {
+	if _, ok := db.Config.Plugins[sidePoolsName]; !ok {
 		return db
 	}
 	return db.Clauses(dbresolver.Read)
