@@ -32,8 +32,6 @@ type ResourceData struct {
 	Nested []FieldData
 	// Filters are the fields lists filter by (every field but text ones).
 	Filters []FieldData
-	// FirstFilter is a filter every test can use: the first of Filters, if any.
-	FirstFilter *FieldData
 }
 
 // FieldData is one column of a resource as the templates see it.
@@ -114,9 +112,6 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		if fd.Filter != "" {
 			d.Filters = append(d.Filters, fd)
 		}
-	}
-	if len(d.Filters) > 0 {
-		d.FirstFilter = &d.Filters[0]
 	}
 	return d
 }
