@@ -141,3 +141,16 @@ func TestTheWriterLeavesCheckpointsToTheCheckpointer(t *testing.T) {
 		t.Errorf("wal_checkpoint = busy %d, %d of %d frames, %v; want all frames copied", busy, done, log, err)
 	}
 }
+
+func TestCloseTwiceIsHarmless(t *testing.T) {
+	db, err := Open(context.Background(), setting.Database{Type: "sqlite", DSN: filepath.Join(t.TempDir(), "twice.db"), SingleWriter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Close(db); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := Close(db); err != nil {
+		t.Errorf("second Close: %v, want nil as database/sql gives", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -39,13 +40,18 @@ type sidePools struct {
 	checkpoint *sql.DB
 	stop       context.CancelFunc
 	done       chan struct{}
+	// close runs once: Close may be called again, as sql.DB.Close may.
+	close func() error
 }
 
 func (*sidePools) Name() string              { return sidePoolsName }
 func (*sidePools) Initialize(*gorm.DB) error { return nil }
 
-// Close stops the checkpointer, runs a last checkpoint and closes the connections.
-func (p *sidePools) Close() error {
+// Close stops the checkpointer, runs a last checkpoint and closes the connections; calls
+// after the first return the first one's result.
+func (p *sidePools) Close() error { return p.close() }
+
+func (p *sidePools) closeOnce() error {
 	p.stop()
 	<-p.done
 	_, err := p.checkpoint.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
@@ -99,6 +105,7 @@ func useSingleWriter(db *gorm.DB, cfg setting.Database) error {
 	checkpoint.SetMaxOpenConns(1)
 	ctx, stop := context.WithCancel(context.Background())
 	side := &sidePools{reader: reader, checkpoint: checkpoint, stop: stop, done: make(chan struct{})}
+	side.close = sync.OnceValue(side.closeOnce)
 	go side.checkpoints(ctx)
 	if err := db.Use(side); err != nil {
 		return errors.Join(fmt.Errorf("read pool: %w", err), side.Close())
