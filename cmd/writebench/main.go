@@ -125,7 +125,7 @@ func run(ctx context.Context, c config, args []string) error {
 		}
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, c, "go run ./cmd/writebench "+shellquote.Join(args...), all, results)
+	writeReport(&buf, c, strings.TrimSpace("go run ./cmd/writebench "+shellquote.Join(args...)), all, results)
 	if c.out == "-" {
 		_, err := os.Stdout.Write(buf.Bytes())
 		return err
