@@ -170,7 +170,46 @@ func exerciseCRUD(t *testing.T, api *apiClient, srv *restarttest.Server) {
 		}
 	}
 
+	// PATCH changes the fields sent and keeps the others.
+	got = api.expect(http.StatusOK, http.MethodPatch, "/articles/1", map[string]any{"views": 8})
+	if got["views"] != float64(8) || got["title"] != "Hello" || got["published"] != true || got["published_at"] != "2024-05-01T10:00:00Z" {
+		t.Errorf("PATCH /articles/1 {views: 8} = %v, want views 8 and the rest as PUT left it", got)
+	}
+
+	// Filters, ranges and sorting (views: article n has n views, article 1 now 8).
+	ids := func(path string) []any {
+		t.Helper()
+		out := api.expect(http.StatusOK, http.MethodGet, path, nil)
+		var got []any
+		for _, item := range out["items"].([]any) {
+			got = append(got, item.(map[string]any)["id"])
+		}
+		return got
+	}
+	if got := ids("/articles?published=true"); fmt.Sprint(got) != "[1]" {
+		t.Errorf("?published=true: ids %v, want [1]", got)
+	}
+	if got := ids("/articles?views_gte=23&sort=-views"); fmt.Sprint(got) != "[25 24 23]" {
+		t.Errorf("?views_gte=23&sort=-views: ids %v, want [25 24 23]", got)
+	}
+	if got := ids("/articles?views_gt=3&views_lt=8&sort=-id"); fmt.Sprint(got) != "[7 6 5 4]" {
+		t.Errorf("?views_gt=3&views_lt=8&sort=-id: ids %v, want [7 6 5 4]", got)
+	}
+	if got := ids("/articles?views=8&sort=-id"); fmt.Sprint(got) != "[8 1]" {
+		t.Errorf("?views=8&sort=-id: ids %v, want [8 1]", got)
+	}
+	if got := ids("/articles?views_lte=3&sort=-title"); fmt.Sprint(got) != "[3 2]" {
+		t.Errorf("?views_lte=3&sort=-title: ids %v, want [3 2]", got)
+	}
+	api.expectError(http.StatusBadRequest, "views_gte", http.MethodGet, "/articles?views_gte=many", nil)
+	api.expectError(http.StatusBadRequest, "sort", http.MethodGet, "/articles?sort=body", nil)
+	api.expectError(http.StatusBadRequest, "published", http.MethodGet, "/articles?published=yes", nil)
+	api.expectError(http.StatusBadRequest, "titel", http.MethodGet, "/articles?titel=Hello", nil)
+
 	// The error paths.
+	api.expectError(http.StatusBadRequest, "titel", http.MethodPost, "/articles", map[string]any{"titel": "typo", "body": "b"})
+	api.expectError(http.StatusBadRequest, "title", http.MethodPost, "/articles", map[string]any{"title": "   ", "body": "b"})
+	api.expectError(http.StatusBadRequest, "title", http.MethodPatch, "/articles/1", map[string]any{"title": ""})
 	api.expectError(http.StatusBadRequest, "", http.MethodPost, "/articles", `{"title":`)
 	api.expectError(http.StatusBadRequest, "title", http.MethodPost, "/articles", map[string]any{"body": "no title"})
 	api.expectError(http.StatusBadRequest, "views", http.MethodPost, "/articles", map[string]any{"title": "t", "body": "b", "views": "many"})
@@ -189,6 +228,22 @@ func exerciseCRUD(t *testing.T, api *apiClient, srv *restarttest.Server) {
 	comment := api.expect(http.StatusCreated, http.MethodPost, "/comments", map[string]any{"article_id": 1, "author": "ann", "body": "nice"})
 	api.expectError(http.StatusBadRequest, "article_id", http.MethodPost, "/comments", map[string]any{"article_id": 9999, "author": "bob", "body": "lost"})
 	api.expectError(http.StatusConflict, "", http.MethodDelete, "/articles/1", nil)
+	api.expect(http.StatusCreated, http.MethodPost, "/comments", map[string]any{"article_id": 2, "author": "cy", "body": "elsewhere"})
+	withArticle := api.expect(http.StatusOK, http.MethodGet, fmt.Sprintf("/comments/%v?include=article", comment["id"]), nil)
+	if article, _ := withArticle["article"].(map[string]any); article["title"] != "Hello" {
+		t.Errorf("GET /comments/%v?include=article = %v, want the article in it", comment["id"], withArticle)
+	}
+	nested := api.expect(http.StatusOK, http.MethodGet, "/articles/1/comments?include=article", nil)
+	if items, _ := nested["items"].([]any); nested["total"] != float64(1) || len(items) != 1 || items[0].(map[string]any)["id"] != comment["id"] {
+		t.Errorf("GET /articles/1/comments = %v, want only comment %v", nested, comment["id"])
+	}
+	api.expectError(http.StatusNotFound, "", http.MethodGet, "/articles/9999/comments", nil)
+
+	// The OpenAPI document, at the root, describes what was just called.
+	doc := (&apiClient{t: t, ctx: api.ctx, baseURL: srv.BaseURL, http: api.http}).expect(http.StatusOK, http.MethodGet, "/openapi.json", nil)
+	if paths, _ := doc["paths"].(map[string]any); doc["openapi"] != "3.1.0" || paths["/api/v1/articles/{id}/comments"] == nil {
+		t.Errorf("GET /openapi.json: openapi %v, paths %v; want 3.1.0 describing /api/v1/articles/{id}/comments", doc["openapi"], paths)
+	}
 
 	// The data outlives a zero-downtime restart onto the same binary.
 	before, err := srv.Health(api.ctx)

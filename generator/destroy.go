@@ -32,7 +32,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 	}
 	for _, other := range m.Resources {
 		for _, f := range other.Fields {
-			if f.Type == TypeReferences && f.Name == name {
+			if f.Type == TypeReferences && f.RefTarget() == name {
 				return Plan{}, inputErrorf("resource %q is referenced by resource %q (field %s); destroy %s first", name, other.Name, f, other.Name)
 			}
 		}

@@ -59,7 +59,7 @@ func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
 			}
 		}, []string{"models/tag.go", "is gone", "--force"}},
 		{"a registration removed by hand", DestroyOptions{Name: "comment"}, func(t *testing.T) {
-			if err := os.WriteFile(routes, []byte(removeLine(t, string(src), `RegisterComments(api.Group("/comments"), db)`)), 0o644); err != nil {
+			if err := os.WriteFile(routes, []byte(removeLine(t, string(src), `RegisterComments(api, db)`)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"routers/api/v1/routes.go no longer has the line", "RegisterComments", "--force"}},
@@ -82,7 +82,7 @@ func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := removeLine(t, removeLine(t, string(src), `RegisterComments(api.Group("/comments"), db)`), `RegisterTags(api.Group("/tags"), db)`)
+	want := removeLine(t, removeLine(t, string(src), `RegisterComments(api, db)`), `RegisterTags(api, db)`)
 	if string(got) != want {
 		t.Errorf("routes.go after forced destroys:\n%s\nwant:\n%s", got, want)
 	}

@@ -31,6 +31,9 @@ func goldenCases() map[string]Options {
 		"myblog-postgres":       {Name: "myblog", Strategy: StrategyFork, DB: DBPostgres, Port: 8000},
 		"myblog-mysql-jwt":      {Name: "myblog", Strategy: StrategySystemd, DB: DBMySQL, Auth: AuthJWT, Port: 8000},
 		"myblog-supervisor-jwt": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Auth: AuthJWT, Port: 8000},
+		// myblog-jwt-article: resources referencing the users table of --auth jwt and one
+		// resource twice (goldenResources).
+		"myblog-jwt-article": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Auth: AuthJWT, Port: 8000},
 		// myblog-override is rendered with testdata/override laid over the templates
 		// (golden_override_test.go).
 		"myblog-override": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},

@@ -14,14 +14,14 @@ func Register(api *gin.RouterGroup, db *gorm.DB) {
 }
 `
 
-var articleRoute = Insertion{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: `RegisterArticles(api.Group("/articles"), db)`}
+var articleRoute = Insertion{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: `RegisterArticles(api, db)`}
 
 func TestInsertAtMarkerAddsALineAboveTheMarkerAndKeepsTheRest(t *testing.T) {
 	out, line, changed, err := insertAtMarker(articleRoute.Path, []byte(routesSrc), articleRoute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Replace(routesSrc, "\t// gingen:routes", "\tRegisterArticles(api.Group(\"/articles\"), db)\n\t// gingen:routes", 1)
+	want := strings.Replace(routesSrc, "\t// gingen:routes", "\tRegisterArticles(api, db)\n\t// gingen:routes", 1)
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}

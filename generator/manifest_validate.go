@@ -74,8 +74,9 @@ func (m Manifest) validate(b []byte) error {
 			if _, err := ParseField(f.String()); err != nil {
 				return bad(k, "%v", err)
 			}
-			if f.Type == TypeReferences && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == f.Name }) {
-				return bad(k, "field %q references resource %q, which is not recorded before it; restore the resource's entry above this one", f, f.Name)
+			target := f.RefTarget()
+			if f.Type == TypeReferences && !(target == usersTarget && m.Auth == AuthJWT) && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == target }) {
+				return bad(k, "field %q references resource %q, which is not recorded before it; restore the resource's entry above this one", f, target)
 			}
 		}
 		for j, g := range r.Files {

@@ -269,7 +269,7 @@ func (d sqlDialect) createTable(m Manifest, r Resource, ifNotExists bool) []stri
 		if f.Type != TypeReferences {
 			continue
 		}
-		target, _ := m.resource(f.Name)
+		target, _ := m.refTarget(f)
 		lines = append(lines, fmt.Sprintf("CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s(%s)",
 			d.quote("fk_"+table+"_"+f.Name), d.quote(f.column()), d.quote(target.Plural), d.quote("id")))
 	}

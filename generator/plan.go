@@ -196,6 +196,13 @@ func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
 	out.Schema = manifestSchema
 	out.Generated = &Generation{Gingen: Version(), Templates: sum}
 	out.Resources = resources
+	// The OpenAPI document describes the final set of resources; it is a project file (its
+	// digest recorded), rewritten whole by add and destroy.
+	doc, err := RenderOpenAPI(out)
+	if err != nil {
+		return nil, Manifest{}, err
+	}
+	byPath[OpenAPIPath] = File{Path: OpenAPIPath, Body: doc, Mode: 0o644}
 	out.Files = nil
 	for _, p := range slices.Sorted(maps.Keys(byPath)) {
 		if _, ok := owned[p]; !ok {

@@ -46,15 +46,37 @@ const maxStringLen = 255
 // Field is one field of a resource: what `add resource` reads as name:type[:modifier...] and
 // gingen.yaml records.
 type Field struct {
-	Name      string   `yaml:"name"`
-	Type      string   `yaml:"type"`
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	// Target is the resource a references field points to when it is not the field's name:
+	// author:references:user points to the users table of --auth jwt.
+	Target    string   `yaml:"target,omitempty"`
 	Modifiers []string `yaml:"modifiers,omitempty"`
 }
 
 // String returns the field as it is written on the command line.
 func (f Field) String() string {
-	return strings.Join(append([]string{f.Name, f.Type}, f.Modifiers...), ":")
+	parts := []string{f.Name, f.Type}
+	if f.Target != "" {
+		parts = append(parts, f.Target)
+	}
+	return strings.Join(append(parts, f.Modifiers...), ":")
 }
+
+// RefTarget is the name of the resource a references field points to: its Target, or else
+// its name (article:references points to article).
+func (f Field) RefTarget() string {
+	if f.Target != "" {
+		return f.Target
+	}
+	return f.Name
+}
+
+// usersTarget is the target name of the users table that --auth jwt creates.
+const usersTarget = "user"
+
+// reservedFieldNames are the query parameters of lists, which a field's filter would shadow.
+func reservedFieldNames() []string { return []string{"page", "page_size", "sort", "include"} }
 
 // Has reports whether the field carries the modifier.
 func (f Field) Has(mod string) bool { return slices.Contains(f.Modifiers, mod) }
@@ -95,7 +117,20 @@ func ParseField(spec string) (Field, error) {
 	if !slices.Contains(FieldTypes(), f.Type) {
 		return Field{}, inputErrorf("unknown field type %q in %q; use one of %s", f.Type, spec, strings.Join(FieldTypes(), ", "))
 	}
-	for _, m := range parts[2:] {
+	if slices.Contains(reservedFieldNames(), f.Name) {
+		return Field{}, inputErrorf("field %q in %q is a query parameter of every list (%s); rename the field", f.Name, spec, strings.Join(reservedFieldNames(), ", "))
+	}
+	rest := parts[2:]
+	if f.Type == TypeReferences && len(rest) > 0 && !slices.Contains(FieldModifiers(), rest[0]) {
+		if !IsSnake(rest[0]) {
+			return Field{}, inputErrorf("invalid target %q in %q: name the referenced resource in snake_case, e.g. author:references:user", rest[0], spec)
+		}
+		if rest[0] != f.Name {
+			f.Target = rest[0]
+		}
+		rest = rest[1:]
+	}
+	for _, m := range rest {
 		switch {
 		case !slices.Contains(FieldModifiers(), m):
 			return Field{}, inputErrorf("unknown modifier %q in %q; use one of %s", m, spec, strings.Join(FieldModifiers(), ", "))
@@ -124,6 +159,18 @@ func snakeSuggestion(bad, example string) string {
 	}
 	return example
 }
+
+// ranged reports whether lists filter the field by ranges (views_gte): numbers and times.
+func (f Field) ranged() bool {
+	switch f.Type {
+	case TypeInt, TypeInt64, TypeUint, TypeFloat, TypeTime:
+		return true
+	}
+	return false
+}
+
+// rangeSuffixes are the suffixes of range filters: views_gt, views_gte, views_lt, views_lte.
+func rangeSuffixes() []string { return []string{"_gt", "_gte", "_lt", "_lte"} }
 
 // column is the name of the field's column and JSON key: a references field "article" is
 // stored as article_id.
@@ -180,6 +227,9 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 	for _, c := range generatedColumns() {
 		columns[c] = "the generated " + c
 		columns[Camel(c)] = "the generated " + c
+		for _, op := range rangeSuffixes() {
+			columns[c+op] = "the filter " + c + op
+		}
 	}
 	for _, spec := range o.Fields {
 		f, err := ParseField(strings.TrimSpace(spec))
@@ -190,11 +240,19 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 			return Resource{}, inputErrorf("field %q: MySQL cannot index a text column (no length limit); use string, at most %d characters, for a unique or indexed field", f, maxStringLen)
 		}
 		if f.Type == TypeReferences {
-			if f.Name == name {
+			target := f.RefTarget()
+			if target == name {
 				return Resource{}, inputErrorf("field %q: a resource cannot reference itself; remove the field", f)
 			}
-			if _, ok := m.resource(f.Name); !ok {
-				return Resource{}, inputErrorf("field %q references resource %q, which %s does not record; add it first: gingen add resource %s ...", f, f.Name, ManifestName, f.Name)
+			_, ok := m.resource(target)
+			switch {
+			case ok:
+			case target == usersTarget && m.Auth == AuthJWT:
+				// The users table of --auth jwt.
+			case target == usersTarget:
+				return Resource{}, inputErrorf("field %q references the users table, which only projects made with --auth jwt have; reference a resource instead", f)
+			default:
+				return Resource{}, inputErrorf("field %q references resource %q, which %s does not record; add it first: gingen add resource %s ...", f, target, ManifestName, target)
 			}
 		}
 		// A field takes its column (and JSON key) and its Go name; a references field also
@@ -202,6 +260,12 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 		taken := []string{f.column(), Camel(f.column())}
 		if f.Type == TypeReferences {
 			taken = append(taken, Camel(f.Name))
+		}
+		// A range filter (views_gte) must not be another field's name.
+		if f.ranged() {
+			for _, op := range rangeSuffixes() {
+				taken = append(taken, f.column()+op)
+			}
 		}
 		for _, n := range taken {
 			if other, dup := columns[n]; dup {

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,11 @@ type ResourceData struct {
 	Required     []FieldData // fields a request must set
 	Strings      []FieldData // length-limited string fields
 	RequestTime  bool        // the request struct has a time field
+	// Nested are the references to API resources: each gets a nested list route,
+	// /api/v1/<target plural>/:id/<plural>.
+	Nested []FieldData
+	// Filters are the fields lists filter by (every field but text ones).
+	Filters []FieldData
 }
 
 // FieldData is one column of a resource as the templates see it.
@@ -40,6 +46,11 @@ type FieldData struct {
 	Validate  string // the request field's validate tag
 	Deref     bool   // the request field is a pointer to the model's type
 	Ref       *RefData
+	// Filter is the kind of the field's list filter, a Go constant of the generated
+	// routers/api/v1/query.go (filterInt...), or "" for a field lists do not filter by (text).
+	Filter string
+	// Ranged: lists filter the field by ranges too (views_gte): numbers and times.
+	Ranged bool
 	// Go expressions for the tests, where t (*testing.T), db (*gorm.DB) and n (int) are in
 	// scope: a valid model value, a valid JSON value and a JSON value of the wrong type.
 	SampleGo   string
@@ -49,11 +60,18 @@ type FieldData struct {
 
 // RefData describes the resource a references field points to.
 type RefData struct {
-	Name   string // article
-	Camel  string // Article: the model type and the relation field
+	Name   string // article, user: the target resource
+	Camel  string // Article, User: the target's model type
 	Lower  string
 	Human  string
 	Plural string
+	// Relation is the model's field holding the loaded record (Article, Author for
+	// author:references:user), and Include its JSON key and ?include name (article, author).
+	Relation string
+	Include  string
+	// Routed: the target is a resource of the API (not the users table), with routes under
+	// /api/v1/<Plural> and a createTest<Camel> test helper.
+	Routed bool
 }
 
 func newResourceData(m Manifest, r Resource) ResourceData {
@@ -86,6 +104,14 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		if f.Type == TypeTime {
 			d.RequestTime = true
 		}
+		// One nested route per target: a second reference to the same resource (source,
+		// article) is filtered by its column instead (?source_id=5).
+		if fd.Ref != nil && fd.Ref.Routed && !slices.ContainsFunc(d.Nested, func(n FieldData) bool { return n.Ref.Name == fd.Ref.Name }) {
+			d.Nested = append(d.Nested, fd)
+		}
+		if fd.Filter != "" {
+			d.Filters = append(d.Filters, fd)
+		}
 	}
 	return d
 }
@@ -114,13 +140,13 @@ func newFieldData(m Manifest, f Field) FieldData {
 		tag = append(tag, fmt.Sprintf("size:%d", maxStringLen), "not null")
 		fd.Validate = fmt.Sprintf("max=%d", maxStringLen)
 		if required {
-			fd.Validate = "required," + fd.Validate
+			fd.Validate = "required,notblank," + fd.Validate
 		}
 	case TypeText:
 		goType, fd.SampleGo, fd.WrongJSON = "string", str, "true"
 		tag = append(tag, "type:text", "not null")
 		if required {
-			fd.Validate = "required"
+			fd.Validate = "required,notblank"
 		}
 	case TypeInt:
 		goType, fd.SampleGo, fd.WrongJSON = "int", "n", `"not a number"`
@@ -135,8 +161,9 @@ func newFieldData(m Manifest, f Field) FieldData {
 	case TypeTime:
 		goType, fd.SampleGo, fd.WrongJSON = "time.Time", "testTime(n)", `"yesterday"`
 	case TypeReferences:
-		target, _ := m.resource(f.Name)
-		fd.Ref = &RefData{Name: target.Name, Camel: Camel(target.Name), Lower: LowerCamel(target.Name), Human: Human(target.Name), Plural: target.Plural}
+		target, routed := m.refTarget(f)
+		fd.Ref = &RefData{Name: target.Name, Camel: Camel(target.Name), Lower: LowerCamel(target.Name), Human: Human(target.Name), Plural: target.Plural,
+			Relation: Camel(f.Name), Include: f.Name, Routed: routed}
 		goType = "uint"
 		fd.SampleGo = fmt.Sprintf("createTest%s(t, db, n).ID", fd.Ref.Camel)
 		fd.WrongJSON = `"first"`
@@ -172,5 +199,20 @@ func newFieldData(m Manifest, f Field) FieldData {
 		tag = append(tag, "index")
 	}
 	fd.GormTag = strings.Join(tag, ";")
+	fd.Filter = map[string]string{
+		TypeString: "filterString", TypeInt: "filterInt", TypeInt64: "filterInt", TypeUint: "filterUint",
+		TypeFloat: "filterFloat", TypeBool: "filterBool", TypeTime: "filterTime", TypeReferences: "filterUint",
+	}[f.Type]
+	fd.Ranged = f.ranged()
 	return fd
+}
+
+// refTarget is the resource a references field points to, and whether it is a recorded
+// resource (with routes of its own); otherwise it is the users table of --auth jwt, which
+// resolve accepts as the one unrecorded target.
+func (m Manifest) refTarget(f Field) (Resource, bool) {
+	if target, ok := m.resource(f.RefTarget()); ok {
+		return target, true
+	}
+	return Resource{Name: usersTarget, Plural: Plural(usersTarget)}, false
 }

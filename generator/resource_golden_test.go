@@ -25,6 +25,10 @@ func goldenResources() map[string][]ResourceOptions {
 				"born_at:time:required", "api_key:string:unique", "tag:references",
 			}},
 		},
+		"myblog-jwt-article": {
+			{Name: "article", Fields: []string{"author:references:user", "title:string", "body:text", "views:int", "published_at:time:optional"}},
+			{Name: "comment", Fields: []string{"article:references", "author:references:user", "reply_to:references:article", "body:text"}},
+		},
 	}
 }
 

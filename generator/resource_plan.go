@@ -184,7 +184,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 func resourceInserts(res Resource) []Insertion {
 	return []Insertion{
 		{Path: "models/models.go", Marker: MarkerModels, Line: fmt.Sprintf("&%s{},", Camel(res.Name))},
-		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api.Group(%q), db)", Camel(res.Plural), "/"+res.Plural)},
+		{Path: "routers/api/v1/routes.go", Marker: MarkerRoutes, Line: fmt.Sprintf("Register%s(api, db)", Camel(res.Plural))},
 	}
 }
 
@@ -202,8 +202,15 @@ func fileMode(project fs.FS, p string) fs.FileMode {
 	return 0o644
 }
 
-// updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan.
+// updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan, and of
+// the OpenAPI document rendered from it.
 func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
+	doc, err := RenderOpenAPI(m)
+	if err != nil {
+		return err
+	}
+	plan.Writes = append(plan.Writes, File{Path: OpenAPIPath, Body: doc, Mode: fileMode(project, OpenAPIPath)})
+	// The digests follow every rewrite of a generated file, the OpenAPI document's included.
 	m.refreshDigests(project, plan.Writes)
 	manifest, err := m.Marshal()
 	if err != nil {
@@ -211,6 +218,7 @@ func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
 	}
 	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
 	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
+	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: OpenAPIPath})
 	return nil
 }
 

@@ -151,7 +151,7 @@ func TestAddKeepsUserEditsAroundTheMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Replace(edited, "\t// gingen:routes\n", "\tRegisterArticles(api.Group(\"/articles\"), db)\n\t// gingen:routes\n", 1)
+	want := strings.Replace(edited, "\t// gingen:routes\n", "\tRegisterArticles(api, db)\n\t// gingen:routes\n", 1)
 	if string(got) != want {
 		t.Errorf("routes.go after add:\n%s\nwant the custom route and note kept:\n%s", got, want)
 	}
@@ -227,6 +227,7 @@ func TestAddWorksTheSameInEveryStrategy(t *testing.T) {
 			want := []string{
 				"create db/migrations/00001_create_articles.sql", "create models/article.go", "create routers/api/v1/article.go", "create routers/api/v1/article_test.go",
 				"insert models/models.go", "insert routers/api/v1/routes.go", "update gingen.yaml",
+				"update " + OpenAPIPath,
 			}
 			if !slices.Equal(paths, want) {
 				t.Errorf("steps = %v, want %v", paths, want)
@@ -259,7 +260,7 @@ func TestAddRecordsTheResourceInTheManifest(t *testing.T) {
 			t.Errorf("%s: recorded digest %s does not match the file (%v)", g.Path, g.SHA256, err)
 		}
 	}
-	if len(r.Inserts) != 2 || r.Inserts[1].Line != `RegisterPeople(api.Group("/people"), db)` {
+	if len(r.Inserts) != 2 || r.Inserts[1].Line != `RegisterPeople(api, db)` {
 		t.Errorf("inserts = %+v", r.Inserts)
 	}
 }

@@ -9,19 +9,21 @@ import (
 
 func TestParseFieldReadsNameTypeAndModifiers(t *testing.T) {
 	for spec, want := range map[string]Field{
-		"title:string":               {Name: "title", Type: TypeString},
-		"name:string:unique":         {Name: "name", Type: TypeString, Modifiers: []string{ModUnique}},
-		"views:int:required:index":   {Name: "views", Type: TypeInt, Modifiers: []string{ModRequired, ModIndex}},
-		"article:references":         {Name: "article", Type: TypeReferences},
-		"type:string":                {Name: "type", Type: TypeString},
-		"published_at:time:optional": {Name: "published_at", Type: TypeTime, Modifiers: []string{ModOptional}},
+		"title:string":                         {Name: "title", Type: TypeString},
+		"name:string:unique":                   {Name: "name", Type: TypeString, Modifiers: []string{ModUnique}},
+		"views:int:required:index":             {Name: "views", Type: TypeInt, Modifiers: []string{ModRequired, ModIndex}},
+		"article:references":                   {Name: "article", Type: TypeReferences},
+		"type:string":                          {Name: "type", Type: TypeString},
+		"published_at:time:optional":           {Name: "published_at", Type: TypeTime, Modifiers: []string{ModOptional}},
+		"author:references:user":               {Name: "author", Type: TypeReferences, Target: "user"},
+		"reply_to:references:article:required": {Name: "reply_to", Type: TypeReferences, Target: "article", Modifiers: []string{ModRequired}},
 	} {
 		got, err := ParseField(spec)
 		if err != nil {
 			t.Errorf("ParseField(%q): %v", spec, err)
 			continue
 		}
-		if got.Name != want.Name || got.Type != want.Type || !slices.Equal(got.Modifiers, want.Modifiers) {
+		if got.Name != want.Name || got.Type != want.Type || got.Target != want.Target || !slices.Equal(got.Modifiers, want.Modifiers) {
 			t.Errorf("ParseField(%q) = %+v, want %+v", spec, got, want)
 		}
 		if got.String() != spec {
@@ -87,6 +89,10 @@ func TestParseFieldRejectsBadSpecsNamingTheFix(t *testing.T) {
 		{"name:string:unique:index", []string{"unique already creates an index"}},
 		{"article:references:optional", []string{"always required"}},
 		{"active:bool:unique", []string{"unique bool", "drop the unique modifier"}},
+		{"author:references:User", []string{`invalid target "User"`, "author:references:user"}},
+		{"sort:int", []string{`field "sort"`, "query parameter of every list", "rename"}},
+		{"page:int", []string{`field "page"`, "query parameter"}},
+		{"include:string", []string{`field "include"`, "query parameter"}},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			_, err := ParseField(tc.spec)
@@ -115,6 +121,8 @@ func TestResolveAcceptsGoodResources(t *testing.T) {
 		{"a reference to an existing resource", ResourceOptions{Name: "comment", Fields: []string{"article:references", "body:text"}}, "comments"},
 		{"Go keywords as names", ResourceOptions{Name: "type", Fields: []string{"func:string", "range:int", "go:bool"}}, "types"},
 		{"no fields", ResourceOptions{Name: "ping"}, "pings"},
+		{"two references to one resource", ResourceOptions{Name: "link", Fields: []string{"article:references", "source:references:article"}}, "links"},
+		{"a reference naming its own target", ResourceOptions{Name: "note", Fields: []string{"article:references:article"}}, "notes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := tc.opts.resolve(m)
@@ -155,6 +163,10 @@ func TestResolveRejectsBadResourcesNamingTheFix(t *testing.T) {
 		{"a field clashing with a foreign key", ResourceOptions{Name: "comment", Fields: []string{"article:references", "article_id:int"}}, []string{`"article_id:int"`, "article_id"}},
 		{"a field clashing with a relation", ResourceOptions{Name: "comment", Fields: []string{"article:string", "article:references"}}, []string{"clashes"}},
 		{"a bad field", ResourceOptions{Name: "tag", Fields: []string{"name:strng"}}, []string{`unknown field type "strng"`}},
+		{"the users table without --auth jwt", ResourceOptions{Name: "note", Fields: []string{"author:references:user"}}, []string{"users table", "--auth jwt"}},
+		{"a reference to a missing target", ResourceOptions{Name: "note", Fields: []string{"source:references:post"}}, []string{`references resource "post"`, "gingen add resource post"}},
+		{"a field named as another's range filter", ResourceOptions{Name: "stat", Fields: []string{"views:int", "views_gte:int"}}, []string{`"views_gte:int"`, "views_gte"}},
+		{"a field named as a generated column's filter", ResourceOptions{Name: "stat", Fields: []string{"created_at_lt:int"}}, []string{"created_at_lt"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.opts.resolve(m)
@@ -177,5 +189,41 @@ func TestResolveRefusesAnIndexedTextFieldOnMySQLOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestResolveAcceptsTheUsersTableWithJWT(t *testing.T) {
+	m := manifestWith()
+	m.Auth = AuthJWT
+	res, err := ResourceOptions{Name: "note", Fields: []string{"author:references:user", "body:text"}}.resolve(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newResourceData(m, res)
+	ref := d.Fields[0].Ref
+	if d.Fields[0].Name != "author_id" || ref == nil || ref.Camel != "User" || ref.Relation != "Author" || ref.Include != "author" || ref.Routed {
+		t.Errorf("author:references:user = %+v, ref %+v; want author_id to the unrouted User, included as author", d.Fields[0], ref)
+	}
+	if len(d.Nested) != 0 {
+		t.Errorf("nested routes = %v, want none under the users table (it has no routes)", d.Nested)
+	}
+}
+
+func TestResourceDataNestsOneRoutePerTarget(t *testing.T) {
+	m := manifestWith(Resource{Name: "article", Plural: "articles"})
+	res, err := ResourceOptions{Name: "link", Fields: []string{"article:references", "source:references:article", "note:text", "views:int"}}.resolve(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newResourceData(m, res)
+	if len(d.Nested) != 1 || d.Nested[0].Name != "article_id" {
+		t.Errorf("nested = %+v, want only article_id", d.Nested)
+	}
+	var filters []string
+	for _, f := range d.Filters {
+		filters = append(filters, f.Name)
+	}
+	if want := []string{"article_id", "source_id", "views"}; !slices.Equal(filters, want) {
+		t.Errorf("filters = %v, want %v (not the text field)", filters, want)
 	}
 }

@@ -12,7 +12,7 @@ type Comment struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	ArticleID uint      `gorm:"column:article_id;not null;index" json:"article_id"`
-	// Article is loaded only when a query preloads it.
+	// Article is loaded only when a query preloads it (?include=article).
 	Article *Article `json:"article,omitempty"`
 	Author  string   `gorm:"column:author;size:255;not null" json:"author"`
 	Body    string   `gorm:"column:body;type:text;not null" json:"body"`

@@ -21,7 +21,7 @@ type Person struct {
 	BornAt    time.Time `gorm:"column:born_at;not null" json:"born_at"`
 	APIKey    string    `gorm:"column:api_key;size:255;not null;uniqueIndex" json:"api_key"`
 	TagID     uint      `gorm:"column:tag_id;not null;index" json:"tag_id"`
-	// Tag is loaded only when a query preloads it.
+	// Tag is loaded only when a query preloads it (?include=tag).
 	Tag *Tag `json:"tag,omitempty"`
 }
 

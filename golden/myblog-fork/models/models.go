@@ -26,6 +26,12 @@ func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
 	}
+	// An in-memory database is one per connection: it keeps the single pool.
+	if cfg.SingleWriter && cfg.DSN != ":memory:" {
+		if err := useSingleWriter(db, cfg); err != nil {
+			return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
+		}
+	}
 	if err := Ping(ctx, db); err != nil {
 		return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
 	}
@@ -44,13 +50,20 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
-// Close closes the database's connection pool.
+// Close closes the database's connection pool, and the pools of plugins that hold their own
+// (io.Closer).
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
-	if err := sqlDB.Close(); err != nil {
+	errs := []error{sqlDB.Close()}
+	for _, p := range db.Config.Plugins {
+		if c, ok := p.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"myblog/pkg/setting"
 	"myblog/routers/api"
 	v1 "myblog/routers/api/v1"
+	"myblog/routers/openapi"
 )
 
 // Deps are what the handlers need.
@@ -96,6 +97,9 @@ func New(deps Deps) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+
+	// The API's OpenAPI 3.1 document, which gingen keeps in step with the resources.
+	r.GET("/openapi.json", openapi.Handler)
 
 	// POST /auth trades a user's credentials for a token; every /api/v1 route requires one.
 	throttles := deps.LoginThrottles

@@ -113,13 +113,20 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
-// Close closes the database's connection pool.
+// Close closes the database's connection pool, and the pools of plugins that hold their own
+// (io.Closer).
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
-	if err := sqlDB.Close(); err != nil {
+	errs := []error{sqlDB.Close()}
+	for _, p := range db.Config.Plugins {
+		if c, ok := p.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil

@@ -38,11 +38,20 @@ func newDialector(cfg setting.Database) (gorm.Dialector, error) {
 			return nil, err
 		}
 	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
+	pragmas := sqlitePragmas
+	if cfg.SingleWriter {
+		// The writer leaves checkpoints to a connection of their own (pool.go).
+		pragmas += "&_pragma=wal_autocheckpoint(0)"
 	}
-	return sqlite.Open(dsn + sep + sqlitePragmas), nil
+	return sqlite.Open(dsn + dsnSeparator(dsn) + pragmas), nil
+}
+
+// dsnSeparator is what goes between dsn and more parameters.
+func dsnSeparator(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return "&"
+	}
+	return "?"
 }
 
 // createPrivate creates the database file named by dsn (its query string aside) and its

@@ -16,6 +16,7 @@ import (
 	"myblog/pkg/metrics"
 	"myblog/pkg/setting"
 	v1 "myblog/routers/api/v1"
+	"myblog/routers/openapi"
 )
 
 // Deps are what the handlers need.
@@ -90,6 +91,9 @@ func New(deps Deps) *gin.Engine {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+
+	// The API's OpenAPI 3.1 document, which gingen keeps in step with the resources.
+	r.GET("/openapi.json", openapi.Handler)
 
 	v1.Register(r.Group("/api/v1"), deps.DB)
 	return r

@@ -135,6 +135,10 @@ type Database struct {
 	DSN  string `ini:"DSN"`
 	// SlowQuery is the duration past which a query is logged as a warning; 0: never.
 	SlowQuery time.Duration `ini:"SlowQuery"`
+	// SingleWriter sends every write through one connection, queued in the process, beside a
+	// pool of read-only connections. false shares one pool: concurrent writes then wait for
+	// SQLite's lock by polling (busy_timeout), with a far longer tail latency under load.
+	SingleWriter bool `ini:"SingleWriter"`
 }
 
 // Default returns the settings used for every key that neither the file nor the environment
@@ -151,7 +155,7 @@ func Default() Settings {
 			ReadHeaderTimeout: 5 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		},
-		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond},
+		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond, SingleWriter: true},
 		CORS: CORS{
 			AllowMethods: "GET,POST,PUT,PATCH,DELETE",
 			AllowHeaders: "Authorization,Content-Type,X-Request-ID",

@@ -10,5 +10,5 @@ import (
 // Settings returns the settings of an empty database that only this test uses.
 func Settings(t testing.TB) setting.Database {
 	t.Helper()
-	return setting.Database{Type: "sqlite", DSN: filepath.Join(t.TempDir(), "test.db")}
+	return setting.Database{Type: "sqlite", DSN: filepath.Join(t.TempDir(), "test.db"), SingleWriter: true}
 }

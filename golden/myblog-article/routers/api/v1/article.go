@@ -18,27 +18,49 @@ import (
 	"myblog/models"
 )
 
-// RegisterArticles mounts the article endpoints on g, the /api/v1/articles group:
+// RegisterArticles mounts the article endpoints on api, the /api/v1 group:
 //
-//	GET    /api/v1/articles?page=1&page_size=20  list, oldest first
-//	POST   /api/v1/articles                      create
-//	GET    /api/v1/articles/:id                  read one
-//	PUT    /api/v1/articles/:id                  replace every field
-//	DELETE /api/v1/articles/:id                  delete
-func RegisterArticles(g *gin.RouterGroup, db *gorm.DB) {
+//	GET    /api/v1/articles          list: ?page, ?page_size, ?sort, ?include and filters (query.go)
+//	POST   /api/v1/articles          create
+//	GET    /api/v1/articles/:id      read one (?include)
+//	PUT    /api/v1/articles/:id      replace every field
+//	PATCH  /api/v1/articles/:id      change the fields sent, keep the others
+//	DELETE /api/v1/articles/:id      delete
+func RegisterArticles(api *gin.RouterGroup, db *gorm.DB) {
 	h := &articleHandler{db: db, bind: newBinder()}
+	g := api.Group("/articles")
 	g.GET("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
 	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
 }
 
+// articleListSpec is what lists of articles filter, sort and include by.
+func articleListSpec() listSpec {
+	return listSpec{
+		filters: map[string]filterKind{
+			"id":           filterUint,
+			"created_at":   filterTime,
+			"updated_at":   filterTime,
+			"title":        filterString,
+			"published":    filterBool,
+			"views":        filterInt,
+			"published_at": filterTime,
+		},
+		sorts:    []string{"id", "created_at", "updated_at", "title", "published", "views", "published_at"},
+		includes: map[string]string{},
+	}
+}
+
 // articleRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole article: a field left out gets its zero value.
+// whole article: a field left out gets its zero value. PATCH decodes its body over the
+// request of the stored article (articleRequestOf), so that the fields it leaves out
+// keep their values, and validates the result as PUT does.
 type articleRequest struct {
-	Title       string     `json:"title" validate:"required,max=255"`
-	Body        string     `json:"body" validate:"required"`
+	Title       string     `json:"title" validate:"required,notblank,max=255"`
+	Body        string     `json:"body" validate:"required,notblank"`
 	Published   bool       `json:"published"`
 	Views       int        `json:"views"`
 	PublishedAt *time.Time `json:"published_at"`
@@ -53,23 +75,39 @@ func (r *articleRequest) apply(item *models.Article) {
 	item.PublishedAt = r.PublishedAt
 }
 
+// articleRequestOf is the request that would store item as it is.
+func articleRequestOf(item *models.Article) articleRequest {
+	return articleRequest{
+		Title:       item.Title,
+		Body:        item.Body,
+		Published:   item.Published,
+		Views:       item.Views,
+		PublishedAt: item.PublishedAt,
+	}
+}
+
 type articleHandler struct {
 	db   *gorm.DB
 	bind *binder
 }
 
 func (h *articleHandler) list(c *gin.Context) {
-	page, ok := parsePage(c)
+	q, ok := parseListQuery(c, articleListSpec())
 	if !ok {
 		return
 	}
-	resp := ListResponse[models.Article]{Items: []models.Article{}, Page: page.page, PageSize: page.size}
-	// One transaction, so that the total and the page come from the same snapshot.
-	err := h.db.WithContext(c.Request.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Article{}).Count(&resp.Total).Error; err != nil {
+	h.respondList(c, q)
+}
+
+// respondList answers one page of the articles q selects.
+func (h *articleHandler) respondList(c *gin.Context, q listQuery) {
+	resp := ListResponse[models.Article]{Items: []models.Article{}, Page: q.page.page, PageSize: q.page.size}
+	// One read transaction, so that the total and the page come from the same snapshot.
+	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
+		if err := q.filter(tx.Model(&models.Article{})).Count(&resp.Total).Error; err != nil {
 			return fmt.Errorf("count articles: %w", err)
 		}
-		if err := tx.Order("id").Offset(page.offset()).Limit(page.size).Find(&resp.Items).Error; err != nil {
+		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
 			return fmt.Errorf("list articles: %w", err)
 		}
 		return nil
@@ -78,7 +116,7 @@ func (h *articleHandler) list(c *gin.Context) {
 		respondInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 func (h *articleHandler) get(c *gin.Context) {
@@ -86,11 +124,15 @@ func (h *articleHandler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var item models.Article
-	if !h.find(c, id, &item) {
+	preloads, ok := parseItemQuery(c, articleListSpec())
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	var item models.Article
+	if !h.find(c, id, &item, preloads...) {
+		return
+	}
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *articleHandler) create(c *gin.Context) {
@@ -105,7 +147,7 @@ func (h *articleHandler) create(c *gin.Context) {
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
-	c.JSON(http.StatusCreated, item)
+	c.PureJSON(http.StatusCreated, item)
 }
 
 func (h *articleHandler) update(c *gin.Context) {
@@ -122,21 +164,44 @@ func (h *articleHandler) update(c *gin.Context) {
 		return
 	}
 	req.apply(&item)
-	// Select("*") writes every column, zero values included, as PUT replaces the whole item.
+	h.save(c, id, &item)
+}
+
+// patch changes the fields the body sets and keeps the others.
+func (h *articleHandler) patch(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var item models.Article
+	if !h.find(c, id, &item) {
+		return
+	}
+	req := articleRequestOf(&item)
+	if !h.bind.bindJSON(c, &req) {
+		return
+	}
+	req.apply(&item)
+	h.save(c, id, &item)
+}
+
+// save writes every column of item, the article id, and answers it as stored.
+func (h *articleHandler) save(c *gin.Context, id uint, item *models.Article) {
+	// Select("*") writes every column, zero values included: the request holds them all.
 	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(&item).Select("*").Omit("id", "created_at").Updates(&item)
+	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
 	if res.Error != nil {
-		h.saveFailed(c, &item, res.Error)
+		h.saveFailed(c, item, res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
 		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
 		return
 	}
-	if !h.find(c, id, &item) {
+	if !h.find(c, id, item) {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *articleHandler) delete(c *gin.Context) {
@@ -160,10 +225,14 @@ func (h *articleHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// find loads the article with this id into item; when there is none it answers 404 and
-// returns false.
-func (h *articleHandler) find(c *gin.Context, id uint, item *models.Article) bool {
-	err := h.db.WithContext(c.Request.Context()).First(item, id).Error
+// find loads the article with this id into item, with the relations preloads names; when
+// there is none it answers 404 and returns false.
+func (h *articleHandler) find(c *gin.Context, id uint, item *models.Article, preloads ...string) bool {
+	db := h.db.WithContext(c.Request.Context())
+	for _, p := range preloads {
+		db = db.Preload(p)
+	}
+	err := db.First(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)

@@ -166,7 +166,25 @@ func TestArticlesRejectBadRequests(t *testing.T) {
 		{"title is required on update", http.MethodPut, itemPath, withoutKey(valid(), "title"), http.StatusBadRequest, "title", "is required"},
 		{"body is required", http.MethodPost, list, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
 		{"body is required on update", http.MethodPut, itemPath, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
+		{"title of spaces only is refused", http.MethodPost, list, withValue(valid(), "title", "  \t "), http.StatusBadRequest, "title", "must not be blank"},
+		{"title of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"title": "   "}, http.StatusBadRequest, "title", "must not be blank"},
+		{"body of spaces only is refused", http.MethodPost, list, withValue(valid(), "body", "  \t "), http.StatusBadRequest, "body", "must not be blank"},
+		{"body of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"body": "   "}, http.StatusBadRequest, "body", "must not be blank"},
 		{"title longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "title", strings.Repeat("x", 255+1)), http.StatusBadRequest, "title", "must be at most 255 characters"},
+		{"an unknown field is refused", http.MethodPost, list, withValue(valid(), "no_such_field", 1), http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"an unknown field is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"no_such_field": 1}, http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"a generated field is refused", http.MethodPut, itemPath, withValue(valid(), "id", 7), http.StatusBadRequest, "id", "is not a field of this resource"},
+		{"a malformed patch is refused", http.MethodPatch, itemPath, `{"broken":`, http.StatusBadRequest, "", ""},
+		{"patching an unknown id is not found", http.MethodPatch, missing, map[string]any{}, http.StatusNotFound, "", ""},
+		{"an unknown list parameter is refused", http.MethodGet, list + "?no_such_filter=1", nil, http.StatusBadRequest, "no_such_filter", ""},
+		{"sorting by an unknown column is refused", http.MethodGet, list + "?sort=-no_such_column", nil, http.StatusBadRequest, "sort", ""},
+		{"including an unknown relation is refused", http.MethodGet, list + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"including an unknown relation in a read is refused", http.MethodGet, itemPath + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"a range on id that is not a number is refused", http.MethodGet, list + "?id_gte=abc", nil, http.StatusBadRequest, "id_gte", "must be a whole number from 0 up"},
+		{"a time filter that is not RFC 3339 is refused", http.MethodGet, list + "?created_at_lt=yesterday", nil, http.StatusBadRequest, "created_at_lt", ""},
+		{"a published filter that is not true or false is refused", http.MethodGet, list + "?published=yes", nil, http.StatusBadRequest, "published", "must be true or false"},
+		{"a views_gte filter of the wrong type is refused", http.MethodGet, list + "?views_gte=abc", nil, http.StatusBadRequest, "views_gte", ""},
+		{"a published_at_gte filter of the wrong type is refused", http.MethodGet, list + "?published_at_gte=abc", nil, http.StatusBadRequest, "published_at_gte", ""},
 		{"an id that is not a number is refused", http.MethodGet, list + "/abc", nil, http.StatusBadRequest, "id", ""},
 		{"an unknown id is not found", http.MethodGet, missing, nil, http.StatusNotFound, "", ""},
 		{"updating an unknown id is not found", http.MethodPut, missing, valid(), http.StatusNotFound, "", ""},
@@ -195,5 +213,116 @@ func TestArticlesRejectBadRequests(t *testing.T) {
 	var count int64
 	if err := db.Model(&models.Article{}).Count(&count).Error; err != nil || count != 1 {
 		t.Errorf("articles in the database = %d (%v), want only the one created first", count, err)
+	}
+}
+
+func TestArticlesPatchChangesOnlyTheFieldsSent(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestArticle(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/articles/%d", item.ID)
+	rec := do(t, api, http.MethodGet, itemPath, nil)
+	want := decodeBody[map[string]any](t, rec)
+	delete(want, "updated_at")
+	next := validArticleBody(t, db, 2)
+	for _, key := range []string{"title", "body", "published", "views", "published_at"} {
+		rec := do(t, api, http.MethodPatch, itemPath, map[string]any{key: next[key]})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s {%s} = %d %s, want 200", itemPath, key, rec.Code, rec.Body)
+		}
+		want[key] = next[key]
+		assertFields(t, decodeBody[map[string]any](t, rec), want)
+		assertFields(t, decodeBody[map[string]any](t, do(t, api, http.MethodGet, itemPath, nil)), want)
+	}
+	// An empty patch changes nothing.
+	rec = do(t, api, http.MethodPatch, itemPath, map[string]any{})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH %s {} = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	assertFields(t, decodeBody[map[string]any](t, rec), want)
+}
+
+// createArticlesByAPI posts the valid bodies of n = 1..count and returns the
+// articles as created.
+func createArticlesByAPI(t *testing.T, api http.Handler, db *gorm.DB, count int) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	for n := 1; n <= count; n++ {
+		rec := do(t, api, http.MethodPost, "/api/v1/articles", validArticleBody(t, db, n))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/articles = %d %s, want 201", rec.Code, rec.Body)
+		}
+		items = append(items, decodeBody[map[string]any](t, rec))
+	}
+	return items
+}
+
+// listArticlesIDs lists with query and returns the ids of the page, checking that
+// the total counts them all.
+func listArticlesIDs(t *testing.T, api http.Handler, target string) []any {
+	t.Helper()
+	rec := do(t, api, http.MethodGet, target, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", target, rec.Code, rec.Body)
+	}
+	got := decodeBody[ListResponse[map[string]any]](t, rec)
+	ids := []any{}
+	for _, item := range got.Items {
+		ids = append(ids, item["id"])
+	}
+	if got.Total != int64(len(ids)) {
+		t.Errorf("GET %s: total %d, but %d items on the only page", target, got.Total, len(ids))
+	}
+	return ids
+}
+
+func TestArticlesListFiltersAndSorts(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	items := createArticlesByAPI(t, api, db, 3)
+	id := func(i ...int) []any {
+		out := []any{}
+		for _, n := range i {
+			out = append(out, items[n]["id"])
+		}
+		return out
+	}
+	const list = "/api/v1/articles"
+	for _, tc := range []struct {
+		query string
+		want  []any
+	}{
+		{"", id(0, 1, 2)},
+		{"sort=-id", id(2, 1, 0)},
+		{"id=" + queryValue(items[1]["id"]), id(1)},
+		{"id_gt=" + queryValue(items[0]["id"]), id(1, 2)},
+		{"id_lte=" + queryValue(items[1]["id"]) + "&sort=-id", id(1, 0)},
+		{"title=" + queryValue(items[1]["title"]), id(1)},
+		{"sort=-title", id(2, 1, 0)},
+		{"sort=title", id(0, 1, 2)},
+		// The bodies of odd n set published true.
+		{"published=false", id(1)},
+		{"published=true", id(0, 2)},
+		{"sort=-published", id(0, 2, 1)},
+		{"views=" + queryValue(items[1]["views"]), id(1)},
+		{"sort=-views", id(2, 1, 0)},
+		{"sort=views", id(0, 1, 2)},
+		{"views_gt=" + queryValue(items[1]["views"]), id(2)},
+		{"views_gte=" + queryValue(items[1]["views"]), id(1, 2)},
+		{"views_lt=" + queryValue(items[1]["views"]), id(0)},
+		{"views_lte=" + queryValue(items[1]["views"]) + "&sort=-views", id(1, 0)},
+		{"published_at=" + queryValue(items[1]["published_at"]), id(1)},
+		{"sort=-published_at", id(2, 1, 0)},
+		{"sort=published_at", id(0, 1, 2)},
+		{"published_at_gt=" + queryValue(items[1]["published_at"]), id(2)},
+		{"published_at_gte=" + queryValue(items[1]["published_at"]), id(1, 2)},
+		{"published_at_lt=" + queryValue(items[1]["published_at"]), id(0)},
+		{"published_at_lte=" + queryValue(items[1]["published_at"]) + "&sort=-published_at", id(1, 0)},
+	} {
+		t.Run("?"+tc.query, func(t *testing.T) {
+			if got := listArticlesIDs(t, api, list+"?"+tc.query); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -13,32 +13,57 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"myblog/models"
 )
 
-// RegisterComments mounts the comment endpoints on g, the /api/v1/comments group:
+// RegisterComments mounts the comment endpoints on api, the /api/v1 group:
 //
-//	GET    /api/v1/comments?page=1&page_size=20  list, oldest first
-//	POST   /api/v1/comments                      create
-//	GET    /api/v1/comments/:id                  read one
-//	PUT    /api/v1/comments/:id                  replace every field
-//	DELETE /api/v1/comments/:id                  delete
-func RegisterComments(g *gin.RouterGroup, db *gorm.DB) {
+//	GET    /api/v1/comments          list: ?page, ?page_size, ?sort, ?include and filters (query.go)
+//	POST   /api/v1/comments          create
+//	GET    /api/v1/comments/:id      read one (?include)
+//	PUT    /api/v1/comments/:id      replace every field
+//	PATCH  /api/v1/comments/:id      change the fields sent, keep the others
+//	DELETE /api/v1/comments/:id      delete
+//	GET    /api/v1/articles/:id/comments  list the comments of one article
+func RegisterComments(api *gin.RouterGroup, db *gorm.DB) {
 	h := &commentHandler{db: db, bind: newBinder()}
+	g := api.Group("/comments")
 	g.GET("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
 	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
+	api.GET("/articles/:id/comments", h.listByArticle)
+}
+
+// commentListSpec is what lists of comments filter, sort and include by.
+func commentListSpec() listSpec {
+	return listSpec{
+		filters: map[string]filterKind{
+			"id":         filterUint,
+			"created_at": filterTime,
+			"updated_at": filterTime,
+			"article_id": filterUint,
+			"author":     filterString,
+		},
+		sorts: []string{"id", "created_at", "updated_at", "article_id", "author"},
+		includes: map[string]string{
+			"article": "Article",
+		},
+	}
 }
 
 // commentRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole comment: a field left out gets its zero value.
+// whole comment: a field left out gets its zero value. PATCH decodes its body over the
+// request of the stored comment (commentRequestOf), so that the fields it leaves out
+// keep their values, and validates the result as PUT does.
 type commentRequest struct {
 	ArticleID uint   `json:"article_id" validate:"required"`
-	Author    string `json:"author" validate:"required,max=255"`
-	Body      string `json:"body" validate:"required"`
+	Author    string `json:"author" validate:"required,notblank,max=255"`
+	Body      string `json:"body" validate:"required,notblank"`
 }
 
 // apply copies the request onto item.
@@ -48,23 +73,59 @@ func (r *commentRequest) apply(item *models.Comment) {
 	item.Body = r.Body
 }
 
+// commentRequestOf is the request that would store item as it is.
+func commentRequestOf(item *models.Comment) commentRequest {
+	return commentRequest{
+		ArticleID: item.ArticleID,
+		Author:    item.Author,
+		Body:      item.Body,
+	}
+}
+
 type commentHandler struct {
 	db   *gorm.DB
 	bind *binder
 }
 
 func (h *commentHandler) list(c *gin.Context) {
-	page, ok := parsePage(c)
+	q, ok := parseListQuery(c, commentListSpec())
 	if !ok {
 		return
 	}
-	resp := ListResponse[models.Comment]{Items: []models.Comment{}, Page: page.page, PageSize: page.size}
-	// One transaction, so that the total and the page come from the same snapshot.
-	err := h.db.WithContext(c.Request.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Comment{}).Count(&resp.Total).Error; err != nil {
+	h.respondList(c, q)
+}
+
+// listByArticle lists the comments of the article :id, with the parameters of list.
+func (h *commentHandler) listByArticle(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	q, ok := parseListQuery(c, commentListSpec())
+	if !ok {
+		return
+	}
+	switch found, err := exists(c.Request.Context(), h.db, &models.Article{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+		return
+	}
+	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "article_id"}, Value: id})
+	h.respondList(c, q)
+}
+
+// respondList answers one page of the comments q selects.
+func (h *commentHandler) respondList(c *gin.Context, q listQuery) {
+	resp := ListResponse[models.Comment]{Items: []models.Comment{}, Page: q.page.page, PageSize: q.page.size}
+	// One read transaction, so that the total and the page come from the same snapshot.
+	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
+		if err := q.filter(tx.Model(&models.Comment{})).Count(&resp.Total).Error; err != nil {
 			return fmt.Errorf("count comments: %w", err)
 		}
-		if err := tx.Order("id").Offset(page.offset()).Limit(page.size).Find(&resp.Items).Error; err != nil {
+		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
 			return fmt.Errorf("list comments: %w", err)
 		}
 		return nil
@@ -73,7 +134,7 @@ func (h *commentHandler) list(c *gin.Context) {
 		respondInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 func (h *commentHandler) get(c *gin.Context) {
@@ -81,11 +142,15 @@ func (h *commentHandler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var item models.Comment
-	if !h.find(c, id, &item) {
+	preloads, ok := parseItemQuery(c, commentListSpec())
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	var item models.Comment
+	if !h.find(c, id, &item, preloads...) {
+		return
+	}
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *commentHandler) create(c *gin.Context) {
@@ -100,7 +165,7 @@ func (h *commentHandler) create(c *gin.Context) {
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
-	c.JSON(http.StatusCreated, item)
+	c.PureJSON(http.StatusCreated, item)
 }
 
 func (h *commentHandler) update(c *gin.Context) {
@@ -117,21 +182,44 @@ func (h *commentHandler) update(c *gin.Context) {
 		return
 	}
 	req.apply(&item)
-	// Select("*") writes every column, zero values included, as PUT replaces the whole item.
+	h.save(c, id, &item)
+}
+
+// patch changes the fields the body sets and keeps the others.
+func (h *commentHandler) patch(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var item models.Comment
+	if !h.find(c, id, &item) {
+		return
+	}
+	req := commentRequestOf(&item)
+	if !h.bind.bindJSON(c, &req) {
+		return
+	}
+	req.apply(&item)
+	h.save(c, id, &item)
+}
+
+// save writes every column of item, the comment id, and answers it as stored.
+func (h *commentHandler) save(c *gin.Context, id uint, item *models.Comment) {
+	// Select("*") writes every column, zero values included: the request holds them all.
 	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(&item).Select("*").Omit("id", "created_at").Updates(&item)
+	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
 	if res.Error != nil {
-		h.saveFailed(c, &item, res.Error)
+		h.saveFailed(c, item, res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
 		respondError(c, http.StatusNotFound, fmt.Sprintf("comment %d not found", id), nil)
 		return
 	}
-	if !h.find(c, id, &item) {
+	if !h.find(c, id, item) {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *commentHandler) delete(c *gin.Context) {
@@ -155,10 +243,14 @@ func (h *commentHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// find loads the comment with this id into item; when there is none it answers 404 and
-// returns false.
-func (h *commentHandler) find(c *gin.Context, id uint, item *models.Comment) bool {
-	err := h.db.WithContext(c.Request.Context()).First(item, id).Error
+// find loads the comment with this id into item, with the relations preloads names; when
+// there is none it answers 404 and returns false.
+func (h *commentHandler) find(c *gin.Context, id uint, item *models.Comment, preloads ...string) bool {
+	db := h.db.WithContext(c.Request.Context())
+	for _, p := range preloads {
+		db = db.Preload(p)
+	}
+	err := db.First(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("comment %d not found", id), nil)

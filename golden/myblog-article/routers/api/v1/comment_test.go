@@ -162,8 +162,24 @@ func TestCommentsRejectBadRequests(t *testing.T) {
 		{"author is required on update", http.MethodPut, itemPath, withoutKey(valid(), "author"), http.StatusBadRequest, "author", "is required"},
 		{"body is required", http.MethodPost, list, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
 		{"body is required on update", http.MethodPut, itemPath, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
+		{"author of spaces only is refused", http.MethodPost, list, withValue(valid(), "author", "  \t "), http.StatusBadRequest, "author", "must not be blank"},
+		{"author of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"author": "   "}, http.StatusBadRequest, "author", "must not be blank"},
+		{"body of spaces only is refused", http.MethodPost, list, withValue(valid(), "body", "  \t "), http.StatusBadRequest, "body", "must not be blank"},
+		{"body of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"body": "   "}, http.StatusBadRequest, "body", "must not be blank"},
 		{"author longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "author", strings.Repeat("x", 255+1)), http.StatusBadRequest, "author", "must be at most 255 characters"},
 		{"article_id pointing to no article is refused", http.MethodPost, list, withValue(valid(), "article_id", existing.ArticleID+1000), http.StatusBadRequest, "article_id", fmt.Sprintf("no article has id %d", existing.ArticleID+1000)},
+		{"an unknown field is refused", http.MethodPost, list, withValue(valid(), "no_such_field", 1), http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"an unknown field is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"no_such_field": 1}, http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"a generated field is refused", http.MethodPut, itemPath, withValue(valid(), "id", 7), http.StatusBadRequest, "id", "is not a field of this resource"},
+		{"a malformed patch is refused", http.MethodPatch, itemPath, `{"broken":`, http.StatusBadRequest, "", ""},
+		{"patching an unknown id is not found", http.MethodPatch, missing, map[string]any{}, http.StatusNotFound, "", ""},
+		{"an unknown list parameter is refused", http.MethodGet, list + "?no_such_filter=1", nil, http.StatusBadRequest, "no_such_filter", ""},
+		{"sorting by an unknown column is refused", http.MethodGet, list + "?sort=-no_such_column", nil, http.StatusBadRequest, "sort", ""},
+		{"including an unknown relation is refused", http.MethodGet, list + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"including an unknown relation in a read is refused", http.MethodGet, itemPath + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"a range on id that is not a number is refused", http.MethodGet, list + "?id_gte=abc", nil, http.StatusBadRequest, "id_gte", "must be a whole number from 0 up"},
+		{"a time filter that is not RFC 3339 is refused", http.MethodGet, list + "?created_at_lt=yesterday", nil, http.StatusBadRequest, "created_at_lt", ""},
+		{"a article_id filter that is not an id is refused", http.MethodGet, list + "?article_id=first", nil, http.StatusBadRequest, "article_id", ""},
 		{"an id that is not a number is refused", http.MethodGet, list + "/abc", nil, http.StatusBadRequest, "id", ""},
 		{"an unknown id is not found", http.MethodGet, missing, nil, http.StatusNotFound, "", ""},
 		{"updating an unknown id is not found", http.MethodPut, missing, valid(), http.StatusNotFound, "", ""},
@@ -209,5 +225,154 @@ func TestCommentsProtectTheirArticleFromDeletion(t *testing.T) {
 	}
 	if rec := do(t, api, http.MethodDelete, parentPath, nil); rec.Code != http.StatusNoContent {
 		t.Errorf("DELETE %s once nothing references it = %d %s, want 204", parentPath, rec.Code, rec.Body)
+	}
+}
+
+func TestCommentsPatchChangesOnlyTheFieldsSent(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestComment(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/comments/%d", item.ID)
+	rec := do(t, api, http.MethodGet, itemPath, nil)
+	want := decodeBody[map[string]any](t, rec)
+	delete(want, "updated_at")
+	next := validCommentBody(t, db, 2)
+	for _, key := range []string{"article_id", "author", "body"} {
+		rec := do(t, api, http.MethodPatch, itemPath, map[string]any{key: next[key]})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s {%s} = %d %s, want 200", itemPath, key, rec.Code, rec.Body)
+		}
+		want[key] = next[key]
+		assertFields(t, decodeBody[map[string]any](t, rec), want)
+		assertFields(t, decodeBody[map[string]any](t, do(t, api, http.MethodGet, itemPath, nil)), want)
+	}
+	// An empty patch changes nothing.
+	rec = do(t, api, http.MethodPatch, itemPath, map[string]any{})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH %s {} = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	assertFields(t, decodeBody[map[string]any](t, rec), want)
+}
+
+// createCommentsByAPI posts the valid bodies of n = 1..count and returns the
+// comments as created.
+func createCommentsByAPI(t *testing.T, api http.Handler, db *gorm.DB, count int) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	for n := 1; n <= count; n++ {
+		rec := do(t, api, http.MethodPost, "/api/v1/comments", validCommentBody(t, db, n))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/comments = %d %s, want 201", rec.Code, rec.Body)
+		}
+		items = append(items, decodeBody[map[string]any](t, rec))
+	}
+	return items
+}
+
+// listCommentsIDs lists with query and returns the ids of the page, checking that
+// the total counts them all.
+func listCommentsIDs(t *testing.T, api http.Handler, target string) []any {
+	t.Helper()
+	rec := do(t, api, http.MethodGet, target, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", target, rec.Code, rec.Body)
+	}
+	got := decodeBody[ListResponse[map[string]any]](t, rec)
+	ids := []any{}
+	for _, item := range got.Items {
+		ids = append(ids, item["id"])
+	}
+	if got.Total != int64(len(ids)) {
+		t.Errorf("GET %s: total %d, but %d items on the only page", target, got.Total, len(ids))
+	}
+	return ids
+}
+
+func TestCommentsListFiltersAndSorts(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	items := createCommentsByAPI(t, api, db, 3)
+	id := func(i ...int) []any {
+		out := []any{}
+		for _, n := range i {
+			out = append(out, items[n]["id"])
+		}
+		return out
+	}
+	const list = "/api/v1/comments"
+	for _, tc := range []struct {
+		query string
+		want  []any
+	}{
+		{"", id(0, 1, 2)},
+		{"sort=-id", id(2, 1, 0)},
+		{"id=" + queryValue(items[1]["id"]), id(1)},
+		{"id_gt=" + queryValue(items[0]["id"]), id(1, 2)},
+		{"id_lte=" + queryValue(items[1]["id"]) + "&sort=-id", id(1, 0)},
+		{"article_id=" + queryValue(items[1]["article_id"]), id(1)},
+		{"sort=-article_id", id(2, 1, 0)},
+		{"sort=article_id", id(0, 1, 2)},
+		{"author=" + queryValue(items[1]["author"]), id(1)},
+		{"sort=-author", id(2, 1, 0)},
+		{"sort=author", id(0, 1, 2)},
+	} {
+		t.Run("?"+tc.query, func(t *testing.T) {
+			if got := listCommentsIDs(t, api, list+"?"+tc.query); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCommentsIncludeArticle(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestComment(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/comments/%d", item.ID)
+	for _, target := range []string{itemPath, "/api/v1/comments"} {
+		rec := do(t, api, http.MethodGet, target, nil)
+		if body := rec.Body.String(); rec.Code != http.StatusOK || strings.Contains(body, `"article":`) {
+			t.Errorf("GET %s = %d %s, want 200 without article", target, rec.Code, body)
+		}
+	}
+	rec := do(t, api, http.MethodGet, itemPath+"?include=article", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s?include=article = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	got := decodeBody[models.Comment](t, rec)
+	if got.Article == nil || got.Article.ID != item.ArticleID {
+		t.Errorf("GET %s?include=article = %s, want the article %d in it", itemPath, rec.Body, item.ArticleID)
+	}
+	rec = do(t, api, http.MethodGet, "/api/v1/comments?include=article", nil)
+	page := decodeBody[ListResponse[models.Comment]](t, rec)
+	if rec.Code != http.StatusOK || len(page.Items) != 1 || page.Items[0].Article == nil || page.Items[0].Article.ID != item.ArticleID {
+		t.Errorf("GET /api/v1/comments?include=article = %d %s, want the article %d in the item", rec.Code, rec.Body, item.ArticleID)
+	}
+}
+
+func TestCommentsAreListedUnderTheirArticle(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	// Numbers apart from those of the bodies, which create articles of their own.
+	mine := createTestArticle(t, db, 101)
+	other := createTestArticle(t, db, 102)
+	var ids []any
+	for n, parent := range []uint{mine.ID, other.ID, mine.ID} {
+		rec := do(t, api, http.MethodPost, "/api/v1/comments", withValue(validCommentBody(t, db, n+1), "article_id", parent))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/comments = %d %s, want 201", rec.Code, rec.Body)
+		}
+		ids = append(ids, decodeBody[map[string]any](t, rec)["id"])
+	}
+	nested := fmt.Sprintf("/api/v1/articles/%d/comments", mine.ID)
+	if got := listCommentsIDs(t, api, nested); fmt.Sprint(got) != fmt.Sprint([]any{ids[0], ids[2]}) {
+		t.Errorf("GET %s: ids %v, want %v", nested, got, []any{ids[0], ids[2]})
+	}
+	if got := listCommentsIDs(t, api, nested+"?sort=-id"); fmt.Sprint(got) != fmt.Sprint([]any{ids[2], ids[0]}) {
+		t.Errorf("GET %s?sort=-id: ids %v, want %v", nested, got, []any{ids[2], ids[0]})
+	}
+	missing := fmt.Sprintf("/api/v1/articles/%d/comments", other.ID+1000)
+	if rec := do(t, api, http.MethodGet, missing, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("GET %s = %d %s, want 404", missing, rec.Code, rec.Body)
 	}
 }

@@ -14,30 +14,62 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"myblog/models"
 )
 
-// RegisterPeople mounts the person endpoints on g, the /api/v1/people group:
+// RegisterPeople mounts the person endpoints on api, the /api/v1 group:
 //
-//	GET    /api/v1/people?page=1&page_size=20  list, oldest first
-//	POST   /api/v1/people                      create
-//	GET    /api/v1/people/:id                  read one
-//	PUT    /api/v1/people/:id                  replace every field
-//	DELETE /api/v1/people/:id                  delete
-func RegisterPeople(g *gin.RouterGroup, db *gorm.DB) {
+//	GET    /api/v1/people          list: ?page, ?page_size, ?sort, ?include and filters (query.go)
+//	POST   /api/v1/people          create
+//	GET    /api/v1/people/:id      read one (?include)
+//	PUT    /api/v1/people/:id      replace every field
+//	PATCH  /api/v1/people/:id      change the fields sent, keep the others
+//	DELETE /api/v1/people/:id      delete
+//	GET    /api/v1/tags/:id/people  list the people of one tag
+func RegisterPeople(api *gin.RouterGroup, db *gorm.DB) {
 	h := &personHandler{db: db, bind: newBinder()}
+	g := api.Group("/people")
 	g.GET("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
 	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
+	api.GET("/tags/:id/people", h.listByTag)
+}
+
+// personListSpec is what lists of people filter, sort and include by.
+func personListSpec() listSpec {
+	return listSpec{
+		filters: map[string]filterKind{
+			"id":         filterUint,
+			"created_at": filterTime,
+			"updated_at": filterTime,
+			"name":       filterString,
+			"type":       filterString,
+			"score":      filterFloat,
+			"visits":     filterUint,
+			"balance":    filterInt,
+			"active":     filterBool,
+			"born_at":    filterTime,
+			"api_key":    filterString,
+			"tag_id":     filterUint,
+		},
+		sorts: []string{"id", "created_at", "updated_at", "name", "type", "score", "visits", "balance", "active", "born_at", "api_key", "tag_id"},
+		includes: map[string]string{
+			"tag": "Tag",
+		},
+	}
 }
 
 // personRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole person: a field left out gets its zero value.
+// whole person: a field left out gets its zero value. PATCH decodes its body over the
+// request of the stored person (personRequestOf), so that the fields it leaves out
+// keep their values, and validates the result as PUT does.
 type personRequest struct {
-	Name    string    `json:"name" validate:"required,max=255"`
+	Name    string    `json:"name" validate:"required,notblank,max=255"`
 	Type    string    `json:"type" validate:"max=255"`
 	Bio     string    `json:"bio"`
 	Score   float64   `json:"score"`
@@ -45,7 +77,7 @@ type personRequest struct {
 	Balance int64     `json:"balance"`
 	Active  *bool     `json:"active" validate:"required"`
 	BornAt  time.Time `json:"born_at" validate:"required"`
-	APIKey  string    `json:"api_key" validate:"required,max=255"`
+	APIKey  string    `json:"api_key" validate:"required,notblank,max=255"`
 	TagID   uint      `json:"tag_id" validate:"required"`
 }
 
@@ -63,23 +95,66 @@ func (r *personRequest) apply(item *models.Person) {
 	item.TagID = r.TagID
 }
 
+// personRequestOf is the request that would store item as it is.
+func personRequestOf(item *models.Person) personRequest {
+	return personRequest{
+		Name:    item.Name,
+		Type:    item.Type,
+		Bio:     item.Bio,
+		Score:   item.Score,
+		Visits:  &item.Visits,
+		Balance: item.Balance,
+		Active:  &item.Active,
+		BornAt:  item.BornAt,
+		APIKey:  item.APIKey,
+		TagID:   item.TagID,
+	}
+}
+
 type personHandler struct {
 	db   *gorm.DB
 	bind *binder
 }
 
 func (h *personHandler) list(c *gin.Context) {
-	page, ok := parsePage(c)
+	q, ok := parseListQuery(c, personListSpec())
 	if !ok {
 		return
 	}
-	resp := ListResponse[models.Person]{Items: []models.Person{}, Page: page.page, PageSize: page.size}
-	// One transaction, so that the total and the page come from the same snapshot.
-	err := h.db.WithContext(c.Request.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Person{}).Count(&resp.Total).Error; err != nil {
+	h.respondList(c, q)
+}
+
+// listByTag lists the people of the tag :id, with the parameters of list.
+func (h *personHandler) listByTag(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	q, ok := parseListQuery(c, personListSpec())
+	if !ok {
+		return
+	}
+	switch found, err := exists(c.Request.Context(), h.db, &models.Tag{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
+		return
+	}
+	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "tag_id"}, Value: id})
+	h.respondList(c, q)
+}
+
+// respondList answers one page of the people q selects.
+func (h *personHandler) respondList(c *gin.Context, q listQuery) {
+	resp := ListResponse[models.Person]{Items: []models.Person{}, Page: q.page.page, PageSize: q.page.size}
+	// One read transaction, so that the total and the page come from the same snapshot.
+	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
+		if err := q.filter(tx.Model(&models.Person{})).Count(&resp.Total).Error; err != nil {
 			return fmt.Errorf("count people: %w", err)
 		}
-		if err := tx.Order("id").Offset(page.offset()).Limit(page.size).Find(&resp.Items).Error; err != nil {
+		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
 			return fmt.Errorf("list people: %w", err)
 		}
 		return nil
@@ -88,7 +163,7 @@ func (h *personHandler) list(c *gin.Context) {
 		respondInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 func (h *personHandler) get(c *gin.Context) {
@@ -96,11 +171,15 @@ func (h *personHandler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var item models.Person
-	if !h.find(c, id, &item) {
+	preloads, ok := parseItemQuery(c, personListSpec())
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	var item models.Person
+	if !h.find(c, id, &item, preloads...) {
+		return
+	}
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *personHandler) create(c *gin.Context) {
@@ -115,7 +194,7 @@ func (h *personHandler) create(c *gin.Context) {
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
-	c.JSON(http.StatusCreated, item)
+	c.PureJSON(http.StatusCreated, item)
 }
 
 func (h *personHandler) update(c *gin.Context) {
@@ -132,21 +211,44 @@ func (h *personHandler) update(c *gin.Context) {
 		return
 	}
 	req.apply(&item)
-	// Select("*") writes every column, zero values included, as PUT replaces the whole item.
+	h.save(c, id, &item)
+}
+
+// patch changes the fields the body sets and keeps the others.
+func (h *personHandler) patch(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var item models.Person
+	if !h.find(c, id, &item) {
+		return
+	}
+	req := personRequestOf(&item)
+	if !h.bind.bindJSON(c, &req) {
+		return
+	}
+	req.apply(&item)
+	h.save(c, id, &item)
+}
+
+// save writes every column of item, the person id, and answers it as stored.
+func (h *personHandler) save(c *gin.Context, id uint, item *models.Person) {
+	// Select("*") writes every column, zero values included: the request holds them all.
 	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(&item).Select("*").Omit("id", "created_at").Updates(&item)
+	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
 	if res.Error != nil {
-		h.saveFailed(c, &item, res.Error)
+		h.saveFailed(c, item, res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
 		respondError(c, http.StatusNotFound, fmt.Sprintf("person %d not found", id), nil)
 		return
 	}
-	if !h.find(c, id, &item) {
+	if !h.find(c, id, item) {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *personHandler) delete(c *gin.Context) {
@@ -170,10 +272,14 @@ func (h *personHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// find loads the person with this id into item; when there is none it answers 404 and
-// returns false.
-func (h *personHandler) find(c *gin.Context, id uint, item *models.Person) bool {
-	err := h.db.WithContext(c.Request.Context()).First(item, id).Error
+// find loads the person with this id into item, with the relations preloads names; when
+// there is none it answers 404 and returns false.
+func (h *personHandler) find(c *gin.Context, id uint, item *models.Person, preloads ...string) bool {
+	db := h.db.WithContext(c.Request.Context())
+	for _, p := range preloads {
+		db = db.Preload(p)
+	}
+	err := db.First(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("person %d not found", id), nil)

@@ -189,10 +189,31 @@ func TestPeopleRejectBadRequests(t *testing.T) {
 		{"api_key is required on update", http.MethodPut, itemPath, withoutKey(valid(), "api_key"), http.StatusBadRequest, "api_key", "is required"},
 		{"tag_id is required", http.MethodPost, list, withoutKey(valid(), "tag_id"), http.StatusBadRequest, "tag_id", "is required"},
 		{"tag_id is required on update", http.MethodPut, itemPath, withoutKey(valid(), "tag_id"), http.StatusBadRequest, "tag_id", "is required"},
+		{"name of spaces only is refused", http.MethodPost, list, withValue(valid(), "name", "  \t "), http.StatusBadRequest, "name", "must not be blank"},
+		{"name of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"name": "   "}, http.StatusBadRequest, "name", "must not be blank"},
+		{"api_key of spaces only is refused", http.MethodPost, list, withValue(valid(), "api_key", "  \t "), http.StatusBadRequest, "api_key", "must not be blank"},
+		{"api_key of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"api_key": "   "}, http.StatusBadRequest, "api_key", "must not be blank"},
 		{"name longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "name", strings.Repeat("x", 255+1)), http.StatusBadRequest, "name", "must be at most 255 characters"},
 		{"type longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "type", strings.Repeat("x", 255+1)), http.StatusBadRequest, "type", "must be at most 255 characters"},
 		{"api_key longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "api_key", strings.Repeat("x", 255+1)), http.StatusBadRequest, "api_key", "must be at most 255 characters"},
 		{"tag_id pointing to no tag is refused", http.MethodPost, list, withValue(valid(), "tag_id", existing.TagID+1000), http.StatusBadRequest, "tag_id", fmt.Sprintf("no tag has id %d", existing.TagID+1000)},
+		{"an unknown field is refused", http.MethodPost, list, withValue(valid(), "no_such_field", 1), http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"an unknown field is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"no_such_field": 1}, http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"a generated field is refused", http.MethodPut, itemPath, withValue(valid(), "id", 7), http.StatusBadRequest, "id", "is not a field of this resource"},
+		{"a malformed patch is refused", http.MethodPatch, itemPath, `{"broken":`, http.StatusBadRequest, "", ""},
+		{"patching an unknown id is not found", http.MethodPatch, missing, map[string]any{}, http.StatusNotFound, "", ""},
+		{"an unknown list parameter is refused", http.MethodGet, list + "?no_such_filter=1", nil, http.StatusBadRequest, "no_such_filter", ""},
+		{"sorting by an unknown column is refused", http.MethodGet, list + "?sort=-no_such_column", nil, http.StatusBadRequest, "sort", ""},
+		{"including an unknown relation is refused", http.MethodGet, list + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"including an unknown relation in a read is refused", http.MethodGet, itemPath + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"a range on id that is not a number is refused", http.MethodGet, list + "?id_gte=abc", nil, http.StatusBadRequest, "id_gte", "must be a whole number from 0 up"},
+		{"a time filter that is not RFC 3339 is refused", http.MethodGet, list + "?created_at_lt=yesterday", nil, http.StatusBadRequest, "created_at_lt", ""},
+		{"a score_gte filter of the wrong type is refused", http.MethodGet, list + "?score_gte=abc", nil, http.StatusBadRequest, "score_gte", ""},
+		{"a visits_gte filter of the wrong type is refused", http.MethodGet, list + "?visits_gte=abc", nil, http.StatusBadRequest, "visits_gte", ""},
+		{"a balance_gte filter of the wrong type is refused", http.MethodGet, list + "?balance_gte=abc", nil, http.StatusBadRequest, "balance_gte", ""},
+		{"a active filter that is not true or false is refused", http.MethodGet, list + "?active=yes", nil, http.StatusBadRequest, "active", "must be true or false"},
+		{"a born_at_gte filter of the wrong type is refused", http.MethodGet, list + "?born_at_gte=abc", nil, http.StatusBadRequest, "born_at_gte", ""},
+		{"a tag_id filter that is not an id is refused", http.MethodGet, list + "?tag_id=first", nil, http.StatusBadRequest, "tag_id", ""},
 		{"an id that is not a number is refused", http.MethodGet, list + "/abc", nil, http.StatusBadRequest, "id", ""},
 		{"an unknown id is not found", http.MethodGet, missing, nil, http.StatusNotFound, "", ""},
 		{"updating an unknown id is not found", http.MethodPut, missing, valid(), http.StatusNotFound, "", ""},
@@ -265,5 +286,192 @@ func TestPeopleProtectTheirTagFromDeletion(t *testing.T) {
 	}
 	if rec := do(t, api, http.MethodDelete, parentPath, nil); rec.Code != http.StatusNoContent {
 		t.Errorf("DELETE %s once nothing references it = %d %s, want 204", parentPath, rec.Code, rec.Body)
+	}
+}
+
+func TestPeoplePatchChangesOnlyTheFieldsSent(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestPerson(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/people/%d", item.ID)
+	rec := do(t, api, http.MethodGet, itemPath, nil)
+	want := decodeBody[map[string]any](t, rec)
+	delete(want, "updated_at")
+	next := validPersonBody(t, db, 2)
+	for _, key := range []string{"name", "type", "bio", "score", "visits", "balance", "active", "born_at", "api_key", "tag_id"} {
+		rec := do(t, api, http.MethodPatch, itemPath, map[string]any{key: next[key]})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s {%s} = %d %s, want 200", itemPath, key, rec.Code, rec.Body)
+		}
+		want[key] = next[key]
+		assertFields(t, decodeBody[map[string]any](t, rec), want)
+		assertFields(t, decodeBody[map[string]any](t, do(t, api, http.MethodGet, itemPath, nil)), want)
+	}
+	// An empty patch changes nothing.
+	rec = do(t, api, http.MethodPatch, itemPath, map[string]any{})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH %s {} = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	assertFields(t, decodeBody[map[string]any](t, rec), want)
+}
+
+// createPeopleByAPI posts the valid bodies of n = 1..count and returns the
+// people as created.
+func createPeopleByAPI(t *testing.T, api http.Handler, db *gorm.DB, count int) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	for n := 1; n <= count; n++ {
+		rec := do(t, api, http.MethodPost, "/api/v1/people", validPersonBody(t, db, n))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/people = %d %s, want 201", rec.Code, rec.Body)
+		}
+		items = append(items, decodeBody[map[string]any](t, rec))
+	}
+	return items
+}
+
+// listPeopleIDs lists with query and returns the ids of the page, checking that
+// the total counts them all.
+func listPeopleIDs(t *testing.T, api http.Handler, target string) []any {
+	t.Helper()
+	rec := do(t, api, http.MethodGet, target, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", target, rec.Code, rec.Body)
+	}
+	got := decodeBody[ListResponse[map[string]any]](t, rec)
+	ids := []any{}
+	for _, item := range got.Items {
+		ids = append(ids, item["id"])
+	}
+	if got.Total != int64(len(ids)) {
+		t.Errorf("GET %s: total %d, but %d items on the only page", target, got.Total, len(ids))
+	}
+	return ids
+}
+
+func TestPeopleListFiltersAndSorts(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	items := createPeopleByAPI(t, api, db, 3)
+	id := func(i ...int) []any {
+		out := []any{}
+		for _, n := range i {
+			out = append(out, items[n]["id"])
+		}
+		return out
+	}
+	const list = "/api/v1/people"
+	for _, tc := range []struct {
+		query string
+		want  []any
+	}{
+		{"", id(0, 1, 2)},
+		{"sort=-id", id(2, 1, 0)},
+		{"id=" + queryValue(items[1]["id"]), id(1)},
+		{"id_gt=" + queryValue(items[0]["id"]), id(1, 2)},
+		{"id_lte=" + queryValue(items[1]["id"]) + "&sort=-id", id(1, 0)},
+		{"name=" + queryValue(items[1]["name"]), id(1)},
+		{"sort=-name", id(2, 1, 0)},
+		{"sort=name", id(0, 1, 2)},
+		{"type=" + queryValue(items[1]["type"]), id(1)},
+		{"sort=-type", id(2, 1, 0)},
+		{"sort=type", id(0, 1, 2)},
+		{"score=" + queryValue(items[1]["score"]), id(1)},
+		{"sort=-score", id(2, 1, 0)},
+		{"sort=score", id(0, 1, 2)},
+		{"score_gt=" + queryValue(items[1]["score"]), id(2)},
+		{"score_gte=" + queryValue(items[1]["score"]), id(1, 2)},
+		{"score_lt=" + queryValue(items[1]["score"]), id(0)},
+		{"score_lte=" + queryValue(items[1]["score"]) + "&sort=-score", id(1, 0)},
+		{"visits=" + queryValue(items[1]["visits"]), id(1)},
+		{"sort=-visits", id(2, 1, 0)},
+		{"sort=visits", id(0, 1, 2)},
+		{"visits_gt=" + queryValue(items[1]["visits"]), id(2)},
+		{"visits_gte=" + queryValue(items[1]["visits"]), id(1, 2)},
+		{"visits_lt=" + queryValue(items[1]["visits"]), id(0)},
+		{"visits_lte=" + queryValue(items[1]["visits"]) + "&sort=-visits", id(1, 0)},
+		{"balance=" + queryValue(items[1]["balance"]), id(1)},
+		{"sort=-balance", id(2, 1, 0)},
+		{"sort=balance", id(0, 1, 2)},
+		{"balance_gt=" + queryValue(items[1]["balance"]), id(2)},
+		{"balance_gte=" + queryValue(items[1]["balance"]), id(1, 2)},
+		{"balance_lt=" + queryValue(items[1]["balance"]), id(0)},
+		{"balance_lte=" + queryValue(items[1]["balance"]) + "&sort=-balance", id(1, 0)},
+		// The bodies of odd n set active true.
+		{"active=false", id(1)},
+		{"active=true", id(0, 2)},
+		{"sort=-active", id(0, 2, 1)},
+		{"born_at=" + queryValue(items[1]["born_at"]), id(1)},
+		{"sort=-born_at", id(2, 1, 0)},
+		{"sort=born_at", id(0, 1, 2)},
+		{"born_at_gt=" + queryValue(items[1]["born_at"]), id(2)},
+		{"born_at_gte=" + queryValue(items[1]["born_at"]), id(1, 2)},
+		{"born_at_lt=" + queryValue(items[1]["born_at"]), id(0)},
+		{"born_at_lte=" + queryValue(items[1]["born_at"]) + "&sort=-born_at", id(1, 0)},
+		{"api_key=" + queryValue(items[1]["api_key"]), id(1)},
+		{"sort=-api_key", id(2, 1, 0)},
+		{"sort=api_key", id(0, 1, 2)},
+		{"tag_id=" + queryValue(items[1]["tag_id"]), id(1)},
+		{"sort=-tag_id", id(2, 1, 0)},
+		{"sort=tag_id", id(0, 1, 2)},
+	} {
+		t.Run("?"+tc.query, func(t *testing.T) {
+			if got := listPeopleIDs(t, api, list+"?"+tc.query); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPeopleIncludeTag(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestPerson(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/people/%d", item.ID)
+	for _, target := range []string{itemPath, "/api/v1/people"} {
+		rec := do(t, api, http.MethodGet, target, nil)
+		if body := rec.Body.String(); rec.Code != http.StatusOK || strings.Contains(body, `"tag":`) {
+			t.Errorf("GET %s = %d %s, want 200 without tag", target, rec.Code, body)
+		}
+	}
+	rec := do(t, api, http.MethodGet, itemPath+"?include=tag", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s?include=tag = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	got := decodeBody[models.Person](t, rec)
+	if got.Tag == nil || got.Tag.ID != item.TagID {
+		t.Errorf("GET %s?include=tag = %s, want the tag %d in it", itemPath, rec.Body, item.TagID)
+	}
+	rec = do(t, api, http.MethodGet, "/api/v1/people?include=tag", nil)
+	page := decodeBody[ListResponse[models.Person]](t, rec)
+	if rec.Code != http.StatusOK || len(page.Items) != 1 || page.Items[0].Tag == nil || page.Items[0].Tag.ID != item.TagID {
+		t.Errorf("GET /api/v1/people?include=tag = %d %s, want the tag %d in the item", rec.Code, rec.Body, item.TagID)
+	}
+}
+
+func TestPeopleAreListedUnderTheirTag(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	// Numbers apart from those of the bodies, which create tags of their own.
+	mine := createTestTag(t, db, 101)
+	other := createTestTag(t, db, 102)
+	var ids []any
+	for n, parent := range []uint{mine.ID, other.ID, mine.ID} {
+		rec := do(t, api, http.MethodPost, "/api/v1/people", withValue(validPersonBody(t, db, n+1), "tag_id", parent))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/people = %d %s, want 201", rec.Code, rec.Body)
+		}
+		ids = append(ids, decodeBody[map[string]any](t, rec)["id"])
+	}
+	nested := fmt.Sprintf("/api/v1/tags/%d/people", mine.ID)
+	if got := listPeopleIDs(t, api, nested); fmt.Sprint(got) != fmt.Sprint([]any{ids[0], ids[2]}) {
+		t.Errorf("GET %s: ids %v, want %v", nested, got, []any{ids[0], ids[2]})
+	}
+	if got := listPeopleIDs(t, api, nested+"?sort=-id"); fmt.Sprint(got) != fmt.Sprint([]any{ids[2], ids[0]}) {
+		t.Errorf("GET %s?sort=-id: ids %v, want %v", nested, got, []any{ids[2], ids[0]})
+	}
+	missing := fmt.Sprintf("/api/v1/tags/%d/people", other.ID+1000)
+	if rec := do(t, api, http.MethodGet, missing, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("GET %s = %d %s, want 404", missing, rec.Code, rec.Body)
 	}
 }

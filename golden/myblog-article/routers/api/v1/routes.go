@@ -8,9 +8,9 @@ import (
 
 // Register mounts every resource of the API on the /api/v1 group.
 func Register(api *gin.RouterGroup, db *gorm.DB) {
-	RegisterArticles(api.Group("/articles"), db)
-	RegisterTags(api.Group("/tags"), db)
-	RegisterComments(api.Group("/comments"), db)
-	RegisterPeople(api.Group("/people"), db)
+	RegisterArticles(api, db)
+	RegisterTags(api, db)
+	RegisterComments(api, db)
+	RegisterPeople(api, db)
 	// gingen:routes
 }

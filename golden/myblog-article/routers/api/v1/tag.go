@@ -17,31 +17,57 @@ import (
 	"myblog/models"
 )
 
-// RegisterTags mounts the tag endpoints on g, the /api/v1/tags group:
+// RegisterTags mounts the tag endpoints on api, the /api/v1 group:
 //
-//	GET    /api/v1/tags?page=1&page_size=20  list, oldest first
-//	POST   /api/v1/tags                      create
-//	GET    /api/v1/tags/:id                  read one
-//	PUT    /api/v1/tags/:id                  replace every field
-//	DELETE /api/v1/tags/:id                  delete
-func RegisterTags(g *gin.RouterGroup, db *gorm.DB) {
+//	GET    /api/v1/tags          list: ?page, ?page_size, ?sort, ?include and filters (query.go)
+//	POST   /api/v1/tags          create
+//	GET    /api/v1/tags/:id      read one (?include)
+//	PUT    /api/v1/tags/:id      replace every field
+//	PATCH  /api/v1/tags/:id      change the fields sent, keep the others
+//	DELETE /api/v1/tags/:id      delete
+func RegisterTags(api *gin.RouterGroup, db *gorm.DB) {
 	h := &tagHandler{db: db, bind: newBinder()}
+	g := api.Group("/tags")
 	g.GET("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
 	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
 }
 
+// tagListSpec is what lists of tags filter, sort and include by.
+func tagListSpec() listSpec {
+	return listSpec{
+		filters: map[string]filterKind{
+			"id":         filterUint,
+			"created_at": filterTime,
+			"updated_at": filterTime,
+			"name":       filterString,
+		},
+		sorts:    []string{"id", "created_at", "updated_at", "name"},
+		includes: map[string]string{},
+	}
+}
+
 // tagRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole tag: a field left out gets its zero value.
+// whole tag: a field left out gets its zero value. PATCH decodes its body over the
+// request of the stored tag (tagRequestOf), so that the fields it leaves out
+// keep their values, and validates the result as PUT does.
 type tagRequest struct {
-	Name string `json:"name" validate:"required,max=255"`
+	Name string `json:"name" validate:"required,notblank,max=255"`
 }
 
 // apply copies the request onto item.
 func (r *tagRequest) apply(item *models.Tag) {
 	item.Name = r.Name
+}
+
+// tagRequestOf is the request that would store item as it is.
+func tagRequestOf(item *models.Tag) tagRequest {
+	return tagRequest{
+		Name: item.Name,
+	}
 }
 
 type tagHandler struct {
@@ -50,17 +76,22 @@ type tagHandler struct {
 }
 
 func (h *tagHandler) list(c *gin.Context) {
-	page, ok := parsePage(c)
+	q, ok := parseListQuery(c, tagListSpec())
 	if !ok {
 		return
 	}
-	resp := ListResponse[models.Tag]{Items: []models.Tag{}, Page: page.page, PageSize: page.size}
-	// One transaction, so that the total and the page come from the same snapshot.
-	err := h.db.WithContext(c.Request.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Tag{}).Count(&resp.Total).Error; err != nil {
+	h.respondList(c, q)
+}
+
+// respondList answers one page of the tags q selects.
+func (h *tagHandler) respondList(c *gin.Context, q listQuery) {
+	resp := ListResponse[models.Tag]{Items: []models.Tag{}, Page: q.page.page, PageSize: q.page.size}
+	// One read transaction, so that the total and the page come from the same snapshot.
+	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
+		if err := q.filter(tx.Model(&models.Tag{})).Count(&resp.Total).Error; err != nil {
 			return fmt.Errorf("count tags: %w", err)
 		}
-		if err := tx.Order("id").Offset(page.offset()).Limit(page.size).Find(&resp.Items).Error; err != nil {
+		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
 			return fmt.Errorf("list tags: %w", err)
 		}
 		return nil
@@ -69,7 +100,7 @@ func (h *tagHandler) list(c *gin.Context) {
 		respondInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 func (h *tagHandler) get(c *gin.Context) {
@@ -77,11 +108,15 @@ func (h *tagHandler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var item models.Tag
-	if !h.find(c, id, &item) {
+	preloads, ok := parseItemQuery(c, tagListSpec())
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	var item models.Tag
+	if !h.find(c, id, &item, preloads...) {
+		return
+	}
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *tagHandler) create(c *gin.Context) {
@@ -96,7 +131,7 @@ func (h *tagHandler) create(c *gin.Context) {
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
-	c.JSON(http.StatusCreated, item)
+	c.PureJSON(http.StatusCreated, item)
 }
 
 func (h *tagHandler) update(c *gin.Context) {
@@ -113,21 +148,44 @@ func (h *tagHandler) update(c *gin.Context) {
 		return
 	}
 	req.apply(&item)
-	// Select("*") writes every column, zero values included, as PUT replaces the whole item.
+	h.save(c, id, &item)
+}
+
+// patch changes the fields the body sets and keeps the others.
+func (h *tagHandler) patch(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var item models.Tag
+	if !h.find(c, id, &item) {
+		return
+	}
+	req := tagRequestOf(&item)
+	if !h.bind.bindJSON(c, &req) {
+		return
+	}
+	req.apply(&item)
+	h.save(c, id, &item)
+}
+
+// save writes every column of item, the tag id, and answers it as stored.
+func (h *tagHandler) save(c *gin.Context, id uint, item *models.Tag) {
+	// Select("*") writes every column, zero values included: the request holds them all.
 	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(&item).Select("*").Omit("id", "created_at").Updates(&item)
+	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
 	if res.Error != nil {
-		h.saveFailed(c, &item, res.Error)
+		h.saveFailed(c, item, res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
 		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
 		return
 	}
-	if !h.find(c, id, &item) {
+	if !h.find(c, id, item) {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *tagHandler) delete(c *gin.Context) {
@@ -151,10 +209,14 @@ func (h *tagHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// find loads the tag with this id into item; when there is none it answers 404 and
-// returns false.
-func (h *tagHandler) find(c *gin.Context, id uint, item *models.Tag) bool {
-	err := h.db.WithContext(c.Request.Context()).First(item, id).Error
+// find loads the tag with this id into item, with the relations preloads names; when
+// there is none it answers 404 and returns false.
+func (h *tagHandler) find(c *gin.Context, id uint, item *models.Tag, preloads ...string) bool {
+	db := h.db.WithContext(c.Request.Context())
+	for _, p := range preloads {
+		db = db.Preload(p)
+	}
+	err := db.First(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)

@@ -152,7 +152,20 @@ func TestTagsRejectBadRequests(t *testing.T) {
 		{"name of the wrong type is refused", http.MethodPost, list, withValue(valid(), "name", 12345), http.StatusBadRequest, "name", ""},
 		{"name is required", http.MethodPost, list, withoutKey(valid(), "name"), http.StatusBadRequest, "name", "is required"},
 		{"name is required on update", http.MethodPut, itemPath, withoutKey(valid(), "name"), http.StatusBadRequest, "name", "is required"},
+		{"name of spaces only is refused", http.MethodPost, list, withValue(valid(), "name", "  \t "), http.StatusBadRequest, "name", "must not be blank"},
+		{"name of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"name": "   "}, http.StatusBadRequest, "name", "must not be blank"},
 		{"name longer than 255 characters is refused", http.MethodPost, list, withValue(valid(), "name", strings.Repeat("x", 255+1)), http.StatusBadRequest, "name", "must be at most 255 characters"},
+		{"an unknown field is refused", http.MethodPost, list, withValue(valid(), "no_such_field", 1), http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"an unknown field is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"no_such_field": 1}, http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"a generated field is refused", http.MethodPut, itemPath, withValue(valid(), "id", 7), http.StatusBadRequest, "id", "is not a field of this resource"},
+		{"a malformed patch is refused", http.MethodPatch, itemPath, `{"broken":`, http.StatusBadRequest, "", ""},
+		{"patching an unknown id is not found", http.MethodPatch, missing, map[string]any{}, http.StatusNotFound, "", ""},
+		{"an unknown list parameter is refused", http.MethodGet, list + "?no_such_filter=1", nil, http.StatusBadRequest, "no_such_filter", ""},
+		{"sorting by an unknown column is refused", http.MethodGet, list + "?sort=-no_such_column", nil, http.StatusBadRequest, "sort", ""},
+		{"including an unknown relation is refused", http.MethodGet, list + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"including an unknown relation in a read is refused", http.MethodGet, itemPath + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"a range on id that is not a number is refused", http.MethodGet, list + "?id_gte=abc", nil, http.StatusBadRequest, "id_gte", "must be a whole number from 0 up"},
+		{"a time filter that is not RFC 3339 is refused", http.MethodGet, list + "?created_at_lt=yesterday", nil, http.StatusBadRequest, "created_at_lt", ""},
 		{"an id that is not a number is refused", http.MethodGet, list + "/abc", nil, http.StatusBadRequest, "id", ""},
 		{"an unknown id is not found", http.MethodGet, missing, nil, http.StatusNotFound, "", ""},
 		{"updating an unknown id is not found", http.MethodPut, missing, valid(), http.StatusNotFound, "", ""},
@@ -209,4 +222,97 @@ func TestTagsRefuseTakenUniqueValuesWith409(t *testing.T) {
 		rec := do(t, api, http.MethodGet, secondPath, nil)
 		assertFields(t, decodeBody[map[string]any](t, rec), map[string]any{"name": second.Name})
 	})
+}
+
+func TestTagsPatchChangesOnlyTheFieldsSent(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestTag(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/tags/%d", item.ID)
+	rec := do(t, api, http.MethodGet, itemPath, nil)
+	want := decodeBody[map[string]any](t, rec)
+	delete(want, "updated_at")
+	next := validTagBody(t, db, 2)
+	for _, key := range []string{"name"} {
+		rec := do(t, api, http.MethodPatch, itemPath, map[string]any{key: next[key]})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s {%s} = %d %s, want 200", itemPath, key, rec.Code, rec.Body)
+		}
+		want[key] = next[key]
+		assertFields(t, decodeBody[map[string]any](t, rec), want)
+		assertFields(t, decodeBody[map[string]any](t, do(t, api, http.MethodGet, itemPath, nil)), want)
+	}
+	// An empty patch changes nothing.
+	rec = do(t, api, http.MethodPatch, itemPath, map[string]any{})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH %s {} = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	assertFields(t, decodeBody[map[string]any](t, rec), want)
+}
+
+// createTagsByAPI posts the valid bodies of n = 1..count and returns the
+// tags as created.
+func createTagsByAPI(t *testing.T, api http.Handler, db *gorm.DB, count int) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	for n := 1; n <= count; n++ {
+		rec := do(t, api, http.MethodPost, "/api/v1/tags", validTagBody(t, db, n))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/tags = %d %s, want 201", rec.Code, rec.Body)
+		}
+		items = append(items, decodeBody[map[string]any](t, rec))
+	}
+	return items
+}
+
+// listTagsIDs lists with query and returns the ids of the page, checking that
+// the total counts them all.
+func listTagsIDs(t *testing.T, api http.Handler, target string) []any {
+	t.Helper()
+	rec := do(t, api, http.MethodGet, target, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", target, rec.Code, rec.Body)
+	}
+	got := decodeBody[ListResponse[map[string]any]](t, rec)
+	ids := []any{}
+	for _, item := range got.Items {
+		ids = append(ids, item["id"])
+	}
+	if got.Total != int64(len(ids)) {
+		t.Errorf("GET %s: total %d, but %d items on the only page", target, got.Total, len(ids))
+	}
+	return ids
+}
+
+func TestTagsListFiltersAndSorts(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	items := createTagsByAPI(t, api, db, 3)
+	id := func(i ...int) []any {
+		out := []any{}
+		for _, n := range i {
+			out = append(out, items[n]["id"])
+		}
+		return out
+	}
+	const list = "/api/v1/tags"
+	for _, tc := range []struct {
+		query string
+		want  []any
+	}{
+		{"", id(0, 1, 2)},
+		{"sort=-id", id(2, 1, 0)},
+		{"id=" + queryValue(items[1]["id"]), id(1)},
+		{"id_gt=" + queryValue(items[0]["id"]), id(1, 2)},
+		{"id_lte=" + queryValue(items[1]["id"]) + "&sort=-id", id(1, 0)},
+		{"name=" + queryValue(items[1]["name"]), id(1)},
+		{"sort=-name", id(2, 1, 0)},
+		{"sort=name", id(0, 1, 2)},
+	} {
+		t.Run("?"+tc.query, func(t *testing.T) {
+			if got := listTagsIDs(t, api, list+"?"+tc.query); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

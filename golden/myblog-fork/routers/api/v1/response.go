@@ -27,6 +27,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
+	"github.com/go-playground/validator/v10/non-standard/validators"
 	"gorm.io/gorm"
 
 	"myblog/models"
@@ -56,9 +57,11 @@ type ErrorResponse struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-// respondError aborts the request with an error response.
+// respondError aborts the request with an error response. Its text is not HTML-escaped
+// (gin's PureJSON): a message quoting `<b>` reads `<b>`, not `\u003cb\u003e`.
 func respondError(c *gin.Context, status int, msg string, fields map[string]string) {
-	c.AbortWithStatusJSON(status, ErrorResponse{Error: msg, Fields: fields})
+	c.Abort()
+	c.PureJSON(status, ErrorResponse{Error: msg, Fields: fields})
 }
 
 // unavailableRetryAfter is the Retry-After of a 503: about when a database that is down is
@@ -138,6 +141,10 @@ type binder struct {
 func newBinder() *binder {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(jsonName)
+	// notblank refuses a string of spaces only, which "required" lets through.
+	if err := v.RegisterValidation("notblank", validators.NotBlank); err != nil {
+		panic(fmt.Sprintf("register notblank: %v", err)) // only a programming error: a bad tag name
+	}
 	return &binder{validate: v}
 }
 
@@ -189,14 +196,26 @@ func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
 	}
 	fields := map[string]string{}
 	v := reflect.ValueOf(dst).Elem()
+	known := map[string]bool{}
 	for i := range v.NumField() {
 		sf := v.Type().Field(i)
+		if !sf.IsExported() || jsonName(sf) == "" {
+			continue
+		}
+		known[jsonName(sf)] = true
 		value, ok := raw[jsonName(sf)]
-		if !ok || !sf.IsExported() {
+		if !ok {
 			continue
 		}
 		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
 			fields[jsonName(sf)] = typeHint(sf.Type)
+		}
+	}
+	// A key the resource does not have is refused rather than dropped: a typo (titel) would
+	// otherwise be a silent no-op, and a generated field (id, created_at) is not the client's.
+	for key := range raw {
+		if !known[key] {
+			fields[key] = "is not a field of this resource"
 		}
 	}
 	msg := "invalid fields"
@@ -254,6 +273,8 @@ func fieldMessage(fe validator.FieldError) string {
 	switch fe.Tag() {
 	case "required":
 		return "is required"
+	case "notblank":
+		return "must not be blank"
 	case "max", "lte":
 		return fmt.Sprintf("must be at most %s%s", fe.Param(), unit)
 	case "min", "gte":

@@ -17,26 +17,45 @@ import (
 	"myblog/models"
 )
 
-// RegisterNotes mounts the note endpoints on g, the /api/v1/notes group:
+// RegisterNotes mounts the note endpoints on api, the /api/v1 group:
 //
-//	GET    /api/v1/notes?page=1&page_size=20  list, oldest first
-//	POST   /api/v1/notes                      create
-//	GET    /api/v1/notes/:id                  read one
-//	PUT    /api/v1/notes/:id                  replace every field
-//	DELETE /api/v1/notes/:id                  delete
-func RegisterNotes(g *gin.RouterGroup, db *gorm.DB) {
+//	GET    /api/v1/notes          list: ?page, ?page_size, ?sort, ?include and filters (query.go)
+//	POST   /api/v1/notes          create
+//	GET    /api/v1/notes/:id      read one (?include)
+//	PUT    /api/v1/notes/:id      replace every field
+//	PATCH  /api/v1/notes/:id      change the fields sent, keep the others
+//	DELETE /api/v1/notes/:id      delete
+func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
 	h := &noteHandler{db: db, bind: newBinder()}
+	g := api.Group("/notes")
 	g.GET("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
 	g.PUT("/:id", h.update)
+	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
 }
 
+// noteListSpec is what lists of notes filter, sort and include by.
+func noteListSpec() listSpec {
+	return listSpec{
+		filters: map[string]filterKind{
+			"id":         filterUint,
+			"created_at": filterTime,
+			"updated_at": filterTime,
+			"pinned":     filterBool,
+		},
+		sorts:    []string{"id", "created_at", "updated_at", "pinned"},
+		includes: map[string]string{},
+	}
+}
+
 // noteRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole note: a field left out gets its zero value.
+// whole note: a field left out gets its zero value. PATCH decodes its body over the
+// request of the stored note (noteRequestOf), so that the fields it leaves out
+// keep their values, and validates the result as PUT does.
 type noteRequest struct {
-	Body   string `json:"body" validate:"required"`
+	Body   string `json:"body" validate:"required,notblank"`
 	Pinned bool   `json:"pinned"`
 }
 
@@ -46,23 +65,36 @@ func (r *noteRequest) apply(item *models.Note) {
 	item.Pinned = r.Pinned
 }
 
+// noteRequestOf is the request that would store item as it is.
+func noteRequestOf(item *models.Note) noteRequest {
+	return noteRequest{
+		Body:   item.Body,
+		Pinned: item.Pinned,
+	}
+}
+
 type noteHandler struct {
 	db   *gorm.DB
 	bind *binder
 }
 
 func (h *noteHandler) list(c *gin.Context) {
-	page, ok := parsePage(c)
+	q, ok := parseListQuery(c, noteListSpec())
 	if !ok {
 		return
 	}
-	resp := ListResponse[models.Note]{Items: []models.Note{}, Page: page.page, PageSize: page.size}
-	// One transaction, so that the total and the page come from the same snapshot.
-	err := h.db.WithContext(c.Request.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.Note{}).Count(&resp.Total).Error; err != nil {
+	h.respondList(c, q)
+}
+
+// respondList answers one page of the notes q selects.
+func (h *noteHandler) respondList(c *gin.Context, q listQuery) {
+	resp := ListResponse[models.Note]{Items: []models.Note{}, Page: q.page.page, PageSize: q.page.size}
+	// One read transaction, so that the total and the page come from the same snapshot.
+	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
+		if err := q.filter(tx.Model(&models.Note{})).Count(&resp.Total).Error; err != nil {
 			return fmt.Errorf("count notes: %w", err)
 		}
-		if err := tx.Order("id").Offset(page.offset()).Limit(page.size).Find(&resp.Items).Error; err != nil {
+		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
 			return fmt.Errorf("list notes: %w", err)
 		}
 		return nil
@@ -71,7 +103,7 @@ func (h *noteHandler) list(c *gin.Context) {
 		respondInternal(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 func (h *noteHandler) get(c *gin.Context) {
@@ -79,11 +111,15 @@ func (h *noteHandler) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var item models.Note
-	if !h.find(c, id, &item) {
+	preloads, ok := parseItemQuery(c, noteListSpec())
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	var item models.Note
+	if !h.find(c, id, &item, preloads...) {
+		return
+	}
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *noteHandler) create(c *gin.Context) {
@@ -98,7 +134,7 @@ func (h *noteHandler) create(c *gin.Context) {
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
-	c.JSON(http.StatusCreated, item)
+	c.PureJSON(http.StatusCreated, item)
 }
 
 func (h *noteHandler) update(c *gin.Context) {
@@ -115,21 +151,44 @@ func (h *noteHandler) update(c *gin.Context) {
 		return
 	}
 	req.apply(&item)
-	// Select("*") writes every column, zero values included, as PUT replaces the whole item.
+	h.save(c, id, &item)
+}
+
+// patch changes the fields the body sets and keeps the others.
+func (h *noteHandler) patch(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	var item models.Note
+	if !h.find(c, id, &item) {
+		return
+	}
+	req := noteRequestOf(&item)
+	if !h.bind.bindJSON(c, &req) {
+		return
+	}
+	req.apply(&item)
+	h.save(c, id, &item)
+}
+
+// save writes every column of item, the note id, and answers it as stored.
+func (h *noteHandler) save(c *gin.Context, id uint, item *models.Note) {
+	// Select("*") writes every column, zero values included: the request holds them all.
 	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(&item).Select("*").Omit("id", "created_at").Updates(&item)
+	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
 	if res.Error != nil {
-		h.saveFailed(c, &item, res.Error)
+		h.saveFailed(c, item, res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
 		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)
 		return
 	}
-	if !h.find(c, id, &item) {
+	if !h.find(c, id, item) {
 		return
 	}
-	c.JSON(http.StatusOK, item)
+	c.PureJSON(http.StatusOK, item)
 }
 
 func (h *noteHandler) delete(c *gin.Context) {
@@ -153,10 +212,14 @@ func (h *noteHandler) delete(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// find loads the note with this id into item; when there is none it answers 404 and
-// returns false.
-func (h *noteHandler) find(c *gin.Context, id uint, item *models.Note) bool {
-	err := h.db.WithContext(c.Request.Context()).First(item, id).Error
+// find loads the note with this id into item, with the relations preloads names; when
+// there is none it answers 404 and returns false.
+func (h *noteHandler) find(c *gin.Context, id uint, item *models.Note, preloads ...string) bool {
+	db := h.db.WithContext(c.Request.Context())
+	for _, p := range preloads {
+		db = db.Preload(p)
+	}
+	err := db.First(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)

@@ -154,6 +154,20 @@ func TestNotesRejectBadRequests(t *testing.T) {
 		{"pinned of the wrong type is refused", http.MethodPost, list, withValue(valid(), "pinned", "yes"), http.StatusBadRequest, "pinned", ""},
 		{"body is required", http.MethodPost, list, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
 		{"body is required on update", http.MethodPut, itemPath, withoutKey(valid(), "body"), http.StatusBadRequest, "body", "is required"},
+		{"body of spaces only is refused", http.MethodPost, list, withValue(valid(), "body", "  \t "), http.StatusBadRequest, "body", "must not be blank"},
+		{"body of spaces only is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"body": "   "}, http.StatusBadRequest, "body", "must not be blank"},
+		{"an unknown field is refused", http.MethodPost, list, withValue(valid(), "no_such_field", 1), http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"an unknown field is refused by PATCH", http.MethodPatch, itemPath, map[string]any{"no_such_field": 1}, http.StatusBadRequest, "no_such_field", "is not a field of this resource"},
+		{"a generated field is refused", http.MethodPut, itemPath, withValue(valid(), "id", 7), http.StatusBadRequest, "id", "is not a field of this resource"},
+		{"a malformed patch is refused", http.MethodPatch, itemPath, `{"broken":`, http.StatusBadRequest, "", ""},
+		{"patching an unknown id is not found", http.MethodPatch, missing, map[string]any{}, http.StatusNotFound, "", ""},
+		{"an unknown list parameter is refused", http.MethodGet, list + "?no_such_filter=1", nil, http.StatusBadRequest, "no_such_filter", ""},
+		{"sorting by an unknown column is refused", http.MethodGet, list + "?sort=-no_such_column", nil, http.StatusBadRequest, "sort", ""},
+		{"including an unknown relation is refused", http.MethodGet, list + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"including an unknown relation in a read is refused", http.MethodGet, itemPath + "?include=no_such_relation", nil, http.StatusBadRequest, "include", ""},
+		{"a range on id that is not a number is refused", http.MethodGet, list + "?id_gte=abc", nil, http.StatusBadRequest, "id_gte", "must be a whole number from 0 up"},
+		{"a time filter that is not RFC 3339 is refused", http.MethodGet, list + "?created_at_lt=yesterday", nil, http.StatusBadRequest, "created_at_lt", ""},
+		{"a pinned filter that is not true or false is refused", http.MethodGet, list + "?pinned=yes", nil, http.StatusBadRequest, "pinned", "must be true or false"},
 		{"an id that is not a number is refused", http.MethodGet, list + "/abc", nil, http.StatusBadRequest, "id", ""},
 		{"an unknown id is not found", http.MethodGet, missing, nil, http.StatusNotFound, "", ""},
 		{"updating an unknown id is not found", http.MethodPut, missing, valid(), http.StatusNotFound, "", ""},
@@ -182,5 +196,99 @@ func TestNotesRejectBadRequests(t *testing.T) {
 	var count int64
 	if err := db.Model(&models.Note{}).Count(&count).Error; err != nil || count != 1 {
 		t.Errorf("notes in the database = %d (%v), want only the one created first", count, err)
+	}
+}
+
+func TestNotesPatchChangesOnlyTheFieldsSent(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	item := createTestNote(t, db, 1)
+	itemPath := fmt.Sprintf("/api/v1/notes/%d", item.ID)
+	rec := do(t, api, http.MethodGet, itemPath, nil)
+	want := decodeBody[map[string]any](t, rec)
+	delete(want, "updated_at")
+	next := validNoteBody(t, db, 2)
+	for _, key := range []string{"body", "pinned"} {
+		rec := do(t, api, http.MethodPatch, itemPath, map[string]any{key: next[key]})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("PATCH %s {%s} = %d %s, want 200", itemPath, key, rec.Code, rec.Body)
+		}
+		want[key] = next[key]
+		assertFields(t, decodeBody[map[string]any](t, rec), want)
+		assertFields(t, decodeBody[map[string]any](t, do(t, api, http.MethodGet, itemPath, nil)), want)
+	}
+	// An empty patch changes nothing.
+	rec = do(t, api, http.MethodPatch, itemPath, map[string]any{})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("PATCH %s {} = %d %s, want 200", itemPath, rec.Code, rec.Body)
+	}
+	assertFields(t, decodeBody[map[string]any](t, rec), want)
+}
+
+// createNotesByAPI posts the valid bodies of n = 1..count and returns the
+// notes as created.
+func createNotesByAPI(t *testing.T, api http.Handler, db *gorm.DB, count int) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	for n := 1; n <= count; n++ {
+		rec := do(t, api, http.MethodPost, "/api/v1/notes", validNoteBody(t, db, n))
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/notes = %d %s, want 201", rec.Code, rec.Body)
+		}
+		items = append(items, decodeBody[map[string]any](t, rec))
+	}
+	return items
+}
+
+// listNotesIDs lists with query and returns the ids of the page, checking that
+// the total counts them all.
+func listNotesIDs(t *testing.T, api http.Handler, target string) []any {
+	t.Helper()
+	rec := do(t, api, http.MethodGet, target, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", target, rec.Code, rec.Body)
+	}
+	got := decodeBody[ListResponse[map[string]any]](t, rec)
+	ids := []any{}
+	for _, item := range got.Items {
+		ids = append(ids, item["id"])
+	}
+	if got.Total != int64(len(ids)) {
+		t.Errorf("GET %s: total %d, but %d items on the only page", target, got.Total, len(ids))
+	}
+	return ids
+}
+
+func TestNotesListFiltersAndSorts(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	items := createNotesByAPI(t, api, db, 3)
+	id := func(i ...int) []any {
+		out := []any{}
+		for _, n := range i {
+			out = append(out, items[n]["id"])
+		}
+		return out
+	}
+	const list = "/api/v1/notes"
+	for _, tc := range []struct {
+		query string
+		want  []any
+	}{
+		{"", id(0, 1, 2)},
+		{"sort=-id", id(2, 1, 0)},
+		{"id=" + queryValue(items[1]["id"]), id(1)},
+		{"id_gt=" + queryValue(items[0]["id"]), id(1, 2)},
+		{"id_lte=" + queryValue(items[1]["id"]) + "&sort=-id", id(1, 0)},
+		// The bodies of odd n set pinned true.
+		{"pinned=false", id(1)},
+		{"pinned=true", id(0, 2)},
+		{"sort=-pinned", id(0, 2, 1)},
+	} {
+		t.Run("?"+tc.query, func(t *testing.T) {
+			if got := listNotesIDs(t, api, list+"?"+tc.query); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"myblog/internal/apitest"
 	"myblog/internal/dbtest"
 )
 
@@ -47,7 +50,8 @@ func newTestAPI(t *testing.T, db *gorm.DB) http.Handler {
 }
 
 // do sends a request to h: body is nil (no body), a string (sent as is) or a value sent as
-// JSON.
+// JSON. The response, and the request when it is accepted, must match the OpenAPI document
+// (see internal/apitest).
 func do(t *testing.T, h http.Handler, method, target string, body any) *httptest.ResponseRecorder {
 	t.Helper()
 	var payload []byte
@@ -63,9 +67,18 @@ func do(t *testing.T, h http.Handler, method, target string, body any) *httptest
 	}
 	req := httptest.NewRequest(method, target, bytes.NewReader(payload))
 	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+	return apitest.New(t).Serve(t, h, req)
+}
+
+// queryValue is a value of a JSON response as a query parameter's value.
+func queryValue(v any) string {
+	switch v := v.(type) {
+	case float64:
+		return url.QueryEscape(strconv.FormatFloat(v, 'f', -1, 64))
+	case string:
+		return url.QueryEscape(v)
+	}
+	return url.QueryEscape(fmt.Sprint(v))
 }
 
 // decodeBody decodes a JSON response body.
@@ -177,7 +190,7 @@ func TestParseIDAcceptsOnlyPositiveWholeNumbers(t *testing.T) {
 
 // sampleBody exercises the binder with every kind of field a resource has.
 type sampleBody struct {
-	Title string     `json:"title" validate:"required,max=5"`
+	Title string     `json:"title" validate:"required,notblank,max=5"`
 	Views *int       `json:"views" validate:"required"`
 	Score float64    `json:"score"`
 	Seen  bool       `json:"seen"`
@@ -207,6 +220,9 @@ func TestBinderNamesEveryOffendingField(t *testing.T) {
 		{"a bad time", `{"title": "a", "views": 1, "at": "yesterday"}`, http.StatusBadRequest, map[string]string{"at": "must be a time in RFC 3339 format, e.g. 2006-01-02T15:04:05Z"}, "invalid fields"},
 		{"two bad fields at once", `{"title": 1, "score": "x", "views": 1}`, http.StatusBadRequest, map[string]string{"title": "must be a string", "score": "must be a number"}, "invalid fields"},
 		{"a bad type and a missing field at once", `{"views": "many"}`, http.StatusBadRequest, map[string]string{"views": "must be a whole number", "title": "is required"}, "invalid fields"},
+		{"an unknown field", `{"title": "a", "views": 1, "titel": "b"}`, http.StatusBadRequest, map[string]string{"titel": "is not a field of this resource"}, "invalid fields"},
+		{"a generated field", `{"title": "a", "views": 1, "id": 5}`, http.StatusBadRequest, map[string]string{"id": "is not a field of this resource"}, "invalid fields"},
+		{"a required string of spaces only", `{"title": " \t ", "views": 1}`, http.StatusBadRequest, map[string]string{"title": "must not be blank"}, "validation failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var req sampleBody
@@ -231,7 +247,7 @@ func TestBinderNamesEveryOffendingField(t *testing.T) {
 
 func TestBinderFillsAValidRequest(t *testing.T) {
 	var req sampleBody
-	body := `{"title": "hi", "views": 0, "score": 1.5, "seen": true, "at": "2024-01-01T02:00:00Z", "owner_id": 7, "unknown": 1}`
+	body := `{"title": "hi", "views": 0, "score": 1.5, "seen": true, "at": "2024-01-01T02:00:00Z", "owner_id": 7}`
 	if status, resp := newBinder().decode(strings.NewReader(body), &req); resp != nil {
 		t.Fatalf("decode = %d %+v, want success", status, resp)
 	}
@@ -252,12 +268,25 @@ func TestBindJSONAnswers413ForAnOversizedBody(t *testing.T) {
 		}
 	})
 	huge := `{"title": "` + strings.Repeat("x", MaxBodyBytes) + `"}`
-	rec := do(t, r, http.MethodPost, "/", huge)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(huge)))
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status = %d, want 413", rec.Code)
 	}
 	if body := decodeBody[ErrorResponse](t, rec); !strings.Contains(body.Error, "larger than") {
 		t.Errorf("error = %q, want it to say the body is too large", body.Error)
+	}
+}
+
+func TestErrorsAreNotHTMLEscaped(t *testing.T) {
+	rec := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(rec)
+	respondError(c, http.StatusBadRequest, "bad <b>&</b>", map[string]string{"x": "a < b"})
+	if got := rec.Body.String(); !strings.Contains(got, `"bad <b>&</b>"`) || !strings.Contains(got, `"a < b"`) {
+		t.Errorf("error body = %s, want the text as is, not HTML-escaped", got)
+	}
+	if !c.IsAborted() {
+		t.Error("respondError did not abort the request")
 	}
 }
 

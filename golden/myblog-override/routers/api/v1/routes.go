@@ -8,6 +8,6 @@ import (
 
 // Register mounts every resource of the API on the /api/v1 group.
 func Register(api *gin.RouterGroup, db *gorm.DB) {
-	RegisterNotes(api.Group("/notes"), db)
+	RegisterNotes(api, db)
 	// gingen:routes
 }

@@ -1,0 +1,419 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// OpenAPIPath is where a project's OpenAPI document lives: written whole from gingen.yaml by
+// new, add and destroy (never edited by hand), embedded by the routers/openapi package and
+// served at /openapi.json.
+const OpenAPIPath = "routers/openapi/openapi.json"
+
+// openAPIVersion is the OpenAPI version of the documents gingen writes.
+const openAPIVersion = "3.1.0"
+
+// obj is a JSON object of the document; encoding/json sorts its keys, so that the same
+// manifest always renders the same bytes.
+type obj = map[string]any
+
+// RenderOpenAPI returns the OpenAPI 3.1 document of the project m describes: the health
+// checks, POST /auth and /api/v1/me with --auth jwt, and every route of every resource, with
+// the schemas of their bodies and parameters.
+func RenderOpenAPI(m Manifest) ([]byte, error) {
+	jwt := m.Auth == AuthJWT
+	paths := obj{
+		"/healthz": obj{"get": obj{
+			"summary":     "Liveness: the serving process, its version and the database's state as last probed",
+			"operationId": "healthz",
+			"tags":        []string{"health"},
+			"responses": obj{"200": jsonResponse("Alive (also while the database is down)", obj{
+				"type":                 "object",
+				"required":             []string{"status", "version", "pid", "database"},
+				"additionalProperties": false,
+				"properties": obj{
+					"status":   obj{"type": "string", "const": "ok"},
+					"version":  obj{"type": "string"},
+					"pid":      obj{"type": "integer", "minimum": 1},
+					"database": obj{"type": "string", "enum": []string{"up", "down"}},
+				},
+			})},
+		}},
+		"/readyz": obj{"get": obj{
+			"summary":     "Readiness: the database answers",
+			"operationId": "readyz",
+			"tags":        []string{"health"},
+			"responses": obj{
+				"200": jsonResponse("Ready", statusSchema()),
+				"503": jsonResponse("The database does not answer", statusSchema()),
+			},
+		}},
+		"/openapi.json": obj{"get": obj{
+			"summary":     "This document",
+			"operationId": "openapi",
+			"tags":        []string{"meta"},
+			"responses":   obj{"200": jsonResponse("The OpenAPI document of the API", obj{"type": "object"})},
+		}},
+	}
+	schemas := obj{"Error": errorSchema()}
+	if jwt {
+		paths["/auth"] = obj{"post": obj{
+			"summary":     "Trade a user's credentials for a token",
+			"operationId": "login",
+			"tags":        []string{"auth"},
+			"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+				"type":     "object",
+				"required": []string{"username", "password"},
+				"properties": obj{
+					"username": obj{"type": "string"},
+					"password": obj{"type": "string"},
+				},
+			}}}},
+			"responses": obj{
+				"200": jsonResponse("A token for the Authorization header: Bearer <token>", obj{
+					"type":     "object",
+					"required": []string{"token", "token_type", "expires_at"},
+					"properties": obj{
+						"token":      obj{"type": "string"},
+						"token_type": obj{"type": "string", "const": "Bearer"},
+						"expires_at": obj{"type": "string", "format": "date-time"},
+					},
+				}),
+				"400": errorRef("The body is not a JSON object with username and password"),
+				"401": errorRef("Wrong username or password"),
+				"429": errorRef("Too many attempts; see Retry-After"),
+				"500": errorRef("Internal error"),
+				"503": errorRef("The database is unavailable; see Retry-After"),
+			},
+		}}
+		paths["/api/v1/me"] = obj{"get": withAuth(obj{
+			"summary":     "The user the token was issued to",
+			"operationId": "me",
+			"tags":        []string{"auth"},
+			"responses": obj{"200": jsonResponse("The token's user", obj{
+				"type":     "object",
+				"required": []string{"id", "username", "expires_at"},
+				"properties": obj{
+					"id":         obj{"type": "integer", "minimum": 1},
+					"username":   obj{"type": "string"},
+					"expires_at": obj{"type": "string", "format": "date-time"},
+				},
+			})},
+		})}
+		schemas["User"] = obj{
+			"type":                 "object",
+			"description":          "A user of POST /auth, as ?include shows it.",
+			"required":             []string{"id", "created_at", "updated_at", "username"},
+			"additionalProperties": false,
+			"properties": obj{
+				"id":         idSchema(),
+				"created_at": timeSchema(false),
+				"updated_at": timeSchema(false),
+				"username":   obj{"type": "string", "maxLength": 64},
+			},
+		}
+	}
+	for _, r := range m.Resources {
+		addResourceOpenAPI(m, r, paths, schemas, jwt)
+	}
+	components := obj{
+		"schemas":    schemas,
+		"parameters": commonParameters(),
+	}
+	if jwt {
+		components["securitySchemes"] = obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+	}
+	doc := obj{
+		"openapi": openAPIVersion,
+		"info": obj{
+			"title":   m.Name,
+			"version": "1.0.0",
+			"description": "Written by gingen from gingen.yaml: `gingen add resource` and `gingen destroy resource` " +
+				"rewrite it whole; do not edit it by hand. Lists take ?page, ?page_size, ?sort (columns, - for " +
+				"descending), ?include (references to load) and filters: ?column=value, and for numbers and times " +
+				"?column_gt, _gte, _lt, _lte.",
+		},
+		"paths":      paths,
+		"components": components,
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("render %s: %w", OpenAPIPath, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// addResourceOpenAPI adds the paths and schemas of resource r.
+func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
+	d := newResourceData(m, r)
+	item, input, patch := d.Camel, d.Camel+"Input", d.Camel+"Patch"
+
+	props := obj{"id": idSchema(), "created_at": timeSchema(false), "updated_at": timeSchema(false)}
+	required := []string{"id", "created_at", "updated_at"}
+	inProps := obj{}
+	var inRequired []string
+	for i, fd := range d.Fields {
+		f := r.Fields[i]
+		s := fieldSchema(f)
+		props[fd.Name] = s
+		required = append(required, fd.Name)
+		in := fieldSchema(f)
+		if f.Required() && (f.Type == TypeString || f.Type == TypeText) {
+			in["pattern"] = `\S`
+			in["description"] = "not blank"
+		}
+		inProps[fd.Name] = in
+		if f.Required() {
+			inRequired = append(inRequired, fd.Name)
+		}
+		if fd.Ref != nil {
+			props[fd.Ref.Include] = obj{"$ref": "#/components/schemas/" + fd.Ref.Camel, "description": "present with ?include=" + fd.Ref.Include}
+		}
+	}
+	schemas[item] = obj{"type": "object", "required": required, "additionalProperties": false, "properties": props}
+	inputSchema := obj{"type": "object", "additionalProperties": false, "properties": inProps,
+		"description": "The body of POST and PUT: a field left out gets its zero value (PUT replaces the whole " + d.Human + ")."}
+	if len(inRequired) > 0 {
+		inputSchema["required"] = inRequired
+	}
+	schemas[input] = inputSchema
+	schemas[patch] = obj{"type": "object", "additionalProperties": false, "properties": inProps,
+		"description": "The body of PATCH: the fields to change; the others keep their values."}
+	schemas[d.Camel+"List"] = obj{
+		"type":                 "object",
+		"required":             []string{"items", "total", "page", "page_size"},
+		"additionalProperties": false,
+		"properties": obj{
+			"items":     obj{"type": "array", "items": ref(item)},
+			"total":     obj{"type": "integer", "minimum": 0},
+			"page":      obj{"type": "integer", "minimum": 1},
+			"page_size": obj{"type": "integer", "minimum": 1, "maximum": 100},
+		},
+	}
+
+	listParams := listParameters(d)
+	op := func(id, summary string, o obj) obj {
+		o["operationId"] = id
+		o["summary"] = summary
+		o["tags"] = []string{d.Plural}
+		if jwt {
+			o = withAuth(o)
+		}
+		return o
+	}
+	itemResp := jsonResponse("The "+d.Human, ref(item))
+	body := func(schema string) obj {
+		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
+	}
+	idParam := obj{"$ref": "#/components/parameters/id"}
+	includeParam := includeParameter(d)
+	collection := "/api/v1/" + d.Plural
+	paths[collection] = obj{
+		"get": op("list"+d.CamelPlural, "List "+Human(d.Plural)+", a page at a time", obj{
+			"parameters": listParams,
+			"responses":  errorsOf(obj{"200": jsonResponse("One page of "+Human(d.Plural), ref(d.Camel+"List"))}, "400"),
+		}),
+		"post": op("create"+d.Camel, "Create a "+d.Human, obj{
+			"requestBody": body(input),
+			"responses": errorsOf(obj{"201": obj{
+				"description": "The " + d.Human + " created",
+				"headers":     obj{"Location": obj{"description": "The path of the new " + d.Human, "schema": obj{"type": "string"}}},
+				"content":     obj{"application/json": obj{"schema": ref(item)}},
+			}}, "400", "409", "413"),
+		}),
+	}
+	paths[collection+"/{id}"] = obj{
+		"parameters": []any{idParam},
+		"get": op("get"+d.Camel, "Read a "+d.Human, obj{
+			"parameters": []any{includeParam},
+			"responses":  errorsOf(obj{"200": itemResp}, "400", "404"),
+		}),
+		"put": op("replace"+d.Camel, "Replace every field of a "+d.Human, obj{
+			"requestBody": body(input),
+			"responses":   errorsOf(obj{"200": itemResp}, "400", "404", "409", "413"),
+		}),
+		"patch": op("update"+d.Camel, "Change the fields sent, keep the others", obj{
+			"requestBody": body(patch),
+			"responses":   errorsOf(obj{"200": itemResp}, "400", "404", "409", "413"),
+		}),
+		"delete": op("delete"+d.Camel, "Delete a "+d.Human, obj{
+			"responses": errorsOf(obj{"204": obj{"description": "Deleted"}}, "400", "404", "409"),
+		}),
+	}
+	for _, n := range d.Nested {
+		paths["/api/v1/"+n.Ref.Plural+"/{id}/"+d.Plural] = obj{
+			"parameters": []any{idParam},
+			"get": op("list"+d.CamelPlural+"Of"+n.Ref.Camel, "List the "+Human(d.Plural)+" of a "+n.Ref.Human, obj{
+				"parameters": listParams,
+				"responses":  errorsOf(obj{"200": jsonResponse("One page of "+Human(d.Plural), ref(d.Camel+"List"))}, "400", "404"),
+			}),
+		}
+	}
+}
+
+// fieldSchema is the JSON schema of a field's value.
+func fieldSchema(f Field) obj {
+	switch f.Type {
+	case TypeString:
+		return obj{"type": "string", "maxLength": maxStringLen}
+	case TypeText:
+		return obj{"type": "string"}
+	case TypeInt, TypeInt64:
+		return obj{"type": "integer"}
+	case TypeUint:
+		return obj{"type": "integer", "minimum": 0}
+	case TypeFloat:
+		return obj{"type": "number"}
+	case TypeBool:
+		return obj{"type": "boolean"}
+	case TypeTime:
+		return timeSchema(!f.Required())
+	case TypeReferences:
+		return obj{"type": "integer", "minimum": 1, "description": "the id of a " + Human(f.RefTarget())}
+	}
+	return obj{}
+}
+
+// filterSchema is the schema of a filter parameter's value, for a field of this type.
+func filterSchema(typ string) obj {
+	switch typ {
+	case TypeTime:
+		return obj{"type": "string", "format": "date-time"}
+	case TypeBool:
+		return obj{"type": "boolean"}
+	case TypeUint, TypeReferences:
+		return obj{"type": "integer", "minimum": 0}
+	case TypeInt, TypeInt64:
+		return obj{"type": "integer"}
+	case TypeFloat:
+		return obj{"type": "number"}
+	}
+	return obj{"type": "string", "maxLength": maxStringLen}
+}
+
+// listParameters are the query parameters of a resource's lists.
+func listParameters(d ResourceData) []any {
+	params := []any{
+		obj{"$ref": "#/components/parameters/page"},
+		obj{"$ref": "#/components/parameters/page_size"},
+		obj{"name": "sort", "in": "query", "description": "Columns to order by, comma-separated, each optionally preceded by - for descending; id breaks ties",
+			"schema": obj{"type": "string", "pattern": sortPattern(d)}},
+		includeParameter(d),
+	}
+	type filter struct{ column, typ string }
+	filters := []filter{{"id", TypeUint}, {"created_at", TypeTime}, {"updated_at", TypeTime}}
+	for _, fd := range d.Filters {
+		filters = append(filters, filter{fd.Name, fd.Type})
+	}
+	for _, f := range filters {
+		params = append(params, obj{"name": f.column, "in": "query", "description": "Only the items whose " + f.column + " equals this", "schema": filterSchema(f.typ)})
+		if f.typ == TypeBool || f.typ == TypeString || f.typ == TypeReferences {
+			continue
+		}
+		for _, op := range rangeSuffixes() {
+			params = append(params, obj{"name": f.column + op, "in": "query", "description": "A range on " + f.column, "schema": filterSchema(f.typ)})
+		}
+	}
+	return params
+}
+
+// sortPattern is the pattern of a valid ?sort of d.
+func sortPattern(d ResourceData) string {
+	cols := []string{"id", "created_at", "updated_at"}
+	for _, fd := range d.Filters {
+		cols = append(cols, fd.Name)
+	}
+	one := "-?(" + joinAlternatives(cols) + ")"
+	return "^" + one + "(," + one + ")*$"
+}
+
+func joinAlternatives(s []string) string { return strings.Join(s, "|") }
+
+// includeParameter is the ?include parameter of d's reads and lists.
+func includeParameter(d ResourceData) obj {
+	var names []string
+	for _, fd := range d.References {
+		names = append(names, fd.Ref.Include)
+	}
+	p := obj{"name": "include", "in": "query", "description": "References to load into each item, comma-separated"}
+	if len(names) == 0 {
+		p["description"] = "This resource references nothing: no value is accepted"
+		p["schema"] = obj{"type": "string", "maxLength": 0}
+		return p
+	}
+	slices.Sort(names)
+	one := "(" + joinAlternatives(names) + ")"
+	p["schema"] = obj{"type": "string", "pattern": "^" + one + "(," + one + ")*$"}
+	return p
+}
+
+// commonParameters are the parameters every resource shares.
+func commonParameters() obj {
+	return obj{
+		"id":        obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "integer", "minimum": 1}},
+		"page":      obj{"name": "page", "in": "query", "description": "The page, from 1", "schema": obj{"type": "integer", "minimum": 1, "default": 1}},
+		"page_size": obj{"name": "page_size", "in": "query", "description": "Items per page", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+	}
+}
+
+// errorsOf adds to responses the error responses of every operation (500, 503) and the
+// given statuses.
+func errorsOf(responses obj, statuses ...string) obj {
+	desc := map[string]string{
+		"400": "Invalid parameters or body; fields names each offending one",
+		"404": "No such record",
+		"409": "A unique value is taken, or the record is still referenced",
+		"413": "The body is too large",
+		"500": "Internal error",
+		"503": "The database is unavailable; see Retry-After",
+	}
+	for _, s := range append(statuses, "500", "503") {
+		responses[s] = errorRef(desc[s])
+	}
+	return responses
+}
+
+// withAuth adds the bearer token requirement and its 401 to an operation of /api/v1.
+func withAuth(o obj) obj {
+	o["security"] = []any{obj{"bearer": []string{}}}
+	o["responses"].(obj)["401"] = errorRef("No valid token")
+	return o
+}
+
+func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
+
+func jsonResponse(desc string, schema obj) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func errorRef(desc string) obj { return jsonResponse(desc, ref("Error")) }
+
+func errorSchema() obj {
+	return obj{
+		"type":     "object",
+		"required": []string{"error"},
+		"properties": obj{
+			"error":  obj{"type": "string"},
+			"fields": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "each offending field or parameter, by name"},
+		},
+	}
+}
+
+func statusSchema() obj {
+	return obj{"type": "object", "required": []string{"status"}, "properties": obj{"status": obj{"type": "string"}}}
+}
+
+func idSchema() obj { return obj{"type": "integer", "minimum": 1} }
+
+func timeSchema(nullable bool) obj {
+	if nullable {
+		return obj{"type": []string{"string", "null"}, "format": "date-time"}
+	}
+	return obj{"type": "string", "format": "date-time"}
+}

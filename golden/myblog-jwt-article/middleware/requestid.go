@@ -1,0 +1,98 @@
+// Package middleware holds the gin middleware the routes share: request ids, the access log,
+// panic recovery and the JWT check.
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+)
+
+// RequestIDHeader carries a request's id: taken from the request when a proxy in front set a
+// usable one, made up otherwise, and always sent back in the response.
+const RequestIDHeader = "X-Request-ID"
+
+// maxRequestIDLength bounds an id taken from a client: longer ones are replaced.
+const maxRequestIDLength = 128
+
+// requestIDKey is where RequestID leaves the id in the request's context.
+type requestIDKey struct{}
+
+// RequestID gives every request an id: the X-Request-ID header it came with, when that is 1
+// to 128 characters of letters, digits and -_.:/+= (ids of load balancers and tracing
+// systems), or 16 random bytes in hex. The id goes back in the X-Request-ID response header
+// and into the request's context, where every log line written with that context carries it
+// (see LogHandler).
+func RequestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(RequestIDHeader)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		c.Header(RequestIDHeader, id)
+		c.Request = c.Request.WithContext(WithRequestID(c.Request.Context(), id))
+		c.Next()
+	}
+}
+
+// WithRequestID returns ctx carrying the request id id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the id RequestID gave the request ctx belongs to, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID keeps ids that cannot forge log lines or headers: printable ASCII from a
+// small set, bounded in length.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '-', r == '_', r == '.', r == ':', r == '/', r == '+', r == '=':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// LogHandler adds the request id of the context a record is logged with (slog's
+// InfoContext and siblings) as request_id, so that the lines of one request, gorm's
+// included, can be found together.
+func LogHandler(h slog.Handler) slog.Handler {
+	return requestIDHandler{h}
+}
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestIDFrom(ctx); id != "" {
+		r = r.Clone()
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}

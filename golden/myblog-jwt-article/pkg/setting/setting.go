@@ -1,0 +1,403 @@
+// Package setting loads the application's settings from conf/app.ini, with every key
+// overridable by an environment variable (MYBLOG_<SECTION>_<KEY>).
+package setting
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/ini.v1"
+)
+
+// EnvPrefix starts the name of every environment variable that overrides a setting.
+const EnvPrefix = "MYBLOG"
+
+// Settings are the typed contents of conf/app.ini.
+type Settings struct {
+	App      App      `ini:"app"`
+	Server   Server   `ini:"server"`
+	Database Database `ini:"database"`
+	Auth     Auth     `ini:"auth"`
+	Admin    Admin    `ini:"admin"`
+	CORS     CORS     `ini:"cors"`
+}
+
+// Admin holds the [admin] section: the private listener of /metrics and /debug/pprof/.
+type Admin struct {
+	// Addr is where the admin endpoints are served, e.g. 127.0.0.1:6060; empty: no admin
+	// listener, pprof off and /metrics on the public port.
+	Addr string `ini:"Addr"`
+}
+
+// CORS holds the [cors] section: which browser origins may call the API
+// (github.com/gin-contrib/cors).
+type CORS struct {
+	// AllowOrigins are the origins (scheme://host[:port], comma-separated) allowed; empty:
+	// no CORS headers are sent, browsers allow same-origin calls only.
+	AllowOrigins     string        `ini:"AllowOrigins"`
+	AllowMethods     string        `ini:"AllowMethods"`
+	AllowHeaders     string        `ini:"AllowHeaders"`
+	AllowCredentials bool          `ini:"AllowCredentials"`
+	MaxAge           time.Duration `ini:"MaxAge"`
+}
+
+// Origins returns the entries of AllowOrigins.
+func (c CORS) Origins() []string { return splitList(c.AllowOrigins) }
+
+// Methods returns the entries of AllowMethods.
+func (c CORS) Methods() []string { return splitList(c.AllowMethods) }
+
+// Headers returns the entries of AllowHeaders.
+func (c CORS) Headers() []string { return splitList(c.AllowHeaders) }
+
+// splitList splits a comma-separated setting, dropping blanks; nil when empty.
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c CORS) validate() []error {
+	var errs []error
+	for _, o := range c.Origins() {
+		u, err := url.Parse(o)
+		if o == "*" {
+			if c.AllowCredentials {
+				errs = append(errs, errors.New("[cors] AllowOrigins * cannot go with AllowCredentials = true; list the origins"))
+			}
+			continue
+		}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("[cors] AllowOrigins: %q is not an origin like https://app.example.com", o))
+		}
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("[cors] MaxAge %s must be 0 or more", c.MaxAge))
+	}
+	return errs
+}
+
+// App holds the [app] section.
+type App struct {
+	Name     string `ini:"Name"`
+	RunMode  string `ini:"RunMode"`
+	LogLevel string `ini:"LogLevel"`
+	PIDFile  string `ini:"PIDFile"`
+}
+
+// Server holds the [server] section.
+type Server struct {
+	HTTPPort        int           `ini:"HTTPPort"`
+	ReadTimeout     time.Duration `ini:"ReadTimeout"`
+	WriteTimeout    time.Duration `ini:"WriteTimeout"`
+	ShutdownTimeout time.Duration `ini:"ShutdownTimeout"`
+	ReadyTimeout    time.Duration `ini:"ReadyTimeout"`
+	// HTTPAddr is the IP address (or host name) to listen on with HTTPPort; empty: every
+	// interface.
+	HTTPAddr string `ini:"HTTPAddr"`
+	// ReadHeaderTimeout bounds the wait for a request's headers, idle new connections included.
+	ReadHeaderTimeout time.Duration `ini:"ReadHeaderTimeout"`
+	// IdleTimeout bounds how long a kept-alive connection may wait for its next request.
+	IdleTimeout time.Duration `ini:"IdleTimeout"`
+	// MaxConns caps the connections served at once; 0: no cap. Past it, new connections wait
+	// in the listen queue until one closes.
+	MaxConns int `ini:"MaxConns"`
+	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
+	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
+	TrustedProxies string `ini:"TrustedProxies"`
+	// DrainDelay is how long a SIGTERM/SIGINT keeps the server serving, with /readyz
+	// answering 503, before it stops accepting: the time load balancers need to notice.
+	DrainDelay time.Duration `ini:"DrainDelay"`
+}
+
+// Proxies returns the entries of TrustedProxies, nil when there are none.
+func (s Server) Proxies() []string { return splitList(s.TrustedProxies) }
+
+// Addr is the address the server listens on.
+func (s Server) Addr() string {
+	return net.JoinHostPort(s.HTTPAddr, strconv.Itoa(s.HTTPPort))
+}
+
+// Database holds the [database] section.
+type Database struct {
+	Type string `ini:"Type"`
+	DSN  string `ini:"DSN"`
+	// SlowQuery is the duration past which a query is logged as a warning; 0: never.
+	SlowQuery time.Duration `ini:"SlowQuery"`
+	// SingleWriter sends every write through one connection, queued in the process, beside a
+	// pool of read-only connections. false shares one pool: concurrent writes then wait for
+	// SQLite's lock by polling (busy_timeout), with a far longer tail latency under load.
+	SingleWriter bool `ini:"SingleWriter"`
+}
+
+// Secret is a setting that must not be printed: fmt, logs and JSON show it redacted. Convert
+// it with string() where the value is needed.
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// MarshalText hides the value from encoders (JSON, slog's JSON handler).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MinSecretLength is the shortest [auth] Secret accepted: HS256 keys should be at least as
+// long as the hash (32 bytes).
+const MinSecretLength = 32
+
+// MinSecretBits is the least entropy an [auth] Secret must show (see SecretBits): 32 random
+// bytes in base64 show about 200 bits, 32 spaces none, a repeated word well under 128.
+const MinSecretBits = 128
+
+// SecretBits estimates the entropy of a secret in bits: the length of its shortest repeating
+// unit ("abcd" in "abcdabcd...") times the Shannon entropy of that unit's character
+// frequencies. It cannot see through a long memorable phrase, but it does refuse what length
+// alone lets through: 32 spaces, a repeated character, word or pattern.
+func SecretBits(secret string) float64 {
+	if secret == "" {
+		return 0
+	}
+	unit := []rune(secret)
+	for p := 1; p <= len(unit)/2; p++ {
+		repeats := true
+		for i := p; i < len(unit) && repeats; i++ {
+			repeats = unit[i] == unit[i%p]
+		}
+		if repeats {
+			unit = unit[:p]
+			break
+		}
+	}
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range unit {
+		counts[r]++
+		n++
+	}
+	perChar := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		perChar -= p * math.Log2(p)
+	}
+	return perChar * float64(n)
+}
+
+// LoginLimits are the defaults of [auth]'s sign-in throttling.
+const (
+	// DefaultLoginAttemptsPerClient attempts of one client IP per LoginWindow.
+	DefaultLoginAttemptsPerClient = 10
+	// DefaultLoginFailuresPerUser failed attempts on one user name per LoginWindow.
+	DefaultLoginFailuresPerUser = 5
+)
+
+// Auth holds the [auth] section: how POST /auth signs tokens, and the user created when the
+// users table is empty.
+type Auth struct {
+	Secret       Secret        `ini:"Secret"`
+	TokenTTL     time.Duration `ini:"TokenTTL"`
+	SeedUser     string        `ini:"SeedUser"`
+	SeedPassword Secret        `ini:"SeedPassword"`
+	// POST /auth throttling: each client IP may try LoginAttemptsPerClient times, and each
+	// user name may fail LoginFailuresPerUser times, per LoginWindow (the allowance refills
+	// evenly over the window); past that POST /auth answers 429 with Retry-After.
+	LoginAttemptsPerClient int           `ini:"LoginAttemptsPerClient"`
+	LoginFailuresPerUser   int           `ini:"LoginFailuresPerUser"`
+	LoginWindow            time.Duration `ini:"LoginWindow"`
+}
+
+// Default returns the settings used for every key that neither the file nor the environment
+// sets.
+func Default() Settings {
+	return Settings{
+		App: App{Name: "myblog", RunMode: "release", LogLevel: "info"},
+		Server: Server{
+			HTTPPort:          8000,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			ShutdownTimeout:   30 * time.Second,
+			ReadyTimeout:      30 * time.Second,
+			ReadHeaderTimeout: 5 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		},
+		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond, SingleWriter: true},
+		CORS: CORS{
+			AllowMethods: "GET,POST,PUT,PATCH,DELETE",
+			AllowHeaders: "Authorization,Content-Type,X-Request-ID",
+			MaxAge:       12 * time.Hour,
+		},
+		Auth: Auth{
+			TokenTTL:               3 * time.Hour,
+			SeedUser:               "admin",
+			LoginAttemptsPerClient: DefaultLoginAttemptsPerClient,
+			LoginFailuresPerUser:   DefaultLoginFailuresPerUser,
+			LoginWindow:            time.Minute,
+		},
+	}
+}
+
+// Load reads the settings file at path over the defaults, applies environment overrides and
+// validates the result.
+func Load(path string) (*Settings, error) {
+	return load(path, os.LookupEnv)
+}
+
+func load(path string, lookupEnv func(string) (string, bool)) (*Settings, error) {
+	defaults := Default()
+	file := ini.Empty()
+	if err := file.ReflectFrom(&defaults); err != nil {
+		return nil, fmt.Errorf("settings: defaults: %w", err)
+	}
+	if err := file.Append(path); err != nil {
+		return nil, fmt.Errorf("settings: read %s: %w", path, err)
+	}
+	for _, section := range file.Sections() {
+		for _, key := range section.Keys() {
+			name := EnvPrefix + "_" + strings.ToUpper(section.Name()) + "_" + strings.ToUpper(key.Name())
+			if v, ok := lookupEnv(name); ok {
+				key.SetValue(v)
+			}
+		}
+	}
+	var s Settings
+	if err := file.StrictMapTo(&s); err != nil {
+		return nil, fmt.Errorf("settings: %s: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("settings: %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// Validate reports settings that cannot work.
+func (s Settings) Validate() error {
+	var errs []error
+	if !slices.Contains([]string{"debug", "release", "test"}, s.App.RunMode) {
+		errs = append(errs, fmt.Errorf("[app] RunMode %q must be debug, release or test", s.App.RunMode))
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, s.App.LogLevel) {
+		errs = append(errs, fmt.Errorf("[app] LogLevel %q must be debug, info, warn or error", s.App.LogLevel))
+	}
+	if s.Server.HTTPPort < 1 || s.Server.HTTPPort > 65535 {
+		errs = append(errs, fmt.Errorf("[server] HTTPPort %d must be from 1 to 65535", s.Server.HTTPPort))
+	}
+	for name, d := range map[string]time.Duration{
+		"ReadTimeout":       s.Server.ReadTimeout,
+		"WriteTimeout":      s.Server.WriteTimeout,
+		"ShutdownTimeout":   s.Server.ShutdownTimeout,
+		"ReadyTimeout":      s.Server.ReadyTimeout,
+		"ReadHeaderTimeout": s.Server.ReadHeaderTimeout,
+		"IdleTimeout":       s.Server.IdleTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("[server] %s %s must be positive, e.g. 30s", name, d))
+		}
+	}
+	errs = append(errs, s.Server.validateNetwork()...)
+	errs = append(errs, s.CORS.validate()...)
+	if s.Admin.Addr != "" {
+		if _, _, err := net.SplitHostPort(s.Admin.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", s.Admin.Addr, err))
+		}
+	}
+	if s.Database.Type != "sqlite" {
+		errs = append(errs, fmt.Errorf("[database] Type %q is not supported; use sqlite", s.Database.Type))
+	}
+	if s.Database.DSN == "" {
+		errs = append(errs, errors.New("[database] DSN is empty"))
+	}
+	errs = append(errs, s.Auth.validate()...)
+	return errors.Join(errs...)
+}
+
+// validateNetwork checks the keys of [server] about addresses and connections.
+func (s Server) validateNetwork() []error {
+	var errs []error
+	if strings.ContainsAny(s.HTTPAddr, " /") {
+		errs = append(errs, fmt.Errorf("[server] HTTPAddr %q must be an IP address or a host name without a port (the port is HTTPPort); empty listens on every interface", s.HTTPAddr))
+	}
+	if s.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+	}
+	for _, p := range s.Proxies() {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("[server] TrustedProxies: %w", err))
+		}
+	}
+	return errs
+}
+
+// ParseProxy reads one entry of [server] TrustedProxies: an IP address or a CIDR range.
+func ParseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range like 10.0.0.0/8: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR range like 10.0.0.0/8: %w", s, err)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CheckSecret tells why secret cannot sign tokens: too short, or too predictable.
+func CheckSecret(secret string) error {
+	if len(secret) < MinSecretLength {
+		return fmt.Errorf("must be at least %d characters (it has %d)", MinSecretLength, len(secret))
+	}
+	if bits := SecretBits(secret); bits < MinSecretBits {
+		return fmt.Errorf("is too predictable (about %.0f bits of entropy, at least %d needed: repeated characters or words are not secret)", bits, MinSecretBits)
+	}
+	return nil
+}
+
+func (a Auth) validate() []error {
+	var errs []error
+	if err := CheckSecret(string(a.Secret)); err != nil {
+		errs = append(errs, fmt.Errorf("[auth] Secret %w; set %s_AUTH_SECRET to a random value, e.g. the output of: openssl rand -base64 32", err, EnvPrefix))
+	}
+	for key, n := range map[string]int{"LoginAttemptsPerClient": a.LoginAttemptsPerClient, "LoginFailuresPerUser": a.LoginFailuresPerUser} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("[auth] %s %d must be 1 or more", key, n))
+		}
+	}
+	if a.LoginWindow <= 0 {
+		errs = append(errs, fmt.Errorf("[auth] LoginWindow %s must be positive, e.g. 1m", a.LoginWindow))
+	}
+	if a.TokenTTL <= 0 {
+		errs = append(errs, fmt.Errorf("[auth] TokenTTL %s must be positive, e.g. 3h", a.TokenTTL))
+	}
+	if a.SeedPassword != "" {
+		if a.SeedUser == "" {
+			errs = append(errs, errors.New("[auth] SeedPassword is set but SeedUser is empty; name the user to create"))
+		}
+		// bcrypt uses only the first 72 bytes of a password and refuses longer ones.
+		if n := len(a.SeedPassword); n < 8 || n > 72 {
+			errs = append(errs, fmt.Errorf("[auth] SeedPassword must be 8 to 72 bytes long (it has %d)", n))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,200 @@
+package setting
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.ini")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const testSecret = "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w="
+
+// noEnv is an environment that sets nothing but the [auth] Secret, which has no default.
+func noEnv(k string) (string, bool) {
+	if k == EnvPrefix+"_AUTH_SECRET" {
+		return testSecret, true
+	}
+	return "", false
+}
+
+func TestLoadReadsTheShippedFile(t *testing.T) {
+	s, err := load(filepath.Join("..", "..", "conf", "app.ini"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Server.HTTPPort != 8000 || s.Server.Addr() != ":8000" {
+		t.Errorf("HTTPPort = %d, Addr = %q; want 8000", s.Server.HTTPPort, s.Server.Addr())
+	}
+	if s.Server.ShutdownTimeout != 30*time.Second {
+		t.Errorf("ShutdownTimeout = %s, want 30s", s.Server.ShutdownTimeout)
+	}
+	if s.Database.Type != "sqlite" {
+		t.Errorf("Database.Type = %q, want sqlite", s.Database.Type)
+	}
+}
+
+func TestLoadKeepsDefaultsForMissingKeys(t *testing.T) {
+	s, err := load(writeFile(t, "[server]\nHTTPPort = 9000\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Server.HTTPPort = 9000
+	want.Auth.Secret = testSecret
+	if *s != want {
+		t.Errorf("got %+v, want %+v", *s, want)
+	}
+}
+
+func TestEnvironmentOverridesTheFile(t *testing.T) {
+	env := map[string]string{
+		EnvPrefix + "_SERVER_HTTPPORT":        "9100",
+		EnvPrefix + "_SERVER_SHUTDOWNTIMEOUT": "5s",
+		EnvPrefix + "_DATABASE_DSN":           "/tmp/other.db",
+		EnvPrefix + "_AUTH_SECRET":            testSecret,
+		EnvPrefix + "_AUTH_TOKENTTL":          "15m",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	s, err := load(writeFile(t, "[server]\nHTTPPort = 9000\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Server.HTTPPort != 9100 || s.Server.ShutdownTimeout != 5*time.Second || s.Database.DSN != "/tmp/other.db" {
+		t.Errorf("overrides not applied: %+v", *s)
+	}
+	if s.Auth.Secret != testSecret || s.Auth.TokenTTL != 15*time.Minute {
+		t.Errorf("[auth] overrides not applied: %+v", s.Auth)
+	}
+}
+
+func TestLoadRejectsBadSettings(t *testing.T) {
+	for _, tc := range []struct{ name, ini, want string }{
+		{"a port out of range", "[server]\nHTTPPort = 70000\n", "HTTPPort"},
+		{"a zero shutdown timeout", "[server]\nShutdownTimeout = 0s\n", "ShutdownTimeout"},
+		{"a drain delay that does not parse", "[server]\nDrainDelay = soon\n", "DrainDelay"},
+		{"a duration that does not parse", "[server]\nReadTimeout = soon\n", "ReadTimeout"},
+		{"an unknown run mode", "[app]\nRunMode = fast\n", "RunMode"},
+		{"an unsupported database", "[database]\nType = oracle\n", "oracle"},
+		{"a zero header timeout", "[server]\nReadHeaderTimeout = 0s\n", "ReadHeaderTimeout"},
+		{"a zero idle timeout", "[server]\nIdleTimeout = 0s\n", "IdleTimeout"},
+		{"a negative connection cap", "[server]\nMaxConns = -1\n", "MaxConns"},
+		{"a bind address with a port", "[server]\nHTTPAddr = 127.0.0.1/8\n", "HTTPAddr"},
+		{"a trusted proxy that is no address", "[server]\nTrustedProxies = 10.0.0.1, proxy.local\n", "proxy.local"},
+		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},
+		{"any CORS origin with credentials", "[cors]\nAllowOrigins = *\nAllowCredentials = true\n", "AllowCredentials"},
+		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
+		{"a zero token lifetime", "[auth]\nTokenTTL = 0s\n", "TokenTTL"},
+		{"a short seed password", "[auth]\nSeedPassword = 1234\n", "SeedPassword"},
+		{"a seed password without a user", "[auth]\nSeedUser =\nSeedPassword = long enough\n", "SeedUser"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(writeFile(t, tc.ini), noEnv)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTheShippedFileIsReadyForProduction(t *testing.T) {
+	s, err := load(filepath.Join("..", "..", "conf", "app.ini"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Debug mode is opt-in: a deploy that copies conf/app.ini runs in release mode.
+	if s.App.RunMode != "release" || Default().App.RunMode != "release" {
+		t.Errorf("RunMode = %q (default %q), want release", s.App.RunMode, Default().App.RunMode)
+	}
+	if s.Server.ReadHeaderTimeout != 5*time.Second || s.Server.IdleTimeout <= 0 || s.Server.IdleTimeout > 5*time.Minute {
+		t.Errorf("ReadHeaderTimeout = %s, IdleTimeout = %s; want 5s and a few minutes at most", s.Server.ReadHeaderTimeout, s.Server.IdleTimeout)
+	}
+	if p := s.Server.Proxies(); p != nil {
+		t.Errorf("TrustedProxies = %q, want none trusted", p)
+	}
+}
+
+func TestHTTPAddrBindsTheListener(t *testing.T) {
+	s, err := load(writeFile(t, "[server]\nHTTPAddr = 127.0.0.1\nHTTPPort = 9001\nTrustedProxies = 10.0.0.0/8, 127.0.0.1\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Server.Addr(); got != "127.0.0.1:9001" {
+		t.Errorf("Addr = %q, want 127.0.0.1:9001", got)
+	}
+	if got := s.Server.Proxies(); len(got) != 2 || got[0] != "10.0.0.0/8" || got[1] != "127.0.0.1" {
+		t.Errorf("Proxies = %q, want [10.0.0.0/8 127.0.0.1]", got)
+	}
+	s.Server.HTTPAddr = "::1"
+	if got := s.Server.Addr(); got != "[::1]:9001" {
+		t.Errorf("Addr = %q, want [::1]:9001", got)
+	}
+}
+
+func TestLoadReportsAMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "missing.ini"))
+	if err == nil || !strings.Contains(err.Error(), "missing.ini") {
+		t.Fatalf("err = %v, want one naming the file", err)
+	}
+}
+
+func TestLoadRejectsAMissingShortOrPredictableAuthSecret(t *testing.T) {
+	for _, tc := range []struct{ name, secret, want string }{
+		{"no secret", "", "at least 32 characters"},
+		{"a short secret", "too short", "at least 32 characters"},
+		{"32 spaces", strings.Repeat(" ", 32), "too predictable"},
+		{"one character repeated", strings.Repeat("s", 64), "too predictable"},
+		{"a word repeated", strings.Repeat("secret", 8), "too predictable"},
+		{"a short alphabet repeated", strings.Repeat("abcd", 16), "too predictable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lookup := func(k string) (string, bool) {
+				if k == EnvPrefix+"_AUTH_SECRET" {
+					return tc.secret, true
+				}
+				return "", false
+			}
+			_, err := load(writeFile(t, "[app]\nName = myblog\n"), lookup)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), EnvPrefix+"_AUTH_SECRET") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Errorf("err = %v, want one saying %q and how to set %s_AUTH_SECRET", err, tc.want, EnvPrefix)
+			}
+		})
+	}
+}
+
+func TestRandomSecretsPass(t *testing.T) {
+	for _, secret := range []string{
+		"kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w=",                     // openssl rand -base64 32
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", // openssl rand -hex 32
+	} {
+		if err := CheckSecret(secret); err != nil {
+			t.Errorf("CheckSecret(%q) = %v, want nil (about %.0f bits)", secret, err, SecretBits(secret))
+		}
+	}
+}
+
+func TestSecretsDoNotShowInPrintsOrJSON(t *testing.T) {
+	s := Default()
+	s.Auth.Secret = "hunter2-signing-key-hunter2-signing-key"
+	s.Auth.SeedPassword = "hunter2-seed"
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprintf("%v", s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), string(b)} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("a secret shows in %s", out)
+		}
+	}
+}

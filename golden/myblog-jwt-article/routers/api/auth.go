@@ -1,0 +1,122 @@
+// Package api holds the handlers outside the versioned resources: signing in (POST /auth)
+// and who the token names (GET /api/v1/me).
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"myblog/middleware"
+	"myblog/models"
+	"myblog/pkg/auth"
+)
+
+// maxLoginBytes bounds the body of POST /auth.
+const maxLoginBytes = 4 << 10
+
+// LoginRequest is the body of POST /auth.
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// LoginResponse is the answer to a successful POST /auth: send the token as
+// "Authorization: Bearer <token>" until it expires.
+type LoginResponse struct {
+	Token     string    `json:"token"`
+	TokenType string    `json:"token_type"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// maxUserKeyBytes bounds the user names the throttle remembers (the users table's limit).
+const maxUserKeyBytes = 64
+
+// Login handles POST /auth: it checks the username and password against the users table
+// and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body,
+// 429 with Retry-After once the client IP or the user name is throttled, and 503 while the
+// database cannot be reached. Throttled attempts cost no password check.
+func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		client := c.ClientIP()
+		if ok, wait := throttles.Clients.Allow(client); !ok {
+			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "client")
+			tooManyAttempts(c, wait)
+			return
+		}
+		var req LoginRequest
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBytes)
+		if err := c.ShouldBindJSON(&req); err != nil || req.Username == "" || req.Password == "" {
+			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": `send a JSON object {"username": "...", "password": "..."}`})
+			return
+		}
+		userKey := req.Username[:min(len(req.Username), maxUserKeyBytes)]
+		if blocked, wait := throttles.Users.Blocked(userKey); blocked {
+			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "user", "username", userKey)
+			tooManyAttempts(c, wait)
+			return
+		}
+		var user *models.User
+		err := throttles.Check(c.Request.Context(), func() (err error) {
+			user, err = models.Authenticate(c.Request.Context(), db, req.Username, req.Password)
+			return err
+		})
+		switch {
+		case errors.Is(err, models.ErrBadCredentials):
+			throttles.Users.Spend(userKey)
+			slog.InfoContext(c.Request.Context(), "sign-in refused", "username", userKey, "client", client)
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": err.Error()})
+			return
+		case err != nil:
+			failed(c, err)
+			return
+		}
+		token, expires, err := tokens.Issue(user.ID, user.Username)
+		if err != nil {
+			failed(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, LoginResponse{Token: token, TokenType: "Bearer", ExpiresAt: expires})
+	}
+}
+
+// tooManyAttempts answers 429 with the seconds to wait in Retry-After.
+func tooManyAttempts(c *gin.Context, wait time.Duration) {
+	secs := auth.RetryAfter(wait)
+	c.Header("Retry-After", strconv.Itoa(secs))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": fmt.Sprintf("too many sign-in attempts; try again in %d seconds", secs)})
+}
+
+// Me handles GET /api/v1/me: the user the request's token names.
+func Me(c *gin.Context) {
+	claims, ok := middleware.Claims(c)
+	if !ok {
+		failed(c, errors.New("GET /api/v1/me is served without the JWT middleware"))
+		return
+	}
+	id, err := claims.UserID()
+	if err != nil {
+		failed(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"id": id, "username": claims.Username, "expires_at": claims.ExpiresAt.Time})
+}
+
+// failed answers 503 when the database is unreachable and 500 otherwise, logging the cause
+// without revealing it.
+func failed(c *gin.Context, err error) {
+	if models.IsUnavailable(err) {
+		slog.WarnContext(c.Request.Context(), "database unavailable", "path", c.Request.URL.Path, "error", err)
+		c.Header("Retry-After", "5")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "database unavailable; try again later"})
+		return
+	}
+	slog.ErrorContext(c.Request.Context(), "request failed", "path", c.Request.URL.Path, "error", err)
+	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+}

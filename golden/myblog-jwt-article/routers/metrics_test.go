@@ -1,0 +1,70 @@
+package routers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"myblog/internal/dbtest"
+	"myblog/models"
+	"myblog/pkg/metrics"
+)
+
+func newMetricsRouter(t *testing.T, onAdmin bool) (*gin.Engine, *metrics.Metrics) {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	m := metrics.New()
+	return New(Deps{
+		DB:             dbtest.Open(t),
+		DBState:        func() models.DBState { return models.DBState{Up: true} },
+		Tokens:         newTestTokens(t),
+		Version:        "test",
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics:        m,
+		MetricsOnAdmin: onAdmin,
+	}), m
+}
+
+func status(h http.Handler, path string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestMetricsAreOnThePublicPortOnlyWithoutAnAdminAddress(t *testing.T) {
+	h, _ := newMetricsRouter(t, false)
+	status(h, "/healthz")
+	code, body := status(h, "/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+		t.Errorf("GET /metrics = %d, want 200 counting the /healthz request:\n%s", code, body)
+	}
+	h, _ = newMetricsRouter(t, true)
+	if code, _ := status(h, "/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics with [admin] Addr set = %d, want 404 on the public port", code)
+	}
+}
+
+func TestPprofIsNeverOnThePublicPort(t *testing.T) {
+	for _, onAdmin := range []bool{false, true} {
+		h, _ := newMetricsRouter(t, onAdmin)
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap"} {
+			if code, _ := status(h, path); code != http.StatusNotFound {
+				t.Errorf("GET %s on the public router = %d, want 404", path, code)
+			}
+		}
+	}
+}
+
+func TestTheAdminHandlerServesMetricsAndPprof(t *testing.T) {
+	h := Admin(metrics.New())
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/cmdline"} {
+		if code, _ := status(h, path); code != http.StatusOK {
+			t.Errorf("GET %s on the admin handler = %d, want 200", path, code)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+// Package routers builds the HTTP handler: health checks and the versioned API.
+package routers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"myblog/middleware"
+	"myblog/models"
+	"myblog/pkg/auth"
+	"myblog/pkg/metrics"
+	"myblog/pkg/setting"
+	"myblog/routers/api"
+	v1 "myblog/routers/api/v1"
+	"myblog/routers/openapi"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	DB *gorm.DB
+	// DBState is the database's state as last probed (a models.DBMonitor's State).
+	DBState func() models.DBState
+	// Tokens issues the tokens of POST /auth and checks those sent to /api/v1.
+	Tokens *auth.Tokens
+	// LoginThrottles limit POST /auth; nil: the defaults of [auth].
+	LoginThrottles *auth.LoginThrottles
+	Version        string
+	Logger         *slog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
+	// TrustedProxies, checked by setting.Load); none when empty.
+	TrustedProxies []string
+	// Metrics count every request; nil: none. GET /metrics serves them on this router
+	// unless MetricsOnAdmin (they are on the [admin] Addr listener then).
+	Metrics        *metrics.Metrics
+	MetricsOnAdmin bool
+	// CORS is the [cors] section: no CORS headers when it allows no origin.
+	CORS setting.CORS
+}
+
+// New returns the application's handler.
+func New(deps Deps) *gin.Engine {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	r := gin.New()
+	// With no proxy trusted, ClientIP is the peer's address whatever X-Forwarded-For says.
+	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		logger.Error("[server] TrustedProxies is invalid; trusting no proxy", "error", err)
+		_ = r.SetTrustedProxies(nil) // nil cannot fail
+	}
+	r.Use(middleware.RequestID(), middleware.AccessLog(logger), middleware.Recovery(logger))
+	if deps.Metrics != nil {
+		r.Use(deps.Metrics.Middleware())
+		if !deps.MetricsOnAdmin {
+			r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
+		}
+	}
+	switch cors, err := middleware.CORS(deps.CORS); {
+	case err != nil:
+		logger.Error("[cors] is invalid; no CORS headers are sent", "error", err)
+	case cors != nil:
+		r.Use(cors)
+	}
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
+	})
+
+	// Liveness: cheap, no I/O; it also tells which generation (pid, version) answered, and
+	// the database's state as last probed in the background. It stays 200 while the database
+	// is down: restarting this process would not bring the database back.
+	// The pid is read once: /healthz is called many times a second, and a struct encodes
+	// faster than a map.
+	pid := os.Getpid()
+	r.GET("/healthz", func(c *gin.Context) {
+		c.JSON(http.StatusOK, health{Status: "ok", Version: deps.Version, PID: pid, Database: deps.DBState().String()})
+	})
+	// Readiness: the database answers.
+	r.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := models.Ping(ctx, deps.DB); err != nil {
+			// The driver's error names hosts, users and databases: it goes to the log only.
+			logger.WarnContext(c.Request.Context(), "readiness check failed", "error", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
+
+	// The API's OpenAPI 3.1 document, which gingen keeps in step with the resources.
+	r.GET("/openapi.json", openapi.Handler)
+
+	// POST /auth trades a user's credentials for a token; every /api/v1 route requires one.
+	throttles := deps.LoginThrottles
+	if throttles == nil {
+		throttles = auth.NewLoginThrottles(setting.Default().Auth)
+	}
+	r.POST("/auth", api.Login(deps.DB, deps.Tokens, throttles))
+	userExists := func(ctx context.Context, id uint, username string) (bool, error) {
+		return models.UserExists(ctx, deps.DB, id, username)
+	}
+	apiV1 := r.Group("/api/v1", middleware.JWT(deps.Tokens, userExists))
+	apiV1.GET("/me", api.Me)
+	v1.Register(apiV1, deps.DB)
+	return r
+}
+
+// health is the body of GET /healthz.
+type health struct {
+	Status   string `json:"status"`
+	Version  string `json:"version"`
+	PID      int    `json:"pid"`
+	Database string `json:"database"`
+}
