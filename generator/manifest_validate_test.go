@@ -77,6 +77,37 @@ func TestParseManifestValidatesEveryKeyNamingIt(t *testing.T) {
 	}
 }
 
+func TestParseManifestAcceptsReferencesToATarget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		auth    string
+		field   Field
+		wantErr string
+	}{
+		{"a target recorded before", AuthNone, Field{Name: "reply_to", Type: TypeReferences, Target: "article"}, ""},
+		{"the users table of a jwt project", AuthJWT, Field{Name: "author", Type: TypeReferences, Target: "user"}, ""},
+		{"the users table without jwt", AuthNone, Field{Name: "author", Type: TypeReferences, Target: "user"}, `references resource "user"`},
+		{"a target never recorded", AuthJWT, Field{Name: "author", Type: TypeReferences, Target: "writer"}, `references resource "writer"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := recordedManifest()
+			m.Auth = tc.auth
+			m.Resources[1].Fields = []Field{tc.field}
+			b, err := m.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseManifest(b)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("ParseManifest: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("ParseManifest = %v, want an error mentioning %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 func TestParseManifestRefusesUnknownKeysAndWrongTypesOnOneLine(t *testing.T) {
 	ok, err := recordedManifest().Marshal()
 	if err != nil {
