@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -38,24 +38,9 @@ to a table that may already have rows.`,
 		ValidArgsFunction: completeFieldArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Fields = args[0], args[1:]
-			root, err := projectRoot(con)
-			if err != nil {
-				return err
-			}
-			project := os.DirFS(root)
-			dir, err := resourceTemplatesDir(project, root, templDir)
-			if err != nil {
-				return err
-			}
-			tfs, err := generator.OpenTemplates(templates.FS(), dir)
-			if err != nil {
-				return err
-			}
-			plan, err := generator.PlanAddField(project, opts, tfs)
-			if err != nil {
-				return err
-			}
-			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+			return runFieldPlan(con, templDir, quiet, dryRun, func(project, tfs fs.FS) (generator.Plan, error) {
+				return generator.PlanAddField(project, opts, tfs)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -91,24 +76,9 @@ the command it prints.`,
 		ValidArgsFunction: completeAddedFields,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Names = args[0], args[1:]
-			root, err := projectRoot(con)
-			if err != nil {
-				return err
-			}
-			project := os.DirFS(root)
-			dir, err := resourceTemplatesDir(project, root, templDir)
-			if err != nil {
-				return err
-			}
-			tfs, err := generator.OpenTemplates(templates.FS(), dir)
-			if err != nil {
-				return err
-			}
-			plan, err := generator.PlanDestroyField(project, opts, tfs)
-			if err != nil {
-				return err
-			}
-			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+			return runFieldPlan(con, templDir, quiet, dryRun, func(project, tfs fs.FS) (generator.Plan, error) {
+				return generator.PlanDestroyField(project, opts, tfs)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -118,6 +88,33 @@ the command it prints.`,
 	addQuietFlag(f, &quiet)
 	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
 	return cmd
+}
+
+// runFieldPlan plans a field command in the project the working folder is in, reading the
+// project through the confined file system (no link leads out of it) and the templates
+// gingen.yaml records unless templDir is given, then carries the plan out.
+func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(project, tfs fs.FS) (generator.Plan, error)) error {
+	root, err := projectRoot(con)
+	if err != nil {
+		return err
+	}
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return err
+	}
+	dir, err := resourceTemplatesDir(project, root, templDir)
+	if err != nil {
+		return err
+	}
+	tfs, err := generator.OpenTemplates(templates.FS(), dir)
+	if err != nil {
+		return err
+	}
+	plan, err := planFn(project, tfs)
+	if err != nil {
+		return err
+	}
+	return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
 }
 
 // completeFieldArgs completes add field: the project's resources first, then field specs.
