@@ -97,6 +97,14 @@ func PlanProject(o Options, tfs fs.FS) ([]File, error) {
 // the manifest, m with the SHA-256 of every file, this gingen and the digest of tfs recorded
 // (it is among the files, too). Nothing is read from or written to the project.
 func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
+	return renderProject(m, tfs, false)
+}
+
+// renderProject is RenderProject; with recordedInserts, each resource is registered at the
+// markers by the lines gingen.yaml recorded rather than by the lines this gingen would insert.
+// The base of an upgrade is rendered so: an earlier gingen inserted other lines (before issue
+// 13: RegisterArticles(api.Group("/articles"), db)), and the base must be what it wrote.
+func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifest, error) {
 	o := m.Options()
 	if err := o.Validate(); err != nil {
 		return nil, Manifest{}, fmt.Errorf("%s: %w", ManifestName, err)
@@ -174,6 +182,9 @@ func RenderProject(m Manifest, tfs fs.FS) ([]File, Manifest, error) {
 		}
 		res.FieldChanges = changes
 		res.Inserts = resourceInserts(res)
+		if recordedInserts && len(recorded.Inserts) > 0 {
+			res.Inserts = recorded.Inserts
+		}
 		for _, ins := range res.Inserts {
 			target, ok := byPath[ins.Path]
 			if !ok {

@@ -246,7 +246,7 @@ func renderBase(m Manifest, tfs, overlay, given fs.FS) (map[string]File, Base, e
 	if baseFS == nil {
 		return out, kind, nil
 	}
-	files, _, err := RenderProject(m, baseFS)
+	files, _, err := renderProject(m, baseFS, true)
 	if err != nil {
 		// An earlier release's templates that do not render with this gingen's data: fall
 		// back to the digests rather than fail the upgrade.
