@@ -75,7 +75,7 @@ func (m Manifest) validate(b []byte) error {
 				return bad(k, "%v", err)
 			}
 			target := f.RefTarget()
-			if f.Type == TypeReferences && !(target == usersTarget && m.Auth == AuthJWT) && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == target }) {
+			if f.Type == TypeReferences && (target != usersTarget || m.Auth != AuthJWT) && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == target }) {
 				return bad(k, "field %q references resource %q, which is not recorded before it; restore the resource's entry above this one", f, target)
 			}
 		}

@@ -157,11 +157,9 @@ func interruptLoop(t *testing.T, bin, dir string, runs int, needForward bool, fo
 	type outcome struct{ before, after, rolledBack, rolledForward int }
 	counts := map[string]*outcome{"SIGINT": {}, "SIGKILL": {}}
 	isAfter := false
-	for i := range 2 * runs {
-		sig, name := os.Signal(syscall.SIGINT), "SIGINT"
-		if i >= runs {
-			sig, name = syscall.SIGKILL, "SIGKILL"
-		}
+	i := 0 // the run's number, over both signals
+	one := func(n int, sig os.Signal, name string) {
+		defer func() { i++ }()
 		args := forward
 		if isAfter {
 			args = back
@@ -175,7 +173,7 @@ func interruptLoop(t *testing.T, bin, dir string, runs int, needForward bool, fo
 		// Every other run is interrupted in the last half of the run's length, where the apply
 		// phase is (planning comes first); the others anywhere in it.
 		at := time.Duration(rng.Int64N(int64(window * 5 / 4)))
-		if i%2 == 1 {
+		if n%2 == 1 {
 			at = window/2 + time.Duration(rng.Int64N(int64(window*3/5)))
 		}
 		time.Sleep(at)
@@ -216,6 +214,18 @@ func interruptLoop(t *testing.T, bin, dir string, runs int, needForward bool, fo
 			}
 			t.Fatalf("run %d (%s of gingen %s): the project is neither before nor after the change; differs from where it started at: %s\noutput:\n%s",
 				i, name, strings.Join(args, " "), treeDiff(want, state), out.String())
+		}
+	}
+	// runs interrupts with each signal; on a loaded machine the moments may miss the apply
+	// phase, so up to twice as many more are sent until they have hit it (checked below).
+	hit := map[string]func(*outcome) bool{
+		"SIGINT":  func(c *outcome) bool { return c.rolledBack > 0 },
+		"SIGKILL": func(c *outcome) bool { return c.rolledBack > 0 && (!needForward || c.rolledForward > 0) },
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		name := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGKILL: "SIGKILL"}[sig]
+		for n := 0; n < 3*runs && (n < runs || !hit[name](counts[name])); n++ {
+			one(n, sig, name)
 		}
 	}
 	for _, name := range []string{"SIGINT", "SIGKILL"} {

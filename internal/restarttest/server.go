@@ -201,7 +201,7 @@ func (s *Server) waitPIDFile(ctx context.Context, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("PID file %s does not name the started process %d within %s: read %d (%v)",
+			return fmt.Errorf("PID file %s does not name the started process %d within %s: read %d (%w)",
 				s.pidFile, want, timeout, pid, err)
 		}
 		select {

@@ -269,7 +269,7 @@ func (s *supervisor) start(ctx context.Context) (*supervisorWorker, error) {
 		case <-time.After(supervisorExitWait):
 		}
 		s.kill(w)
-		var failed *supervisorWorkerFailure
+		var failed *supervisorWorkerError
 		if errors.As(r.err, &failed) {
 			return nil, fmt.Errorf("restart: worker %d failed before it was ready: %s", w.pid, failed.reason)
 		}
@@ -292,13 +292,13 @@ func (s *supervisor) start(ctx context.Context) (*supervisorWorker, error) {
 	}
 }
 
-// supervisorWorkerFailure is a worker's own report of why it will not become ready.
-type supervisorWorkerFailure struct{ reason string }
+// supervisorWorkerError is a worker's own report of why it will not become ready.
+type supervisorWorkerError struct{ reason string }
 
-func (f *supervisorWorkerFailure) Error() string { return f.reason }
+func (f *supervisorWorkerError) Error() string { return f.reason }
 
 // supervisorReadReady reads the worker's ready line: "ready <shutdown timeout in ns>\n", or
-// "fail <reason>\n" from a worker that could not start (a *supervisorWorkerFailure).
+// "fail <reason>\n" from a worker that could not start (a *supervisorWorkerError).
 func supervisorReadReady(r *os.File) (time.Duration, error) {
 	var buf [4096]byte
 	n := 0
@@ -307,7 +307,7 @@ func supervisorReadReady(r *os.File) (time.Duration, error) {
 		n += m
 		if i := strings.IndexByte(string(buf[:n]), '\n'); i >= 0 {
 			if reason, ok := strings.CutPrefix(string(buf[:i]), "fail "); ok {
-				return 0, &supervisorWorkerFailure{reason: reason}
+				return 0, &supervisorWorkerError{reason: reason}
 			}
 			var ns int64
 			if _, err := fmt.Sscanf(string(buf[:i]), "ready %d", &ns); err != nil {

@@ -35,7 +35,7 @@ func TestSupervisorReadReady(t *testing.T) {
 			}
 			w.Close()
 			got, err := supervisorReadReady(r)
-			var failed *supervisorWorkerFailure
+			var failed *supervisorWorkerError
 			switch {
 			case tt.wantReason != "":
 				if !errors.As(err, &failed) || failed.reason != tt.wantReason {
