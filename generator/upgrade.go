@@ -138,6 +138,10 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("upgrade: read %s: %w", p, err)
 	}
+	if exists && isMigration(p) {
+		plan.upgradeMigration(p, cur, next, inNext)
+		return nil
+	}
 	// The base: the base render if it matches what the manifest records; else, a file whose
 	// content still has the recorded digest is its own base.
 	var (
@@ -207,6 +211,31 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: note})
 	}
 	return nil
+}
+
+// isMigration reports whether p is a migration: a file of MigrationsDir that goose reads.
+func isMigration(p string) bool {
+	dir, name, _ := strings.Cut(p, MigrationsDir+"/")
+	return dir == "" && strings.HasSuffix(name, ".sql") && !strings.Contains(name, "/")
+}
+
+// upgradeMigration adds what upgrade does with a migration already on disk: nothing. A
+// database may have run it, and goose never runs a version twice, so a changed text would
+// leave that database and a new one with different schemas. When the templates now render
+// it otherwise, their text goes to a side file, for the user to carry over in a new migration.
+func (plan *UpgradePlan) upgradeMigration(p string, cur []byte, next File, inNext bool) {
+	switch {
+	case inNext && bytes.Equal(cur, next.Body):
+		plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: p})
+	case inNext:
+		side := next
+		side.Path = p + SideFileSuffix
+		plan.Writes = append(plan.Writes, side)
+		plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p,
+			Note: "a migration is never rewritten (a database may have run it); the templates' text is in " + side.Path + ": put what you need of it in a new migration"})
+	default:
+		plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p, Note: "a migration is never deleted (a database may have run it)"})
+	}
 }
 
 // renderBase renders the project as gingen wrote it last, with the templates the manifest

@@ -425,3 +425,41 @@ func TestManifestRefusesBadFileRecords(t *testing.T) {
 		t.Errorf("a good manifest: %v", err)
 	}
 }
+
+// TestUpgradeNeverRewritesAMigration upgrades golden/myblog-article onto templates that write
+// create migrations otherwise: the migrations on disk, which databases may have run, stay
+// byte for byte; the new text goes to side files beside them, which goose does not read.
+func TestUpgradeNeverRewritesAMigration(t *testing.T) {
+	dir := copyTree(t, filepath.Join("..", "golden", "myblog-article"))
+	tfs := templates.FS()
+	create, err := fs.ReadFile(tfs, "migration/create.sql.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := Overlay(tfs, fstest.MapFS{
+		"migration/create.sql.tmpl": {Data: append([]byte("-- Changed by a newer gingen.\n"), create...)},
+	})
+	migrations, err := filepath.Glob(filepath.Join(dir, MigrationsDir, "*.sql"))
+	if err != nil || len(migrations) == 0 {
+		t.Fatalf("no migrations in %s (%v)", dir, err)
+	}
+	before := map[string][]byte{}
+	for _, m := range migrations {
+		before[m] = mustRead(t, m)
+	}
+	plan := upgrade(t, dir, UpgradeOptions{BaseTemplates: tfs}, changed)
+	steps := stepsByPath(plan.Steps)
+	for _, m := range migrations {
+		rel := filepath.ToSlash(strings.TrimPrefix(m, dir+string(filepath.Separator)))
+		if got := steps[rel]; got != ActionKeep {
+			t.Errorf("%s: %s, want keep", rel, got)
+		}
+		if !bytes.Equal(mustRead(t, m), before[m]) {
+			t.Errorf("%s was rewritten; a migration a database may have run must stay as it is", rel)
+		}
+		side := mustRead(t, m+SideFileSuffix)
+		if !bytes.HasPrefix(side, []byte("-- Changed by a newer gingen.\n")) {
+			t.Errorf("%s%s = %.60q, want the new templates' text", rel, SideFileSuffix, side)
+		}
+	}
+}
