@@ -107,6 +107,7 @@ func run(ctx context.Context, configPath string) error {
 			DBState:        monitor.State,
 			Version:        version,
 			Logger:         logger,
+			AccessLog:      cfg.App.AccessLog,
 			TrustedProxies: cfg.Server.Proxies(),
 			Metrics:        metricSet,
 			MetricsOnAdmin: cfg.Admin.Addr != "",

@@ -121,6 +121,7 @@ func run(ctx context.Context, configPath string) error {
 			LoginThrottles: auth.NewLoginThrottles(cfg.Auth),
 			Version:        version,
 			Logger:         logger,
+			AccessLog:      cfg.App.AccessLog,
 			TrustedProxies: cfg.Server.Proxies(),
 			Metrics:        metricSet,
 			MetricsOnAdmin: cfg.Admin.Addr != "",

@@ -118,7 +118,7 @@ func TestClientIPHonoursTrustedProxiesOnly(t *testing.T) {
 			var buf bytes.Buffer
 			h := New(Deps{DB: db, DBState: func() models.DBState { return models.DBState{Up: true} }, Version: "test",
 				Tokens: newTestTokens(t),
-				Logger: slog.New(slog.NewJSONHandler(&buf, nil)), TrustedProxies: tc.proxies})
+				Logger: slog.New(slog.NewJSONHandler(&buf, nil)), AccessLog: true, TrustedProxies: tc.proxies})
 			req := httptest.NewRequest(http.MethodGet, "/api/v1/nothing-here", nil)
 			req.RemoteAddr = "192.0.2.7:5555"
 			req.Header.Set("X-Forwarded-For", "6.6.6.6")
@@ -133,6 +133,18 @@ func TestClientIPHonoursTrustedProxiesOnly(t *testing.T) {
 				t.Errorf("client_ip = %q, want %q", line.ClientIP, tc.want)
 			}
 		})
+	}
+}
+
+func TestAccessLogOffWritesNoRequestLine(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	var buf bytes.Buffer
+	h := New(Deps{DB: dbtest.Open(t), DBState: func() models.DBState { return models.DBState{Up: true} }, Version: "test",
+		Tokens: newTestTokens(t),
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil)), AccessLog: false})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v1/nothing-here", nil))
+	if buf.Len() != 0 {
+		t.Errorf("with AccessLog off the router logged %q", buf.String())
 	}
 }
 

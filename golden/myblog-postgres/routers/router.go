@@ -26,6 +26,8 @@ type Deps struct {
 	DBState func() models.DBState
 	Version string
 	Logger  *slog.Logger
+	// AccessLog writes one line per request to Logger ([app] AccessLog).
+	AccessLog bool
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
 	// TrustedProxies, checked by setting.Load); none when empty.
 	TrustedProxies []string
@@ -49,7 +51,11 @@ func New(deps Deps) *gin.Engine {
 		logger.Error("[server] TrustedProxies is invalid; trusting no proxy", "error", err)
 		_ = r.SetTrustedProxies(nil) // nil cannot fail
 	}
-	r.Use(middleware.RequestID(), middleware.AccessLog(logger), middleware.Recovery(logger))
+	r.Use(middleware.RequestID())
+	if deps.AccessLog {
+		r.Use(middleware.AccessLog(logger))
+	}
+	r.Use(middleware.Recovery(logger))
 	if deps.Metrics != nil {
 		r.Use(deps.Metrics.Middleware())
 		if !deps.MetricsOnAdmin {

@@ -71,6 +71,7 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a port out of range", "[server]\nHTTPPort = 70000\n", "HTTPPort"},
 		{"a zero shutdown timeout", "[server]\nShutdownTimeout = 0s\n", "ShutdownTimeout"},
 		{"a drain delay that does not parse", "[server]\nDrainDelay = soon\n", "DrainDelay"},
+		{"a negative drain delay", "[server]\nDrainDelay = -5s\n", "DrainDelay"},
 		{"a duration that does not parse", "[server]\nReadTimeout = soon\n", "ReadTimeout"},
 		{"an unknown run mode", "[app]\nRunMode = fast\n", "RunMode"},
 		{"an unsupported database", "[database]\nType = oracle\n", "oracle"},

@@ -93,7 +93,9 @@ type App struct {
 	Name     string `ini:"Name"`
 	RunMode  string `ini:"RunMode"`
 	LogLevel string `ini:"LogLevel"`
-	PIDFile  string `ini:"PIDFile"`
+	// AccessLog writes one line per request (info level) when true.
+	AccessLog bool   `ini:"AccessLog"`
+	PIDFile   string `ini:"PIDFile"`
 }
 
 // Server holds the [server] section.
@@ -145,7 +147,7 @@ type Database struct {
 // sets.
 func Default() Settings {
 	return Settings{
-		App: App{Name: "myblog", RunMode: "release", LogLevel: "info"},
+		App: App{Name: "myblog", RunMode: "release", LogLevel: "info", AccessLog: true},
 		Server: Server{
 			HTTPPort:          8000,
 			ReadTimeout:       60 * time.Second,
@@ -184,6 +186,10 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Settings, error)
 			name := EnvPrefix + "_" + strings.ToUpper(section.Name()) + "_" + strings.ToUpper(key.Name())
 			if v, ok := lookupEnv(name); ok {
 				key.SetValue(v)
+			}
+			// ini reads a negative duration as none at all: DrainDelay = -5s would be 0s.
+			if d, err := time.ParseDuration(strings.TrimSpace(key.Value())); err == nil && d < 0 {
+				return nil, fmt.Errorf("settings: %s: [%s] %s %s must not be negative", path, section.Name(), key.Name(), d)
 			}
 		}
 	}
@@ -245,6 +251,9 @@ func (s Server) validateNetwork() []error {
 	}
 	if s.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+	}
+	if s.DrainDelay < 0 {
+		errs = append(errs, fmt.Errorf("[server] DrainDelay %s must be 0s (stop accepting at once) or more, e.g. 5s", s.DrainDelay))
 	}
 	for _, p := range s.Proxies() {
 		if _, err := ParseProxy(p); err != nil {
