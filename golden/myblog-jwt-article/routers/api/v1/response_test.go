@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -400,5 +401,34 @@ func TestRespondInternalAnswers503WhileTheDatabaseIsUnreachable(t *testing.T) {
 				t.Errorf("error %q: want a message that does not reveal the cause", body.Error)
 			}
 		})
+	}
+}
+
+// TestRespondInternalRecordsAClientThatWentAway: an error caused by the end of the request's
+// context is the client's doing, recorded as 499 and logged below error level.
+func TestRespondInternalRecordsAClientThatWentAway(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(rec)
+	c.Request = httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v1/things", nil)
+	respondInternal(c, fmt.Errorf("save thing: wait to write: %w", context.Canceled))
+	if got := c.Writer.Status(); got != StatusClientClosedRequest {
+		t.Errorf("status %d, want %d", got, StatusClientClosedRequest)
+	}
+	if !strings.Contains(logs.String(), `"level":"INFO"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("logged %q, want one info line", logs.String())
+	}
+	// The same error while the request is still on: a server error.
+	rec = httptest.NewRecorder()
+	c, _ = gin.CreateTestContext(rec)
+	c.Request = httptest.NewRequest(http.MethodPost, "/api/v1/things", nil)
+	respondInternal(c, fmt.Errorf("save thing: %w", context.Canceled))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("status %d for a canceled operation of a live request, want 500", rec.Code)
 	}
 }

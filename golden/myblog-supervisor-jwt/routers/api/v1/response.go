@@ -68,10 +68,25 @@ func respondError(c *gin.Context, status int, msg string, fields map[string]stri
 // worth trying again.
 const unavailableRetryAfter = "5"
 
+// StatusClientClosedRequest is the status the access log and the metrics record for a request
+// whose client went away before its answer: nginx's 499, not a server error.
+const StatusClientClosedRequest = 499
+
 // respondInternal logs err and answers 500 without revealing it, or 503 when err says that
 // the database is unreachable or shutting down (models.IsUnavailable): the same request may
-// succeed once it is back.
+// succeed once it is back. An err caused by the end of the request's context (the client
+// went away) is StatusClientClosedRequest, logged at info level.
 func respondInternal(c *gin.Context, err error) {
+	if ctxErr := c.Request.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		// The client went away (or the server's own deadline passed) before the answer: no
+		// fault of the server's, and nobody reads the answer.
+		slog.InfoContext(c.Request.Context(), "request abandoned",
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Any("error", err))
+		c.AbortWithStatus(StatusClientClosedRequest)
+		return
+	}
 	if models.IsUnavailable(err) {
 		slog.WarnContext(c.Request.Context(), "database unavailable",
 			slog.String("method", c.Request.Method),
