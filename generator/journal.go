@@ -59,6 +59,10 @@ type journalWrite struct {
 	Mode   fs.FileMode `json:"mode"`
 }
 
+// ErrProjectChanged is returned by Plan.Apply when gingen.yaml is no longer what the plan was
+// made from: another gingen command changed the project meanwhile. Nothing was written.
+var ErrProjectChanged = errors.New(ManifestName + " changed since this command read the project (another gingen command ran in it meanwhile); nothing was written; run the command again")
+
 // Recovery says what Recover found and did.
 type Recovery string
 
@@ -143,6 +147,14 @@ func readJournal(r *os.Root, name string) (journal, error) {
 // that does not exist fails the whole change. When ctx is done before the commit point, the
 // change is rolled back and ErrInterrupted returned; after it, the change is finished.
 func applyChange(ctx context.Context, root string, files []File, deletes []string) (err error) {
+	return applyChangeFrom(ctx, root, files, deletes, "")
+}
+
+// applyChangeFrom is applyChange that, when manifestSum is set, first checks under the
+// project's lock that gingen.yaml still has that SHA-256 (the one the change was planned
+// from): a change planned from a state another gingen command has changed since would undo
+// that command's work, so it is refused and nothing is written.
+func applyChangeFrom(ctx context.Context, root string, files []File, deletes []string, manifestSum string) (err error) {
 	unlock, err := lockProject(root)
 	if err != nil {
 		return err
@@ -157,6 +169,15 @@ func applyChange(ctx context.Context, root string, files []File, deletes []strin
 		return err
 	} else if rec == RecoveryBack || rec == RecoveryForward {
 		return fmt.Errorf("an interrupted change was pending in %s and was %s first; check the project and run the command again", root, rec)
+	}
+	if manifestSum != "" {
+		b, err := r.ReadFile(ManifestName)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", ManifestName, err)
+		}
+		if digest(b) != manifestSum {
+			return ErrProjectChanged
+		}
 	}
 	// step is called before each step of the change: an interruption before the commit point
 	// rolls it back.

@@ -54,6 +54,21 @@ type Plan struct {
 	// Notes are what the user must know beyond the steps, e.g. that a deleted migration's
 	// table stays in the databases that ran it.
 	Notes []string
+	// ManifestSum, when set, is the SHA-256 of gingen.yaml read before the plan was made
+	// (ReadManifestSum): the plan is applied only if gingen.yaml still has it, else Apply
+	// returns ErrProjectChanged. Every change of a project rewrites gingen.yaml, so two gingen
+	// commands planned from the same state cannot both apply: the second would undo the first.
+	ManifestSum string
+}
+
+// ReadManifestSum returns the SHA-256 of the project's gingen.yaml, for Plan.ManifestSum; read
+// it before planning.
+func ReadManifestSum(project fs.FS) (string, error) {
+	b, err := fs.ReadFile(project, ManifestName)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", ManifestName, err)
+	}
+	return digest(b), nil
 }
 
 // Apply carries the plan out in the project at root, all or nothing.
@@ -65,7 +80,7 @@ func (p Plan) Apply(root string) error {
 // it back and returns ErrInterrupted; the change is all or nothing even if the process is
 // killed (the next Recover finishes or undoes it).
 func (p Plan) ApplyContext(ctx context.Context, root string) error {
-	return applyChange(ctx, root, p.Writes, p.Deletes)
+	return applyChangeFrom(ctx, root, p.Writes, p.Deletes, p.ManifestSum)
 }
 
 // FindProjectRoot returns dir or the nearest folder above it that holds a gingen.yaml.

@@ -278,3 +278,47 @@ func TestFindProjectRootLooksUpward(t *testing.T) {
 		t.Errorf("err = %T, want *InputError", err)
 	}
 }
+
+// TestTwoPlansFromOneStateCannotBothApply plans two adds from the same project, as two gingen
+// commands started together would: the first applies; the second, planned from a gingen.yaml
+// that no longer is, is refused and writes nothing, instead of undoing the first (its
+// gingen.yaml and markers would no longer record the first resource).
+func TestTwoPlansFromOneStateCannotBothApply(t *testing.T) {
+	root := newTestProject(t)
+	sum, err := ReadManifestSum(os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(name string) Plan {
+		p, err := PlanAddResource(os.DirFS(root), ResourceOptions{Name: name, Fields: []string{"title:string"}}, templates.FS())
+		if err != nil {
+			t.Fatalf("plan add %s: %v", name, err)
+		}
+		p.ManifestSum = sum
+		return p
+	}
+	first, second := plan("article"), plan("tag")
+	if err := first.Apply(root); err != nil {
+		t.Fatalf("first add: %v", err)
+	}
+	after := snapshot(t, root)
+	if err := second.Apply(root); !errors.Is(err, ErrProjectChanged) {
+		t.Fatalf("second add planned from the old state: %v, want ErrProjectChanged", err)
+	}
+	sameTree(t, after, snapshot(t, root))
+	// Planned again from the project as it is now, it applies.
+	sum, err = ReadManifestSum(os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan("tag").Apply(root); err != nil {
+		t.Fatalf("add planned anew: %v", err)
+	}
+	m, err := readManifest(os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Resources) != 2 {
+		t.Errorf("gingen.yaml records %d resources, want article and tag", len(m.Resources))
+	}
+}

@@ -102,6 +102,10 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return fmt.Errorf("open the project: %w", err)
 	}
+	sum, err := generator.ReadManifestSum(project)
+	if err != nil {
+		return err
+	}
 	dir, err := resourceTemplatesDir(project, root, req.templates)
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func runAddResource(con console, req addRequest) error {
 		}
 		asked = true
 	}
-	if err := carryOut(r, root, plan, req.dryRun); err != nil {
+	if err := carryOut(r, root, plan, sum, req.dryRun); err != nil {
 		return err
 	}
 	if asked {
@@ -247,7 +251,11 @@ func recoverProject(con console, root string) error {
 
 // carryOut prints a plan's steps and, unless dryRun, applies it. Ctrl-C or SIGTERM before
 // the change's commit point rolls it back (exit 130); after it, the change is finished.
-func carryOut(r reporter, root string, plan generator.Plan, dryRun bool) error {
+//
+// sum is the SHA-256 of gingen.yaml read before the plan was made (generator.ReadManifestSum):
+// if another gingen command changed the project since, nothing is written.
+func carryOut(r reporter, root string, plan generator.Plan, sum string, dryRun bool) error {
+	plan.ManifestSum = sum
 	for _, s := range plan.Steps {
 		r.step(s)
 	}

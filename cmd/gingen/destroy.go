@@ -62,11 +62,15 @@ first, with the command it prints (go run . migrate down --to N).`,
 			if err != nil {
 				return fmt.Errorf("open the project: %w", err)
 			}
+			sum, err := generator.ReadManifestSum(project)
+			if err != nil {
+				return err
+			}
 			plan, err := generator.PlanDestroyResource(project, opts)
 			if err != nil {
 				return err
 			}
-			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+			return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, sum, dryRun)
 		},
 	}
 	f := cmd.Flags()

@@ -102,6 +102,10 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
+	sum, err := generator.ReadManifestSum(project)
+	if err != nil {
+		return err
+	}
 	dir, err := resourceTemplatesDir(project, root, templDir)
 	if err != nil {
 		return err
@@ -114,7 +118,7 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
-	return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, dryRun)
+	return carryOut(reporter{out: con.out, quiet: quiet, colour: con.colour()}, root, plan, sum, dryRun)
 }
 
 // completeFieldArgs completes add field: the project's resources first, then field specs.

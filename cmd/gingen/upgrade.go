@@ -82,6 +82,10 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 	if err != nil {
 		return fmt.Errorf("open the project: %w", err)
 	}
+	sum, err := generator.ReadManifestSum(project)
+	if err != nil {
+		return err
+	}
 	dir, err := resourceTemplatesDir(project, root, "")
 	if err != nil {
 		return err
@@ -103,7 +107,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 	if plan.From != plan.To {
 		r.printf("strategy: %s -> %s\n", plan.From, plan.To)
 	}
-	if err := carryOut(r, root, plan.Plan, dryRun); err != nil {
+	if err := carryOut(r, root, plan.Plan, sum, dryRun); err != nil {
 		return err
 	}
 	r.printf("%s (base of the merges: %s)\n", upgradeSummary(plan.Steps), plan.Base)
