@@ -46,11 +46,13 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 					strategy, e.Action, e.Version, e.Took.Round(time.Millisecond), e.Serving.Round(time.Millisecond),
 					e.Failed, e.Sent, e.ByError, e.SlowErr, e.ActiveState, e.SubState, e.Result, e.MainPID, e.ServingPID, e.ServingPPID)
 			}
+			// The journal first, its last lines only: CI shows the tail of the output, where
+			// the problems must be.
+			if len(run.Problems) > 0 {
+				t.Logf("journal (the last %d lines, without the access log):\n%s", journalTail, tailLines(run.Journal, journalTail))
+			}
 			for _, p := range run.Problems {
 				t.Error(p)
-			}
-			if t.Failed() {
-				t.Logf("journal:\n%s", run.Journal)
 			}
 		})
 	}
@@ -133,4 +135,16 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(fmt.Errorf("not in gingen's e2e folder: %w", err))
 	}
 	return strings.TrimSuffix(root, "/")
+}
+
+// journalTail is how many lines of the unit's journal a failing run prints.
+const journalTail = 300
+
+// tailLines is the last n lines of s.
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
