@@ -26,11 +26,29 @@ type ProjectData struct {
 	Port      int
 	EnvPrefix string
 	GoVersion string
-	// DBName is the default database and user name of a database server: the project name
-	// in lower case with '-' as '_', so that it needs no quoting in SQL.
+	// DBName is the default database name of a database server: the project name in lower
+	// case with '-' as '_', so that it needs no quoting in SQL.
 	DBName string
+	// DBUser is the default user name: DBName cut to MySQL's limit of 32 characters (a
+	// project name may have up to 63).
+	DBUser string
 	// DBPort is the database server's default port; 0 for sqlite.
 	DBPort int
+}
+
+// maxDBUser is the longest user name MySQL accepts (MariaDB and PostgreSQL accept longer).
+const maxDBUser = 32
+
+func dbName(name string) string { return strings.ToLower(strings.ReplaceAll(name, "-", "_")) }
+
+// dbUser is the default database user of project name: its dbName, cut to maxDBUser (names
+// are ASCII, see ValidateName), without a trailing '_'.
+func dbUser(name string) string {
+	u := dbName(name)
+	if len(u) > maxDBUser {
+		u = strings.TrimRight(u[:maxDBUser], "_")
+	}
+	return u
 }
 
 func newProjectData(o Options) ProjectData {
@@ -43,7 +61,8 @@ func newProjectData(o Options) ProjectData {
 		Port:      o.Port,
 		EnvPrefix: EnvPrefix(o.Name),
 		GoVersion: goVersion,
-		DBName:    strings.ToLower(strings.ReplaceAll(o.Name, "-", "_")),
+		DBName:    dbName(o.Name),
+		DBUser:    dbUser(o.Name),
 		DBPort:    dbPort(o.DB),
 	}
 }

@@ -55,3 +55,38 @@ func TestPlanLaysTheDatabaseAndAuthTreesOverTheBase(t *testing.T) {
 		})
 	}
 }
+
+// TestALongProjectNameGetsADatabaseUserMySQLAccepts: the default user is the project name,
+// cut to MySQL's 32 characters; the database keeps the whole name (MySQL allows 64).
+func TestALongProjectNameGetsADatabaseUserMySQLAccepts(t *testing.T) {
+	name := "a-very-long-project-name-for-the-shop-of-acme"
+	o := Options{Name: name, DB: DBMySQL, Port: DefaultPort}
+	o.Normalize()
+	files, err := PlanProject(o, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ini, compose string
+	for _, f := range files {
+		switch f.Path {
+		case "conf/app.ini":
+			ini = string(f.Body)
+		case "compose.yaml":
+			compose = string(f.Body)
+		}
+	}
+	const user = "a_very_long_project_name_for_the" // 32 characters
+	const db = "a_very_long_project_name_for_the_shop_of_acme"
+	if !strings.Contains(ini, "\nUser = "+user+"\n") || !strings.Contains(ini, "\nName = "+db+"\n") {
+		t.Errorf("conf/app.ini [database]: want User = %s and Name = %s:\n%s", user, db, ini)
+	}
+	if !strings.Contains(compose, "MARIADB_USER: "+user+"\n") || !strings.Contains(compose, "MARIADB_DATABASE: "+db+"\n") {
+		t.Errorf("compose.yaml: want MARIADB_USER %s and MARIADB_DATABASE %s:\n%s", user, db, compose)
+	}
+	if got := dbUser("my-shop"); got != "my_shop" {
+		t.Errorf("dbUser(my-shop) = %q, want it unchanged", got)
+	}
+	if got := dbUser(strings.Repeat("ab_", 11) + "c"); got != strings.Repeat("ab_", 10)+"ab" {
+		t.Errorf("dbUser cut at an '_' = %q, want no trailing '_'", got)
+	}
+}
