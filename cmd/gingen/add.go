@@ -98,11 +98,7 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return err
 	}
-	project, err := generator.ProjectFS(root)
-	if err != nil {
-		return fmt.Errorf("open the project: %w", err)
-	}
-	sum, err := generator.ReadManifestSum(project)
+	project, sum, err := openProject(root)
 	if err != nil {
 		return err
 	}
@@ -247,6 +243,20 @@ func recoverProject(con console, root string) error {
 		fmt.Fprintf(con.errOut, "gingen: an earlier gingen command in %s was interrupted; its change was %s\n", root, rec)
 	}
 	return nil
+}
+
+// openProject opens the project at root for planning a change, and returns with it the
+// SHA-256 of its gingen.yaml, read first, for carryOut.
+func openProject(root string) (fs.FS, string, error) {
+	project, err := generator.ProjectFS(root)
+	if err != nil {
+		return nil, "", fmt.Errorf("open the project: %w", err)
+	}
+	sum, err := generator.ReadManifestSum(project)
+	if err != nil {
+		return nil, "", err
+	}
+	return project, sum, nil
 }
 
 // carryOut prints a plan's steps and, unless dryRun, applies it. Ctrl-C or SIGTERM before

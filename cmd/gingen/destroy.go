@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -58,11 +57,7 @@ first, with the command it prints (go run . migrate down --to N).`,
 			if err != nil {
 				return err
 			}
-			project, err := generator.ProjectFS(root)
-			if err != nil {
-				return fmt.Errorf("open the project: %w", err)
-			}
-			sum, err := generator.ReadManifestSum(project)
+			project, sum, err := openProject(root)
 			if err != nil {
 				return err
 			}

@@ -98,11 +98,7 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
-	project, err := generator.ProjectFS(root)
-	if err != nil {
-		return err
-	}
-	sum, err := generator.ReadManifestSum(project)
+	project, sum, err := openProject(root)
 	if err != nil {
 		return err
 	}

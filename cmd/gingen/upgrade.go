@@ -78,11 +78,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 	if err != nil {
 		return err
 	}
-	project, err := generator.ProjectFS(root)
-	if err != nil {
-		return fmt.Errorf("open the project: %w", err)
-	}
-	sum, err := generator.ReadManifestSum(project)
+	project, sum, err := openProject(root)
 	if err != nil {
 		return err
 	}
