@@ -404,7 +404,7 @@ func TestSupervisorFailedRestartKeepsOldWorker(t *testing.T) {
 
 	for _, tc := range []struct{ mode, want string }{
 		{"fail", "failed before it was ready: restart: worker build: build fails on purpose"}, // exits 1 at start, saying why
-		{"hang", "was not ready within 1s"},                   // never ready
+		{"hang", "was not ready within 1s"},                                                   // never ready
 	} {
 		t.Setenv(supervisorTestModeEnv, tc.mode)
 		err := m.s.restart(ctx)
