@@ -176,7 +176,7 @@ func goTest(t *testing.T, dir string, env []string) {
 	t.Helper()
 	cmd := exec.Command("go", "test", "-count=1", "./...")
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), env...), "CI=true")
+	cmd.Env = append(append(goEnv(t), env...), "CI=true")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go test ./... in %s: %v\n%s", dir, err, out)
 	}

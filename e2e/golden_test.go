@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -39,7 +38,7 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 				cmd := exec.Command("go", args...)
 				cmd.Dir = dir
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false")
+				cmd.Env = append(goEnv(t), "GOFLAGS=-mod=readonly -buildvcs=false")
 				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)

@@ -29,3 +29,14 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// goEnv is the environment of the go command for golden and generated projects
+// (restarttest.GoEnv: the checkout's restart library published at the required version).
+func goEnv(t *testing.T) []string {
+	t.Helper()
+	env, err := restarttest.GoEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}

@@ -39,6 +39,9 @@ type Manifest struct {
 	// content: every generated file but gingen.yaml and the files of resources, which their
 	// resource records. gingen upgrade updates a file only while it still has that content.
 	Files []GeneratedFile `yaml:"files,omitempty"`
+	// RestartReplace is Options.RestartReplace: set by the command that renders, never
+	// written to gingen.yaml.
+	RestartReplace string `yaml:"-"`
 }
 
 // Generation records what generated a project: gingen's version and the SHA-256 of the
@@ -52,12 +55,13 @@ type Generation struct {
 // NewManifest returns the manifest of a freshly generated project.
 func NewManifest(o Options) Manifest {
 	m := Manifest{
-		Schema:   manifestSchema,
-		Name:     o.Name,
-		Module:   o.Module,
-		Strategy: o.Strategy,
-		DB:       o.DB,
-		Port:     o.Port,
+		Schema:         manifestSchema,
+		Name:           o.Name,
+		Module:         o.Module,
+		Strategy:       o.Strategy,
+		DB:             o.DB,
+		Port:           o.Port,
+		RestartReplace: o.RestartReplace,
 	}
 	if o.Auth != AuthNone {
 		m.Auth = o.Auth
@@ -102,7 +106,7 @@ func ParseManifest(b []byte) (Manifest, error) {
 
 // Options returns the project options the manifest records.
 func (m Manifest) Options() Options {
-	o := Options{Name: m.Name, Module: m.Module, Strategy: m.Strategy, DB: m.DB, Auth: m.Auth, Port: m.Port}
+	o := Options{Name: m.Name, Module: m.Module, Strategy: m.Strategy, DB: m.DB, Auth: m.Auth, Port: m.Port, RestartReplace: m.RestartReplace}
 	o.Normalize()
 	return o
 }

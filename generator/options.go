@@ -39,11 +39,6 @@ const (
 	DefaultPort     = 8000
 )
 
-// Strategies lists the restart strategies in the order they are offered.
-func Strategies() []string {
-	return []string{StrategyFork, StrategySupervisor, StrategySystemd}
-}
-
 // Databases lists the supported databases, the default (embedded, no server) first.
 func Databases() []string {
 	return []string{DBSQLite, DBPostgres, DBMySQL}
@@ -69,6 +64,11 @@ type Options struct {
 	Auth string
 	// Port is the HTTP port the server listens on.
 	Port int
+	// RestartReplace, when set, is the folder of a checkout's restart library: go.mod gets a
+	// replace directive to it. A development build of gingen sets it, since the library
+	// version it requires is not published yet; a release build never does. It is not
+	// recorded in gingen.yaml.
+	RestartReplace string
 }
 
 // Normalize trims the names and fills in defaults for an empty module, strategy, database

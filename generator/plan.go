@@ -26,6 +26,10 @@ type ProjectData struct {
 	Port      int
 	EnvPrefix string
 	GoVersion string
+	// RestartConst is the restart library's constant of the strategy: restart.Fork.
+	RestartConst string
+	// RestartReplace is Options.RestartReplace: go.mod's replace of the restart library.
+	RestartReplace string
 	// DBName is the default database name of a database server: the project name in lower
 	// case with '-' as '_', so that it needs no quoting in SQL.
 	DBName string
@@ -52,18 +56,21 @@ func dbUser(name string) string {
 }
 
 func newProjectData(o Options) ProjectData {
+	strategyInfo, _ := Strategy(o.Strategy)
 	return ProjectData{
-		Name:      o.Name,
-		Module:    o.Module,
-		Strategy:  o.Strategy,
-		DB:        o.DB,
-		Auth:      o.Auth,
-		Port:      o.Port,
-		EnvPrefix: EnvPrefix(o.Name),
-		GoVersion: goVersion,
-		DBName:    dbName(o.Name),
-		DBUser:    dbUser(o.Name),
-		DBPort:    dbPort(o.DB),
+		Name:           o.Name,
+		Module:         o.Module,
+		Strategy:       o.Strategy,
+		DB:             o.DB,
+		Auth:           o.Auth,
+		Port:           o.Port,
+		EnvPrefix:      EnvPrefix(o.Name),
+		GoVersion:      goVersion,
+		RestartConst:   strategyInfo.RunConst,
+		RestartReplace: o.RestartReplace,
+		DBName:         dbName(o.Name),
+		DBUser:         dbUser(o.Name),
+		DBPort:         dbPort(o.DB),
 	}
 }
 
@@ -88,7 +95,7 @@ func templateDirs(o Options) []string {
 	if o.Auth != AuthNone {
 		dirs = append(dirs, "project/auth/"+o.Auth)
 	}
-	if o.Strategy == StrategySupervisor || o.Strategy == StrategySystemd {
+	if s, _ := Strategy(o.Strategy); s.StableMaster {
 		dirs = append(dirs, "project/master")
 	}
 	return append(dirs, "project/"+o.Strategy, "project/deps/"+DepsKey(o))

@@ -29,6 +29,8 @@ const OldFileSuffix = ".gingen-old"
 type UpgradeOptions struct {
 	// Strategy switches the project to another restart strategy; empty keeps it.
 	Strategy string
+	// RestartReplace is Options.RestartReplace for the upgraded go.mod.
+	RestartReplace string
 	// BaseTemplates are the templates the project was generated with, for when this gingen
 	// has them not (a build between releases): a folder `gingen templates export` wrote with
 	// the gingen that generated the project. Nil: the embedded releases only.
@@ -79,6 +81,7 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 		return UpgradePlan{}, err
 	}
 	target := m
+	target.RestartReplace = opts.RestartReplace
 	if opts.Strategy != "" {
 		if !slices.Contains(Strategies(), opts.Strategy) {
 			return UpgradePlan{}, inputErrorf("unknown strategy %q; use --strategy with one of %s", opts.Strategy, strings.Join(Strategies(), ", "))

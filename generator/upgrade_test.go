@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/gingen/gingen/internal/restartmod"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -63,7 +64,11 @@ func goIn(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	env, err := restartmod.Env(RestartVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 	}
@@ -245,10 +250,10 @@ func mustRead(t *testing.T, path string) []byte {
 	return b
 }
 
-// TestUpgradeSwitchesStrategy switches a fork project with a resource to supervisor: the
-// fork files go, the supervisor files come, the resource stays registered, an edited fork
-// file is kept, and the project is exactly what gingen new --strategy supervisor plus the
-// resource renders.
+// TestUpgradeSwitchesStrategy switches a fork project with a resource to systemd, then to
+// supervisor: each strategy's files come, main.go passes the new strategy to restart.Run, the
+// resource stays registered, an edited file of the strategy left behind is kept, and the
+// project is exactly what gingen new --strategy supervisor plus the resource renders.
 func TestUpgradeSwitchesStrategy(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "myblog")
 	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
@@ -265,16 +270,25 @@ func TestUpgradeSwitchesStrategy(t *testing.T) {
 	if err := add.Apply(dir); err != nil {
 		t.Fatal(err)
 	}
-	editFile(t, filepath.Join(dir, "internal/restart/fork_test.go"), "package restart\n", "package restart\n\n// Edited.\n")
 
-	plan := upgrade(t, dir, UpgradeOptions{Strategy: StrategySupervisor}, templates.FS())
+	plan := upgrade(t, dir, UpgradeOptions{Strategy: StrategySystemd}, templates.FS())
 	steps := stepsByPath(plan.Steps)
-	if steps["internal/restart/fork.go"] != ActionDelete || steps["internal/restart/supervisor.go"] != ActionCreate || steps["internal/restart/fork_test.go"] != ActionKeep {
-		t.Errorf("steps: fork.go %s, supervisor.go %s, fork_test.go %s; want delete, create, keep",
-			steps["internal/restart/fork.go"], steps["internal/restart/supervisor.go"], steps["internal/restart/fork_test.go"])
+	if steps["deploy/myblog.socket"] != ActionCreate || steps["main.go"] != ActionUpdate {
+		t.Errorf("fork -> systemd steps: deploy/myblog.socket %s, main.go %s; want create, update", steps["deploy/myblog.socket"], steps["main.go"])
 	}
-	// The edited fork file is the user's now; without it, the tree is the supervisor render.
-	if err := os.Remove(filepath.Join(dir, "internal/restart/fork_test.go")); err != nil {
+	if b, err := os.ReadFile(filepath.Join(dir, "main.go")); err != nil || !bytes.Contains(b, []byte("restart.Run(ctx, restart.Systemd,")) {
+		t.Errorf("main.go after the switch to systemd does not run restart.Systemd (%v)", err)
+	}
+	editFile(t, filepath.Join(dir, "deploy/myblog.socket"), "[Socket]\n", "[Socket]\n# Edited.\n")
+
+	plan = upgrade(t, dir, UpgradeOptions{Strategy: StrategySupervisor}, templates.FS())
+	steps = stepsByPath(plan.Steps)
+	if steps["deploy/supervisord.conf"] != ActionCreate || steps["deploy/myblog.socket"] != ActionKeep {
+		t.Errorf("systemd -> supervisor steps: deploy/supervisord.conf %s, deploy/myblog.socket %s; want create, keep",
+			steps["deploy/supervisord.conf"], steps["deploy/myblog.socket"])
+	}
+	// The edited socket unit is the user's now; without it, the tree is the supervisor render.
+	if err := os.Remove(filepath.Join(dir, "deploy/myblog.socket")); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))

@@ -467,12 +467,20 @@ func TestSupervisorRestartsCrashedWorker(t *testing.T) {
 }
 
 func TestSupervisorWorkerStopsWhenMasterIsGone(t *testing.T) {
-	m := startTestMaster(t, Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A master whose loop does not run: its worker is this test's alone. Closing the lifeline
+	// is what the kernel does when the master dies, whatever killed it.
+	s, err := newSupervisor(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// A worker the loop does not own: closing the lifeline is what the kernel does when the
-	// master dies, whatever killed it.
-	w, err := m.s.start(ctx)
+	w, err := s.start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,6 +140,7 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		if err := sameAsManifest(given, req, *existing, target); err != nil {
 			return err
 		}
+		existing.RestartReplace = restartReplace()
 		o = existing.Options()
 		tfs, err := generator.OpenTemplates(templates.FS(), existing.TemplatesDir(target))
 		if err != nil {
@@ -153,6 +154,7 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		if err != nil {
 			return err
 		}
+		o.RestartReplace = restartReplace()
 		if files, err = generator.PlanProject(o, tfs); err != nil {
 			return err
 		}
@@ -174,6 +176,10 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 			return fmt.Errorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", notEmpty.Dir)
 		}
 		return err
+	}
+	if o.RestartReplace != "" {
+		r.printf("development build of gingen: go.mod replaces %s with this checkout's %s (a release build requires the published %s)\n",
+			generator.RestartModule, o.RestartReplace, generator.RestartVersion)
 	}
 	if req.write.DryRun {
 		r.printf("dry run: %d files planned, nothing written\n", len(changes))

@@ -96,6 +96,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 			return fmt.Errorf("open templates %s: %w", dir, err)
 		}
 	}
+	opts.RestartReplace = restartReplace()
 	plan, err := generator.PlanUpgrade(project, opts, tfs, overlay)
 	if err != nil {
 		return err

@@ -67,11 +67,12 @@ func describe(help map[string]string) func(string, int) string {
 
 // strategyHelp says when to pick each restart strategy.
 func strategyHelp() map[string]string {
-	return map[string]string{
-		generator.StrategyFork:       "plain VM or bare process; the PID file follows each restart",
-		generator.StrategySupervisor: "supervisord, Docker or anything that needs a stable PID",
-		generator.StrategySystemd:    "socket-activated systemd service",
+	help := map[string]string{}
+	for _, name := range generator.Strategies() {
+		s, _ := generator.Strategy(name)
+		help[name] = s.Help
 	}
+	return help
 }
 
 // databaseHelp says what each database needs.

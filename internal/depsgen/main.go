@@ -29,7 +29,10 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"golang.org/x/mod/modfile"
+
 	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/internal/restartmod"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -60,7 +63,7 @@ func run(root string, check bool) error {
 	}
 	var stale []string
 	for _, c := range Combinations() {
-		mod, sum, err := Generate(c, pins)
+		mod, sum, err := Generate(root, c, pins)
 		if err != nil {
 			return err
 		}
@@ -140,7 +143,7 @@ func readPins(path string) ([]string, error) {
 
 // Generate renders the combination's project in a scratch folder, tidies it from the pins,
 // checks that resources need nothing more, and returns its go.mod and go.sum templates.
-func Generate(c Combination, pins []string) (mod, sum []byte, err error) {
+func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, err error) {
 	scratch, err := os.MkdirTemp("", "depsgen-*")
 	if err != nil {
 		return nil, nil, err
@@ -148,7 +151,14 @@ func Generate(c Combination, pins []string) (mod, sum []byte, err error) {
 	defer os.RemoveAll(scratch)
 	root := filepath.Join(scratch, "depsgen")
 
-	seed := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire (\n\t" + strings.Join(pins, "\n\t") + "\n)\n"
+	restartDir, err := filepath.Abs(filepath.Join(checkout, "restart"))
+	if err != nil {
+		return nil, nil, err
+	}
+	// The restart library is required at the version this gingen releases it with, and
+	// tidied against the checkout's copy: that version is not published before the release.
+	seed := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire (\n\t" + strings.Join(pins, "\n\t") +
+		"\n\t" + generator.RestartModule + " " + generator.RestartVersion + "\n)\n\nreplace " + generator.RestartModule + " => " + restartDir + "\n"
 	key := "project/deps/" + c.Key()
 	tfs := generator.Overlay(templates.FS(), fstest.MapFS{
 		key + "/go.mod.tmpl": {Data: []byte(seed)},
@@ -190,7 +200,11 @@ func Generate(c Combination, pins []string) (mod, sum []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
 	}
-	return tmpl, sum, nil
+	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tmpl, addSumLines(sum, lines), nil
 }
 
 // sampleResources use every field type, a reference included.
@@ -209,7 +223,23 @@ func sampleResources() []generator.ResourceOptions {
 
 // templatize turns a tidied go.mod back into a template: the placeholder module path and the
 // go directive become template fields.
+//
+// The replace of the checkout's restart library goes, and in its place comes a template
+// block: a development build of gingen points the project at its own checkout
+// (ProjectData.RestartReplace), a release build renders nothing there.
 func templatize(mod []byte) ([]byte, error) {
+	f, err := modfile.Parse("go.mod", mod, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.DropReplace(generator.RestartModule, ""); err != nil {
+		return nil, err
+	}
+	f.Cleanup()
+	if mod, err = f.Format(); err != nil {
+		return nil, err
+	}
+	mod = append(bytes.TrimRight(mod, "\n"), []byte(restartReplaceBlock)...)
 	lines := strings.SplitAfter(string(mod), "\n")
 	var seenModule, seenGo bool
 	for i, l := range lines {
@@ -227,6 +257,13 @@ func templatize(mod []byte) ([]byte, error) {
 	}
 	return []byte(strings.Join(lines, "")), nil
 }
+
+// restartReplaceBlock ends every go.mod template: the replace directive of a development
+// build (see generator.Options.RestartReplace).
+const restartReplaceBlock = "\n{{- if .RestartReplace}}\n\n" +
+	"// A development build of gingen generated this project: the restart library comes from its checkout.\n" +
+	"// Remove this line once the version required above is published.\n" +
+	"replace " + generator.RestartModule + " => {{.RestartReplace}}\n{{- end}}\n"
 
 // gomod runs `go mod ARGS...` in dir with the machine's toolchain and no workspace.
 func gomod(dir string, args ...string) error {

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/internal/restartmod"
 )
 
 // TestTemplatesAreCurrent fails when a combination's go.mod or go.sum template is not what
@@ -17,6 +23,32 @@ func TestTemplatesAreCurrent(t *testing.T) {
 	}
 }
 
+// TestRestartSumsMatchTheCheckout is the fast half of TestTemplatesAreCurrent: every
+// combination's go.sum holds the hashes of the restart library as this checkout would be
+// published, so a change to restart/ cannot land without go run ./internal/depsgen.
+func TestRestartSumsMatchTheCheckout(t *testing.T) {
+	want, err := restartmod.Sum(restartmod.Dir(), generator.RestartVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Combinations() {
+		sum, err := os.ReadFile(filepath.Join("../..", depsDir, c.Key(), "go.sum.tmpl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, line := range strings.Split(string(sum), "\n") {
+			if strings.HasPrefix(line, restartmod.Path+" ") {
+				got = append(got, line)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: go.sum has the restart library as\n%s\nthe checkout publishes\n%s\nrun: go run ./internal/depsgen",
+				c.Key(), strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
 func TestTemplatizeRefusesAToolchainLine(t *testing.T) {
 	mod := "module " + placeholder + "\n\ngo 1.26.0\n\ntoolchain go1.27.3\n"
 	if _, err := templatize([]byte(mod)); err == nil || !strings.Contains(err.Error(), "toolchain") {
@@ -26,7 +58,7 @@ func TestTemplatizeRefusesAToolchainLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire x.y/z v1.0.0\n"; string(got) != want {
+	if want := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire x.y/z v1.0.0" + restartReplaceBlock; string(got) != want {
 		t.Fatalf("templatize = %q, want %q", got, want)
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/internal/restartmod"
 )
 
 // Build compiles the project in dir into out with main.version stamped to version. The
@@ -23,6 +26,11 @@ func Build(ctx context.Context, dir, out, version string) error {
 	tmp := out + ".new"
 	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
 	cmd.Dir = dir
+	env, err := GoEnv()
+	if err != nil {
+		return err
+	}
+	cmd.Env = env
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
@@ -30,6 +38,17 @@ func Build(ctx context.Context, dir, out, version string) error {
 		return fmt.Errorf("build %s: %w", dir, err)
 	}
 	return nil
+}
+
+// GoEnv is the environment of the go command for golden and generated projects: this
+// process's, with the checkout's restart library published at the version projects require
+// (restartmod.Env).
+func GoEnv() ([]string, error) {
+	env, err := restartmod.Env(generator.RestartVersion)
+	if err != nil {
+		return nil, fmt.Errorf("publish the restart library: %w", err)
+	}
+	return append(os.Environ(), env...), nil
 }
 
 // Stub programs that stand in for a broken deploy of the new binary.
