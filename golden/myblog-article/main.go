@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gingen/gingen/restart"
 
 	"myblog/internal/migrate"
-	"myblog/internal/restart"
 	"myblog/middleware"
 	"myblog/models"
 	"myblog/pkg/admin"
@@ -129,7 +129,7 @@ func run(ctx context.Context, configPath string) error {
 		}
 		return handler, cleanup, nil
 	}
-	if err := restart.Run(ctx, opts, build); err != nil {
+	if err := restart.Run(ctx, restart.Fork, opts, build); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil

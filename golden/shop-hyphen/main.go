@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gingen/gingen/restart"
 
 	"github.com/acme/my-shop/internal/migrate"
-	"github.com/acme/my-shop/internal/restart"
 	"github.com/acme/my-shop/middleware"
 	"github.com/acme/my-shop/models"
 	"github.com/acme/my-shop/pkg/admin"
@@ -129,7 +129,7 @@ func run(ctx context.Context, configPath string) error {
 		}
 		return handler, cleanup, nil
 	}
-	if err := restart.Run(ctx, opts, build); err != nil {
+	if err := restart.Run(ctx, restart.Supervisor, opts, build); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
