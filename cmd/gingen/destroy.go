@@ -53,7 +53,7 @@ first, with the command it prints (go run . migrate down --to N).`,
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			root, err := projectRoot(con)
+			root, err := projectRoot(con, dryRun)
 			if err != nil {
 				return err
 			}
