@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -252,5 +253,42 @@ func chmod(t *testing.T, name string, mode os.FileMode) {
 	t.Helper()
 	if err := os.Chmod(name, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGitignoreHidesGingensJournal: git, in a generated project, ignores the journal files and
+// the staged files a change leaves, and shows upgrade's side files, which are for the user.
+func TestGitignoreHidesGingensJournal(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	root := newTestProjectOn(t, DBSQLite)
+	if out, err := exec.Command(git, "-C", root, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	for name, ignored := range map[string]bool{
+		journalName:                           true,
+		commitName:                            true,
+		journalTemp:                           true,
+		stagedName("main.go", "0123456789ab"): true,
+		stagedName("conf/app.ini", "abcdef012345"): true,
+		stagedName(".gitignore", "abcdef012345"):   true,
+		"main.go" + SideFileSuffix:                 false,
+		"conf/app.ini" + OldFileSuffix:             false,
+		".gitignore" + SideFileSuffix:              false,
+		"main.go":                                  false,
+	} {
+		cmd := exec.Command(git, "-C", root, "check-ignore", "-q", "--no-index", name)
+		err := cmd.Run()
+		var exit *exec.ExitError
+		switch {
+		case err == nil && !ignored:
+			t.Errorf("git ignores %s; want it shown", name)
+		case errors.As(err, &exit) && exit.ExitCode() == 1 && ignored:
+			t.Errorf("git shows %s; want it ignored", name)
+		case err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1):
+			t.Errorf("git check-ignore %s: %v", name, err)
+		}
 	}
 }
