@@ -47,7 +47,7 @@ func journalKey(create bool) ([]byte, error) {
 	dir := filepath.Dir(name)
 	if create {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create the folder of gingen's journal key: %w", err)
+			return nil, fmt.Errorf("create the folder of gingen's journal key: %w; set XDG_CONFIG_HOME (or HOME) to a folder of yours", err)
 		}
 	}
 	info, err := os.Lstat(dir)
