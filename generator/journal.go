@@ -333,9 +333,9 @@ func applyChangeFrom(ctx context.Context, root string, files []File, deletes []s
 		return fmt.Errorf("an interrupted change was pending in %s and was %s first; check the project and run the command again", root, rec)
 	}
 	if manifestSum != "" {
-		b, err := r.ReadFile(ManifestName)
+		b, err := ReadManifestFile(r.FS())
 		if err != nil {
-			return fmt.Errorf("read %s: %w", ManifestName, err)
+			return err
 		}
 		if digest(b) != manifestSum {
 			return ErrProjectChanged

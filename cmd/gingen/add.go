@@ -150,9 +150,9 @@ func resourceTemplatesDir(project fs.FS, root, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	b, err := fs.ReadFile(project, generator.ManifestName)
+	b, err := generator.ReadManifestFile(project)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", generator.ManifestName, err)
+		return "", err
 	}
 	m, err := generator.ParseManifest(b)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +99,7 @@ func projectManifest() (generator.Manifest, bool) {
 	if err != nil {
 		return generator.Manifest{}, false
 	}
-	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
+	b, err := generator.ReadManifestFile(os.DirFS(root))
 	if err != nil {
 		return generator.Manifest{}, false
 	}

@@ -375,9 +375,9 @@ func existingProject(con console, target string, dryRun bool) (*generator.Manife
 	if err != nil {
 		return nil, fmt.Errorf("open the project: %w", err)
 	}
-	b, err := fs.ReadFile(project, generator.ManifestName)
+	b, err := generator.ReadManifestFile(project)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", target, err)
 	}
 	m, err := generator.ParseManifest(b)
 	if err != nil {
