@@ -88,6 +88,11 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	// A folder that holds a gingen project: its gingen.yaml says what it is, not the flags.
 	var existing *generator.Manifest
 	if req.opts.Name != "" {
+		// The name rule first, before the name is used in any path: a name of 10,000
+		// characters is told the rule, not the file system's "file name too long".
+		if err := generator.ValidateName(req.opts.Name); err != nil {
+			return err
+		}
 		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name), req.write.DryRun)
 		if err != nil {
 			return err
