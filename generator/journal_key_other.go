@@ -3,13 +3,21 @@
 package generator
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 )
 
-// openNoFollow opens name for reading; a symbolic link shows as not a regular file to the
-// caller's check of the opened file's mode.
+// openNoFollow opens name for reading, refusing a symbolic link (checked just before: there
+// is no O_NOFOLLOW here).
 func openNoFollow(name string) (*os.File, error) {
+	info, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symbolic link", name)
+	}
 	return os.Open(name)
 }
 
