@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gingen/gingen/internal/confighome"
 	"github.com/gingen/gingen/internal/restarttest"
 )
 
@@ -14,6 +15,13 @@ import (
 var fixtures *restarttest.Fixtures
 
 func TestMain(m *testing.M) {
+	// The journal key of the changes the tests apply: in a temporary config folder, never
+	// the user's.
+	_, cleanupConfig, err := confighome.Isolate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "gingen-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -27,6 +35,7 @@ func TestMain(m *testing.M) {
 	fixtures = restarttest.NewFixtures(golden, dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	cleanupConfig()
 	os.Exit(code)
 }
 

@@ -3,16 +3,20 @@ package generator
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -32,6 +36,12 @@ import (
 // run left: a commit record is rolled forward (step 4 again: it is idempotent), a journal
 // without one is rolled back (staged files and created folders removed). Everything goes
 // through an os.Root, so no step, recovery included, reaches outside the project.
+//
+// gingen acts only on a journal it wrote: the journal file is signed (journal_key.go) and its
+// paths checked (checkJournal): none under .git, none outside the project, staged files named
+// as gingen names them, and, before a staged file is renamed into place, it must be a regular
+// file holding the SHA-256 the journal recorded for it. A journal that fails any of this is
+// refused and left as it is, and so is every change to the project while it is there.
 const (
 	journalName = ".gingen-journal"
 	commitName  = ".gingen-commit"
@@ -57,6 +67,24 @@ type journalWrite struct {
 	Path   string      `json:"path"`
 	Staged string      `json:"staged"`
 	Mode   fs.FileMode `json:"mode"`
+	// SHA256 is the staged content's, in hex: what roll forward checks before the rename.
+	SHA256 string `json:"sha256"`
+}
+
+// UntrustedJournalError is a journal (or commit record) in a project that gingen did not
+// write there: its signature does not match this machine's key for this project, or its
+// content breaks the rules every journal gingen writes follows. Nothing is done with it.
+type UntrustedJournalError struct {
+	Path   string // the journal file
+	Reason string // why, when it is more than a signature that does not match
+}
+
+func (e *UntrustedJournalError) Error() string {
+	why := "was not written by gingen for this project on this machine"
+	if e.Reason != "" {
+		why += " (" + e.Reason + ")"
+	}
+	return fmt.Sprintf("%s %s; gingen will not act on it, nor change the project while it is there: if you do not trust it, remove %s, %s and the staged .*.gingen-* files it names, then run the command again", e.Path, why, journalName, commitName)
 }
 
 // ErrProjectChanged is returned by Plan.Apply when gingen.yaml is no longer what the plan was
@@ -82,31 +110,62 @@ func Recover(root string) (Recovery, error) {
 		return RecoveryNone, err
 	}
 	defer unlock()
-	r, err := os.OpenRoot(root)
+	canon, err := canonicalRoot(root)
+	if err != nil {
+		return RecoveryNone, err
+	}
+	r, err := os.OpenRoot(canon)
 	if err != nil {
 		return RecoveryNone, fmt.Errorf("open project %s: %w", root, err)
 	}
 	defer r.Close()
-	return recoverIn(r)
+	return recoverIn(r, canon)
 }
 
-func recoverIn(r *os.Root) (Recovery, error) {
-	if j, err := readJournal(r, commitName); err == nil {
+// Pending reports the change an interrupted gingen left in the project at root without
+// acting on it (for --dry-run): the path of its journal file, "" when nothing is pending.
+// A journal gingen did not write is an *UntrustedJournalError.
+func Pending(root string) (string, error) {
+	unlock, err := lockProject(root)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	canon, err := canonicalRoot(root)
+	if err != nil {
+		return "", err
+	}
+	r, err := os.OpenRoot(canon)
+	if err != nil {
+		return "", fmt.Errorf("open project %s: %w", root, err)
+	}
+	defer r.Close()
+	name, _, err := findPending(r, canon)
+	if err != nil || name == "" {
+		return "", err
+	}
+	return filepath.Join(root, name), nil
+}
+
+// recoverIn is Recover in the project r, whose canonical path is canon.
+func recoverIn(r *os.Root, canon string) (Recovery, error) {
+	name, j, err := findPending(r, canon)
+	if err != nil {
+		return RecoveryNone, err
+	}
+	switch name {
+	case commitName:
 		if err := rollForward(r, j); err != nil {
 			return RecoveryNone, fmt.Errorf("finish the interrupted change recorded in %s: %w", commitName, err)
 		}
 		return RecoveryForward, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return RecoveryNone, err
-	}
-	if j, err := readJournal(r, journalName); err == nil {
+	case journalName:
 		if err := rollBack(r, j); err != nil {
 			return RecoveryNone, fmt.Errorf("undo the interrupted change recorded in %s: %w", journalName, err)
 		}
 		return RecoveryBack, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return RecoveryNone, err
 	}
+	// A half-written journal names nothing gingen has done yet: it only goes.
 	if err := r.Remove(journalTemp); err == nil {
 		return recoveryTempOnly, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -115,31 +174,130 @@ func recoverIn(r *os.Root) (Recovery, error) {
 	return RecoveryNone, nil
 }
 
-// readJournal reads and checks a journal: every path in it must be a local path.
-func readJournal(r *os.Root, name string) (journal, error) {
-	b, err := r.ReadFile(name)
+// findPending finds the journal an interrupted change left in the project r (canonical path
+// canon), the commit record first, and reads it: its name, "" when there is none. A journal
+// whose signature does not match, or that breaks checkJournal, is an *UntrustedJournalError.
+func findPending(r *os.Root, canon string) (string, journal, error) {
+	for _, name := range []string{commitName, journalName} {
+		j, err := readJournal(r, canon, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		return name, j, err
+	}
+	return "", journal{}, nil
+}
+
+// maxJournalSize bounds what gingen reads of a journal: one for a change of every file of a
+// big project is far smaller.
+const maxJournalSize = 16 << 20
+
+// readJournal reads, authenticates and checks the journal file name in the project r.
+func readJournal(r *os.Root, canon, name string) (journal, error) {
+	info, err := r.Lstat(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return journal{}, err
 		}
 		return journal{}, fmt.Errorf("read %s: %w", name, err)
 	}
+	untrusted := &UntrustedJournalError{Path: filepath.Join(canon, name)}
+	if !info.Mode().IsRegular() {
+		untrusted.Reason = "it is not a regular file"
+		return journal{}, untrusted
+	}
+	if info.Size() > maxJournalSize {
+		untrusted.Reason = fmt.Sprintf("it is larger than %d MiB", maxJournalSize>>20)
+		return journal{}, untrusted
+	}
+	b, err := r.ReadFile(name)
+	if err != nil {
+		return journal{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	key, err := journalKey(false)
+	if errors.Is(err, errNoKey) {
+		untrusted.Reason = "this user has no journal key"
+		return journal{}, untrusted
+	}
+	if err != nil {
+		return journal{}, err
+	}
+	body, ok := verifyJournal(key, canon, b)
+	if !ok {
+		return journal{}, untrusted
+	}
 	var j journal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return journal{}, fmt.Errorf("%s is damaged; restore the project from version control and remove the file: %w", name, err)
+	if err := json.Unmarshal(body, &j); err != nil {
+		untrusted.Reason = err.Error()
+		return journal{}, untrusted
 	}
-	var paths []string
-	for _, w := range j.Writes {
-		paths = append(paths, w.Path, w.Staged)
-	}
-	paths = append(paths, j.Deletes...)
-	paths = append(paths, j.Dirs...)
-	for _, p := range paths {
-		if !filepath.IsLocal(filepath.FromSlash(p)) {
-			return journal{}, fmt.Errorf("%s names %q, which is not a path inside the project; remove the file", name, p)
-		}
+	if err := checkJournal(j); err != nil {
+		untrusted.Reason = err.Error()
+		return journal{}, untrusted
 	}
 	return j, nil
+}
+
+// journalIDPattern is how randomID spells a journal's id.
+var journalIDPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
+
+// checkJournal checks that a journal touches only what gingen manages: clean paths inside the
+// project, none under .git nor one of gingen's own journal files, staged files named
+// .NAME.gingen-ID beside their targets, each with a SHA-256.
+func checkJournal(j journal) error {
+	if !journalIDPattern.MatchString(j.ID) {
+		return fmt.Errorf("its id %q is not one gingen makes", j.ID)
+	}
+	for _, w := range j.Writes {
+		if err := checkManagedPath(w.Path); err != nil {
+			return err
+		}
+		if w.Staged != stagedName(w.Path, j.ID) {
+			return fmt.Errorf("%q is not the name gingen stages %s under", w.Staged, w.Path)
+		}
+		if b, err := hex.DecodeString(w.SHA256); err != nil || len(b) != sha256.Size {
+			return fmt.Errorf("the SHA-256 of %s is missing or damaged", w.Staged)
+		}
+		if w.Mode&^fs.ModePerm != 0 {
+			return fmt.Errorf("the mode of %s is not a file's", w.Path)
+		}
+	}
+	for _, p := range j.Deletes {
+		if err := checkManagedPath(p); err != nil {
+			return err
+		}
+	}
+	for _, d := range j.Dirs {
+		if err := checkManagedPath(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkManagedPath checks that p, slash-separated, is a path gingen may write or delete: clean
+// and inside the project, with no element that is (or that a case-insensitive or Windows file
+// system takes for) .git, and not one of gingen's journal files.
+func checkManagedPath(p string) error {
+	if p == "" || p != path.Clean(p) || !filepath.IsLocal(filepath.FromSlash(p)) || strings.Contains(p, `\`) {
+		return fmt.Errorf("%q is not a clean path inside the project", p)
+	}
+	for _, elem := range strings.Split(p, "/") {
+		trimmed := strings.TrimRight(elem, ". ")
+		if strings.EqualFold(trimmed, ".git") || strings.EqualFold(elem, "git~1") {
+			return fmt.Errorf("%q is under .git, which gingen never touches", p)
+		}
+	}
+	switch p {
+	case journalName, commitName, journalTemp:
+		return fmt.Errorf("%q is gingen's own journal", p)
+	}
+	return nil
+}
+
+// stagedName is the file the new content of target is staged in by the change id.
+func stagedName(target, id string) string {
+	return path.Join(path.Dir(target), "."+path.Base(target)+".gingen-"+id)
 }
 
 // applyChange writes files and deletes the files named by deletes (slash-separated, relative
@@ -160,20 +318,24 @@ func applyChangeFrom(ctx context.Context, root string, files []File, deletes []s
 		return err
 	}
 	defer unlock()
-	r, err := os.OpenRoot(root)
+	canon, err := canonicalRoot(root)
+	if err != nil {
+		return err
+	}
+	r, err := os.OpenRoot(canon)
 	if err != nil {
 		return fmt.Errorf("open project %s: %w", root, err)
 	}
 	defer r.Close()
-	if rec, err := recoverIn(r); err != nil {
+	if rec, err := recoverIn(r, canon); err != nil {
 		return err
 	} else if rec == RecoveryBack || rec == RecoveryForward {
 		return fmt.Errorf("an interrupted change was pending in %s and was %s first; check the project and run the command again", root, rec)
 	}
 	if manifestSum != "" {
-		b, err := r.ReadFile(ManifestName)
+		b, err := ReadManifestFile(r.FS())
 		if err != nil {
-			return fmt.Errorf("read %s: %w", ManifestName, err)
+			return err
 		}
 		if digest(b) != manifestSum {
 			return ErrProjectChanged
@@ -190,7 +352,11 @@ func applyChangeFrom(ctx context.Context, root string, files []File, deletes []s
 	if err := step(); err != nil {
 		return ErrInterrupted
 	}
-	if err := writeJournal(r, j); err != nil {
+	key, err := journalKey(true)
+	if err != nil {
+		return err
+	}
+	if err := writeJournal(r, key, canon, j); err != nil {
 		return err
 	}
 	// From here to the commit point, any failure or interruption rolls back.
@@ -280,10 +446,12 @@ func newJournal(r *os.Root, files []File, deletes []string) (journal, error) {
 		if mode == 0 {
 			mode = 0o644
 		}
+		sum := sha256.Sum256(f.Body)
 		j.Writes = append(j.Writes, journalWrite{
 			Path:   f.Path,
-			Staged: path.Join(path.Dir(f.Path), "."+path.Base(f.Path)+".gingen-"+id),
+			Staged: stagedName(f.Path, id),
 			Mode:   mode,
+			SHA256: hex.EncodeToString(sum[:]),
 		})
 	}
 	for _, p := range deletes {
@@ -293,6 +461,9 @@ func newJournal(r *os.Root, files []File, deletes []string) (journal, error) {
 		if _, err := r.Lstat(filepath.FromSlash(p)); err != nil {
 			return journal{}, fmt.Errorf("delete %s: %w", p, confinedErr(r, p, err))
 		}
+	}
+	if err := checkJournal(j); err != nil {
+		return journal{}, inputErrorf("gingen does not make this change: %v", err)
 	}
 	return j, nil
 }
@@ -305,12 +476,14 @@ func randomID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// writeJournal puts the journal in place whole: a temporary file, synced, then renamed.
-func writeJournal(r *os.Root, j journal) error {
-	b, err := json.MarshalIndent(j, "", "  ")
+// writeJournal puts the journal in place whole, signed with key for the project at canon: a
+// temporary file, synced, then renamed.
+func writeJournal(r *os.Root, key []byte, canon string, j journal) error {
+	body, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", journalName, err)
 	}
+	b := signJournal(key, canon, body)
 	if err := writeSynced(r, journalTemp, b, 0o644); err != nil {
 		_ = r.Remove(journalTemp)
 		return fmt.Errorf("write %s: %w", journalName, err)
@@ -372,7 +545,19 @@ func syncDirs(r *os.Root, j journal) error {
 func rollBack(r *os.Root, j journal) error {
 	var errs []error
 	for _, w := range j.Writes {
-		if err := r.Remove(filepath.FromSlash(w.Staged)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A staged file may have been cut short by the interruption: its content is not
+		// checked, only that it is a file (not a link or folder someone put there).
+		info, err := r.Lstat(filepath.FromSlash(w.Staged))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && !info.Mode().IsRegular() {
+			err = errors.New("not a regular file, so not one gingen staged; remove it yourself")
+		}
+		if err == nil {
+			err = r.Remove(filepath.FromSlash(w.Staged))
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", w.Staged, err))
 		}
 	}
@@ -430,10 +615,13 @@ func finish(r *os.Root, j journal) error {
 	return syncDir(r, ".")
 }
 
-// renameStaged moves a staged file over its target; a staged file already gone was moved.
+// renameStaged moves a staged file over its target; a staged file already gone was moved. The
+// staged file must be a regular file with the content the journal recorded.
 func renameStaged(r *os.Root, w journalWrite) error {
-	if _, err := r.Lstat(filepath.FromSlash(w.Staged)); errors.Is(err, fs.ErrNotExist) {
+	if err := checkStaged(r, w); errors.Is(err, fs.ErrNotExist) {
 		return nil
+	} else if err != nil {
+		return err
 	}
 	if err := r.Rename(filepath.FromSlash(w.Staged), filepath.FromSlash(w.Path)); err != nil {
 		return fmt.Errorf("replace %s: %w", w.Path, err)
@@ -450,6 +638,39 @@ func removeDeleted(r *os.Root, p string) error {
 		if err := r.Remove(filepath.FromSlash(d)); err != nil {
 			break // not empty, or gone: either way, stop climbing
 		}
+	}
+	return nil
+}
+
+// checkStaged checks that w's staged file is a regular file (not a link) holding the content
+// whose SHA-256 the journal recorded; fs.ErrNotExist when it is gone.
+func checkStaged(r *os.Root, w journalWrite) error {
+	name := filepath.FromSlash(w.Staged)
+	info, err := r.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: %w", w.Staged, err)
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("staged %s is not a regular file, so not one gingen wrote; remove it, and %s if you do not trust it", w.Staged, commitName)
+	}
+	f, err := r.Open(name)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", w.Staged, err)
+	}
+	defer f.Close()
+	opened, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("check %s: %w", w.Staged, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("check %s: %w", w.Staged, err)
+	}
+	if !os.SameFile(info, opened) || hex.EncodeToString(h.Sum(nil)) != w.SHA256 {
+		return fmt.Errorf("staged %s does not hold what gingen wrote there; remove it, and %s if you do not trust it", w.Staged, commitName)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package generator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,24 +23,40 @@ func writeJournalTestFile(t *testing.T, path, body string) {
 	}
 }
 
-func writeJournalFile(t *testing.T, path string, j journal) {
+// writeJournalFile writes j as the journal file name of the project at dir, signed as gingen
+// signs it on this machine (the test's config folder: see TestMain).
+func writeJournalFile(t *testing.T, dir, name string, j journal) {
 	t.Helper()
 	b, err := json.Marshal(j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeJournalTestFile(t, path, string(b))
+	key, err := journalKey(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, err := canonicalRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeJournalTestFile(t, filepath.Join(dir, name), string(signJournal(key, canon, b)))
+}
+
+// sum is the SHA-256 of s, in hex, as a journal records it.
+func sum(s string) string {
+	b := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(b[:])
 }
 
 func TestRecoverRollsACommittedChangeForward(t *testing.T) {
 	dir := t.TempDir()
 	writeJournalTestFile(t, filepath.Join(dir, "a.txt"), "old\n")
 	writeJournalTestFile(t, filepath.Join(dir, "gone.txt"), "bye\n")
-	writeJournalTestFile(t, filepath.Join(dir, "sub/.b.txt.gingen-1"), "new b\n")
+	writeJournalTestFile(t, filepath.Join(dir, "sub/.b.txt.gingen-000000000001"), "new b\n")
 	// a.txt's staged file was already moved in: only b.txt and the deletion are left.
-	writeJournalFile(t, filepath.Join(dir, commitName), journal{
-		ID:      "1",
-		Writes:  []journalWrite{{Path: "a.txt", Staged: ".a.txt.gingen-1", Mode: 0o644}, {Path: "sub/b.txt", Staged: "sub/.b.txt.gingen-1", Mode: 0o644}},
+	writeJournalFile(t, dir, commitName, journal{
+		ID:      "000000000001",
+		Writes:  []journalWrite{{Path: "a.txt", Staged: ".a.txt.gingen-000000000001", Mode: 0o644, SHA256: sum("old\n")}, {Path: "sub/b.txt", Staged: "sub/.b.txt.gingen-000000000001", Mode: 0o644, SHA256: sum("new b\n")}},
 		Deletes: []string{"gone.txt"},
 		Dirs:    []string{"sub"},
 	})
@@ -58,11 +76,12 @@ func TestRecoverRollsAnUncommittedChangeBack(t *testing.T) {
 	dir := t.TempDir()
 	writeJournalTestFile(t, filepath.Join(dir, "a.txt"), "old\n")
 	before := snapshot(t, dir)
-	writeJournalTestFile(t, filepath.Join(dir, ".a.txt.gingen-2"), "new\n")
-	writeJournalTestFile(t, filepath.Join(dir, "new/deeper/.c.txt.gingen-2"), "c\n")
-	writeJournalFile(t, filepath.Join(dir, journalName), journal{
-		ID:     "2",
-		Writes: []journalWrite{{Path: "a.txt", Staged: ".a.txt.gingen-2", Mode: 0o644}, {Path: "new/deeper/c.txt", Staged: "new/deeper/.c.txt.gingen-2", Mode: 0o644}, {Path: "d.txt", Staged: ".d.txt.gingen-2", Mode: 0o644}},
+	writeJournalTestFile(t, filepath.Join(dir, ".a.txt.gingen-000000000002"), "new\n")
+	// Cut short by the interruption: rolled back all the same.
+	writeJournalTestFile(t, filepath.Join(dir, "new/deeper/.c.txt.gingen-000000000002"), "c")
+	writeJournalFile(t, dir, journalName, journal{
+		ID:     "000000000002",
+		Writes: []journalWrite{{Path: "a.txt", Staged: ".a.txt.gingen-000000000002", Mode: 0o644, SHA256: sum("new\n")}, {Path: "new/deeper/c.txt", Staged: "new/deeper/.c.txt.gingen-000000000002", Mode: 0o644, SHA256: sum("c\n")}, {Path: "d.txt", Staged: ".d.txt.gingen-000000000002", Mode: 0o644, SHA256: sum("d\n")}},
 		Dirs:   []string{"new", "new/deeper"},
 	})
 	rec, err := Recover(dir)
@@ -78,9 +97,9 @@ func TestRecoverStaysInsideTheProject(t *testing.T) {
 	outside := t.TempDir()
 	writeJournalTestFile(t, filepath.Join(outside, "victim.txt"), "keep me\n")
 	for name, j := range map[string]journal{
-		"a relative path out": {ID: "3", Deletes: []string{"../" + filepath.Base(outside) + "/victim.txt"}},
-		"an absolute path":    {ID: "3", Deletes: []string{filepath.Join(outside, "victim.txt")}},
-		"through a symlink":   {ID: "3", Deletes: []string{"link/victim.txt"}},
+		"a relative path out": {ID: "000000000003", Deletes: []string{"../" + filepath.Base(outside) + "/victim.txt"}},
+		"an absolute path":    {ID: "000000000003", Deletes: []string{filepath.Join(outside, "victim.txt")}},
+		"through a symlink":   {ID: "000000000003", Deletes: []string{"link/victim.txt"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(filepath.Dir(outside), "project-"+strings.ReplaceAll(name, " ", "-"))
@@ -90,7 +109,7 @@ func TestRecoverStaysInsideTheProject(t *testing.T) {
 			if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
 				t.Fatal(err)
 			}
-			writeJournalFile(t, filepath.Join(dir, commitName), j)
+			writeJournalFile(t, dir, commitName, j)
 			if _, err := Recover(dir); err == nil {
 				t.Error("Recover succeeded, want a refusal")
 			}

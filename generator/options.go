@@ -122,27 +122,38 @@ var nameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
 // ValidateName checks a project name: it becomes a folder, a binary, a module path element
 // and the prefix of environment variables, so it must be a plain identifier-like word.
 func ValidateName(name string) error {
+	q := quoteShort(name)
 	const fix = "use letters, digits, '-' and '_', starting with a letter, e.g. myblog or my-blog"
 	switch {
 	case name == "":
 		return inputErrorf("project name is empty; %s", fix)
 	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
-		return inputErrorf("invalid project name %q: it must be a single folder name, not a path; pass the parent folder with --dir and %s", name, fix)
+		return inputErrorf("invalid project name %s: it must be a single folder name, not a path; pass the parent folder with --dir and %s", q, fix)
 	case strings.ContainsAny(name, " \t\n"):
-		return inputErrorf("invalid project name %q: it contains white space; %s", name, fix)
+		return inputErrorf("invalid project name %s: it contains white space; %s", q, fix)
 	case name[0] >= '0' && name[0] <= '9':
-		return inputErrorf("invalid project name %q: it starts with a digit; %s", name, fix)
+		return inputErrorf("invalid project name %s: it starts with a digit; %s", q, fix)
 	case !nameRE.MatchString(name):
-		return inputErrorf("invalid project name %q: it contains characters other than letters, digits, '-' and '_'; %s", name, fix)
+		return inputErrorf("invalid project name %s: it contains characters other than letters, digits, '-' and '_'; %s", q, fix)
 	case strings.HasSuffix(name, "-") || strings.HasSuffix(name, "_"):
-		return inputErrorf("invalid project name %q: it ends with %q; %s", name, name[len(name)-1:], fix)
+		return inputErrorf("invalid project name %s: it ends with %q; %s", q, name[len(name)-1:], fix)
 	case token.IsKeyword(name):
 		return inputErrorf("invalid project name %q: it is a Go keyword; pick another name, e.g. my%s", name, name)
 	case len(name) > maxIdentifierLen:
 		// It is also the default database and user name, which PostgreSQL cuts at 63.
-		return inputErrorf("project name %q is longer than %d characters (the default database name, which PostgreSQL cuts there); pick a shorter name", name, maxIdentifierLen)
+		return inputErrorf("project name %s is longer than %d characters (the default database name, which PostgreSQL cuts there); pick a shorter name", q, maxIdentifierLen)
 	}
 	return nil
+}
+
+// quoteShort quotes a name for a message; one too long to read is cut in the middle, so that
+// a message stays one readable line whatever was typed.
+func quoteShort(name string) string {
+	const keep = 24
+	if r := []rune(name); len(r) > 2*keep+maxIdentifierLen {
+		return fmt.Sprintf("%q (%d characters)", string(r[:keep])+"..."+string(r[len(r)-keep:]), len(r))
+	}
+	return fmt.Sprintf("%q", name)
 }
 
 // moduleReason extracts the reason from x/mod's error, which repeats the path.

@@ -64,9 +64,9 @@ type Plan struct {
 // ReadManifestSum returns the SHA-256 of the project's gingen.yaml, for Plan.ManifestSum; read
 // it before planning.
 func ReadManifestSum(project fs.FS) (string, error) {
-	b, err := fs.ReadFile(project, ManifestName)
+	b, err := ReadManifestFile(project)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", ManifestName, err)
+		return "", err
 	}
 	return digest(b), nil
 }
@@ -105,9 +105,9 @@ func FindProjectRoot(dir string) (string, error) {
 
 // readManifest reads the project's gingen.yaml.
 func readManifest(project fs.FS) (Manifest, error) {
-	b, err := fs.ReadFile(project, ManifestName)
+	b, err := ReadManifestFile(project)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("read %s: %w", ManifestName, err)
+		return Manifest{}, err
 	}
 	m, err := ParseManifest(b)
 	if err != nil {

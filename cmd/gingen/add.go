@@ -94,7 +94,7 @@ type addRequest struct {
 
 func runAddResource(con console, req addRequest) error {
 	r := reporter{out: con.out, quiet: req.quiet, colour: con.colour()}
-	root, err := projectRoot(con)
+	root, err := projectRoot(con, req.dryRun)
 	if err != nil {
 		return err
 	}
@@ -150,9 +150,9 @@ func resourceTemplatesDir(project fs.FS, root, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	b, err := fs.ReadFile(project, generator.ManifestName)
+	b, err := generator.ReadManifestFile(project)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", generator.ManifestName, err)
+		return "", err
 	}
 	m, err := generator.ParseManifest(b)
 	if err != nil {
@@ -220,8 +220,9 @@ func completeFieldSpec(_ *cobra.Command, args []string, toComplete string) ([]st
 }
 
 // projectRoot finds the gingen project the working folder is in, and first finishes or undoes
-// any change an interrupted gingen left in it (saying so on stderr).
-func projectRoot(con console) (string, error) {
+// any change an interrupted gingen left in it (saying so on stderr); with dryRun, it refuses
+// to go on while such a change is pending instead (see recoverProject).
+func projectRoot(con console, dryRun bool) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the project: %w", err)
@@ -230,11 +231,24 @@ func projectRoot(con console) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return root, recoverProject(con, root)
+	return root, recoverProject(con, root, dryRun)
 }
 
 // recoverProject finishes or undoes a change an interrupted gingen left in the project at root.
-func recoverProject(con console, root string) error {
+// A dry run never does: while a change is pending it names it and fails, since what it would
+// print depends on how that change ends. A journal gingen did not write (a cloned repository
+// can ship one) is never acted on: the command fails with one line saying what to remove.
+func recoverProject(con console, root string, dryRun bool) error {
+	if dryRun {
+		pending, err := generator.Pending(root)
+		if err != nil {
+			return err
+		}
+		if pending != "" {
+			return fmt.Errorf("%s: an interrupted gingen command left a change pending, and --dry-run neither finishes nor undoes it; run the command without --dry-run (it settles that change first), then dry-run again", pending)
+		}
+		return nil
+	}
 	rec, err := generator.Recover(root)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +52,7 @@ first, with the command it prints (go run . migrate down --to N).`,
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			root, err := projectRoot(con)
+			root, err := projectRoot(con, dryRun)
 			if err != nil {
 				return err
 			}
@@ -100,7 +99,7 @@ func projectManifest() (generator.Manifest, bool) {
 	if err != nil {
 		return generator.Manifest{}, false
 	}
-	b, err := os.ReadFile(filepath.Join(root, generator.ManifestName))
+	b, err := generator.ReadManifestFile(os.DirFS(root))
 	if err != nil {
 		return generator.Manifest{}, false
 	}

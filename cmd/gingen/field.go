@@ -94,7 +94,7 @@ the command it prints.`,
 // project through the confined file system (no link leads out of it) and the templates
 // gingen.yaml records unless templDir is given, then carries the plan out.
 func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(project, tfs fs.FS) (generator.Plan, error)) error {
-	root, err := projectRoot(con)
+	root, err := projectRoot(con, dryRun)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,12 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	// A folder that holds a gingen project: its gingen.yaml says what it is, not the flags.
 	var existing *generator.Manifest
 	if req.opts.Name != "" {
-		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		// The name rule first, before the name is used in any path: a name of 10,000
+		// characters is told the rule, not the file system's "file name too long".
+		if err := generator.ValidateName(req.opts.Name); err != nil {
+			return err
+		}
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name), req.write.DryRun)
 		if err != nil {
 			return err
 		}
@@ -115,7 +120,7 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		}
 		asked = true
 		// The name the wizard asked for may be that of a gingen project (with --force).
-		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name))
+		m, err := existingProject(con, filepath.Join(req.dir, req.opts.Name), req.write.DryRun)
 		if err != nil {
 			return err
 		}
@@ -368,21 +373,22 @@ func optionTable(options []string, help map[string]string) string {
 }
 
 // existingProject reads the gingen.yaml of the folder a new project goes into, after finishing
-// or undoing a change an interrupted gingen left there; nil when the folder has none.
-func existingProject(con console, target string) (*generator.Manifest, error) {
+// or undoing a change an interrupted gingen left there (recoverProject: not with dryRun); nil
+// when the folder has none.
+func existingProject(con console, target string, dryRun bool) (*generator.Manifest, error) {
 	if _, err := os.Stat(filepath.Join(target, generator.ManifestName)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil
 	}
-	if err := recoverProject(con, target); err != nil {
+	if err := recoverProject(con, target, dryRun); err != nil {
 		return nil, err
 	}
 	project, err := generator.ProjectFS(target)
 	if err != nil {
 		return nil, fmt.Errorf("open the project: %w", err)
 	}
-	b, err := fs.ReadFile(project, generator.ManifestName)
+	b, err := generator.ReadManifestFile(project)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(target, generator.ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", target, err)
 	}
 	m, err := generator.ParseManifest(b)
 	if err != nil {

@@ -74,7 +74,7 @@ new one's come, and gingen.yaml records it. The change is applied all or nothing
 }
 
 func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r reporter) error {
-	root, err := projectRoot(con)
+	root, err := projectRoot(con, dryRun)
 	if err != nil {
 		return err
 	}
