@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -39,6 +40,9 @@ type Manifest struct {
 	// content: every generated file but gingen.yaml and the files of resources, which their
 	// resource records. gingen upgrade updates a file only while it still has that content.
 	Files []GeneratedFile `yaml:"files,omitempty"`
+	// Ejected lists the libraries `gingen eject` copied into the project: "restart" means
+	// main.go imports the project's own internal/restart instead of gingen's restart library.
+	Ejected []string `yaml:"ejected,omitempty"`
 	// RestartReplace is Options.RestartReplace: set by the command that renders, never
 	// written to gingen.yaml.
 	RestartReplace string `yaml:"-"`
@@ -103,6 +107,9 @@ func ParseManifest(b []byte) (Manifest, error) {
 	}
 	return m, nil
 }
+
+// RestartEjected reports whether the project owns a copy of the restart library.
+func (m Manifest) RestartEjected() bool { return slices.Contains(m.Ejected, EjectRestart) }
 
 // Options returns the project options the manifest records.
 func (m Manifest) Options() Options {

@@ -39,6 +39,11 @@ func (m Manifest) validate(b []byte) error {
 	if problem := moduleProblem(m.Module); problem != "" {
 		return bad("module", "module path %q %s; set it to the module line of go.mod", m.Module, problem)
 	}
+	for _, e := range m.Ejected {
+		if e != EjectRestart {
+			return bad("ejected", "%q is not a library gingen ejects; the only one is %s", e, EjectRestart)
+		}
+	}
 	if !slices.Contains(Strategies(), m.Strategy) {
 		return bad("strategy", "%q is not a restart strategy; set it to the one the project was generated with: %s", m.Strategy, strings.Join(Strategies(), ", "))
 	}

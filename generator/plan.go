@@ -30,6 +30,8 @@ type ProjectData struct {
 	RestartConst string
 	// RestartReplace is Options.RestartReplace: go.mod's replace of the restart library.
 	RestartReplace string
+	// RestartEjected: main.go imports the project's internal/restart (gingen eject restart).
+	RestartEjected bool
 	// DBName is the default database name of a database server: the project name in lower
 	// case with '-' as '_', so that it needs no quoting in SQL.
 	DBName string
@@ -136,6 +138,7 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 		return nil, Manifest{}, fmt.Errorf("%s: %w", ManifestName, err)
 	}
 	data := newProjectData(o)
+	data.RestartEjected = m.RestartEjected()
 	byPath := map[string]File{}
 	for _, dir := range templateDirs(o) {
 		if _, err := fs.Stat(tfs, dir); errors.Is(err, fs.ErrNotExist) {
@@ -152,6 +155,11 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	}
 	if len(byPath) == 0 {
 		return nil, Manifest{}, fmt.Errorf("plan %s: no templates found", o.Name)
+	}
+	if data.RestartEjected {
+		if err := ejectedModule(byPath); err != nil {
+			return nil, Manifest{}, err
+		}
 	}
 	owned := map[string]string{} // file of a resource -> the resource
 	resources := make([]Resource, 0, len(m.Resources))

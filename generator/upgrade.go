@@ -31,6 +31,12 @@ type UpgradeOptions struct {
 	Strategy string
 	// RestartReplace is Options.RestartReplace for the upgraded go.mod.
 	RestartReplace string
+	// EjectRestart, when set, is the source of the restart library the project builds with
+	// (the module's folder): the plan copies it into internal/restart, points main.go at the
+	// copy, drops the library from go.mod and records the ejection in gingen.yaml, so that
+	// later upgrades keep it so. The copied files are the user's: gingen.yaml does not record
+	// them and no later command touches them.
+	EjectRestart fs.FS
 	// BaseTemplates are the templates the project was generated with, for when this gingen
 	// has them not (a build between releases): a folder `gingen templates export` wrote with
 	// the gingen that generated the project. Nil: the embedded releases only.
@@ -82,6 +88,16 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 	}
 	target := m
 	target.RestartReplace = opts.RestartReplace
+	var ejected []File
+	if opts.EjectRestart != nil {
+		if err := CheckEject(project); err != nil {
+			return UpgradePlan{}, err
+		}
+		target.Ejected = append(slices.Clone(m.Ejected), EjectRestart)
+		if ejected, err = ejectFiles(project, m, opts.EjectRestart); err != nil {
+			return UpgradePlan{}, err
+		}
+	}
 	if opts.Strategy != "" {
 		if !slices.Contains(Strategies(), opts.Strategy) {
 			return UpgradePlan{}, inputErrorf("unknown strategy %q; use --strategy with one of %s", opts.Strategy, strings.Join(Strategies(), ", "))
@@ -116,10 +132,25 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 			paths[f.Path] = true
 		}
 	}
+	ejectedPaths := map[string]bool{}
+	for _, f := range ejected {
+		ejectedPaths[f.Path] = true
+	}
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
+		if ejectedPaths[p] {
+			continue // a runtime file of an earlier release, replaced by the library's below
+		}
 		if err := plan.upgradeFile(project, m, p, rendered, base, opts.Force); err != nil {
 			return UpgradePlan{}, err
 		}
+	}
+	for _, f := range ejected {
+		if cur, err := fs.ReadFile(project, f.Path); err == nil && bytes.Equal(cur, f.Body) {
+			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: f.Path})
+			continue
+		}
+		plan.Writes = append(plan.Writes, f)
+		plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: f.Path, Note: "ejected: yours"})
 	}
 	return plan, nil
 }
