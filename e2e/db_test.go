@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -174,9 +174,8 @@ func blogResources() []generator.ResourceOptions {
 // goTest runs the project's own tests with env added.
 func goTest(t *testing.T, dir string, env []string) {
 	t.Helper()
-	cmd := exec.Command("go", "test", "-count=1", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), env...), "CI=true")
+	cmd := restarttest.GoCmd(t.Context(), dir, "test", "-count=1", "./...")
+	cmd.Env = append(append(cmd.Env, env...), "CI=true")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go test ./... in %s: %v\n%s", dir, err, out)
 	}

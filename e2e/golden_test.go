@@ -3,10 +3,11 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // goldenDirs lists the trees under golden/.
@@ -36,10 +37,9 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 				{"vet", "./..."},
 				{"test", "-count=1", "./..."},
 			} {
-				cmd := exec.Command("go", args...)
-				cmd.Dir = dir
+				cmd := restarttest.GoCmd(t.Context(), dir, args...)
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false")
+				cmd.Env = append(cmd.Env, "GOFLAGS=-mod=readonly -buildvcs=false")
 				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)

@@ -1,6 +1,6 @@
 // Package restarttest drives generated projects through restarts under load and counts
 // every request that fails. The end-to-end tests and the restart benchmark
-// (cmd/restartbench) use it.
+// (e2e/cmd/restartbench) use it.
 package restarttest
 
 import (
@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,8 +20,7 @@ import (
 // keeps its old binary while the next restart picks up the new one.
 func Build(ctx context.Context, dir, out, version string) error {
 	tmp := out + ".new"
-	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
-	cmd.Dir = dir
+	cmd := GoCmd(ctx, dir, "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
