@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/gingen/gingen/internal/testloop"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -137,9 +138,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 			t.Errorf("second upgrade: %s %s, want nothing to do", s.Action, s.Path)
 		}
 	}
-	if testing.Short() {
-		t.Skip("builds the upgraded project")
-	}
+	testloop.Skip(t, "builds the upgraded project")
 	goIn(t, dir, "build", "./...")
 	goIn(t, dir, "vet", "./...")
 	goIn(t, dir, "test", "./...")
@@ -293,9 +292,7 @@ func TestUpgradeSwitchesStrategy(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareTree(t, dir, want)
-	if testing.Short() {
-		t.Skip("builds the switched project")
-	}
+	testloop.Skip(t, "builds the switched project")
 	goIn(t, dir, "build", "./...")
 	goIn(t, dir, "vet", "./...")
 }
