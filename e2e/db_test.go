@@ -373,9 +373,7 @@ func TestADatabaseDownAtStartIsAClearFailure(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			bin := filepath.Join(t.TempDir(), "myblog")
-			if err := restarttest.Build(ctx, filepath.Join("..", "golden", tc.golden), bin, "v1"); err != nil {
-				t.Fatal(err)
-			}
+			installGolden(t, ctx, tc.golden, "v1", bin)
 			port := closedPort(t)
 			run := func(retries int) (string, time.Duration, error) {
 				cmd := exec.CommandContext(ctx, bin, "-config", writeConfig(t, fmt.Sprintf(
@@ -423,9 +421,7 @@ func TestAProjectWaitsForItsDatabaseWithConnectRetries(t *testing.T) {
 	defer cancel()
 	work := t.TempDir()
 	bin := filepath.Join(work, "myblog")
-	if err := restarttest.Build(ctx, filepath.Join("..", "golden", "myblog-postgres"), bin, "v1"); err != nil {
-		t.Fatal(err)
-	}
+	installGolden(t, ctx, "myblog-postgres", "v1", bin)
 	name := "gingen_e2e_retries"
 	server.freshDatabase(t, name)
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,4 +29,17 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// installGolden installs at dst a copy of golden/<name> built with version, from the build
+// the package's tests share.
+func installGolden(t *testing.T, ctx context.Context, name, version, dst string) {
+	t.Helper()
+	bin, err := fixtures.Binary(ctx, filepath.Join(fixtures.Golden, name), version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarttest.Install(bin, dst); err != nil {
+		t.Fatal(err)
+	}
 }
