@@ -1,0 +1,39 @@
+# gingen's entry points. Two test loops:
+#   fast: make test, the same as go test ./... at the root: the product's unit, golden and
+#         script tests, a few minutes warm on 2 cores.
+#   full: make check, what CI runs (.ci/run) and the README's test command: the root module
+#         with its slow variants (GINGEN_TEST_FULL=1, internal/testloop), then the e2e module.
+# Each go test -timeout is per package and at least twice the package's measured time on a
+# busy 2-core machine.
+
+GO ?= go
+
+.PHONY: help test full e2e check golden deps
+
+## help: list the targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## test: the fast loop: go test ./... at the root (unit, golden and script tests)
+test:
+	$(GO) test -timeout 10m ./...
+
+## full: the root module's tests including the slow variants (interrupted gingen runs, generated projects built, depsgen staleness)
+full:
+	GINGEN_TEST_FULL=1 $(GO) test -timeout 30m ./...
+
+## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
+e2e:
+	cd e2e && GINGEN_TEST_FULL=1 $(GO) test -timeout 50m ./...
+
+## check: both loops, the root module's then the e2e module's (CI runs this)
+check: full e2e
+
+## golden: rewrite golden/ from the templates, then build, vet and test every golden tree
+golden:
+	$(GO) test -count=1 ./generator -run Golden -update
+	cd e2e && $(GO) test -count=1 -run 'TestGoldenTreesBuildVetAndPassTheirTests' .
+
+## deps: rewrite the generated projects' go.mod/go.sum templates from internal/depsgen/pins.txt
+deps:
+	$(GO) run ./internal/depsgen
