@@ -2,7 +2,7 @@
 #   fast: make test, the same as go test ./... at the root: the product's unit, golden and
 #         script tests, a few minutes warm on 2 cores.
 #   full: make check, what CI runs (.ci/run) and the README's test command: the root module
-#         with its slow variants (GINGEN_TEST_FULL=1, internal/testloop), then the e2e module.
+#         with its slow variants (GINGEN_TEST_FULL=1, internal/testloop) and the e2e module.
 # Each go test -timeout is per package and at least twice the package's measured time on a
 # busy 2-core machine.
 
@@ -26,8 +26,11 @@ full:
 e2e:
 	cd e2e && GINGEN_TEST_FULL=1 $(GO) test -timeout 50m ./...
 
-## check: both loops, the root module's then the e2e module's (CI runs this)
-check: full e2e
+## check: both loops at once, make full and make e2e, each one's output shown when it ends (CI runs this)
+# At once, as one go test ./... over both used to: the e2e module is the long pole, and most
+# of its time is spent waiting on servers, not on the CPU.
+check:
+	$(MAKE) -j2 --output-sync=target full e2e
 
 ## golden: rewrite golden/ from the templates, then build, vet and test every golden tree
 golden:
