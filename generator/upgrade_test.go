@@ -74,6 +74,7 @@ func goIn(t *testing.T, dir string, args ...string) {
 // (8081e1f) generated it, with two hand edits: the edits survive, gingen.yaml records every
 // file, a second upgrade changes nothing, and the project builds and passes its tests.
 func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
+	t.Parallel() // in the full loop, its project builds beside the other's
 	dir := copyTree(t, filepath.Join("testdata", "release-8081e1f", "myblog-article"))
 	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// main is edited by hand.\nfunc main() {")
 	editFile(t, filepath.Join(dir, "routers/api/v1/article.go"), "package v1\n", "package v1\n\n// Hand-written note kept across upgrades.\n")
@@ -249,6 +250,7 @@ func mustRead(t *testing.T, path string) []byte {
 // file is kept, and the project is exactly what gingen new --strategy supervisor plus the
 // resource renders.
 func TestUpgradeSwitchesStrategy(t *testing.T) {
+	t.Parallel() // in the full loop, its project builds beside the other's
 	dir := filepath.Join(t.TempDir(), "myblog")
 	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
 	if err != nil {
