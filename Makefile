@@ -3,8 +3,8 @@
 #         script tests, a few minutes warm on 2 cores.
 #   full: make check, what CI runs (.ci/run) and the README's test command: the root module
 #         with its slow variants (GINGEN_TEST_FULL=1, internal/testloop) and the e2e module.
-# Each go test -timeout is per package and at least twice the package's measured time on a
-# busy 2-core machine.
+# Each go test -timeout is per package: test and full are over 2x their packages' measured
+# times on a busy 2-core machine; e2e is not (see there).
 
 GO ?= go
 
@@ -23,8 +23,11 @@ full:
 	GINGEN_TEST_FULL=1 $(GO) test -timeout 30m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
+# Its main package took 44 min on a busy 2-core machine (issue 21) and over 45 min on a fresh
+# clone beside another suite: 75m is under 2x that; splitting the package is what brings it
+# down.
 e2e:
-	cd e2e && GINGEN_TEST_FULL=1 $(GO) test -timeout 50m ./...
+	cd e2e && GINGEN_TEST_FULL=1 $(GO) test -timeout 75m ./...
 
 ## check: both loops at once, make full and make e2e, each one's output shown when it ends (CI runs this)
 # At once, as one go test ./... over both used to: the e2e module is the long pole, and most
