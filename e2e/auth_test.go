@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 )
 
 // signHS256 makes a JSON Web Token with claims, signed with secret, as a client that knows

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 )
 
 // generateBlog writes a project as `gingen new myblog --strategy S` and the issue's three

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -174,9 +174,8 @@ func blogResources() []generator.ResourceOptions {
 // goTest runs the project's own tests with env added.
 func goTest(t *testing.T, dir string, env []string) {
 	t.Helper()
-	cmd := exec.Command("go", "test", "-count=1", "./...")
-	cmd.Dir = dir
-	cmd.Env = append(append(goEnv(t), env...), "CI=true")
+	cmd := restarttest.GoCmd(t.Context(), dir, "test", "-count=1", "./...")
+	cmd.Env = append(append(cmd.Env, env...), "CI=true")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go test ./... in %s: %v\n%s", dir, err, out)
 	}
@@ -374,9 +373,7 @@ func TestADatabaseDownAtStartIsAClearFailure(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			bin := filepath.Join(t.TempDir(), "myblog")
-			if err := restarttest.Build(ctx, filepath.Join("..", "golden", tc.golden), bin, "v1"); err != nil {
-				t.Fatal(err)
-			}
+			installGolden(t, ctx, tc.golden, "v1", bin)
 			port := closedPort(t)
 			run := func(retries int) (string, time.Duration, error) {
 				cmd := exec.CommandContext(ctx, bin, "-config", writeConfig(t, fmt.Sprintf(
@@ -424,9 +421,7 @@ func TestAProjectWaitsForItsDatabaseWithConnectRetries(t *testing.T) {
 	defer cancel()
 	work := t.TempDir()
 	bin := filepath.Join(work, "myblog")
-	if err := restarttest.Build(ctx, filepath.Join("..", "golden", "myblog-postgres"), bin, "v1"); err != nil {
-		t.Fatal(err)
-	}
+	installGolden(t, ctx, "myblog-postgres", "v1", bin)
 	name := "gingen_e2e_retries"
 	server.freshDatabase(t, name)
 

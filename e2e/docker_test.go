@@ -19,7 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // No Docker engine runs where these tests run, so the image is never built. Instead the test
@@ -230,7 +230,7 @@ func checkDockerImage(t *testing.T, project, strategy string) {
 		script := strings.ReplaceAll(run, "/out", out)
 		cmd := exec.CommandContext(ctx, "sh", "-c", script)
 		cmd.Dir = src
-		cmd.Env = os.Environ()
+		cmd.Env = restarttest.GoEnv(src) // the RUN lines run go build
 		for k, v := range args {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // The faults every strategy must survive, each under load. Timings are measured and logged;

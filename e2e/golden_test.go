@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // goldenDirs lists the trees under golden/.
@@ -29,16 +31,18 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 	}
 	for _, dir := range goldenDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
+			// The trees are separate modules with databases of their own (goldenDBEnv): their
+			// runs overlap, up to -parallel (GOMAXPROCS) at a time.
+			t.Parallel()
 			for _, args := range [][]string{
 				{"mod", "tidy", "-diff"}, // go.mod and go.sum are exactly what the code needs
 				{"build", "./..."},
 				{"vet", "./..."},
 				{"test", "-count=1", "./..."},
 			} {
-				cmd := exec.Command("go", args...)
-				cmd.Dir = dir
+				cmd := restarttest.GoCmd(t.Context(), dir, args...)
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
-				cmd.Env = append(goEnv(t), "GOFLAGS=-mod=readonly -buildvcs=false")
+				cmd.Env = append(cmd.Env, "GOFLAGS=-mod=readonly -buildvcs=false")
 				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 )
 
 // Production hygiene of the generated service (issue 11), on real servers: one structured

@@ -1,13 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/internal/confighome"
-	"github.com/gingen/gingen/internal/restarttest"
 )
 
 // fixtures builds each golden binary once for every test of the package; its folder is
@@ -39,13 +40,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goEnv is the environment of the go command for golden and generated projects
-// (restarttest.GoEnv: the checkout's restart library published at the required version).
-func goEnv(t *testing.T) []string {
+// installGolden installs at dst a copy of golden/<name> built with version, from the build
+// the package's tests share.
+func installGolden(t *testing.T, ctx context.Context, name, version, dst string) {
 	t.Helper()
-	env, err := restarttest.GoEnv()
+	bin, err := fixtures.Binary(ctx, filepath.Join(fixtures.Golden, name), version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env
+	if err := restarttest.Install(bin, dst); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restarttest"
 	"github.com/gingen/gingen/templates"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/nspawn"
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/nspawn"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // TestRealSystemdReloadRestartStop installs every strategy's units in a real systemd (Debian

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // logFile collects a server's output; it is printed when the test fails.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/rollbench"
+	"github.com/gingen/gingen/e2e/internal/rollbench"
 )
 
 // TestRollingUpdateBehindHAProxyLosesNoRequest rolls 3 replicas of the golden PostgreSQL

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // supervisord is a private supervisord (not the system's service): its own config, socket,

@@ -46,6 +46,7 @@ func readFile(t *testing.T, root, p string) string {
 }
 
 func TestAddFieldThenDestroyFieldLeavesTheProjectByteIdentical(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{DBSQLite, DBPostgres, DBMySQL} {
 		t.Run(db, func(t *testing.T) {
 			root := newTestProjectOn(t, db)
@@ -98,6 +99,7 @@ func TestAddFieldRefusesAnEditedFileAndWritesNothing(t *testing.T) {
 }
 
 func TestCreateMigrationsMirrorTheModelsPerDatabase(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		db   string
 		want []string

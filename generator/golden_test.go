@@ -68,6 +68,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestPlanIsDeterministic(t *testing.T) {
+	t.Parallel()
 	opts := goldenCases()["myblog-fork"]
 	first, err := PlanProject(opts, templates.FS())
 	if err != nil {

@@ -30,6 +30,7 @@ func TestStdPackagesListIsCurrent(t *testing.T) {
 // toolchain: a module with a refused path, a root package and a package "sub" that imports
 // nothing fails `go vet ./...`, and a module with an accepted path passes.
 func TestRefusedModulePathsBreakTheGoCommand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the go command on small modules")
 	}

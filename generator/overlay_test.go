@@ -87,6 +87,7 @@ func TestOpenTemplatesRefusesFoldersThatWouldBeSilentlyIgnored(t *testing.T) {
 // TestExportedTemplatesRenderTheSameProject: what `templates export` writes, laid back over
 // the embedded templates, renders every golden case byte for byte as before.
 func TestExportedTemplatesRenderTheSameProject(t *testing.T) {
+	t.Parallel()
 	files, err := TemplateFiles(templates.FS())
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/gingen/gingen/internal/restartmod"
+	"github.com/gingen/gingen/internal/testloop"
 	"github.com/gingen/gingen/templates"
 )
 
@@ -78,6 +79,7 @@ func goIn(t *testing.T, dir string, args ...string) {
 // (8081e1f) generated it, with two hand edits: the edits survive, gingen.yaml records every
 // file, a second upgrade changes nothing, and the project builds and passes its tests.
 func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
+	t.Parallel() // in the full loop, its project builds beside the other's
 	dir := copyTree(t, filepath.Join("testdata", "release-8081e1f", "myblog-article"))
 	editFile(t, filepath.Join(dir, "main.go"), "func main() {", "// main is edited by hand.\nfunc main() {")
 	editFile(t, filepath.Join(dir, "routers/api/v1/article.go"), "package v1\n", "package v1\n\n// Hand-written note kept across upgrades.\n")
@@ -142,9 +144,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 			t.Errorf("second upgrade: %s %s, want nothing to do", s.Action, s.Path)
 		}
 	}
-	if testing.Short() {
-		t.Skip("builds the upgraded project")
-	}
+	testloop.Skip(t, "builds the upgraded project")
 	goIn(t, dir, "build", "./...")
 	goIn(t, dir, "vet", "./...")
 	goIn(t, dir, "test", "./...")
@@ -255,6 +255,7 @@ func mustRead(t *testing.T, path string) []byte {
 // resource stays registered, an edited file of the strategy left behind is kept, and the
 // project is exactly what gingen new --strategy supervisor plus the resource renders.
 func TestUpgradeSwitchesStrategy(t *testing.T) {
+	t.Parallel() // in the full loop, its project builds beside the other's
 	dir := filepath.Join(t.TempDir(), "myblog")
 	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
 	if err != nil {
@@ -307,9 +308,7 @@ func TestUpgradeSwitchesStrategy(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareTree(t, dir, want)
-	if testing.Short() {
-		t.Skip("builds the switched project")
-	}
+	testloop.Skip(t, "builds the switched project")
 	goIn(t, dir, "build", "./...")
 	goIn(t, dir, "vet", "./...")
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gingen/gingen/internal/testloop"
 )
 
 // treeState is a project as a test compares it: every file's mode and content, every folder.
@@ -86,9 +88,7 @@ func buildAndNew(t *testing.T, newArgs ...string) (bin, dir string) {
 // files synced to disk one by one) takes enough of it to be hit often, on both sides of its
 // commit point; the counts of each outcome are logged, and each must have happened.
 func TestInterruptedAddAndDestroyAreAllOrNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs gingen 800 times")
-	}
+	testloop.Skip(t, "runs gingen 800 times")
 	bin, dir := buildAndNew(t)
 	interruptLoop(t, bin, dir, 200, true,
 		[]string{"add", "resource", "article", "title:string", "body:text", "--quiet"},
@@ -100,9 +100,7 @@ func TestInterruptedAddAndDestroyAreAllOrNothing(t *testing.T) {
 // planning is longer, so fewer of the moments land after its commit point: that some did is
 // logged, not required).
 func TestInterruptedUpgradesAreAllOrNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs gingen 240 times")
-	}
+	testloop.Skip(t, "runs gingen 240 times")
 	bin, dir := buildAndNew(t)
 	add := exec.Command(bin, "add", "resource", "article", "title:string", "--quiet")
 	add.Dir = dir

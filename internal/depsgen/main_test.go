@@ -9,15 +9,14 @@ import (
 
 	"github.com/gingen/gingen/generator"
 	"github.com/gingen/gingen/internal/restartmod"
+	"github.com/gingen/gingen/internal/testloop"
 )
 
 // TestTemplatesAreCurrent fails when a combination's go.mod or go.sum template is not what
 // depsgen makes of today's templates and pins, so that a new import or a changed pin cannot
 // land without its dependencies (the kubebuilder habit: regenerate in CI, fail on a diff).
 func TestTemplatesAreCurrent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("tidies 18 scratch projects")
-	}
+	testloop.Skip(t, "tidies 18 scratch projects")
 	if err := run("../..", true); err != nil {
 		t.Fatal(err)
 	}

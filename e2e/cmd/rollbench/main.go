@@ -4,8 +4,8 @@
 // with haproxy and psql installed and the PostgreSQL test server running:
 //
 //	.ci/databases start postgres && eval "$(.ci/databases env)"
-//	go run ./cmd/rollbench              # about 2 minutes on 2 cores
-//	go run ./cmd/rollbench -out -       # to stdout
+//	go -C e2e run ./cmd/rollbench          # about 2 minutes on 2 cores
+//	go -C e2e run ./cmd/rollbench -out -   # to stdout
 package main
 
 import (
@@ -24,8 +24,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gingen/gingen/internal/benchdoc"
-	"github.com/gingen/gingen/internal/rollbench"
+	"github.com/gingen/gingen/e2e/internal/benchdoc"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/rollbench"
 )
 
 // section is the name of this command's section of docs/BENCHMARKS.md.
@@ -44,6 +45,11 @@ type config struct {
 }
 
 func main() {
+	// Paths, given or default, are relative to the checkout's root.
+	if err := restarttest.ChdirCheckoutRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "rollbench:", err)
+		os.Exit(1)
+	}
 	var c config
 	flag.IntVar(&c.replicas, "replicas", 3, "replicas behind HAProxy, rolled one at a time")
 	flag.IntVar(&c.keepAlive, "keepalive", 48, "clients on kept-alive connections")
@@ -177,7 +183,7 @@ func haproxyVersion(bin string) string {
 func report(c config, haproxy string, runs []rollbench.Figures) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Rolling update behind HAProxy\n\n")
-	fmt.Fprintf(&b, "Written by `go run ./cmd/rollbench` (from the root of the checkout, with haproxy, psql and the PostgreSQL test server) on %s.\n\n",
+	fmt.Fprintf(&b, "Written by `go -C e2e run ./cmd/rollbench` (from the root of the checkout, with haproxy, psql and the PostgreSQL test server) on %s.\n\n",
 		time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %d cores (runtime.NumCPU), %s, %s/%s, %s. HAProxy, the replicas, PostgreSQL and the load generator share these cores.\n\n",
 		runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, haproxy)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // runFigures are one run's figures with what it was.
@@ -49,7 +49,7 @@ func (r report) writeThroughput(b *strings.Builder) {
 		"the fork project (its middleware, the restart strategy's connection tracking, JSON logging set up; /healthz "+
 		"encodes a struct with the pid read once, plus the database state); bare gin: `gin.New()` answering /healthz "+
 		"with a gin.H of status, version and os.Getpid(), as a hello world would, and nothing else "+
-		"(`internal/restarttest/testdata/baregin`).\n\n",
+		"(`e2e/internal/restarttest/testdata/baregin`).\n\n",
 		t.Clients, len(t.Generated.Rounds), c.throughput)
 	b.WriteString("| server | requests/s per round | median requests/s | relative to bare gin | server CPU per request | failed | peak RSS |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")

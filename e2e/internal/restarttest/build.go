@@ -1,6 +1,6 @@
 // Package restarttest drives generated projects through restarts under load and counts
 // every request that fails. The end-to-end tests and the restart benchmark
-// (cmd/restartbench) use it.
+// (e2e/cmd/restartbench) use it.
 package restarttest
 
 import (
@@ -10,13 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-
-	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/internal/restartmod"
 )
 
 // Build compiles the project in dir into out with main.version stamped to version. The
@@ -24,13 +20,7 @@ import (
 // keeps its old binary while the next restart picks up the new one.
 func Build(ctx context.Context, dir, out, version string) error {
 	tmp := out + ".new"
-	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
-	cmd.Dir = dir
-	env, err := GoEnv()
-	if err != nil {
-		return err
-	}
-	cmd.Env = env
+	cmd := GoCmd(ctx, dir, "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
@@ -38,17 +28,6 @@ func Build(ctx context.Context, dir, out, version string) error {
 		return fmt.Errorf("build %s: %w", dir, err)
 	}
 	return nil
-}
-
-// GoEnv is the environment of the go command for golden and generated projects: this
-// process's, with the checkout's restart library published at the version projects require
-// (restartmod.Env).
-func GoEnv() ([]string, error) {
-	env, err := restartmod.Env(generator.RestartVersion)
-	if err != nil {
-		return nil, fmt.Errorf("publish the restart library: %w", err)
-	}
-	return append(os.Environ(), env...), nil
 }
 
 // Stub programs that stand in for a broken deploy of the new binary.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 func TestWriteReportHasOneRowPerSettingWithItsFigures(t *testing.T) {
@@ -23,10 +23,10 @@ func TestWriteReportHasOneRowPerSettingWithItsFigures(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, c, "go run ./cmd/writebench -rounds 2", settings(), results)
+	writeReport(&buf, c, "go -C e2e run ./cmd/writebench -rounds 2", settings(), results)
 	out := buf.String()
 	for _, want := range []string{
-		"go run ./cmd/writebench -rounds 2",
+		"go -C e2e run ./cmd/writebench -rounds 2",
 		"| " + settings()[0].label + " | 3 | 1 | 0 | 2.0 ms / 2.0 ms | 300.0 ms / 300.0 ms | 300.0 ms |",
 		"| " + settings()[1].label + " | 2 | 0 | 0 | 1.0 ms / 1.0 ms | 20.0 ms / 20.0 ms | 20.0 ms |",
 		"4 clients (3 on kept-alive connections, 1 opening",

@@ -2,8 +2,8 @@
 // naive stop-and-start in the same run, and writes the figures as Markdown
 // (docs/BENCHMARKS.md). Run it from the root of a gingen checkout:
 //
-//	go run ./cmd/restartbench                      # 20 restarts per run, 64 clients: ~12 min on 2 cores
-//	go run ./cmd/restartbench -restarts 3 -out -   # a quick look, to stdout
+//	go -C e2e run ./cmd/restartbench                      # 20 restarts per run, 64 clients: ~12 min on 2 cores
+//	go -C e2e run ./cmd/restartbench -restarts 3 -out -   # a quick look, to stdout
 package main
 
 import (
@@ -20,8 +20,8 @@ import (
 
 	"github.com/kballard/go-shellquote"
 
-	"github.com/gingen/gingen/internal/benchdoc"
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/benchdoc"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // config is the command line.
@@ -49,6 +49,11 @@ type config struct {
 }
 
 func main() {
+	// Paths, given or default, are relative to the checkout's root.
+	if err := restarttest.ChdirCheckoutRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "restartbench:", err)
+		os.Exit(1)
+	}
 	var c config
 	flag.IntVar(&c.restarts, "restarts", 20, "restarts per run")
 	flag.IntVar(&c.keepAlive, "keepalive", 48, "clients on kept-alive connections")
@@ -66,7 +71,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 5, "throughput rounds per server, interleaved")
 	flag.StringVar(&c.out, "out", "docs/BENCHMARKS.md", "where to write the report (- for stdout)")
 	flag.StringVar(&c.golden, "golden", "golden", "the golden projects")
-	flag.StringVar(&c.bareGin, "baregin", "internal/restarttest/"+restarttest.BareGinDir, "the bare gin server's source")
+	flag.StringVar(&c.bareGin, "baregin", "e2e/internal/restarttest/"+restarttest.BareGinDir, "the bare gin server's source")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binaries, server logs) and print its path")
 	flag.StringVar(&c.parts, "parts", "restarts,kills,throughput", "what to measure, comma-separated")
 	flag.StringVar(&c.note, "note", "", "a sentence about the machine added to the report, e.g. what else ran on it")
@@ -107,7 +112,7 @@ func run(ctx context.Context, c config, args []string) error {
 	}
 	b := &bench{cfg: c, fx: restarttest.NewFixtures(golden, filepath.Join(work, "build")), work: work}
 	// Quoted as a shell would need it, so that the command in the report can be run again.
-	rep := report{Command: "go run ./cmd/restartbench " + shellquote.Join(args...), Machine: machine(), Config: c}
+	rep := report{Command: "go -C e2e run ./cmd/restartbench " + shellquote.Join(args...), Machine: machine(), Config: c}
 
 	versions := make([]string, c.restarts)
 	for i := range versions {

@@ -4,8 +4,8 @@
 // figures into their own section of docs/BENCHMARKS.md. Run it from the root of a gingen
 // checkout:
 //
-//	go run ./cmd/writebench                       # 3 rounds of 5s per setting: about a minute
-//	go run ./cmd/writebench -rounds 1 -out -      # a quick look, to stdout
+//	go -C e2e run ./cmd/writebench                    # 3 rounds of 5s per setting: about a minute
+//	go -C e2e run ./cmd/writebench -rounds 1 -out -   # a quick look, to stdout
 //
 // Each round starts golden/myblog-fork with the resources of golden/myblog-article afresh
 // (an empty database) once per setting, in alternating order, under the restart benchmark's
@@ -29,8 +29,8 @@ import (
 
 	"github.com/kballard/go-shellquote"
 
-	"github.com/gingen/gingen/internal/benchdoc"
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/benchdoc"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // sectionName is the section of docs/BENCHMARKS.md this command writes.
@@ -62,6 +62,11 @@ func settings() []setting {
 }
 
 func main() {
+	// Paths, given or default, are relative to the checkout's root.
+	if err := restarttest.ChdirCheckoutRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "writebench:", err)
+		os.Exit(1)
+	}
 	var c config
 	flag.IntVar(&c.rounds, "rounds", 3, "rounds; each measures every setting once")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "length of the load on one server")
@@ -125,7 +130,7 @@ func run(ctx context.Context, c config, args []string) error {
 		}
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, c, strings.TrimSpace("go run ./cmd/writebench "+shellquote.Join(args...)), all, results)
+	writeReport(&buf, c, strings.TrimSpace("go -C e2e run ./cmd/writebench "+shellquote.Join(args...)), all, results)
 	if c.out == "-" {
 		_, err := os.Stdout.Write(buf.Bytes())
 		return err

@@ -3,7 +3,7 @@
 // behind a real HAProxy that health-checks /readyz; under load, each replica in turn gets
 // SIGTERM, drains and exits, and a replica of a rebuilt binary takes its place and must be
 // reported UP before the next one is rolled. Every failed request is counted, and HAProxy's
-// own retry counters are read. e2e/rolling_test.go and cmd/rollbench use it.
+// own retry counters are read. e2e/rolling_test.go and e2e/cmd/rollbench use it.
 package rollbench
 
 import (
@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // The POST of the load: golden/myblog-article's resource, added to the project under test.

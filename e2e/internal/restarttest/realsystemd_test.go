@@ -8,13 +8,17 @@ import (
 )
 
 func TestReadmeInstallReadsTheGeneratedCommands(t *testing.T) {
+	root, err := CheckoutRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for strategy, last := range map[string]string{
 		Fork:       "systemctl enable --now myblog.service",
 		Supervisor: "systemctl enable --now myblog.service",
 		Systemd:    "systemctl enable --now myblog.socket myblog.service",
 	} {
 		t.Run(strategy, func(t *testing.T) {
-			cmds, err := ReadmeInstall(filepath.Join("..", "..", "golden", "myblog-"+strategy, "README.md"))
+			cmds, err := ReadmeInstall(filepath.Join(root, "golden", "myblog-"+strategy, "README.md"))
 			if err != nil {
 				t.Fatal(err)
 			}

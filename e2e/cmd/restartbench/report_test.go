@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // figures is a run of a strategy's SIGHUP restarts with the given outcome.
@@ -71,7 +71,7 @@ func TestGoalsAreMetOnlyByEveryStrategy(t *testing.T) {
 
 func TestReportNamesTheCommandAndEveryRun(t *testing.T) {
 	r := report{
-		Command: "go run ./cmd/restartbench -restarts 20",
+		Command: "go -C e2e run ./cmd/restartbench -restarts 20",
 		Machine: "a test machine, 2 cores",
 		Config:  config{restarts: 20, keepAlive: 48, fresh: 16, postEvery: 4},
 		Runs: []runFigures{
@@ -84,7 +84,7 @@ func TestReportNamesTheCommandAndEveryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"`go run ./cmd/restartbench -restarts 20`",
+		"`go -C e2e run ./cmd/restartbench -restarts 20`",
 		"a test machine, 2 cores",
 		"| fork | 100000 | 3 (status 503 3) | 20 | 40 / 40 |",
 		"fork: 3, 2 of them inside restart windows",

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gingen/gingen/internal/nspawn"
+	"github.com/gingen/gingen/e2e/internal/nspawn"
 )
 
 // RealSystemdPlan is a strategy's run under a real systemd: install the project's units as its

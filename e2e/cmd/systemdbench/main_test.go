@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 func TestReportSumsEventsAndListsProblems(t *testing.T) {
@@ -20,14 +20,14 @@ func TestReportSumsEventsAndListsProblems(t *testing.T) {
 		{Action: "restart", Sent: 10, Failed: 7, ByError: map[string]int{"refused": 6, "reset": 1}},
 		{Action: "stop", SlowErr: "eof", ActiveState: "failed", Result: "signal"},
 	}, Problems: []string{"journal: Supervising process 12 which is not our child"}}
-	out := string(report([]*restarttest.RealSystemdRun{ok, bad}, "sudo go run ./cmd/systemdbench -reloads 2", "systemd 252", 2, 32, time.Second, ""))
+	out := string(report([]*restarttest.RealSystemdRun{ok, bad}, "sudo go -C e2e run ./cmd/systemdbench -reloads 2", "systemd 252", 2, 32, time.Second, ""))
 	for _, want := range []string{
 		"| systemd | 0 / 150 | 120ms | 130ms | not tried | 0 / 10 | 1s | yes, yes, yes | active/running / inactive (success) |",
 		"7 / 10 (refused 6, reset 1)",
 		"no: eof",
 		"failed (signal)",
 		"- fork: journal: Supervising process 12 which is not our child",
-		"Made by `sudo go run ./cmd/systemdbench -reloads 2`",
+		"Made by `sudo go -C e2e run ./cmd/systemdbench -reloads 2`",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 // bench runs the measurements.

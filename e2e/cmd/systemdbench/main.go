@@ -3,8 +3,8 @@
 // writes what `systemctl reload`, `restart` and `stop` did under load as the "real-systemd"
 // section of docs/BENCHMARKS.md. Run it as root from the root of a gingen checkout:
 //
-//	go run ./cmd/systemdbench            # 5 reloads per strategy, 32 clients: ~6 min on 2 cores
-//	go run ./cmd/systemdbench -out -     # to stdout
+//	go -C e2e run ./cmd/systemdbench          # 5 reloads per strategy, 32 clients: ~6 min on 2 cores
+//	go -C e2e run ./cmd/systemdbench -out -   # to stdout
 //
 // The root file system comes from .ci/nspawn-rootfs (built and cached on first use).
 package main
@@ -24,12 +24,17 @@ import (
 
 	"github.com/kballard/go-shellquote"
 
-	"github.com/gingen/gingen/internal/benchdoc"
-	"github.com/gingen/gingen/internal/nspawn"
-	"github.com/gingen/gingen/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/benchdoc"
+	"github.com/gingen/gingen/e2e/internal/nspawn"
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
 func main() {
+	// Paths, given or default, are relative to the checkout's root.
+	if err := restarttest.ChdirCheckoutRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "systemdbench:", err)
+		os.Exit(1)
+	}
 	reloads := flag.Int("reloads", 5, "systemctl reloads per strategy, each onto a rebuilt binary")
 	keepAlive := flag.Int("keepalive", 24, "clients on kept-alive connections")
 	fresh := flag.Int("fresh", 8, "clients opening a new connection per request")
@@ -52,7 +57,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	command := strings.TrimSpace("sudo go run ./cmd/systemdbench " + shellquote.Join(os.Args[1:]...))
+	command := strings.TrimSpace("sudo go -C e2e run ./cmd/systemdbench " + shellquote.Join(os.Args[1:]...))
 	body, err := run(ctx, command, *reloads, *keepAlive, *fresh, *trickle, *golden, *note)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "systemdbench:", err)

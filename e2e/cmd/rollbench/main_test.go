@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gingen/gingen/internal/rollbench"
+	"github.com/gingen/gingen/e2e/internal/rollbench"
 )
 
 func TestReportShowsBothRunsAndAConfigHAProxyAccepts(t *testing.T) {
