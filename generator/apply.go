@@ -34,18 +34,20 @@ type WriteOptions struct {
 	Force bool
 	// DryRun computes the changes and writes nothing.
 	DryRun bool
-	// Recorded, when set, is the gingen.yaml of the project already in the folder: with
-	// Force, a file that still holds what it records gingen wrote is overwritten without a
-	// copy. Every other file Force overwrites is kept beside it as FILE.gingen-old, like
-	// upgrade --force keeps an edited file: no edit is lost.
+	// KeepOld keeps the text of each file Force overwrites beside it, as FILE.gingen-old,
+	// like upgrade --force keeps an edited file: no edit is lost. (Not for a templates
+	// folder, where such a file is not a template.)
+	KeepOld bool
+	// Recorded, when set, is the gingen.yaml of the project already in the folder: a file
+	// that still holds what it records gingen wrote gets no FILE.gingen-old.
 	Recorded *Manifest
 }
 
 // WriteProject writes a new project's files into dir. A missing or empty dir is filled
 // atomically: the tree is written into a temporary folder beside dir and renamed into place,
 // so a failure leaves nothing behind. A folder that is not empty is refused unless
-// opts.Force is set; then the files are written all or none, and each file Force overwrites
-// is kept as FILE.gingen-old unless opts.Recorded says gingen wrote it as it is. When it is
+// opts.Force is set; then the files are written all or none, and with opts.KeepOld each file
+// Force overwrites is kept as FILE.gingen-old unless opts.Recorded says gingen wrote it so. When it is
 // refused, the changes come back with the error, files that differ marked conflict.
 func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error) {
 	empty, err := isMissingOrEmpty(dir)
@@ -83,7 +85,7 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 			continue
 		}
 		pending = append(pending, files[i])
-		if c.Action != ActionForce {
+		if c.Action != ActionForce || !opts.KeepOld {
 			continue
 		}
 		cur, err := fs.ReadFile(project, c.Path)

@@ -118,7 +118,7 @@ func TestWriteProjectWithForceOverwritesOnlyWhatDiffers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "NOTES"), []byte("keep\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changes, err := WriteProject(dir, files, WriteOptions{Force: true})
+	changes, err := WriteProject(dir, files, WriteOptions{Force: true, KeepOld: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestForceKeepsWhatItOverwritesUnlessGingenWroteIt(t *testing.T) {
 		{Path: "generated.txt", Body: []byte("new template\n"), Mode: 0o644},
 		{Path: "same.txt", Body: []byte("same\n"), Mode: 0o644},
 	}
-	changes, err := WriteProject(dir, files, WriteOptions{Force: true, Recorded: recorded})
+	changes, err := WriteProject(dir, files, WriteOptions{Force: true, KeepOld: true, Recorded: recorded})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,7 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 			}
 		}
 	}
-	req.write.Recorded = existing
+	req.write.KeepOld, req.write.Recorded = true, existing
 	changes, err := generator.WriteProject(target, files, req.write)
 	if err != nil && existing != nil && !req.write.Force {
 		// Only the refusal: the files it would write are upgrade's business.
