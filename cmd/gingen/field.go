@@ -34,7 +34,7 @@ Since the resource's files are written again whole, they must still hold what gi
 to a table that may already have rows.`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
   gingen add field tag color:string --dry-run`,
-		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", usageArgs(cobra.MinimumNArgs(2))),
+		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", minArgs(2)),
 		ValidArgsFunction: completeFieldArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Fields = args[0], args[1:]
@@ -75,7 +75,7 @@ migration that never left the working tree (the project is a git work tree and n
 the file) and is the newest migration is deleted instead.`,
 		Example: `  gingen destroy field article subtitle rating
   gingen destroy field tag color --dry-run`,
-		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", usageArgs(cobra.MinimumNArgs(2))),
+		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", minArgs(2)),
 		ValidArgsFunction: completeAddedFields,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Names = args[0], args[1:]
