@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,17 +18,12 @@ import (
 	"github.com/gingen/gingen/templates"
 )
 
-// rollbackCommand is the command a destroy plan's notes give to roll a database back
-// before the destroy, without "go run .": the arguments of the built binary.
-var rollbackCommand = regexp.MustCompile(`go run \. (migrate down --to [0-9]+)`)
-
-// TestReAddingAResourceWithFewerFieldsServes is the issue's first report: `add resource
+// TestReAddingAResourceWithFewerFieldsServes is issue 11's first report: `add resource
 // article title:string body:text`, run it, `destroy resource article`, `add resource article
 // title:string`, run again: every POST answered 500 (NOT NULL constraint failed:
-// articles.body), since AutoMigrate never drops a column and destroy said nothing about
-// the table. Now destroy says how to roll the database back first; done so, the re-added
-// article serves. A database that was not rolled back is refused at start with one line,
-// instead of a server that fails every insert.
+// articles.body), since AutoMigrate never drops a column and destroy said nothing about the
+// table. Issue 19 made destroy go forward: it writes a migration that drops the table, so the
+// same database, never rolled back, serves the re-added article after its next start.
 func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates, builds and runs a project twice")
@@ -65,36 +59,14 @@ func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 			t.Fatal("the server did not stop on SIGTERM")
 		}
 	}
-	// run runs the binary with args (none: serve) on the database db.
-	run := func(db string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-config", filepath.Join("conf", "app.ini")}, args...)...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "MYBLOG_DATABASE_DSN="+db, "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	database := filepath.Join("data", "myblog.db")
 
 	serve("v1", `{"title":"Hi","body":"..."}`)
-	// A copy of the database as it is now, for a user who does not roll back.
-	stale := filepath.Join(work, "stale.db")
-	raw, err := os.ReadFile(filepath.Join(work, database))
+	destroy, err := generator.PlanDestroyResource(os.DirFS(project), generator.DestroyOptions{Name: "article"}, templates.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(stale, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	destroy, err := generator.PlanDestroyResource(os.DirFS(project), generator.DestroyOptions{Name: "article"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	notes := strings.Join(destroy.Notes, "\n")
-	if m := rollbackCommand.FindStringSubmatch(notes); m == nil {
-		t.Errorf("destroy resource article says nothing of the articles table left in the database (notes %q)", notes)
-	} else if out, err := run(database, strings.Fields(m[1])...); err != nil {
-		t.Fatalf("%s, as destroy says: %v\n%s", m[1], err, out)
+	if notes := strings.Join(destroy.Notes, "\n"); !strings.Contains(notes, "drops the articles table") || strings.Contains(notes, "migrate down") {
+		t.Errorf("destroy resource article: notes %q, want them to say the articles table is dropped, and no rollback", notes)
 	}
 	if err := destroy.Apply(project); err != nil {
 		t.Fatal(err)
@@ -107,14 +79,47 @@ func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve("v2", `{"title":"Hi again"}`)
+}
 
-	// The database that was not rolled back still has articles.body, NOT NULL: the new build
-	// refuses it at start, naming the column, rather than answer 500 to every POST.
-	out, err := run(stale)
-	var exit *exec.ExitError
-	want := "table articles has a NOT NULL column body that models.Article does not fill"
-	if !errors.As(err, &exit) || !strings.Contains(lastLine(out), want) {
-		t.Errorf("serving the database that was not rolled back: %v\n%s\nwant a failure whose last line says %q", err, out, want)
+// TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase is issue 19's repro on each
+// database: article is migration 1, tag and note come after it, destroy resource article;
+// the project's own test (generator/testdata/droptable) fills tags and notes, applies the
+// migration that drops articles, and counts their rows.
+func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and tests a project per database")
+	}
+	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "droptable", "keep_rows_test.go.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
+		t.Run(db, func(t *testing.T) {
+			var env []string
+			if db != generator.DBSQLite {
+				env = requireServer(t, db).projectEnv("MYBLOG", "")
+			}
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
+				generator.ResourceOptions{Name: "article", Fields: []string{"title:string"}},
+				generator.ResourceOptions{Name: "tag", Fields: []string{"name:string:unique"}},
+				generator.ResourceOptions{Name: "note", Fields: []string{"body:text"}})
+			destroy, err := generator.PlanDestroyResource(os.DirFS(project), generator.DestroyOptions{Name: "article"}, templates.FS())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := destroy.Apply(project); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "keep_rows_test.go"), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The migrate package only: the rest is TestAddFieldProjectsPassTheirTestsOnEveryDatabase's.
+			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "./internal/migrate")
+			cmd.Env = append(append(cmd.Env, env...), "CI=true")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go test ./internal/migrate in %s: %v\n%s", project, err, out)
+			}
+		})
 	}
 }
 

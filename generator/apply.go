@@ -34,13 +34,21 @@ type WriteOptions struct {
 	Force bool
 	// DryRun computes the changes and writes nothing.
 	DryRun bool
+	// KeepOld keeps the text of each file Force overwrites beside it, as FILE.gingen-old,
+	// like upgrade --force keeps an edited file: no edit is lost. (Not for a templates
+	// folder, where such a file is not a template.)
+	KeepOld bool
+	// Recorded, when set, is the gingen.yaml of the project already in the folder: a file
+	// that still holds what it records gingen wrote gets no FILE.gingen-old.
+	Recorded *Manifest
 }
 
 // WriteProject writes a new project's files into dir. A missing or empty dir is filled
 // atomically: the tree is written into a temporary folder beside dir and renamed into place,
 // so a failure leaves nothing behind. A folder that is not empty is refused unless
-// opts.Force is set; then files are written one by one, each atomically, all or none. When
-// it is refused, the changes come back with the error, files that differ marked conflict.
+// opts.Force is set; then the files are written all or none, and with opts.KeepOld each file
+// Force overwrites is kept as FILE.gingen-old unless opts.Recorded says gingen wrote it so. When it is
+// refused, the changes come back with the error, files that differ marked conflict.
 func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error) {
 	empty, err := isMissingOrEmpty(dir)
 	if err != nil {
@@ -59,19 +67,48 @@ func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error)
 		}
 		return changes, &NotEmptyError{Dir: dir}
 	}
-	if opts.DryRun {
-		return changes, nil
-	}
 	if empty {
+		if opts.DryRun {
+			return changes, nil
+		}
 		return changes, writeTreeAtomically(dir, files)
 	}
-	var pending []File
-	for i, c := range changes {
-		if c.Action != ActionIdentical {
-			pending = append(pending, files[i])
-		}
+	project, err := ProjectFS(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	return changes, commitFiles(dir, pending)
+	var pending []File
+	var out []Change
+	for i, c := range changes {
+		out = append(out, c)
+		if c.Action == ActionIdentical {
+			continue
+		}
+		pending = append(pending, files[i])
+		if c.Action != ActionForce || !opts.KeepOld {
+			continue
+		}
+		cur, err := fs.ReadFile(project, c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", c.Path, err)
+		}
+		if opts.Recorded != nil && opts.Recorded.unedited(c.Path, cur) {
+			continue
+		}
+		old := c.Path + OldFileSuffix
+		switch prev, err := fs.ReadFile(project, old); {
+		case err == nil && !bytes.Equal(prev, cur):
+			return nil, inputErrorf("%s would keep the text --force overwrites in %s, which holds an earlier copy; merge that into %s or delete it, then run the command again", filepath.Join(dir, c.Path), filepath.Join(dir, old), c.Path)
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("read %s: %w", old, err)
+		}
+		pending = append(pending, File{Path: old, Body: cur, Mode: fileMode(project, c.Path)})
+		out = append(out, Change{ActionCreate, old})
+	}
+	if opts.DryRun {
+		return out, nil
+	}
+	return out, commitFiles(dir, pending)
 }
 
 // diffFiles compares the plan with what is on disk under root, reading only inside root: a

@@ -118,13 +118,16 @@ func TestWriteProjectWithForceOverwritesOnlyWhatDiffers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "NOTES"), []byte("keep\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changes, err := WriteProject(dir, files, WriteOptions{Force: true})
+	changes, err := WriteProject(dir, files, WriteOptions{Force: true, KeepOld: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Change{{ActionIdentical, "main.go"}, {ActionForce, "conf/app.ini"}, {ActionCreate, "deploy/run.sh"}}
+	want := []Change{{ActionIdentical, "main.go"}, {ActionForce, "conf/app.ini"}, {ActionCreate, "conf/app.ini.gingen-old"}, {ActionCreate, "deploy/run.sh"}}
 	if !slices.Equal(changes, want) {
 		t.Errorf("changes = %v, want %v", changes, want)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "conf", "app.ini.gingen-old")); string(got) != "old\n" {
+		t.Errorf("conf/app.ini.gingen-old = %q, want the text --force overwrote", got)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "conf", "app.ini")); string(got) != "[app]\n" {
 		t.Errorf("conf/app.ini = %q, want the generated content", got)
@@ -132,7 +135,7 @@ func TestWriteProjectWithForceOverwritesOnlyWhatDiffers(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "NOTES")); string(got) != "keep\n" {
 		t.Errorf("a file gingen does not generate was touched: %q", got)
 	}
-	if got := listTree(t, dir); !slices.Equal(got, []string{".", "NOTES", "conf", "conf/app.ini", "deploy", "deploy/run.sh", "main.go"}) {
+	if got := listTree(t, dir); !slices.Equal(got, []string{".", "NOTES", "conf", "conf/app.ini", "conf/app.ini.gingen-old", "deploy", "deploy/run.sh", "main.go"}) {
 		t.Errorf("tree = %v, want no temporary files left", got)
 	}
 }
@@ -173,5 +176,38 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Errorf("dry run wrote %v", listTree(t, parent))
+	}
+}
+
+func TestForceKeepsWhatItOverwritesUnlessGingenWroteIt(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"edited.txt": "mine\n", "generated.txt": "old template\n", "same.txt": "same\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded := &Manifest{Files: []GeneratedFile{
+		{Path: "edited.txt", SHA256: digest([]byte("what gingen wrote\n"))},
+		{Path: "generated.txt", SHA256: digest([]byte("old template\n"))},
+	}}
+	files := []File{
+		{Path: "edited.txt", Body: []byte("new\n"), Mode: 0o644},
+		{Path: "generated.txt", Body: []byte("new template\n"), Mode: 0o644},
+		{Path: "same.txt", Body: []byte("same\n"), Mode: 0o644},
+	}
+	changes, err := WriteProject(dir, files, WriteOptions{Force: true, KeepOld: true, Recorded: recorded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{{ActionForce, "edited.txt"}, {ActionCreate, "edited.txt" + OldFileSuffix}, {ActionForce, "generated.txt"}, {ActionIdentical, "same.txt"}}
+	if !slices.Equal(changes, want) {
+		t.Errorf("changes = %v, want %v", changes, want)
+	}
+	got := snapshot(t, dir)
+	if got["edited.txt.gingen-old"] != "-rw-r-----\nmine\n" {
+		t.Errorf("edited.txt.gingen-old = %q, want the user's text with its mode", got["edited.txt.gingen-old"])
+	}
+	if _, ok := got["generated.txt.gingen-old"]; ok {
+		t.Error("a file that held what gingen wrote got a copy")
 	}
 }

@@ -14,13 +14,19 @@ type DestroyOptions struct {
 	// Force deletes generated files that were edited since, and goes on when a generated file
 	// or an inserted line is already gone.
 	Force bool
+	// NeverCommitted reports whether the migration at a path (slash-separated, relative to
+	// the project root) never left the working tree: no git commit has it. nil when gingen
+	// cannot tell (no git work tree): every migration may then have run. See mayHaveRun.
+	NeverCommitted func(path string) bool
 }
 
-// PlanDestroyResource plans `gingen destroy resource`: the exact inverse of the add that
-// gingen.yaml records. It deletes the files add created, as long as they still hold what add
-// wrote, removes the lines add inserted, and drops the resource from the manifest. It reads
-// the project and writes nothing.
-func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
+// PlanDestroyResource plans `gingen destroy resource`: the inverse of the add that gingen.yaml
+// records. It deletes the files add created, as long as they still hold what add wrote,
+// removes the lines add inserted, and drops the resource from the manifest. Its create
+// migration is deleted too if no database can have run it (mayHaveRun); else it stays, and a
+// new migration drops the table, so that no database is ever asked to roll back through the
+// later migrations (which would empty their tables). It reads the project and writes nothing.
+func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, error) {
 	m, err := readManifest(project)
 	if err != nil {
 		return Plan{}, err
@@ -44,8 +50,17 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 	}
 
 	var plan Plan
+	forward := false
+	if res.Migration != "" {
+		if forward, err = mayHaveRun(project, res.Migration, opts.NeverCommitted); err != nil {
+			return Plan{}, err
+		}
+	}
 	var edited []string
 	for _, g := range res.Files {
+		if forward && g.Path == res.Migration {
+			continue
+		}
 		body, err := fs.ReadFile(project, g.Path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -101,8 +116,21 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions) (Plan, error) {
 		plan.Writes = append(plan.Writes, File{Path: p, Body: changed[p], Mode: fileMode(project, p)})
 	}
 
-	if res.Migration != "" {
-		note, err := rollbackNote(project, res.Migration, "the "+res.Plural+" table", "`"+addCommand(res)+"`")
+	switch {
+	case forward:
+		_, p, err := nextMigration(project, "drop_"+res.Plural)
+		if err != nil {
+			return Plan{}, err
+		}
+		drop, err := dropTableMigration(tfs, m, res, p)
+		if err != nil {
+			return Plan{}, err
+		}
+		plan.Writes = append(plan.Writes, drop)
+		plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: p})
+		plan.Notes = append(plan.Notes, dropNote(p, "the "+res.Plural+" table")+" "+res.Migration+" stays: a database may have run it.")
+	case res.Migration != "":
+		note, err := deletedMigrationNote(project, res.Migration, "the "+res.Plural+" table", "`"+addCommand(res)+"`")
 		if err != nil {
 			return Plan{}, err
 		}

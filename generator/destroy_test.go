@@ -4,7 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gingen/gingen/templates"
 )
+
+// untracked is DestroyOptions.NeverCommitted of a git work tree where no commit has any
+// migration: each is deleted if it is the newest.
+func untracked(string) bool { return true }
 
 func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	root := newTestProject(t)
@@ -22,11 +28,11 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	}
 	before := snapshot(t, root)
 
-	_, err = PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag"})
+	_, err = PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag"}, templates.FS())
 	wantInputError(t, err, "routers/api/v1/tag.go was edited since gingen generated it", "--force")
 	sameTree(t, before, snapshot(t, root))
 
-	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true})
+	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked})
 	if len(plan.Deletes) != 4 {
 		t.Errorf("deletes = %v, want the four generated files (the migration too)", plan.Deletes)
 	}
@@ -69,7 +75,7 @@ func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
 				tc.edit(t)
 			}
 			before := snapshot(t, root)
-			_, err := PlanDestroyResource(os.DirFS(root), tc.opts)
+			_, err := PlanDestroyResource(os.DirFS(root), tc.opts, templates.FS())
 			wantInputError(t, err, tc.want...)
 			sameTree(t, before, snapshot(t, root))
 		})

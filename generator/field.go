@@ -27,6 +27,8 @@ type DestroyFieldOptions struct {
 	Names []string
 	// Force re-renders edited files and deletes an edited migration anyway.
 	Force bool
+	// NeverCommitted: see DestroyOptions.
+	NeverCommitted func(path string) bool
 }
 
 // PlanAddField plans `gingen add field`: a migration that adds the fields' columns, and the
@@ -100,9 +102,10 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	return plan, nil
 }
 
-// PlanDestroyField plans `gingen destroy field`: the exact inverse of one `gingen add field`
-// that gingen.yaml records. It deletes that add's migration, renders the resource's files
-// again without the fields, and records the resource as it was before.
+// PlanDestroyField plans `gingen destroy field`: the inverse of one `gingen add field` that
+// gingen.yaml records. It renders the resource's files again without the fields, records the
+// resource as it was before, and deletes that add's migration if no database can have run it
+// (mayHaveRun); else the migration stays and a new one drops the columns.
 func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan, error) {
 	m, res, err := fieldResource(project, opts.Resource)
 	if err != nil {
@@ -123,19 +126,25 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 	change := res.FieldChanges[idx]
 
 	var plan Plan
-	body, err := fs.ReadFile(project, change.Migration.Path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if !opts.Force {
-			return Plan{}, inputErrorf("%s, the migration of the fields, is gone; pass --force to destroy the rest", change.Migration.Path)
+	forward, err := mayHaveRun(project, change.Migration.Path, opts.NeverCommitted)
+	if err != nil {
+		return Plan{}, err
+	}
+	if !forward {
+		body, err := fs.ReadFile(project, change.Migration.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if !opts.Force {
+				return Plan{}, inputErrorf("%s, the migration of the fields, is gone; pass --force to destroy the rest", change.Migration.Path)
+			}
+		case err != nil:
+			return Plan{}, fmt.Errorf("destroy field: %w", err)
+		case digest(body) != change.Migration.SHA256 && !opts.Force:
+			return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway", change.Migration.Path)
+		default:
+			plan.Deletes = append(plan.Deletes, change.Migration.Path)
+			plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: change.Migration.Path})
 		}
-	case err != nil:
-		return Plan{}, fmt.Errorf("destroy field: %w", err)
-	case digest(body) != change.Migration.SHA256 && !opts.Force:
-		return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway", change.Migration.Path)
-	default:
-		plan.Deletes = append(plan.Deletes, change.Migration.Path)
-		plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: change.Migration.Path})
 	}
 
 	kept := slices.DeleteFunc(slices.Clone(res.Fields), func(f Field) bool { return slices.Contains(change.Fields, f.Name) })
@@ -153,11 +162,32 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 			redo = append(redo, f.String())
 		}
 	}
-	note, err := rollbackNote(project, change.Migration.Path, columnsOf(change.Fields)+" of the "+res.Plural+" table", "`gingen add field "+res.Name+" "+strings.Join(redo, " ")+"`")
-	if err != nil {
-		return Plan{}, err
+	what := columnsOf(change.Fields) + " of the " + res.Plural + " table"
+	if forward {
+		var fields []Field
+		for _, f := range res.Fields {
+			if slices.Contains(change.Fields, f.Name) {
+				fields = append(fields, f)
+			}
+		}
+		_, p, err := nextMigration(project, "drop_"+strings.Join(change.Fields, "_")+"_from_"+res.Plural)
+		if err != nil {
+			return Plan{}, err
+		}
+		drop, err := dropFieldsMigration(tfs, m, res, fields, p)
+		if err != nil {
+			return Plan{}, err
+		}
+		plan.Writes = append(plan.Writes, drop)
+		plan.Steps = append([]Step{{Action: ActionCreate, Path: p}}, plan.Steps...)
+		plan.Notes = append(plan.Notes, dropNote(p, what)+" "+change.Migration.Path+" stays: a database may have run it.")
+	} else {
+		note, err := deletedMigrationNote(project, change.Migration.Path, what, "`gingen add field "+res.Name+" "+strings.Join(redo, " ")+"`")
+		if err != nil {
+			return Plan{}, err
+		}
+		plan.Notes = append(plan.Notes, note)
 	}
-	plan.Notes = append(plan.Notes, note)
 
 	res.Fields = kept
 	res.Files = files

@@ -345,37 +345,80 @@ func createMigration(tfs fs.FS, m Manifest, r Resource, p string, baseline bool)
 	})
 }
 
-// rollbackNote tells what destroying the migration at p leaves in the databases that ran
-// it, and the command that rolls them back; redo is the command that puts the migration
-// back when the destroy is done already.
-func rollbackNote(project fs.FS, p, what, redo string) (string, error) {
+// MayHaveRun is the rule by which destroy decides between deleting a migration it wrote and
+// writing a new one that undoes it. A database gingen cannot see may have run a migration
+// unless the migration never left the working tree (neverCommitted says no commit has it:
+// nobody pulled it, no deploy shipped it) and it is the project's newest migration (a local
+// database that ran it then rolls back exactly that migration, with migrate down, losing no
+// other table's rows). A nil neverCommitted (not a git work tree, or no git) cannot tell:
+// every migration may have run.
+func mayHaveRun(project fs.FS, p string, neverCommitted func(string) bool) (bool, error) {
+	if neverCommitted == nil || !neverCommitted(p) {
+		return true, nil
+	}
+	versions, err := migrationVersions(project)
+	if err != nil {
+		return false, err
+	}
+	return len(versions) == 0 || versions[len(versions)-1] != migrationVersion(p), nil
+}
+
+// deletedMigrationNote tells what deleting the migration at p, which never left the working
+// tree and is the newest, leaves in a local database that ran it, and the command that rolls
+// back that migration only; redo puts the migration back when the destroy is done already.
+func deletedMigrationNote(project fs.FS, p, what, redo string) (string, error) {
 	versions, err := migrationVersions(project)
 	if err != nil {
 		return "", err
 	}
 	v := migrationVersion(p)
 	var before int64
-	var later []string
 	for _, x := range versions {
-		switch {
-		case x < v:
+		if x < v {
 			before = x
-		case x > v:
-			later = append(later, strconv.FormatInt(x, 10))
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "this deletes %s, not %s: a database that ran it keeps it. Roll each such database back before destroying, while the migration is still in the code: go run . migrate down --to %d", p, what, before)
-	switch len(later) {
-	case 0:
-		// Only then does the add put the migration back under the same version.
-		fmt.Fprintf(&b, ". Destroyed already? %s puts it back as it was.", redo)
-	case 1:
-		fmt.Fprintf(&b, " (this also rolls back the later migration %s; migrate up applies it again).", later[0])
-	default:
-		fmt.Fprintf(&b, " (this also rolls back the later migrations %s; migrate up applies them again).", strings.Join(later, ", "))
+	return fmt.Sprintf("%s never left the working tree (no git commit has it) and is the newest migration, so it is deleted, not %s: a local database that ran it keeps it. Roll such a database back first, while the migration is still in the code: go run . migrate down --to %d (it undoes that migration only). Destroyed already? %s puts it back as it was.", p, what, before, redo), nil
+}
+
+// dropNote tells, before the command acts, that the migration at p drops what, and that its
+// rows are lost in every database that applies it.
+func dropNote(p, what string) string {
+	return fmt.Sprintf("%s drops %s: every database that applies it (go run . migrate up, or the next start) loses what it holds there; its down brings the schema back, not the data. Back up first what you want to keep. No other table or migration is touched.", p, what)
+}
+
+// dropTableMigration renders the migration that drops r's table, as p: the forward undo of
+// its create migration, whose down creates the table again as the create migration does.
+func dropTableMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error) {
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, "drop_table", p, MigrationData{
+		Command: "gingen destroy resource " + r.Name,
+		Undo:    addCommand(r),
+		Table:   r.Plural,
+		Model:   Camel(r.Name),
+		Up:      []string{"DROP TABLE " + d.quote(r.Plural) + ";"},
+		Down:    d.createTable(m, r, false),
+	})
+}
+
+// dropFieldsMigration renders the migration that drops the fields' columns from res's table,
+// as p: the forward undo of their add field migration, with its Up and Down swapped.
+func dropFieldsMigration(tfs fs.FS, m Manifest, res Resource, fields []Field, p string) (File, error) {
+	specs := make([]string, len(fields))
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		specs[i], names[i] = f.String(), f.Name
 	}
-	return b.String(), nil
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, "drop_fields", p, MigrationData{
+		Command: "gingen destroy field " + res.Name + " " + strings.Join(names, " "),
+		Undo:    "gingen add field " + res.Name + " " + strings.Join(specs, " "),
+		Table:   res.Plural,
+		Model:   Camel(res.Name),
+		Fields:  names,
+		Up:      d.dropColumns(res.Plural, fields),
+		Down:    d.addColumns(res.Plural, fields),
+	})
 }
 
 // addFieldsMigration renders the migration that adds the fields to res's table, as path.

@@ -90,7 +90,7 @@ func addResource(t *testing.T, root string, opts ResourceOptions) Plan {
 
 func destroyResource(t *testing.T, root string, opts DestroyOptions) Plan {
 	t.Helper()
-	plan, err := PlanDestroyResource(os.DirFS(root), opts)
+	plan, err := PlanDestroyResource(os.DirFS(root), opts, templates.FS())
 	if err != nil {
 		t.Fatalf("plan destroy %s: %v", opts.Name, err)
 	}
@@ -121,7 +121,7 @@ func TestAddThenDestroyLeavesTheProjectByteIdentical(t *testing.T) {
 	}
 	// Destroy in reverse: after each, the tree is what it was before that resource's add.
 	for i := len(blogResources()) - 1; i >= 0; i-- {
-		destroyResource(t, root, DestroyOptions{Name: blogResources()[i].Name})
+		destroyResource(t, root, DestroyOptions{Name: blogResources()[i].Name, NeverCommitted: untracked})
 		want := before
 		if i > 0 {
 			want = afterEach[i-1]

@@ -80,7 +80,8 @@ type UpgradePlan struct {
 //   - generated before but no longer: deleted if unchanged, kept if edited.
 //
 // Files gingen never generated are not touched. The manifest is rewritten to record the new
-// render. It reads the project and writes nothing.
+// render. Each setting of conf/app.ini whose shipped value changes is named in the notes, with
+// its old and new value. It reads the project and writes nothing.
 func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (UpgradePlan, error) {
 	m, err := readManifest(project)
 	if err != nil {
@@ -142,6 +143,17 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 		}
 		if err := plan.upgradeFile(project, m, p, rendered, base, opts.Force); err != nil {
 			return UpgradePlan{}, err
+		}
+	}
+	if old, ok := base[SettingsPath]; ok {
+		if next, ok := rendered[SettingsPath]; ok && !bytes.Equal(old.Body, next.Body) {
+			final, _ := fs.ReadFile(project, SettingsPath)
+			for _, w := range plan.Writes {
+				if w.Path == SettingsPath {
+					final = w.Body
+				}
+			}
+			plan.Notes = append(plan.Notes, settingChanges(old.Body, next.Body, final)...)
 		}
 	}
 	for _, f := range ejected {

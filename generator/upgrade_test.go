@@ -409,7 +409,7 @@ func TestAddAndDestroyKeepTheRecordedDigestsTrue(t *testing.T) {
 	if matches("routers/api/v1/routes.go") {
 		t.Error("after add: routes.go, edited by hand before, has its new content recorded; the edit would look generated")
 	}
-	destroy, err := PlanDestroyResource(os.DirFS(dir), DestroyOptions{Name: "article"})
+	destroy, err := PlanDestroyResource(os.DirFS(dir), DestroyOptions{Name: "article"}, templates.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/templates"
 )
 
 func newDestroyCmd(con console) *cobra.Command {
@@ -23,9 +24,10 @@ around it: the nearest folder above that holds gingen.yaml).`,
 
 func newDestroyResourceCmd(con console) *cobra.Command {
 	var (
-		opts   generator.DestroyOptions
-		dryRun bool
-		quiet  bool
+		opts     generator.DestroyOptions
+		dryRun   bool
+		quiet    bool
+		templDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "resource NAME",
@@ -38,8 +40,11 @@ A generated file you edited since is not deleted: the command stops and names it
 --force is given. A resource another resource references cannot be destroyed before it, nor
 one with fields added by "gingen add field" before those (gingen destroy field).
 
-Its migration is deleted, not its table: roll back every database that ran the migration
-first, with the command it prints (go run . migrate down --to N).`,
+Its create migration may have run in databases gingen cannot see, so it stays and a new
+migration (db/migrations/NNNNN_drop_PLURAL.sql) drops the table: every database that applies
+it loses the table's rows, and only that table's; the command says so before it acts. Only a
+create migration that never left the working tree (the project is a git work tree and no
+commit has the file) and is the newest migration is deleted instead, as the add wrote it.`,
 		Example: `  gingen destroy resource comment
   gingen destroy resource article --dry-run
   gingen destroy resource article --force`,
@@ -60,7 +65,16 @@ first, with the command it prints (go run . migrate down --to N).`,
 			if err != nil {
 				return err
 			}
-			plan, err := generator.PlanDestroyResource(project, opts)
+			dir, err := resourceTemplatesDir(project, root, templDir)
+			if err != nil {
+				return err
+			}
+			tfs, err := generator.OpenTemplates(templates.FS(), dir)
+			if err != nil {
+				return err
+			}
+			opts.NeverCommitted = neverCommitted(root)
+			plan, err := generator.PlanDestroyResource(project, opts, tfs)
 			if err != nil {
 				return err
 			}
@@ -70,7 +84,9 @@ first, with the command it prints (go run . migrate down --to N).`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since, and go on past files or lines already removed")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would delete and the lines it would remove, and write nothing")
+	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addQuietFlag(f, &quiet)
+	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
 	return cmd
 }
 

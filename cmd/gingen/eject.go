@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,7 +36,7 @@ renders the project with this gingen's templates: run gingen upgrade first if it
   gingen eject restart`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 || args[0] != generator.EjectRestart {
-				return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("eject what? the only library gingen ejects is restart: gingen eject restart")}
+				return &usageError{cmd: c.CommandPath(), err: errors.New("eject what? the only library gingen ejects is restart, e.g. gingen eject restart")}
 			}
 			return nil
 		},

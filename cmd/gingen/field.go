@@ -34,11 +34,11 @@ Since the resource's files are written again whole, they must still hold what gi
 to a table that may already have rows.`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
   gingen add field tag color:string --dry-run`,
-		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", usageArgs(cobra.MinimumNArgs(2))),
+		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", minArgs(2)),
 		ValidArgsFunction: completeFieldArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Fields = args[0], args[1:]
-			return runFieldPlan(con, templDir, quiet, dryRun, func(project, tfs fs.FS) (generator.Plan, error) {
+			return runFieldPlan(con, templDir, quiet, dryRun, func(root string, project, tfs fs.FS) (generator.Plan, error) {
 				return generator.PlanAddField(project, opts, tfs)
 			})
 		},
@@ -67,16 +67,20 @@ without the fields, so that the project is as it was before the add. NAME... are
 all the fields that one add field added. Fields made by add resource are not removed: destroy
 field undoes only add field.
 
-A migration or resource file edited since stops the command, naming it, unless --force is
-given. The columns stay in the databases that ran the migration: roll them back first, with
-the command it prints.`,
+A resource file edited since stops the command, naming it, unless --force is given. The add's
+migration may have run in databases gingen cannot see, so it stays and a new migration
+(db/migrations/NNNNN_drop_NAMES_from_PLURAL.sql) drops the columns: every database that
+applies it loses their values, and only theirs; the command says so before it acts. Only a
+migration that never left the working tree (the project is a git work tree and no commit has
+the file) and is the newest migration is deleted instead.`,
 		Example: `  gingen destroy field article subtitle rating
   gingen destroy field tag color --dry-run`,
-		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", usageArgs(cobra.MinimumNArgs(2))),
+		Args:              nameRequired("name the resource and the fields to destroy, e.g. gingen destroy field article subtitle", minArgs(2)),
 		ValidArgsFunction: completeAddedFields,
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Resource, opts.Names = args[0], args[1:]
-			return runFieldPlan(con, templDir, quiet, dryRun, func(project, tfs fs.FS) (generator.Plan, error) {
+			return runFieldPlan(con, templDir, quiet, dryRun, func(root string, project, tfs fs.FS) (generator.Plan, error) {
+				opts.NeverCommitted = neverCommitted(root)
 				return generator.PlanDestroyField(project, opts, tfs)
 			})
 		},
@@ -93,7 +97,7 @@ the command it prints.`,
 // runFieldPlan plans a field command in the project the working folder is in, reading the
 // project through the confined file system (no link leads out of it) and the templates
 // gingen.yaml records unless templDir is given, then carries the plan out.
-func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(project, tfs fs.FS) (generator.Plan, error)) error {
+func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(root string, project, tfs fs.FS) (generator.Plan, error)) error {
 	root, err := projectRoot(con, dryRun)
 	if err != nil {
 		return err
@@ -110,7 +114,7 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
-	plan, err := planFn(project, tfs)
+	plan, err := planFn(root, project, tfs)
 	if err != nil {
 		return err
 	}

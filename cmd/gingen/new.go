@@ -72,7 +72,7 @@ Authentication of /api/v1:
 	f.StringVar(&req.dir, "dir", ".", "parent folder of the new project")
 	f.StringVar(&req.templates, "templates", "", "folder of your own templates, laid over the embedded ones file by file (see gingen templates export); recorded in gingen.yaml")
 	f.BoolVar(&req.write.DryRun, "dry-run", false, "print the files that would be written and write nothing")
-	f.BoolVar(&req.write.Force, "force", false, "write into an existing, non-empty folder: overwrite the files that differ, leave identical ones alone")
+	f.BoolVar(&req.write.Force, "force", false, "write into an existing, non-empty folder: overwrite the files that differ (an edited one keeps its text in FILE.gingen-old), leave identical ones alone")
 	addNoInputFlags(f, &req.noInput)
 	addQuietFlag(f, &req.quiet)
 	_ = cmd.RegisterFlagCompletionFunc("strategy", cobra.FixedCompletions(generator.Strategies(), cobra.ShellCompDirectiveNoFileComp))
@@ -169,14 +169,20 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 			}
 		}
 	}
+	req.write.KeepOld, req.write.Recorded = true, existing
 	changes, err := generator.WriteProject(target, files, req.write)
+	if err != nil && existing != nil && !req.write.Force {
+		// Only the refusal: the files it would write are upgrade's business.
+		return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
+	}
+	kept := 0
 	for _, ch := range changes {
 		r.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
+		if strings.HasSuffix(ch.Path, generator.OldFileSuffix) {
+			kept++
+		}
 	}
 	if err != nil {
-		if existing != nil && !req.write.Force {
-			return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
-		}
 		if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {
 			return fmt.Errorf("folder %s already exists and is not empty; choose another name or --dir, or pass --force to overwrite the files gingen generates in it", notEmpty.Dir)
 		}
@@ -185,6 +191,14 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 	if o.RestartReplace != "" {
 		r.printf("development build of gingen: go.mod replaces %s with this checkout's %s (a release build requires the published %s)\n",
 			generator.RestartModule, o.RestartReplace, generator.RestartVersion)
+	}
+	if kept > 0 {
+		// Printed even with --quiet: it is about the user's work.
+		what := fmt.Sprintf("%d files --force overwrites keep their previous text in FILE%s beside them; merge what you want back, then delete those files", kept, generator.OldFileSuffix)
+		if kept == 1 {
+			what = "1 file --force overwrites keeps its previous text in FILE" + generator.OldFileSuffix + " beside it; merge what you want back, then delete that file"
+		}
+		fmt.Fprintf(con.out, "note: %s\n", what)
 	}
 	if req.write.DryRun {
 		r.printf("dry run: %d files planned, nothing written\n", len(changes))

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,7 +26,7 @@ applied (nothing written: the change was rolled back).`,
   gingen destroy resource article
   gingen templates export ./my-templates`,
 		// An unknown command is a malformed command line.
-		Args:          usageArgs(cobra.NoArgs),
+		Args:          unknownCommand,
 		RunE:          func(c *cobra.Command, _ []string) error { return c.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -52,11 +54,15 @@ func addHelpExamples(root *cobra.Command) {
 		switch c.Name() {
 		case "help":
 			c.Example = "  gingen help new\n  gingen help add resource"
+			c.Args = helpTopic
 		case "completion":
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = kindRequired("generate the completion script for", "source <(gingen completion bash)")
 			c.Example = `  source <(gingen completion bash)                       # this shell only
   gingen completion bash > /etc/bash_completion.d/gingen  # every new shell
   gingen completion zsh > "${fpath[1]}/_gingen"`
 			for _, sh := range c.Commands() {
+				sh.Args = exactArgs(0)
 				sh.Example = "  source <(gingen completion " + sh.Name() + ")"
 				if sh.Name() == "fish" {
 					sh.Example = "  gingen completion fish | source"
@@ -100,21 +106,105 @@ func nameRequired(hint string, check cobra.PositionalArgs) cobra.PositionalArgs 
 	}
 }
 
-// exactArgs is cobra.ExactArgs whose error is a usage error.
-func exactArgs(n int) cobra.PositionalArgs {
-	return usageArgs(cobra.ExactArgs(n))
+// exactArgs is the Args check of a command that takes exactly n arguments.
+func exactArgs(n int) cobra.PositionalArgs { return argCount(n, n) }
+
+// maxArgs is the Args check of a command that takes at most n arguments.
+func maxArgs(n int) cobra.PositionalArgs { return argCount(0, n) }
+
+// minArgs is the Args check of a command that takes n arguments or more.
+func minArgs(n int) cobra.PositionalArgs { return argCount(n, -1) }
+
+// argCount is the Args check of a command that takes min to max arguments (max < 0: no
+// limit). A missing or an extra argument is a usage error in one line that names it, then
+// the fix: the command's usage and its first example.
+func argCount(min, max int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		var problem string
+		switch {
+		case len(args) < min:
+			words := strings.Fields(c.Use)[1:]
+			missing := "an argument"
+			if len(args) < len(words) {
+				missing = words[len(args)]
+			}
+			problem = "missing " + missing
+			if len(args) > 0 {
+				problem += " after " + strings.Join(args, " ")
+			}
+		case max >= 0 && len(args) > max:
+			problem = fmt.Sprintf("unexpected argument %q: %s takes %s", args[max], c.CommandPath(), argsWord(max))
+		default:
+			return nil
+		}
+		return &usageError{cmd: c.CommandPath(), err: errors.New(problem + "; " + usageHint(c))}
+	}
 }
 
-// maxArgs is cobra.MaximumNArgs whose error is a usage error.
-func maxArgs(n int) cobra.PositionalArgs {
-	return usageArgs(cobra.MaximumNArgs(n))
+func argsWord(n int) string {
+	switch n {
+	case 0:
+		return "no argument"
+	case 1:
+		return "one argument"
+	}
+	return fmt.Sprintf("%d arguments", n)
 }
 
+// usageHint is the fix of an argument error: the command's usage line and first example.
+func usageHint(c *cobra.Command) string {
+	hint := "usage: " + strings.TrimSuffix(c.UseLine(), " [flags]")
+	if ex := firstExample(c); ex != "" {
+		hint += ", e.g. " + ex
+	}
+	return hint
+}
+
+// firstExample is the first line of the command's examples, without its comment.
+func firstExample(c *cobra.Command) string {
+	for _, line := range strings.Split(c.Example, "\n") {
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			return line
+		}
+	}
+	return ""
+}
+
+// usageArgs is check whose error is a usage error with the command's usage and example.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if err := check(c, args); err != nil {
-			return &usageError{cmd: c.CommandPath(), err: err}
+			return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("%w; %s", err, usageHint(c))}
 		}
 		return nil
 	}
+}
+
+// unknownCommand is the Args check of the root command: an argument there is a command
+// gingen does not have.
+func unknownCommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("unknown command %q; use one of %s, e.g. gingen new myblog (gingen --help says what each does)", args[0], strings.Join(names, ", "))}
+}
+
+// helpTopic is the Args check of gingen help: the arguments name a command.
+func helpTopic(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd, rest, err := c.Root().Find(args); err == nil && cmd != c.Root() && len(rest) == 0 {
+		return nil
+	}
+	return &usageError{cmd: c.CommandPath(), err: fmt.Errorf("no command %q to help with; %s", strings.Join(args, " "), usageHint(c))}
 }
