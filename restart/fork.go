@@ -241,11 +241,11 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 			switch {
 			case g.resumed:
 				// ExecReload= waits for the PID file to be rewritten with this pid to know
-				// that the reload failed.
+				// that the reload failed; it is rewritten before the line is logged.
+				g.reclaimPIDFile()
 				g.log.Error("cannot restart: this generation resumed serving after its successor died, "+
 					"and a process can hand over its socket only once; restart the service to make "+
 					"reloads work again", "pid", g.pid)
-				g.reclaimPIDFile()
 			case upgrading:
 				g.log.Warn("ignoring SIGHUP: a restart is already in progress", "pid", g.pid)
 			case deferred:
@@ -432,12 +432,17 @@ func (g *forkGeneration) handOver(ctx context.Context, hup <-chan os.Signal) (re
 		g.log.Warn("the new generation cannot be watched during the drain: no PID file names it",
 			"pid", g.pid)
 	}
+	// The watch polls; a death since its last look is seen by asking once more, so that a
+	// drain that ends at once (no request in flight) still notices it.
 	successorDied := func() bool {
+		if ctx.Err() != nil {
+			return false
+		}
 		select {
 		case <-gone:
-			return ctx.Err() == nil
+			return true
 		default:
-			return false
+			return newPID > 0 && !processExists(newPID)
 		}
 	}
 

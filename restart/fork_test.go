@@ -812,13 +812,14 @@ func TestForkNewGenerationDeathWithoutSpareSocketFails(t *testing.T) {
 		resumed bool
 		err     error
 	}
+	// Dead before the hand-over looks: whether the drain or the watch ends first, it must see it.
+	_ = successor.Process.Kill()
+	_ = successor.Wait()
 	done := make(chan result, 1)
 	go func() {
 		resumed, err := g.handOver(context.Background(), make(chan os.Signal))
 		done <- result{resumed, err}
 	}()
-	_ = successor.Process.Kill()
-	_ = successor.Wait()
 	select {
 	case r := <-done:
 		if r.resumed || r.err == nil || !strings.Contains(r.err.Error(), fmt.Sprintf("new generation (pid %d) died", successor.Process.Pid)) ||
