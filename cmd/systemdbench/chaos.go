@@ -55,6 +55,8 @@ func chaosReport(results []restarttest.ChaosResult, command, systemdVersion stri
 		case r.Failed == 0:
 		case r.Fault == restarttest.FaultStop:
 			recovery = "n/a (stopped)"
+		case r.Fault == restarttest.FaultCrash:
+			recovery = "n/a (every start crashes)"
 		case !r.Recovered:
 			recovery = "never"
 		default:

@@ -593,6 +593,12 @@ func count(res *ChaosResult, results []Result) {
 		res.Recovered = len(results) > 0
 		return
 	}
+	if res.Fault == FaultCrash {
+		// Every start of the build crashes: a success after the last failure is a restart's
+		// two seconds of service, not a recovery.
+		res.Recovery = last.End().Sub(first.Start)
+		return
+	}
 	for _, r := range results {
 		if r.Err == "" && r.Start.After(last.Start) {
 			res.Recovery, res.Recovered = r.End().Sub(first.Start), true
@@ -726,6 +732,7 @@ func crashAfterReady(build restart.Build) restart.Build {
 }
 `
 
-// ChaosShutdownTimeout is the suite's [server] ShutdownTimeout: short, so that the faults
-// with a request longer than it take seconds.
-const ChaosShutdownTimeout = 3 * time.Second
+// ChaosShutdownTimeout is the suite's [server] ShutdownTimeout: longer than the 4 s request
+// FaultKillNew keeps in flight on the draining generation, short enough that the faults with
+// a request longer than it take seconds.
+const ChaosShutdownTimeout = 5 * time.Second
