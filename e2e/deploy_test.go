@@ -33,16 +33,25 @@ func unitKeys(t *testing.T, path, section string) map[string][]string {
 // TestDeployFilesFitTheirStrategy checks what systemd-analyze verify cannot: that each
 // strategy's unit is the kind that strategy needs. fork: systemd follows the pid through
 // PIDFile= and reloads with SIGHUP; supervisor: the master's pid is stable, Type=simple;
-// systemd: a .socket and a Type=notify service whose main process (the master) alone notifies
-// and alone gets SIGTERM on stop (KillMode=mixed: it drains its workers). And
-// that a fork project says what to use under supervisord instead.
+// systemd: a .socket and a Type=notify service whose main process (the master) alone notifies.
+// Every unit SIGTERMs the whole control group (KillMode=control-group: a draining worker or
+// generation is not SIGKILLed when the main process dies), restarts at once after a failure
+// and gives up after a start limit. And that a fork project says what to use under
+// supervisord instead.
 func TestDeployFilesFitTheirStrategy(t *testing.T) {
 	for _, dir := range goldenDirs(t) {
 		strategy := manifestValue(t, dir, "strategy")
 		name := projectName(t, dir)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			service := unitKeys(t, filepath.Join(dir, "deploy", name+".service"), "Service")
-			want := map[string]string{"ExecReload": "/bin/kill -HUP $MAINPID", "KillSignal": "SIGTERM"}
+			want := map[string]string{"ExecReload": "/bin/kill -HUP $MAINPID", "KillSignal": "SIGTERM",
+				"KillMode": "control-group", "Restart": "on-failure", "RestartSec": "100ms"}
+			unit := unitKeys(t, filepath.Join(dir, "deploy", name+".service"), "Unit")
+			for k, v := range map[string]string{"StartLimitIntervalSec": "120s", "StartLimitBurst": "5"} {
+				if got := unit[k]; len(got) != 1 || got[0] != v {
+					t.Errorf("%s.service [Unit] %s = %v, want %s", name, k, got, v)
+				}
+			}
 			switch strategy {
 			case "fork":
 				want["Type"] = "simple"
@@ -68,7 +77,6 @@ func TestDeployFilesFitTheirStrategy(t *testing.T) {
 			case "systemd":
 				want["Type"] = "notify"
 				want["NotifyAccess"] = "main"
-				want["KillMode"] = "mixed"
 				socket := unitKeys(t, filepath.Join(dir, "deploy", name+".socket"), "Socket")
 				if len(socket["ListenStream"]) != 1 {
 					t.Errorf("%s.socket ListenStream = %v, want one", name, socket["ListenStream"])

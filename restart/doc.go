@@ -26,6 +26,40 @@
 // in-flight requests), and no request is answered by a half-started generation (Build
 // returns before the generation serves).
 //
+// # After a fault
+//
+// Every fault ends with the service serving, or with the process exiting non-zero so that
+// its service manager acts (systemd's Restart= and StartLimitBurst=, supervisord's
+// autorestart); never with a clean exit and nothing serving.
+//
+//   - Fork, the new generation dies before it is ready: the old one kills it if needed, keeps
+//     serving and logs the failure; the PID file is rewritten with its pid.
+//   - Fork, the new generation dies after it was ready, while the old one drains: the old one
+//     kept a duplicate of the listening socket (not accepting on it, so connections wait in
+//     its backlog), notices the death within 50ms (it polls the pid the PID file names),
+//     serves again on that socket, finishes its in-flight requests, rewrites the PID file and
+//     logs an error naming the dead pid. It cannot hand over again (one hand-over per
+//     process): later SIGHUPs are refused with an error and the PID file is rewritten, so the
+//     unit's ExecReload= fails. If the death comes after its drain, once its cleanup has run,
+//     Run returns an error naming the dead pid. Without Options.PIDFile the new generation is
+//     not watched.
+//   - Fork, the serving process dies (kill -9, OOM): the socket dies with it (no other process
+//     holds it); the service manager starts a new one, and connections are refused meanwhile.
+//   - Supervisor and Systemd, a worker dies: the master starts a new one after a backoff
+//     (100ms doubling to 5s, reset by a worker that served 10s); connections wait in the
+//     socket's backlog. After Options.MaxWorkerCrashes workers in a row failed within 10s of
+//     their start (crashed, or failed to become ready), the master gives up: Run returns an
+//     error naming the last one's exit status or signal, or its failure report. The systemd
+//     master's STATUS= always names the serving worker, or says that none serves and why
+//     ("no worker serving: restarting in 400ms after worker 1234 exited (exit status 2)
+//     after 2.1s, fast failure 3 of 5").
+//   - Supervisor and Systemd, the master dies (kill -9, OOM): the worker sees its lifeline
+//     close and drains its in-flight requests, bounded by ShutdownTimeout, then exits (the
+//     units use KillMode=control-group, so systemd sends it SIGTERM rather than SIGKILL).
+//     With Systemd the socket belongs to systemd and outlives the master: connections wait
+//     in its backlog for the next master's worker. With Supervisor the socket closes with the
+//     master and its worker: connections are refused until the new master listens.
+//
 // # Strategies
 //
 //   - Fork: the process re-executes the binary on disk and hands it its listening socket

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,6 +37,13 @@ const pidFileReclaimWait = 2 * time.Second
 //     nil. The socket is never closed, so no connection is refused during the switch.
 //   - A new process that exits at start or is not ready within opts.ReadyTimeout is killed,
 //     the failure is logged and this process keeps serving; a later SIGHUP tries again.
+//   - A new process that dies after it became ready, while this one still drains (kill -9,
+//     a crash, the OOM killer), is noticed within successorPollInterval: this process serves
+//     again on the listening socket it kept open, rewrites the PID file and logs an error
+//     naming the dead pid (connections made meanwhile waited in the accept queue). It cannot
+//     restart any more (tableflip hands a socket over once per process): later SIGHUPs are
+//     refused with an error and the PID file is rewritten, so ExecReload= fails. Where it
+//     cannot serve again, Run returns an error once its drain is over.
 //   - Only one restart runs at a time. A SIGHUP that arrives while a restart is in progress,
 //     before this process is ready, or once it is stopping is ignored with a log line. One
 //     that arrives while the previous generation is still draining (tableflip cannot restart
@@ -103,6 +112,7 @@ func runFork(ctx context.Context, opts Options, build Build) error {
 		pid:     pid,
 		pidFile: pidFile,
 		ln:      ln,
+		handler: handler,
 		cleanup: cleanup,
 	}
 	// Accept before reporting ready, so connections are taken as soon as the old generation
@@ -136,7 +146,15 @@ type forkGeneration struct {
 	pidFile string
 	ln      net.Listener
 	srv     *server
+	handler http.Handler
 	cleanup func() error
+	// prevDrain, once this generation has resumed serving after its successor died, yields
+	// the result of the drain of the server it had before (its in-flight requests): cleanup
+	// must wait for it.
+	prevDrain <-chan error
+	// resumed is set once this generation serves again after its successor died: tableflip
+	// allows one upgrade per process, so it cannot restart any more.
+	resumed bool
 }
 
 // loop handles signals and restarts until this generation stops serving.
@@ -158,6 +176,7 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 		g.log.Info("previous generation exited; restart complete", "pid", g.pid)
 	}()
 	waitPrevious := (<-chan struct{})(previousGone) // nil once handled
+	exited := upg.Exit()                            // nil once this generation has resumed
 
 	upgrading := false // a new generation is starting
 	deferred := false  // a SIGHUP waits for the previous generation to exit
@@ -201,17 +220,15 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 			}
 			return g.stop(nil, replaced, hup)
 
-		case <-upg.Exit():
+		case <-exited:
 			// Closed after a successful Upgrade (Stop is only called on the path above).
-			attrs := []any{"pid", g.pid, "shutdown_timeout", g.opts.ShutdownTimeout}
-			if g.pidFile != "" {
-				// The new generation wrote its pid before reporting ready.
-				if newPID, err := readPIDFile(g.pidFile); err == nil {
-					attrs = append(attrs, "new_pid", newPID)
-				}
+			resumed, err := g.handOver(ctx, hup)
+			if !resumed {
+				return err
 			}
-			g.log.Info("replaced by a new generation; draining", attrs...)
-			return g.stop(nil, true, hup)
+			// The new generation died during the drain and this one serves again; tableflip's
+			// Exit channel stays closed.
+			exited = nil
 
 		case <-g.srv.Stopped():
 			// Serve only stops on its own when accepting fails; requests already accepted
@@ -222,6 +239,13 @@ func (g *forkGeneration) loop(ctx context.Context, upg *tableflip.Upgrader, hup 
 
 		case <-hup:
 			switch {
+			case g.resumed:
+				// ExecReload= waits for the PID file to be rewritten with this pid to know
+				// that the reload failed.
+				g.log.Error("cannot restart: this generation resumed serving after its successor died, "+
+					"and a process can hand over its socket only once; restart the service to make "+
+					"reloads work again", "pid", g.pid)
+				g.reclaimPIDFile()
 			case upgrading:
 				g.log.Warn("ignoring SIGHUP: a restart is already in progress", "pid", g.pid)
 			case deferred:
@@ -297,25 +321,41 @@ func upgradeRefusedForNow(err error) bool {
 // restart the new generation holds the same socket, so new connections (and those still in
 // the accept queue) go there; on a plain shutdown they are refused.
 func (g *forkGeneration) stop(cause error, replaced bool, hup <-chan os.Signal) error {
+	defer g.ignoreHUP(hup)()
 	errs := []error{cause}
+	if err := g.srv.Drain(context.Background(), g.opts.ShutdownTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("restart: fork: %w", err))
+	}
+	return g.stopped(g.release(errs, replaced))
+}
 
-	// SIGHUP stays subscribed until Run returns (its default action would kill the process
-	// in the middle of its drain); say why it has no effect now.
-	stopped := make(chan struct{})
-	defer close(stopped)
+// ignoreHUP logs and drops the SIGHUPs received until the returned func is called. SIGHUP
+// stays subscribed until Run returns (its default action would kill the process in the
+// middle of its drain); this says why it has no effect now.
+func (g *forkGeneration) ignoreHUP(hup <-chan os.Signal) (stop func()) {
+	done := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case <-hup:
 				g.log.Warn("ignoring SIGHUP: this generation is stopping", "pid", g.pid)
-			case <-stopped:
+			case <-done:
 				return
 			}
 		}
 	}()
+	return func() { close(done) }
+}
 
-	if err := g.srv.Drain(context.Background(), g.opts.ShutdownTimeout); err != nil {
-		errs = append(errs, fmt.Errorf("restart: fork: %w", err))
+// release is the end of a stop once the server has drained: it waits for the drain of the
+// server this generation had before it resumed serving (if it did), runs cleanup and, unless
+// this generation was replaced, removes the PID file if it still names this process.
+func (g *forkGeneration) release(errs []error, replaced bool) []error {
+	if g.prevDrain != nil {
+		if err := <-g.prevDrain; err != nil {
+			errs = append(errs, fmt.Errorf("restart: fork: %w", err))
+		}
+		g.prevDrain = nil
 	}
 	if g.cleanup != nil {
 		if err := g.cleanup(); err != nil {
@@ -327,6 +367,11 @@ func (g *forkGeneration) stop(cause error, replaced bool, hup <-chan os.Signal) 
 			g.log.Warn("could not remove PID file", "pid", g.pid, "err", err)
 		}
 	}
+	return errs
+}
+
+// stopped logs the end of this generation and returns errs joined.
+func (g *forkGeneration) stopped(errs []error) error {
 	err := errors.Join(errs...)
 	if err != nil {
 		g.log.Error("stopped", "pid", g.pid, "err", err)
@@ -334,6 +379,179 @@ func (g *forkGeneration) stop(cause error, replaced bool, hup <-chan os.Signal) 
 		g.log.Info("stopped", "pid", g.pid)
 	}
 	return err
+}
+
+// successorPollInterval is how often a draining generation checks that the new generation it
+// handed its socket to is still alive. Connections that arrive between that process's death
+// and the check wait in the socket's accept queue: the old generation keeps the socket open.
+const successorPollInterval = 50 * time.Millisecond
+
+// handOver drains this generation after a successful restart, watching the new generation
+// (the pid its PID file names) until this one exits. tableflip's hand-over is final: if the
+// new generation dies (kill -9, a crash, the OOM killer) while this one drains, nobody would
+// accept on the socket, this process would exit 0 and the PID file would name a dead pid, so
+// a service manager would see a clean stop. Instead, this generation keeps a duplicate of
+// the listening socket during the drain, without accepting on it, and when the new one dies
+// it serves on it again with its own handler, rewrites the PID file and logs an error naming
+// the dead pid; it returns resumed true and its in-flight requests keep draining aside.
+// Where it cannot (the handler was already cleaned up, the socket could not be kept) it
+// finishes its drain and returns an error saying that nothing serves, so the process exits
+// non-zero and the service manager restarts it.
+//
+// A death while ctx is done (the service is stopping: both generations got SIGTERM) is not a
+// fault.
+func (g *forkGeneration) handOver(ctx context.Context, hup <-chan os.Signal) (resumed bool, err error) {
+	stopIgnoring := g.ignoreHUP(hup)
+	defer stopIgnoring()
+
+	newPID := 0
+	attrs := []any{"pid", g.pid, "shutdown_timeout", g.opts.ShutdownTimeout}
+	if g.pidFile != "" {
+		// tableflip's new process writes its pid to the PID file before it reports ready.
+		if p, err := readPIDFile(g.pidFile); err == nil && p != g.pid {
+			newPID = p
+			attrs = append(attrs, "new_pid", newPID)
+		}
+	}
+	g.log.Info("replaced by a new generation; draining", attrs...)
+
+	addr := g.ln.Addr().String()
+	spare, spareErr := dupListener(g.ln)
+	if spare != nil {
+		defer spare.Close()
+	} else {
+		g.log.Warn("cannot keep the listening socket during the drain; if the new generation dies "+
+			"now, this one exits with an error", "pid", g.pid, "err", spareErr)
+	}
+	gone := make(<-chan struct{}) // never closed when the new generation cannot be watched
+	if newPID > 0 {
+		var stopWatch func()
+		gone, stopWatch = watchProcess(newPID, successorPollInterval)
+		defer stopWatch()
+	} else {
+		g.log.Warn("the new generation cannot be watched during the drain: no PID file names it",
+			"pid", g.pid)
+	}
+	successorDied := func() bool {
+		select {
+		case <-gone:
+			return ctx.Err() == nil
+		default:
+			return false
+		}
+	}
+
+	srv := g.srv
+	drained := make(chan error, 1)
+	go func() { drained <- srv.Drain(context.Background(), g.opts.ShutdownTimeout) }()
+
+	var drainErr error
+	drainDone := false
+	select {
+	case drainErr = <-drained:
+		drainDone = true
+	case <-gone:
+	}
+	if !drainDone && !successorDied() {
+		drainErr = <-drained
+		drainDone = true
+	}
+	// Either the new generation died (this drain may still run), or the drain is over and
+	// the handler is still intact: cleanup has not run yet.
+	var fault error
+	if successorDied() {
+		prev := drained
+		if drainDone {
+			done := make(chan error, 1)
+			done <- drainErr
+			prev = done
+		}
+		err := g.resume(newPID, spare, spareErr, prev)
+		if err == nil {
+			return true, nil
+		}
+		fault = fmt.Errorf("restart: fork: the new generation (pid %d) died while this one was "+
+			"draining, and this one cannot serve again (%w): nothing serves on %s", newPID, err, addr)
+		g.log.Error("the new generation died while this one was draining", "pid", g.pid,
+			"dead_pid", newPID, "err", fault)
+		if !drainDone {
+			drainErr = <-drained
+		}
+	}
+	errs := []error{fault}
+	if drainErr != nil {
+		errs = append(errs, fmt.Errorf("restart: fork: %w", drainErr))
+	}
+	errs = g.release(errs, true)
+	if fault == nil && successorDied() {
+		// Too late to serve again: cleanup has run. A non-zero exit makes the service
+		// manager restart the service instead of taking it for a clean stop.
+		errs = append(errs, fmt.Errorf("restart: fork: the new generation (pid %d) died while this "+
+			"one was shutting down after its drain: nothing serves on %s", newPID, addr))
+	}
+	return false, g.stopped(errs)
+}
+
+// resume makes this generation serve again on spare, the duplicate of its listening socket
+// kept during the drain, after the new generation (deadPID) died. prevDrain yields the result
+// of the drain of the server it had, which goes on aside. It returns why it cannot.
+func (g *forkGeneration) resume(deadPID int, spare *os.File, spareErr error, prevDrain <-chan error) error {
+	if spare == nil {
+		return fmt.Errorf("the listening socket was not kept: %w", spareErr)
+	}
+	ln, err := net.FileListener(spare)
+	if err != nil {
+		return fmt.Errorf("listen on the kept socket: %w", err)
+	}
+	opts := g.opts
+	opts.OnServe = nil // this generation was counted when it started serving
+	g.ln = ln
+	g.srv = startServer(g.handler, []net.Listener{ln}, opts)
+	g.prevDrain = prevDrain
+	g.resumed = true
+	if g.pidFile != "" {
+		if err := writePIDFile(g.pidFile, g.pid); err != nil {
+			g.log.Error("could not rewrite the PID file after resuming", "pid", g.pid, "err", err)
+		}
+	}
+	g.log.Error("the new generation died while this one was draining; serving again",
+		"pid", g.pid, "dead_pid", deadPID, "addr", ln.Addr().String())
+	return nil
+}
+
+// dupListener returns a duplicate of ln's socket: the socket stays open while the duplicate
+// is, even once ln is closed, and connections wait in its accept queue.
+func dupListener(ln net.Listener) (*os.File, error) {
+	f, ok := ln.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, fmt.Errorf("restart: fork: %T has no file descriptor to keep", ln)
+	}
+	file, err := f.File()
+	if err != nil {
+		return nil, fmt.Errorf("restart: fork: duplicate listening socket: %w", err)
+	}
+	return file, nil
+}
+
+// watchProcess polls every interval whether pid still exists; gone is closed when it does
+// not. stop ends the polling.
+func watchProcess(pid int, interval time.Duration) (gone <-chan struct{}, stop func()) {
+	goneC := make(chan struct{})
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for processExists(pid) {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+		close(goneC)
+	}()
+	var once sync.Once
+	return goneC, func() { once.Do(func() { close(quit) }) }
 }
 
 // reclaimPIDFile rewrites the PID file with this process's pid after a failed restart. The new
@@ -376,17 +594,20 @@ func absExecutable(arg0 string) string {
 // waitProcessGone polls until pid no longer exists, for at most timeout.
 func waitProcessGone(pid int, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		p, err := os.FindProcess(pid)
-		if err != nil {
-			return
-		}
-		// Signal 0 only checks that the process exists (and is not yet reaped).
-		err = p.Signal(syscall.Signal(0))
-		_ = p.Release()
-		if err != nil {
-			return
-		}
+	for time.Now().Before(deadline) && processExists(pid) {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// processExists reports whether pid names a process (one not yet reaped included) this
+// process may signal.
+func processExists(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	// Signal 0 only checks that the process exists.
+	err = p.Signal(syscall.Signal(0))
+	_ = p.Release()
+	return err == nil
 }

@@ -703,3 +703,132 @@ func TestAbsExecutable(t *testing.T) {
 		}
 	}
 }
+
+// The new generation dies (kill -9) while the old one drains a slow request: the old one
+// serves again on the socket it kept, rewrites the PID file and finishes the slow request;
+// connections made meanwhile wait in the accept queue instead of being refused.
+func TestForkNewGenerationDeathDuringDrainResumes(t *testing.T) {
+	h := startForkHelper(t, "ok", 5*time.Second)
+	gen1 := h.cmd.Process.Pid
+	addr := h.waitLog("serving", gen1, 1)["addr"].(string)
+
+	inflight := startBlocked(t, addr)
+	signalPID(t, gen1, syscall.SIGHUP)
+	gen2 := h.waitPIDFile(gen1)
+	h.waitLog("serving", gen2, 1)
+	if e := h.waitLog("replaced by a new generation; draining", gen1, 1); e["new_pid"] != float64(gen2) {
+		t.Fatalf("drain line %v, want new_pid %d", e, gen2)
+	}
+
+	signalPID(t, gen2, syscall.SIGKILL)
+	deadline := time.Now().Add(waitTimeout)
+	for processExists(gen2) {
+		if time.Now().After(deadline) {
+			t.Fatalf("killed generation %d still exists after %v", gen2, waitTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// From the moment it is gone, every connection is answered, by the old generation.
+	for range 20 {
+		if got := getPID(t, addr); got != gen1 {
+			t.Fatalf("GET /pid = %d after the new generation died, want %d", got, gen1)
+		}
+	}
+	if e := h.waitLog("the new generation died while this one was draining; serving again", gen1, 1); e["dead_pid"] != float64(gen2) {
+		t.Fatalf("resume line %v, want dead_pid %d", e, gen2)
+	}
+	h.assertPIDFile(gen1)
+
+	h.release()
+	if got, want := readBody(t, inflight), fmt.Sprintf("done by %d", gen1); got != want {
+		t.Fatalf("in-flight request body = %q, want %q", got, want)
+	}
+
+	// tableflip hands a socket over once per process: a reload now fails, and says so by
+	// rewriting the PID file (what ExecReload= waits for).
+	before, err := os.Stat(h.pidFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signalPID(t, gen1, syscall.SIGHUP)
+	h.waitLog("cannot restart: this generation resumed serving after its successor died, "+
+		"and a process can hand over its socket only once; restart the service to make reloads work again", gen1, 1)
+	after, err := os.Stat(h.pidFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, after) {
+		t.Error("the PID file was not rewritten after a refused reload")
+	}
+	h.assertPIDFile(gen1)
+	if got := getPID(t, addr); got != gen1 {
+		t.Fatalf("GET /pid = %d after a refused reload, want %d", got, gen1)
+	}
+
+	signalPID(t, gen1, syscall.SIGTERM)
+	h.waitFirstExit()
+	if res := h.waitRunResult(gen1); res != "" {
+		t.Fatalf("Run returned %q, want nil", res)
+	}
+	h.assertCleanedUp(gen1)
+	if _, err := os.Stat(h.pidFile()); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("PID file still present after shutdown (stat err %v)", err)
+	}
+}
+
+// noFileListener hides the listener's File method: its socket cannot be kept.
+type noFileListener struct{ net.Listener }
+
+// Where the old generation cannot serve again, the death of the new one during its drain
+// makes Run fail (the process exits non-zero) instead of a clean exit with nothing serving.
+func TestForkNewGenerationDeathWithoutSpareSocketFails(t *testing.T) {
+	dir := t.TempDir()
+	successor := exec.Command("sleep", "60")
+	if err := successor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = successor.Process.Kill() })
+	pidFile := filepath.Join(dir, "app.pid")
+	if err := writePIDFile(pidFile, successor.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := noFileListener{tcp}
+	var logs strings.Builder
+	opts := Options{ShutdownTimeout: 5 * time.Second}
+	g := &forkGeneration{
+		log:     slog.New(slog.NewTextHandler(&logs, nil)),
+		opts:    opts,
+		pid:     os.Getpid(),
+		pidFile: pidFile,
+		ln:      ln,
+		srv:     startServer(http.NotFoundHandler(), []net.Listener{ln}, opts),
+		handler: http.NotFoundHandler(),
+	}
+	type result struct {
+		resumed bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resumed, err := g.handOver(context.Background(), make(chan os.Signal))
+		done <- result{resumed, err}
+	}()
+	_ = successor.Process.Kill()
+	_ = successor.Wait()
+	select {
+	case r := <-done:
+		if r.resumed || r.err == nil || !strings.Contains(r.err.Error(), fmt.Sprintf("new generation (pid %d) died", successor.Process.Pid)) ||
+			!strings.Contains(r.err.Error(), "nothing serves") {
+			t.Fatalf("handOver = %v, %v; want an error naming the dead pid and that nothing serves", r.resumed, r.err)
+		}
+		if !strings.Contains(logs.String(), "the new generation died while this one was draining") {
+			t.Fatalf("the death is not logged:\n%s", logs.String())
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("handOver still running")
+	}
+}

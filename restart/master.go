@@ -32,6 +32,9 @@ type supervisor struct {
 	// not nil, receives the outcome (buffered, never blocks the loop).
 	requests chan chan<- error
 	spawned  int // workers started so far: the restart generation of the next one
+	// maxCrashes is how many workers in a row may fail within stableAfter of their start
+	// before the master gives up (Options.MaxWorkerCrashes).
+	maxCrashes int
 }
 
 // newSupervisor takes ownership of lns (at least one). It keeps a duplicate of each socket as
@@ -66,6 +69,10 @@ func newSupervisor(opts Options, lns ...net.Listener) (*supervisor, error) {
 		return nil, err
 	}
 	s.exe = exe
+	s.maxCrashes = opts.MaxWorkerCrashes
+	if s.maxCrashes <= 0 {
+		s.maxCrashes = DefaultMaxWorkerCrashes
+	}
 	var shutdown time.Duration
 	s.readyTimeout, shutdown = masterTimeouts(opts)
 	// A worker told to stop first waits out DrainDelay (answering /readyz 503) before it drains.
@@ -155,6 +162,15 @@ type supervisorWorker struct {
 	shutdownTimeout time.Duration
 	done            chan struct{} // closed once the process has been reaped
 	err             error         // result of Wait, read only after done is closed
+}
+
+// exitReason is how the worker ended, for the log and STATUS=: "exit status 2", "signal:
+// killed". Only after done.
+func (w *supervisorWorker) exitReason() string {
+	if w.err == nil {
+		return "exit status 0"
+	}
+	return w.err.Error()
 }
 
 // exitErr is the worker's exit status as an error (nil for exit 0). Only after done.
@@ -428,7 +444,11 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		delay    time.Duration  // backoff of the next crash restart
 		respawn  *time.Timer
 		retiring sync.WaitGroup // old workers that are draining
+		crashes  int            // workers in a row that failed within stableAfter of their start
 	)
+	// Starts stop when ctx is cancelled, and when the master gives up.
+	startCtx, cancelStarts := context.WithCancel(ctx)
+	defer cancelStarts()
 	cancelRespawn := func() {
 		if respawn != nil {
 			respawn.Stop()
@@ -439,23 +459,34 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		cancelRespawn()
 		starting = true
 		go func() {
-			w, err := s.start(ctx)
+			w, err := s.start(startCtx)
 			started <- startResult{w, err}
 		}()
 	}
-	scheduleRespawn := func() {
+	scheduleRespawn := func(cause string) {
 		if delay == 0 {
 			delay = backoffMin
 		} else {
 			delay = min(2*delay, backoffMax)
 		}
 		s.log.Info("starting a new worker after backoff", "delay", delay)
+		why := fmt.Sprintf("restarting in %s after %s", delay, cause)
+		if crashes > 0 {
+			why += fmt.Sprintf(", fast failure %d of %d", crashes, s.maxCrashes)
+		}
+		s.hooks.down(why)
 		respawn = time.NewTimer(delay)
+	}
+	servingPID := func() int {
+		if cur == nil {
+			return 0
+		}
+		return cur.pid
 	}
 	request := func(reply chan<- error) {
 		if !reload {
 			reload = true
-			s.hooks.reloading()
+			s.hooks.reloading(servingPID())
 		}
 		if starting {
 			// Never two starts at once: remember one more restart and run it after this one,
@@ -494,7 +525,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 		select {
 		case <-ctx.Done():
 			cancelRespawn()
-			s.hooks.stopping()
+			s.hooks.stopping(servingPID())
 			err := s.shutdown(cur, starting, started)
 			answer(waiters, errors.New("restart: shutting down"))
 			answer(queued, errors.New("restart: shutting down"))
@@ -521,7 +552,11 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 					s.log.Error("restart failed; the old worker keeps serving", "pid", cur.pid, "err", res.err)
 				} else {
 					s.log.Error("worker start failed", "err", res.err)
-					scheduleRespawn()
+					crashes++
+					if crashes >= s.maxCrashes {
+						return s.giveUp(crashes, res.err, cancelStarts, waiters, queued, &retiring)
+					}
+					scheduleRespawn(fmt.Sprintf("a worker start failed (%s)", startFailure(res.err)))
 				}
 			} else {
 				old := cur
@@ -539,6 +574,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 					}()
 				} else {
 					s.log.Info("worker serving again", "pid", cur.pid)
+					s.hooks.serving(cur.pid)
 				}
 			}
 			answer(waiters, res.err)
@@ -550,11 +586,7 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 				begin()
 			} else if reload {
 				reload = false
-				servingPID := 0
-				if cur != nil {
-					servingPID = cur.pid
-				}
-				s.hooks.reloaded(servingPID, lastErr)
+				s.hooks.reloaded(servingPID(), lastErr)
 			}
 
 		case <-curDone:
@@ -568,15 +600,50 @@ func (s *supervisor) run(ctx context.Context, hup <-chan os.Signal) error {
 			s.log.Error("worker exited unexpectedly", "pid", cur.pid, "ran", ran.Round(time.Millisecond), "err", cur.err)
 			if ran >= stableAfter {
 				delay = 0
+				crashes = 0
+			} else {
+				crashes++
 			}
+			dead := cur
 			cur = nil
 			// A start in progress (a SIGHUP restart) becomes the replacement; otherwise
-			// respawn after the backoff. Requests queue in the socket's backlog meanwhile.
-			if !starting {
-				scheduleRespawn()
+			// respawn after the backoff, or give up after too many fast crashes. Requests
+			// queue in the socket's backlog meanwhile.
+			cause := fmt.Sprintf("worker %d exited (%s) after %s", dead.pid, dead.exitReason(), ran.Round(time.Millisecond))
+			switch {
+			case starting:
+				s.hooks.down(cause + "; a new worker is starting")
+			case crashes >= s.maxCrashes:
+				return s.giveUp(crashes, fmt.Errorf("%s", cause), cancelStarts, waiters, queued, &retiring)
+			default:
+				scheduleRespawn(cause)
 			}
 		}
 	}
+}
+
+// giveUp ends the master after crashes workers in a row failed within stableAfter of their
+// start, last being the last failure: no worker serves (none is starting), old workers may
+// still drain. It returns the error Run returns, so the process exits non-zero and its
+// service manager acts (Restart=, StartLimitBurst=) instead of a crash loop that looks
+// healthy.
+func (s *supervisor) giveUp(crashes int, last error, cancelStarts context.CancelFunc, waiters, queued []chan<- error, retiring *sync.WaitGroup) error {
+	err := fmt.Errorf("restart: master: giving up: %d workers in a row failed within %s of their start; the last: %w",
+		crashes, stableAfter, last)
+	s.log.Error("giving up: workers keep failing", "failures", crashes, "limit", s.maxCrashes, "err", last)
+	s.hooks.down(fmt.Sprintf("gave up after %d fast failures in a row; the last: %s", crashes, last))
+	cancelStarts()
+	for _, r := range append(waiters, queued...) {
+		r <- err
+	}
+	retiring.Wait()
+	s.log.Info("supervisor master stopped", "pid", os.Getpid(), "err", err)
+	return err
+}
+
+// startFailure is a start error without the package prefix, for STATUS=.
+func startFailure(err error) string {
+	return strings.TrimPrefix(err.Error(), "restart: ")
 }
 
 // shutdown stops the serving worker and a worker being started, in parallel, each bounded.

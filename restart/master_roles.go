@@ -54,24 +54,28 @@ const (
 // nothing (its process manager watches the master's pid); the systemd strategy sends sd_notify
 // messages. The calls come from the master's loop, one at a time.
 type masterHooks interface {
-	// serving: the first worker (pid) serves; the service is up.
+	// serving: a worker (pid) serves: the first one (the service is up), or one started
+	// after the previous one died.
 	serving(pid int)
-	// reloading: a restart was requested (SIGHUP).
-	reloading()
-	// reloaded: the requested restarts are over; pid serves. err is the last one's failure
-	// (the old worker kept serving).
+	// reloading: a restart was requested (SIGHUP); pid serves meanwhile, 0: no worker does.
+	reloading(pid int)
+	// reloaded: the requested restarts are over; pid serves (0: no worker does). err is the
+	// last one's failure (the old worker kept serving).
 	reloaded(pid int, err error)
-	// stopping: the master drains its workers and exits.
-	stopping()
+	// down: no worker serves; why says what the master does about it.
+	down(why string)
+	// stopping: the master drains its workers (pid serves until then; 0: none) and exits.
+	stopping(pid int)
 }
 
 // noHooks tells nothing.
 type noHooks struct{}
 
 func (noHooks) serving(int)         {}
-func (noHooks) reloading()          {}
+func (noHooks) reloading(int)       {}
 func (noHooks) reloaded(int, error) {}
-func (noHooks) stopping()           {}
+func (noHooks) down(string)         {}
+func (noHooks) stopping(int)        {}
 
 // runMaster runs the master on lns until ctx is cancelled: it writes opts.PIDFile (when set)
 // with its own pid, which never changes, starts the first worker, restarts it on SIGHUP (hup)

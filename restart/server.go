@@ -42,11 +42,22 @@ type Options struct {
 	IdleTimeout       time.Duration
 	// MaxConns caps the connections each listener serves at once; 0: no cap.
 	MaxConns int
+	// MaxWorkerCrashes (supervisor and systemd strategies) is how many workers in a row may
+	// die on their own, each within 10 s of its start (a crash after it reported ready, or a
+	// start that failed), before the master gives up: it drains what is left and Run returns
+	// an error naming the last worker's exit status or signal, or its failure report, so the
+	// process exits non-zero and the service manager acts on it (systemd's Restart= and
+	// StartLimitBurst=, supervisord's startretries). A worker that served 10 s or more resets
+	// the count. 0 (or less) means DefaultMaxWorkerCrashes.
+	MaxWorkerCrashes int
 	// OnServe, if set, is called when this process's generation starts serving, with its
 	// restart generation (0 for the first process) and how long the restart that started it
 	// took, from the restart request to serving (0 for the first). Metrics record both.
 	OnServe func(generation int, handover time.Duration)
 }
+
+// DefaultMaxWorkerCrashes is Options.MaxWorkerCrashes when it is 0.
+const DefaultMaxWorkerCrashes = 5
 
 // Build constructs the handler of one serving generation (opens the database, builds the
 // router). cleanup, if not nil, runs after the server has drained. Build is called only in a

@@ -4,8 +4,8 @@
 // Type=simple and Docker expect) holds the listening socket and runs the application in a
 // worker child process. SIGHUP makes the master start a new worker from the binary and config
 // now on disk, wait until it is ready, then drain the old one. The master never calls Build:
-// it opens no database and builds no router. The machinery is in supervisor_master.go and
-// supervisor_worker.go.
+// it opens no database and builds no router. The machinery is in master.go and
+// worker.go.
 //
 // Both processes run the same binary: Run dispatches on an environment variable that the
 // master sets for its workers.

@@ -50,6 +50,8 @@ func supervisorTestBuild(ctx context.Context) (http.Handler, func() error, error
 		return nil, nil, ctx.Err()
 	case "slow":
 		time.Sleep(300 * time.Millisecond)
+	case "crash":
+		crashSoon()
 	case "":
 	default:
 		return nil, nil, fmt.Errorf("unknown test mode %q", mode)
@@ -64,6 +66,19 @@ func supervisorTestBuild(ctx context.Context) (http.Handler, func() error, error
 		fmt.Fprint(w, os.Getpid())
 	})
 	return mux, nil, nil
+}
+
+// testCrashAfter is how long after its build a worker in "crash" mode exits with status 2:
+// a build that crashes shortly after it reported ready.
+const testCrashAfter = 200 * time.Millisecond
+
+// crashSoon makes the process exit with status 2 testCrashAfter from now.
+func crashSoon() {
+	go func() {
+		time.Sleep(testCrashAfter)
+		fmt.Fprintln(os.Stderr, "test worker: crashing on purpose")
+		os.Exit(2)
+	}()
 }
 
 // syncBuffer collects the master's log lines.
@@ -595,5 +610,64 @@ func TestSupervisorFirstWorkerFailureIsReturned(t *testing.T) {
 	// last line a user sees.
 	if err == nil || !strings.Contains(err.Error(), "first worker") || !strings.Contains(err.Error(), "build fails on purpose") {
 		t.Fatalf("run returned %v, want the first worker's failure and its reason", err)
+	}
+}
+
+// Workers that keep crashing soon after they reported ready make the master give up after
+// MaxWorkerCrashes of them in a row: run returns an error naming the last exit status.
+func TestSupervisorGivesUpAfterFastCrashes(t *testing.T) {
+	m := startTestMaster(t, Options{MaxWorkerCrashes: 3})
+	pid := m.mustPID()
+	t.Setenv(supervisorTestModeEnv, "crash")
+	// Crash 1: the serving worker is killed; crashes 2 and 3: the workers started after it
+	// exit 200ms after their build.
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-m.done:
+		m.result = &err
+	case <-time.After(20 * time.Second):
+		t.Fatal("master still running after workers kept crashing")
+	}
+	if err == nil {
+		t.Fatal("run returned nil after workers kept crashing, want an error")
+	}
+	for _, want := range []string{"giving up", "3 workers in a row", "exit status 2"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("run returned %q, want it to contain %q", err, want)
+		}
+	}
+	logs := m.logs.String()
+	if n := strings.Count(logs, "worker exited unexpectedly"); n != 3 {
+		t.Errorf("%d worker crashes logged, want 3", n)
+	}
+	if !strings.Contains(logs, "giving up: workers keep failing") {
+		t.Error("giving up not logged")
+	}
+}
+
+// A worker that served stableAfter resets the count: crashes far apart are restarted forever.
+func TestSupervisorCrashCountResetsAfterStableWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits stableAfter")
+	}
+	m := startTestMaster(t, Options{MaxWorkerCrashes: 2})
+	pid := m.mustPID()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	next := m.waitNewPID(pid, 5*time.Second)
+	time.Sleep(stableAfter + 100*time.Millisecond)
+	if err := syscall.Kill(next, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	m.waitNewPID(next, 5*time.Second)
+	select {
+	case err := <-m.done:
+		m.result = &err
+		t.Fatalf("master gave up (%v) although the crashes were %s apart", err, stableAfter)
+	default:
 	}
 }

@@ -8,7 +8,7 @@ package restart
 //     for its whole life. It takes the listening sockets from systemd (LISTEN_FDS, read with
 //     go-systemd's activation package; without socket activation, in development, it listens
 //     on Options.Addr itself) and runs the application in a worker child process, exactly as
-//     the supervisor strategy's master does (supervisor_master.go, supervisor_worker.go).
+//     the supervisor strategy's master does (master.go, worker.go).
 //   - Only the master talks to systemd (NotifyAccess=main): READY=1 once the first worker
 //     serves; on SIGHUP (systemctl reload) RELOADING=1 with MONOTONIC_USEC=, then a new worker
 //     from the binary and config now on disk, then READY=1 once it serves (or once the attempt
@@ -19,9 +19,12 @@ package restart
 // process started by the old main process is not systemd's child. systemd 252 logs
 // "Supervising process N which is not our child", cannot wait for it, and on the next stop
 // SIGKILLs it right after SIGTERM, cutting its in-flight requests. Every worker here is the
-// master's child, every worker is in the unit's cgroup, and on stop (KillMode=mixed) SIGTERM
-// goes to the master alone, which drains its workers before it exits; systemd's SIGKILL finds
-// nothing left. It is the model HAProxy's master-worker mode uses under systemd.
+// master's child, every worker is in the unit's cgroup, and on stop the master drains its
+// workers before it exits. The unit uses KillMode=control-group: the workers get systemd's
+// SIGTERM too (harmless: they drain once, and the master, stopping, does not restart them),
+// and, should the master be killed, its draining worker is not SIGKILLed at once as
+// KillMode=mixed would do with no main process left to wait for. It is the model HAProxy's
+// master-worker mode uses under systemd.
 
 import (
 	"context"
@@ -108,13 +111,21 @@ type sdNotifier struct {
 }
 
 func (n sdNotifier) serving(pid int) {
-	n.notify(daemon.SdNotifyReady, "STATUS=serving (worker "+strconv.Itoa(pid)+")")
+	n.notify(daemon.SdNotifyReady, "STATUS="+servingStatus(pid))
 }
 
-func (n sdNotifier) reloading() {
+// servingStatus is the STATUS= text naming the serving worker, or saying that none serves.
+func servingStatus(pid int) string {
+	if pid <= 0 {
+		return "no worker serving"
+	}
+	return "serving (worker " + strconv.Itoa(pid) + ")"
+}
+
+func (n sdNotifier) reloading(pid int) {
 	// MONOTONIC_USEC= lets systemd >= 253 (Type=notify-reload) match this with the reload
 	// it asked for; older versions ignore the field.
-	state := []string{daemon.SdNotifyReloading, "STATUS=reloading: starting a new worker"}
+	state := []string{daemon.SdNotifyReloading, "STATUS=" + servingStatus(pid) + "; reloading: starting a new worker"}
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err == nil {
 		state = append(state, "MONOTONIC_USEC="+strconv.FormatInt(ts.Nano()/1000, 10))
@@ -123,16 +134,24 @@ func (n sdNotifier) reloading() {
 }
 
 func (n sdNotifier) reloaded(pid int, err error) {
-	status := "STATUS=serving (worker " + strconv.Itoa(pid) + ")"
+	status := "STATUS=" + servingStatus(pid)
 	if err != nil {
-		// The reload failed, the service did not: the old worker serves. The journal has why.
-		status = "STATUS=serving (worker " + strconv.Itoa(pid) + "); last reload failed, see the journal"
+		// The reload failed; the old worker, if any, serves. The journal has why.
+		status += "; last reload failed, see the journal"
 	}
 	n.notify(daemon.SdNotifyReady, status)
 }
 
-func (n sdNotifier) stopping() {
-	n.notify(daemon.SdNotifyStopping, "STATUS=draining")
+func (n sdNotifier) down(why string) {
+	n.notify("STATUS=" + servingStatus(0) + ": " + why)
+}
+
+func (n sdNotifier) stopping(pid int) {
+	status := "STATUS=stopping: no worker serving"
+	if pid > 0 {
+		status = "STATUS=stopping: draining worker " + strconv.Itoa(pid)
+	}
+	n.notify(daemon.SdNotifyStopping, status)
 }
 
 func (n sdNotifier) notify(fields ...string) {

@@ -49,6 +49,8 @@ func systemdTestBuild(context.Context) (http.Handler, func() error, error) {
 		return nil, nil, errors.New("build fails on purpose")
 	case "slow":
 		time.Sleep(300 * time.Millisecond)
+	case "crash":
+		crashSoon()
 	}
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter) {
@@ -418,5 +420,61 @@ func TestSystemdQueuedReloadsAreOneReload(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestSystemdCrashLoopStatusAndGiveUp: while workers keep crashing, STATUS= says that no
+// worker serves and which failure of how many this is; after MaxWorkerCrashes in a row Run
+// returns an error naming the exit status (the unit fails, Restart= acts).
+func TestSystemdCrashLoopStatusAndGiveUp(t *testing.T) {
+	notes := newNotifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", notes.path)
+	t.Setenv(testWorkerEnv, "systemd")
+	logs := &logAddr{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Systemd, Options{Addr: "127.0.0.1:0", ShutdownTimeout: 5 * time.Second,
+			ReadyTimeout: 5 * time.Second, MaxWorkerCrashes: 3, Logger: slog.New(logs)}, nil)
+	}()
+	msg, next := notes.wait(t, 0, "READY=1", 10*time.Second)
+	addr := logs.get()
+	first := mustGet(t, addr, "/")
+	if want := "STATUS=serving (worker " + first["pid"] + ")"; !strings.Contains(msg, want) {
+		t.Errorf("READY=1 message %q, want %q", msg, want)
+	}
+
+	t.Setenv(systemdTestModeEnv, "crash")
+	if err := syscall.Kill(atoi(first["pid"]), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	msg, next = notes.wait(t, next, "STATUS=no worker serving: restarting in", 10*time.Second)
+	for _, want := range []string{"worker " + first["pid"] + " exited (signal: killed)", "fast failure 1 of 3"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("status after the first crash %q, want it to contain %q", msg, want)
+		}
+	}
+	// The respawned worker serves (STATUS names it) until it crashes in turn.
+	msg, next = notes.wait(t, next, "STATUS=serving (worker ", 10*time.Second)
+	if strings.Contains(msg, "worker "+first["pid"]+")") {
+		t.Errorf("status names the dead worker: %q", msg)
+	}
+	msg, next = notes.wait(t, next, "fast failure 2 of 3", 10*time.Second)
+	if !strings.Contains(msg, "exit status 2") {
+		t.Errorf("status after the second crash %q, want the exit status", msg)
+	}
+	msg, _ = notes.wait(t, next, "STATUS=no worker serving: gave up after 3 fast failures", 10*time.Second)
+	if !strings.Contains(msg, "exit status 2") {
+		t.Errorf("status after giving up %q, want the exit status", msg)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "giving up") || !strings.Contains(err.Error(), "exit status 2") {
+			t.Fatalf("Run returned %v, want an error giving up with the exit status", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after the workers kept crashing")
+	}
+	if _, err := get(addr, "/"); err == nil {
+		t.Error("the port still answers after the master gave up")
 	}
 }

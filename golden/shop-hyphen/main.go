@@ -78,6 +78,7 @@ func run(ctx context.Context, configPath string) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
 		MaxConns:          cfg.Server.MaxConns,
+		MaxWorkerCrashes:  cfg.Server.WorkerCrashLimit,
 	}
 	// One registry per process: in a supervisor master it stays empty and unserved.
 	metricSet := metrics.New()

@@ -78,6 +78,7 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a zero header timeout", "[server]\nReadHeaderTimeout = 0s\n", "ReadHeaderTimeout"},
 		{"a zero idle timeout", "[server]\nIdleTimeout = 0s\n", "IdleTimeout"},
 		{"a negative connection cap", "[server]\nMaxConns = -1\n", "MaxConns"},
+		{"a negative worker crash limit", "[server]\nWorkerCrashLimit = -1\n", "WorkerCrashLimit"},
 		{"a bind address with a port", "[server]\nHTTPAddr = 127.0.0.1/8\n", "HTTPAddr"},
 		{"a trusted proxy that is no address", "[server]\nTrustedProxies = 10.0.0.1, proxy.local\n", "proxy.local"},
 		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},

@@ -123,6 +123,10 @@ type Server struct {
 	// DrainDelay is how long a SIGTERM/SIGINT keeps the server serving, with /readyz
 	// answering 503, before it stops accepting: the time load balancers need to notice.
 	DrainDelay time.Duration `ini:"DrainDelay"`
+	// WorkerCrashLimit (supervisor and systemd strategies) is how many workers in a row may
+	// fail within 10s of their start before the master gives up and exits non-zero, for the
+	// service manager to act on; 0: the restart library's default (5).
+	WorkerCrashLimit int `ini:"WorkerCrashLimit"`
 }
 
 // Proxies returns the entries of TrustedProxies, nil when there are none.
@@ -240,6 +244,7 @@ func Default() Settings {
 			ReadyTimeout:      30 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,
 			IdleTimeout:       2 * time.Minute,
+			WorkerCrashLimit:  5,
 		},
 		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond, SingleWriter: true},
 		CORS: CORS{
@@ -346,6 +351,9 @@ func (s Server) validateNetwork() []error {
 	}
 	if s.DrainDelay < 0 {
 		errs = append(errs, fmt.Errorf("[server] DrainDelay %s must be 0s (stop accepting at once) or more, e.g. 5s", s.DrainDelay))
+	}
+	if s.WorkerCrashLimit < 0 {
+		errs = append(errs, fmt.Errorf("[server] WorkerCrashLimit %d must be 0 (the default, 5) or more", s.WorkerCrashLimit))
 	}
 	for _, p := range s.Proxies() {
 		if _, err := ParseProxy(p); err != nil {
