@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,9 +32,8 @@ func TestRealSystemdChaos(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	// Static binaries (the container runs Debian's libc), built before the boot.
-	t.Setenv("CGO_ENABLED", "0")
-	fx := restarttest.NewFixtures(filepath.Join(repoRoot(t), "golden"), t.TempDir())
+	// Built before the boot; the good build is TestRealSystemdReloadRestartStop's first version.
+	fx := realSystemdFixtures(t)
 	type built struct{ project, good, crashing string }
 	bins := map[string]built{}
 	for _, strategy := range strategies {
@@ -43,7 +41,7 @@ func TestRealSystemdChaos(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		good, err := fx.Binary(ctx, project, "chaos1")
+		good, err := fx.Binary(ctx, project, chaosVersion)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +62,7 @@ func TestRealSystemdChaos(t *testing.T) {
 			b := bins[strategy]
 			results, err := restarttest.RunChaos(ctx, c, restarttest.ChaosPlan{
 				Strategy: strategy, Project: b.project, Name: "myblog", EnvPrefix: "MYBLOG",
-				Binary: b.good, Version: "chaos1", Crashing: b.crashing,
+				Binary: b.good, Version: chaosVersion, Crashing: b.crashing,
 				Port: port, Load: restarttest.ChaosLoad(), Slow: slowPost(0),
 				ShutdownTimeout: restarttest.ChaosShutdownTimeout, ReadyTimeout: 10 * time.Second,
 				Logf: t.Logf,
@@ -90,3 +88,6 @@ func TestRealSystemdChaos(t *testing.T) {
 	}
 	t.Logf("chaos suite wall time: %s", time.Since(began).Round(time.Second))
 }
+
+// chaosVersion is the version the chaos suite deploys: the first of the reload test's.
+const chaosVersion = "rs1"
