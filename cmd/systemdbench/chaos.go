@@ -43,8 +43,12 @@ func chaosReport(results []restarttest.ChaosResult, command, systemdVersion stri
 		}
 		failed := fmt.Sprint(r.Failed)
 		if len(r.ByError) > 0 {
-			var kinds []string
+			byKind := map[string]int{}
 			for k, v := range r.ByError {
+				byKind[errorKind(k)] += v
+			}
+			var kinds []string
+			for k, v := range byKind {
 				kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
 			}
 			slices.Sort(kinds)
@@ -56,7 +60,10 @@ func chaosReport(results []restarttest.ChaosResult, command, systemdVersion stri
 		case r.Fault == restarttest.FaultStop:
 			recovery = "n/a (stopped)"
 		case r.Fault == restarttest.FaultCrash:
-			recovery = "n/a (every start crashes)"
+			recovery = fmt.Sprintf("n/a (every start crashes; systemd restarted the unit after %s)", r.Settled.Round(100*time.Millisecond))
+			if r.ActiveState == "failed" {
+				recovery = fmt.Sprintf("n/a (every start crashes; the unit failed after %s)", r.Settled.Round(100*time.Millisecond))
+			}
 		case !r.Recovered:
 			recovery = "never"
 		default:
@@ -95,4 +102,13 @@ func chaosReport(results []restarttest.ChaosResult, command, systemdVersion stri
 		b.WriteString("\n\n" + strings.Join(problems, "\n") + "\n")
 	}
 	return b.Bytes()
+}
+
+// errorKind shortens a load error for the table: the client's "server closed idle connection"
+// (a kept-alive connection closed by a dying server as a request was sent) without its URL.
+func errorKind(err string) string {
+	if strings.Contains(err, "server closed idle connection") {
+		return "closed idle connection"
+	}
+	return err
 }
