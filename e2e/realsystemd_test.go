@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,10 +35,7 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	c := bootSystemd(t, ctx)
-	// Fixtures of their own: the binaries are static (the container runs Debian's libc,
-	// perhaps not the host's), unlike the shared fixtures' ones.
-	t.Setenv("CGO_ENABLED", "0")
-	fx := restarttest.NewFixtures(filepath.Join(repoRoot(t), "golden"), t.TempDir())
+	fx := realSystemdFixtures(t)
 	for _, strategy := range strategies {
 		t.Run(strategy, func(t *testing.T) {
 			run := runRealSystemd(t, ctx, c, fx, strategy)
@@ -56,6 +54,26 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// staticFixtures are the fixtures of the tests under a real systemd, shared by them (the chaos
+// suite deploys the reload test's first version).
+var (
+	staticOnce     sync.Once
+	staticFixtures *restarttest.Fixtures
+)
+
+// realSystemdFixtures returns the fixtures of the tests under a real systemd and sets
+// CGO_ENABLED=0 for the test: their binaries are static (the container runs Debian's libc,
+// perhaps not the host's), unlike the shared fixtures' ones.
+func realSystemdFixtures(t *testing.T) *restarttest.Fixtures {
+	t.Helper()
+	t.Setenv("CGO_ENABLED", "0")
+	golden := filepath.Join(repoRoot(t), "golden")
+	staticOnce.Do(func() {
+		staticFixtures = restarttest.NewFixtures(golden, filepath.Join(fixtures.Dir(), "static"))
+	})
+	return staticFixtures
 }
 
 // bootSystemd boots the cached Debian tree (built by .ci/nspawn-rootfs when missing) and stops

@@ -1,10 +1,15 @@
 // Command systemdbench runs every restart strategy's deploy units under a real systemd
 // (Debian bookworm's systemd 252, booted with systemd-nspawn, sharing the host's network) and
 // writes what `systemctl reload`, `restart` and `stop` did under load as the "real-systemd"
-// section of docs/BENCHMARKS.md. Run it as root from the root of a gingen checkout:
+// section of docs/BENCHMARKS.md, then, in the same container, issue 16's chaos suite (kill -9
+// of each process, a crashing build, reload storms, long requests, stop under load; see
+// restarttest.RunChaos) as its "real-systemd-chaos" section. Run it as root from the root of
+// a gingen checkout:
 //
-//	go -C e2e run ./cmd/systemdbench          # 5 reloads per strategy, 32 clients: ~6 min on 2 cores
-//	go -C e2e run ./cmd/systemdbench -out -   # to stdout
+//	go -C e2e run ./cmd/systemdbench               # both: ~10 min on 2 cores
+//	go -C e2e run ./cmd/systemdbench -chaos-only   # the chaos table only: ~5 min
+//	go -C e2e run ./cmd/systemdbench -chaos=false  # the reload table only
+//	go -C e2e run ./cmd/systemdbench -out -        # to stdout
 //
 // The root file system comes from .ci/nspawn-rootfs (built and cached on first use).
 package main
@@ -42,6 +47,8 @@ func main() {
 	out := flag.String("out", "docs/BENCHMARKS.md", "where to write the section (- for stdout)")
 	golden := flag.String("golden", "golden", "the golden projects")
 	note := flag.String("note", "", "a sentence about the machine added to the report")
+	withChaos := flag.Bool("chaos", true, "also run the chaos suite and write its section")
+	chaosOnly := flag.Bool("chaos-only", false, "run the chaos suite only")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "systemdbench: unexpected argument %q\n", flag.Arg(0))
@@ -58,23 +65,32 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	command := strings.TrimSpace("sudo go -C e2e run ./cmd/systemdbench " + shellquote.Join(os.Args[1:]...))
-	body, err := run(ctx, command, *reloads, *keepAlive, *fresh, *trickle, *golden, *note)
+	sections, err := run(ctx, command, *reloads, *keepAlive, *fresh, *trickle, *golden, *note, *withChaos || *chaosOnly, !*chaosOnly)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "systemdbench:", err)
 		os.Exit(1)
 	}
-	if *out == "-" {
-		os.Stdout.Write(body)
-		return
+	for _, name := range []string{"real-systemd", "real-systemd-chaos"} {
+		body, ok := sections[name]
+		if !ok {
+			continue
+		}
+		if *out == "-" {
+			os.Stdout.Write(body)
+			continue
+		}
+		if err := benchdoc.ReplaceSection(*out, name, body); err != nil {
+			fmt.Fprintln(os.Stderr, "systemdbench:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "systemdbench: wrote the %s section of %s\n", name, *out)
 	}
-	if err := benchdoc.ReplaceSection(*out, "real-systemd", body); err != nil {
-		fmt.Fprintln(os.Stderr, "systemdbench:", err)
-		os.Exit(1)
-	}
-	fmt.Fprintf(os.Stderr, "systemdbench: wrote the real-systemd section of %s\n", *out)
 }
 
-func run(ctx context.Context, command string, reloads, keepAlive, fresh int, trickle time.Duration, golden, note string) ([]byte, error) {
+// run boots one container and runs the reload plan (reloads) and the chaos suite (chaos) in
+// it; it returns the sections of docs/BENCHMARKS.md by name.
+func run(ctx context.Context, command string, reloads, keepAlive, fresh int, trickle time.Duration, golden, note string,
+	chaos, reloadTable bool) (map[string][]byte, error) {
 	root, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -108,6 +124,9 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 	for i := range versions {
 		versions[i] = fmt.Sprintf("sd%d", i+1)
 	}
+	if !reloadTable {
+		versions = versions[:1]
+	}
 	failing, err := fx.Failing(ctx)
 	if err != nil {
 		return nil, err
@@ -117,6 +136,7 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 		bins    []string
 	}
 	projects := map[string]built{}
+	crashing := map[string]string{}
 	for _, strategy := range []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd} {
 		fmt.Fprintf(os.Stderr, "systemdbench: building %s (%d versions)\n", strategy, len(versions))
 		bins, err := fx.Versions(ctx, strategy, versions...)
@@ -128,6 +148,11 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 			return nil, err
 		}
 		projects[strategy] = built{project, bins}
+		if chaos {
+			if crashing[strategy], err = fx.CrashAfterReady(ctx, strategy); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	c, err := nspawn.Boot(ctx, rootfs, stage, filepath.Base(stage))
@@ -138,8 +163,12 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 	systemdVersion, _ := c.Output(ctx, "systemctl", "--version")
 	systemdVersion, _, _ = strings.Cut(systemdVersion, "\n")
 
+	sections := map[string][]byte{}
 	var runs []*restarttest.RealSystemdRun
 	for _, strategy := range []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd} {
+		if !reloadTable {
+			break
+		}
 		fmt.Fprintf(os.Stderr, "systemdbench: %s under %s\n", strategy, systemdVersion)
 		port, err := restarttest.FreeLoopbackPort()
 		if err != nil {
@@ -172,7 +201,38 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 		}
 		runs = append(runs, run)
 	}
-	return report(runs, command, systemdVersion, reloads, keepAlive+fresh, trickle, note), nil
+	if reloadTable {
+		sections["real-systemd"] = report(runs, command, systemdVersion, reloads, keepAlive+fresh, trickle, note)
+	}
+	if !chaos {
+		return sections, nil
+	}
+	var results []restarttest.ChaosResult
+	began := time.Now()
+	for _, strategy := range []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd} {
+		fmt.Fprintf(os.Stderr, "systemdbench: chaos suite, %s\n", strategy)
+		port, err := restarttest.FreeLoopbackPort()
+		if err != nil {
+			return nil, err
+		}
+		p := projects[strategy]
+		rs, err := restarttest.RunChaos(ctx, c, restarttest.ChaosPlan{
+			Strategy: strategy, Project: p.project, Name: "myblog", EnvPrefix: "MYBLOG",
+			Binary: p.bins[0], Version: versions[0], Crashing: crashing[strategy], Port: port,
+			Load: restarttest.ChaosLoad(),
+			Slow: restarttest.SlowConfig{
+				Path: restarttest.PostPath, Body: []byte(restarttest.PostJSON), Status: restarttest.PostStatus,
+			},
+			ShutdownTimeout: restarttest.ChaosShutdownTimeout, ReadyTimeout: 10 * time.Second,
+			Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "systemdbench: "+format+"\n", args...) },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("chaos, %s: %w", strategy, err)
+		}
+		results = append(results, rs...)
+	}
+	sections["real-systemd-chaos"] = chaosReport(results, command, systemdVersion, time.Since(began), note)
+	return sections, nil
 }
 
 func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, reloads, clients int, trickle time.Duration, note string) []byte {

@@ -31,6 +31,9 @@ func NewFixtures(golden, dir string) *Fixtures {
 	return &Fixtures{Golden: golden, Builder: NewBuilder(dir), dir: dir, projects: map[string]string{}}
 }
 
+// Dir is the folder of the fixtures' projects and binaries.
+func (f *Fixtures) Dir() string { return f.dir }
+
 // Project returns the source of myblog with the strategy's restart code and the resources of
 // golden/myblog-article (POST /api/v1/articles): golden/myblog-<strategy> with the models,
 // routers and db (migrations) folders of golden/myblog-article, composed once.
