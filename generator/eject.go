@@ -18,12 +18,14 @@ const EjectRestart = "restart"
 const EjectDir = "internal/restart"
 
 // restartRequires are the modules the restart library imports (restart/go.mod's
-// requirements): direct requirements of a project that owns a copy of it.
-var restartRequires = []string{
-	"github.com/cloudflare/tableflip",
-	"github.com/coreos/go-systemd/v22",
-	"golang.org/x/net",
-	"golang.org/x/sys",
+// requirements), sorted: direct requirements of a project that owns a copy of it.
+func restartRequires() []string {
+	return []string{
+		"github.com/cloudflare/tableflip",
+		"github.com/coreos/go-systemd/v22",
+		"golang.org/x/net",
+		"golang.org/x/sys",
+	}
 }
 
 // ejectedModule rewrites the rendered go.mod and go.sum of a project that owns a copy of the
@@ -44,7 +46,7 @@ func ejectedModule(byPath map[string]File) error {
 			continue
 		}
 		r := *r
-		if slices.Contains(restartRequires, r.Mod.Path) {
+		if slices.Contains(restartRequires(), r.Mod.Path) {
 			r.Indirect = false
 		}
 		reqs = append(reqs, &r)

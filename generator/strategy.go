@@ -16,15 +16,17 @@ type StrategyInfo struct {
 }
 
 // strategyTable lists the strategies in the order they are offered; the first is the default.
-var strategyTable = []StrategyInfo{
-	{Name: StrategyFork, Help: "plain VM or bare process; the PID file follows each restart", RunConst: "Fork"},
-	{Name: StrategySupervisor, Help: "supervisord, Docker or anything that needs a stable PID", RunConst: "Supervisor", StableMaster: true},
-	{Name: StrategySystemd, Help: "socket-activated systemd service", RunConst: "Systemd", StableMaster: true},
+func strategyTable() []StrategyInfo {
+	return []StrategyInfo{
+		{Name: StrategyFork, Help: "plain VM or bare process; the PID file follows each restart", RunConst: "Fork"},
+		{Name: StrategySupervisor, Help: "supervisord, Docker or anything that needs a stable PID", RunConst: "Supervisor", StableMaster: true},
+		{Name: StrategySystemd, Help: "socket-activated systemd service", RunConst: "Systemd", StableMaster: true},
+	}
 }
 
 // Strategy returns what gingen knows of the strategy named name, and whether there is one.
 func Strategy(name string) (StrategyInfo, bool) {
-	for _, s := range strategyTable {
+	for _, s := range strategyTable() {
 		if s.Name == name {
 			return s, true
 		}
@@ -34,8 +36,9 @@ func Strategy(name string) (StrategyInfo, bool) {
 
 // Strategies lists the restart strategies in the order they are offered.
 func Strategies() []string {
-	names := make([]string, len(strategyTable))
-	for i, s := range strategyTable {
+	table := strategyTable()
+	names := make([]string, len(table))
+	for i, s := range table {
 		names[i] = s.Name
 	}
 	return names

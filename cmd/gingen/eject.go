@@ -34,12 +34,17 @@ cache, or the folder of a replace directive); --from names another. Like upgrade
 renders the project with this gingen's templates: run gingen upgrade first if it is older.`,
 		Example: `  gingen eject restart --dry-run
   gingen eject restart`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) != 1 || args[0] != generator.EjectRestart {
-				return &usageError{cmd: c.CommandPath(), err: errors.New("eject what? the only library gingen ejects is restart, e.g. gingen eject restart")}
+		Args: usageArgs(func(_ *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return errors.New("missing LIBRARY: the only library gingen ejects is restart")
+			case len(args) > 1:
+				return fmt.Errorf("extra arguments after %s: %s", args[0], strings.Join(args[1:], " "))
+			case args[0] != generator.EjectRestart:
+				return fmt.Errorf("gingen cannot eject %q: the only library gingen ejects is restart", args[0])
 			}
 			return nil
-		},
+		}),
 		RunE: func(_ *cobra.Command, _ []string) error {
 			return runEject(con, from, dryRun, reporter{out: con.out, quiet: quiet, colour: con.colour()})
 		},
@@ -99,7 +104,7 @@ func restartSource(root string) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("eject: find the restart library the project builds with (go list -m %s: %v: %s); run go mod download in the project, or pass --from with the library's folder",
+		return "", fmt.Errorf("eject: find the restart library the project builds with (go list -m %s: %w: %s); run go mod download in the project, or pass --from with the library's folder",
 			generator.RestartModule, err, strings.TrimSpace(stderr.String()))
 	}
 	var mod struct {

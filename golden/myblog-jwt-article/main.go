@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/gingen/gingen/restart"
 
 	"myblog/internal/migrate"

@@ -84,8 +84,10 @@ func writeZip(dir, version, out string) (zipHash, modHash string, err error) {
 	return zipHash, modHash, err
 }
 
-// published is the proxy of this process, made once.
-var published struct {
+// published is the proxy of this process, made once: every test of a package and every
+// command of a bench run builds against the same one.
+var published struct { //nolint:gochecknoglobals // a process-wide sync.Once, the cache of Env
+
 	once sync.Once
 	env  []string
 	err  error
@@ -178,7 +180,7 @@ func dropStaleCache(version, want string) error {
 	extracted := filepath.Join(cache, filepath.FromSlash(esc)+"@"+version)
 	_ = filepath.WalkDir(extracted, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o755) // the module cache makes its folders read-only
+			_ = os.Chmod(p, 0o755) //nolint:gosec // G122: the module cache's own folders, no one else's; the cache makes them read-only
 		}
 		return nil
 	})
