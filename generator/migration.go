@@ -404,11 +404,7 @@ func dropTableMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, erro
 // dropFieldsMigration renders the migration that drops the fields' columns from res's table,
 // as p: the forward undo of their add field migration, with its Up and Down swapped.
 func dropFieldsMigration(tfs fs.FS, m Manifest, res Resource, fields []Field, p string) (File, error) {
-	specs := make([]string, len(fields))
-	names := make([]string, len(fields))
-	for i, f := range fields {
-		specs[i], names[i] = f.String(), f.Name
-	}
+	specs, names := fieldSpecs(fields)
 	d := sqlDialect(m.DB)
 	return renderMigration(tfs, "drop_fields", p, MigrationData{
 		Command: "gingen destroy field " + res.Name + " " + strings.Join(names, " "),
@@ -421,13 +417,20 @@ func dropFieldsMigration(tfs fs.FS, m Manifest, res Resource, fields []Field, p 
 	})
 }
 
-// addFieldsMigration renders the migration that adds the fields to res's table, as path.
-func addFieldsMigration(tfs fs.FS, m Manifest, res Resource, added []Field, p string) (File, error) {
-	specs := make([]string, len(added))
-	names := make([]string, len(added))
-	for i, f := range added {
+// fieldSpecs returns the fields as `gingen add field` takes them (name:type[:modifier]) and
+// their names, for the commands a migration's header names.
+func fieldSpecs(fields []Field) (specs, names []string) {
+	specs = make([]string, len(fields))
+	names = make([]string, len(fields))
+	for i, f := range fields {
 		specs[i], names[i] = f.String(), f.Name
 	}
+	return specs, names
+}
+
+// addFieldsMigration renders the migration that adds the fields to res's table, as path.
+func addFieldsMigration(tfs fs.FS, m Manifest, res Resource, added []Field, p string) (File, error) {
+	specs, names := fieldSpecs(added)
 	d := sqlDialect(m.DB)
 	return renderMigration(tfs, "add_fields", p, MigrationData{
 		Command: "gingen add field " + res.Name + " " + strings.Join(specs, " "),
