@@ -28,6 +28,8 @@ type ProjectData struct {
 	GoVersion string
 	// RestartConst is the restart library's constant of the strategy: restart.Fork.
 	RestartConst string
+	// StableMaster: the strategy runs a master with workers (StrategyInfo.StableMaster).
+	StableMaster bool
 	// RestartReplace is Options.RestartReplace: go.mod's replace of the restart library.
 	RestartReplace string
 	// RestartEjected: main.go imports the project's internal/restart (gingen eject restart).
@@ -69,6 +71,7 @@ func newProjectData(o Options) ProjectData {
 		EnvPrefix:      EnvPrefix(o.Name),
 		GoVersion:      goVersion,
 		RestartConst:   strategyInfo.RunConst,
+		StableMaster:   strategyInfo.StableMaster,
 		RestartReplace: o.RestartReplace,
 		DBName:         dbName(o.Name),
 		DBUser:         dbUser(o.Name),
