@@ -30,37 +30,16 @@ func nextSteps(o generator.Options, target string) string {
 		)
 	}
 	rows = append(rows, [2]string{"go test ./...", "run the generated tests"})
-	deploy := func(file, what string) [2]string { return [2]string{path.Join("deploy", file), what} }
 	var deploys [][2]string
-	switch o.Strategy {
-	case generator.StrategyFork:
-		rows = append(rows,
-			[2]string{"make build && ./" + name, fmt.Sprintf("serve on :%d (GET /healthz); writes %s.pid", port, name)},
-			[2]string{"make reload", "rebuild, then SIGHUP: zero-downtime restart onto the new binary"},
-			[2]string{"make stop", "SIGTERM: finish in-flight requests, then exit"},
-		)
-		deploys = append(deploys, deploy(name+".service", "systemd unit: systemctl reload/stop "+name))
-	case generator.StrategySupervisor:
-		rows = append(rows,
-			[2]string{"make build && ./" + name, fmt.Sprintf("master + worker on :%d (GET /healthz); the master's pid stays", port)},
-			[2]string{"make reload", "rebuild, then SIGHUP to the master: a new worker takes over"},
-			[2]string{"make stop", "SIGTERM to the master: the worker drains, both exit"},
-		)
-		deploys = append(deploys,
-			deploy("supervisord.conf", "supervisord: supervisorctl signal HUP "+name),
-			deploy(name+".service", "systemd Type=simple: systemctl reload "+name),
-		)
-	case generator.StrategySystemd:
-		rows = append(rows,
-			[2]string{"make build && ./" + name, fmt.Sprintf("without systemd it listens on :%d itself", port)},
-			[2]string{"kill -HUP <pid>", "zero-downtime restart (the pid is in the log and in /healthz)"},
-			[2]string{"kill -TERM <pid>", "finish in-flight requests, then exit"},
-		)
-		deploys = append(deploys,
-			deploy(name+".socket", "the socket systemd holds across restarts"),
-			deploy(name+".service", "systemctl reload "+name+" restarts; stop both units to stop"),
-		)
-	default:
+	if s, ok := generator.Strategy(o.Strategy); ok {
+		for _, step := range s.Steps {
+			rows = append(rows, s.Expand(step, name, port))
+		}
+		for _, d := range s.Deploys {
+			d = s.Expand(d, name, port)
+			deploys = append(deploys, [2]string{path.Join("deploy", d[0]), d[1]})
+		}
+	} else {
 		rows = append(rows, [2]string{"make build && ./" + name, fmt.Sprintf("serve on :%d (GET /healthz)", port)})
 	}
 	if o.Auth == generator.AuthJWT {
