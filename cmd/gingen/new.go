@@ -188,9 +188,8 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		}
 		return err
 	}
-	if o.RestartReplace != "" {
-		r.printf("development build of gingen: go.mod replaces %s with this checkout's %s (a release build requires the published %s)\n",
-			generator.RestartModule, o.RestartReplace, generator.RestartVersion)
+	if note := restartNote(o.RestartReplace); note != "" {
+		r.printf("%s", note)
 	}
 	if kept > 0 {
 		// Printed even with --quiet: it is about the user's work.
