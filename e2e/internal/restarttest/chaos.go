@@ -40,9 +40,11 @@ const (
 	FaultStop = "stop under load"
 )
 
-// Faults is every fault, in the order the suite runs them.
-var Faults = []string{FaultStorm, FaultKillServing, FaultKillMaster, FaultKillNew, FaultCrash,
-	FaultLongReload, FaultLongStop, FaultStop}
+// AllFaults is every fault, in the order the suite runs them.
+func AllFaults() []string {
+	return []string{FaultStorm, FaultKillServing, FaultKillMaster, FaultKillNew, FaultCrash,
+		FaultLongReload, FaultLongStop, FaultStop}
+}
 
 // ChaosLoad is the chaos suite's traffic: 36 clients, 27 on kept-alive connections and 9
 // opening one per request, every 9th request of each a POST of PostJSON (the work of 32 GET
@@ -182,7 +184,7 @@ func RunChaos(ctx context.Context, c *nspawn.Container, plan ChaosPlan) ([]Chaos
 
 	faults := plan.Faults
 	if faults == nil {
-		faults = Faults
+		faults = AllFaults()
 	}
 	var out []ChaosResult
 	for _, fault := range faults {
