@@ -50,6 +50,18 @@ const (
 	exitWait = 2 * time.Second
 )
 
+// runMasterWorker runs a process of a master/worker strategy (Supervisor, Systemd): the
+// worker when the master started it (the environment says so), else the strategy's master.
+func runMasterWorker(ctx context.Context, s Strategy, opts Options, build Build) error {
+	if os.Getenv(roleEnv) == roleWorker {
+		return runWorker(ctx, opts, build)
+	}
+	if s == Systemd {
+		return runSystemdMaster(ctx, opts)
+	}
+	return runSupervisorMaster(ctx, opts)
+}
+
 // masterHooks is what the master tells its service manager. The supervisor strategy tells
 // nothing (its process manager watches the master's pid); the systemd strategy sends sd_notify
 // messages. The calls come from the master's loop, one at a time.

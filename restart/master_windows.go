@@ -2,11 +2,11 @@ package restart
 
 import (
 	"context"
-	"errors"
+	"fmt"
 )
 
-// Run is not available on Windows: the supervisor strategy hands a listening socket to a child
-// process and is driven by POSIX signals (SIGHUP, SIGTERM).
-func Run(ctx context.Context, opts Options, build Build) error {
-	return errors.New("restart: the supervisor strategy needs a Unix system")
+// runMasterWorker is not available on Windows: the master/worker strategies hand a listening
+// socket to a child process and are driven by POSIX signals (SIGHUP, SIGTERM).
+func runMasterWorker(_ context.Context, s Strategy, _ Options, _ Build) error {
+	return fmt.Errorf("restart: the %s strategy needs a Unix system", s)
 }

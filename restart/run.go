@@ -31,10 +31,8 @@ func Run(ctx context.Context, s Strategy, opts Options, build Build) error {
 	switch s {
 	case Fork:
 		return runFork(ctx, opts, build)
-	case Supervisor:
-		return runSupervisor(ctx, opts, build)
-	case Systemd:
-		return runSystemd(ctx, opts, build)
+	case Supervisor, Systemd:
+		return runMasterWorker(ctx, s, opts, build)
 	}
 	return fmt.Errorf("restart: unknown strategy %q (want fork, supervisor or systemd)", s)
 }

@@ -21,18 +21,9 @@ import (
 	"syscall"
 )
 
-// Run serves the application. Started normally it is the supervisor master: it listens on
-// opts.Addr, runs build in a worker child process and restarts that worker on SIGHUP or when
-// it dies. Started by the master it is that worker. Run returns nil after a clean graceful
-// shutdown (ctx cancelled).
-func runSupervisor(ctx context.Context, opts Options, build Build) error {
-	if os.Getenv(roleEnv) == roleWorker {
-		return runWorker(ctx, opts, build)
-	}
-	return runSupervisorMaster(ctx, opts)
-}
-
-// runSupervisorMaster is the master side of Run. It deliberately takes no Build.
+// runSupervisorMaster is the supervisor strategy's master (runMasterWorker): it listens on
+// opts.Addr and runs the application in worker child processes, restarting the worker on
+// SIGHUP or when it dies. It deliberately takes no Build.
 func runSupervisorMaster(ctx context.Context, opts Options) error {
 	// Register SIGHUP before anything else: its default action kills the process, and a
 	// reload sent while the first worker starts must not take the service down.

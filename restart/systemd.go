@@ -42,19 +42,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Run serves the application. Started by systemd (or by hand) it is the master: it takes the
-// socket-activated listeners (or listens on opts.Addr), runs build in a worker child process,
-// restarts that worker on SIGHUP or when it dies, and tells systemd what it does. Started by
-// the master it is that worker. Run returns nil after a clean graceful shutdown (ctx
-// cancelled).
-func runSystemd(ctx context.Context, opts Options, build Build) error {
-	if os.Getenv(roleEnv) == roleWorker {
-		return runWorker(ctx, opts, build)
-	}
-	return runSystemdMaster(ctx, opts)
-}
-
-// runSystemdMaster is the master side of Run. It deliberately takes no Build.
+// runSystemdMaster is the systemd strategy's master (runMasterWorker): started by systemd (or
+// by hand), it takes the socket-activated listeners (or listens on opts.Addr), runs the
+// application in worker child processes and tells systemd what it does. It deliberately
+// takes no Build.
 func runSystemdMaster(ctx context.Context, opts Options) error {
 	// Register SIGHUP first: its default action kills the process, and a reload requested
 	// while the first worker starts must not take the service down.
