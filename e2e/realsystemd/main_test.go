@@ -1,0 +1,36 @@
+// Package realsystemd installs every strategy's generated units in a real systemd (Debian
+// bookworm's, booted with systemd-nspawn) and drives them under load: reloads, restarts and
+// stops (realsystemd_test.go), then faults (chaos_test.go). It is a package of its own so that
+// go test ./... in e2e runs it at the same time as the e2e package: most of its time is spent
+// waiting on the container, the units and the load's durations, not on the CPU.
+package realsystemd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gingen/gingen/e2e/internal/restarttest"
+)
+
+// fixtures builds each static binary once for both tests (the chaos suite deploys the reload
+// test's first version); its folder is removed when the tests end.
+var fixtures *restarttest.Fixtures
+
+func TestMain(m *testing.M) {
+	root, err := restarttest.CheckoutRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "gingen-e2e-realsystemd-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fixtures = restarttest.NewFixtures(filepath.Join(root, "golden"), dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
