@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
@@ -31,6 +32,9 @@ func TestMain(m *testing.M) {
 	}
 	fixtures = restarttest.NewFixtures(filepath.Join(root, "golden"), dir)
 	code := m.Run()
+	// Each binary is built once per run (restarttest.Builder); shown with -v.
+	builds, took := fixtures.Stats()
+	fmt.Printf("%s fixtures: %d binaries built, %s of builds\n", "e2e/realsystemd", builds, took.Round(time.Second))
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
