@@ -31,6 +31,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fixtures = restarttest.NewFixtures(filepath.Join(root, "golden"), dir)
+	// Static (realSystemdFixtures sets CGO_ENABLED=0) and -trimpath, as the generated
+	// Dockerfile builds: the compiled dependencies are then the ones e2e's Dockerfile test
+	// builds (TestDockerfileBuildsAStaticNonRootImage runs its RUN lines), not a third set of
+	// them beside the default ones. A cold build of that set takes minutes on 2 cores.
+	fixtures.Flags = []string{"-trimpath"}
 	code := m.Run()
 	// Each binary is built once per run (restarttest.Builder); shown with -v.
 	builds, took := fixtures.Stats()

@@ -18,10 +18,12 @@ import (
 
 // Build compiles the project in dir into out with main.version stamped to version. The
 // binary is written beside out and renamed over it, as a deploy would, so a running process
-// keeps its old binary while the next restart picks up the new one.
-func Build(ctx context.Context, dir, out, version string) error {
+// keeps its old binary while the next restart picks up the new one. flags go to go build
+// before the package.
+func Build(ctx context.Context, dir, out, version string, flags ...string) error {
 	tmp := out + ".new"
-	cmd := GoCmd(ctx, dir, "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
+	args := append([]string{"build", "-ldflags", "-X main.version=" + version, "-o", tmp}, flags...)
+	cmd := GoCmd(ctx, dir, append(args, ".")...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
@@ -95,6 +97,9 @@ func buildStub(ctx context.Context, src, out, main string) error {
 // build. A failed build is not kept: the callers waiting for it get its error, the next
 // caller tries again.
 type Builder struct {
+	// Flags are go build's flags for every project binary (not the stubs), such as
+	// -trimpath; set them before the first build.
+	Flags  []string
 	dir    string
 	mu     sync.Mutex
 	bins   map[string]*buildOnce
@@ -118,7 +123,7 @@ func NewBuilder(dir string) *Builder {
 // Binary returns the path of the project in dir built with version stamped in. Do not run
 // or replace that file: Install a copy of it where the server runs.
 func (b *Builder) Binary(ctx context.Context, dir, version string) (string, error) {
-	return b.cached(ctx, dir+"\x00"+version, func(out string) error { return Build(ctx, dir, out, version) })
+	return b.cached(ctx, dir+"\x00"+version, func(out string) error { return Build(ctx, dir, out, version, b.Flags...) })
 }
 
 // Failing returns the path of a binary that exits with status 1 at start (see BuildFailing).
