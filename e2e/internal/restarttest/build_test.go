@@ -2,8 +2,11 @@ package restarttest
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,5 +112,39 @@ func TestBuilderBuildsEachBinaryOnce(t *testing.T) {
 	}
 	if builds, _ := b.Stats(); builds != 5 {
 		t.Errorf("Stats: %d builds, want 5 (slow, fast, static, flaky twice)", builds)
+	}
+}
+
+// TestBuildPassesItsFlags builds a stub program with -trimpath and reads the flag back from
+// the binary's build information; without it, the setting is absent.
+func TestBuildPassesItsFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build twice")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"go.mod": "module stub\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		flags []string
+		want  bool
+	}{{nil, false}, {[]string{"-trimpath"}, true}} {
+		out := filepath.Join(dir, fmt.Sprintf("stub-%v", tc.want))
+		if err := Build(t.Context(), src, out, "v1", tc.flags...); err != nil {
+			t.Fatal(err)
+		}
+		info, err := exec.Command("go", "version", "-m", out).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go version -m: %v\n%s", err, info)
+		}
+		if got := strings.Contains(string(info), "-trimpath=true"); got != tc.want {
+			t.Errorf("Build with %q: -trimpath=true in the build information is %v, want %v:\n%s", tc.flags, got, tc.want, info)
+		}
 	}
 }
