@@ -75,6 +75,7 @@ func authCall(t *testing.T, ctx context.Context, method, url, body, token string
 // forged one and one with a broken signature; a token outlives a zero-downtime restart, and
 // the seed user is created once.
 func TestJWTAuthGuardsTheAPI(t *testing.T) {
+	t.Parallel() // its own project, binary, port and SQLite file
 	if testing.Short() {
 		t.Skip("generates, builds and runs a project")
 	}

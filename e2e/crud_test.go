@@ -101,12 +101,18 @@ func (c *apiClient) expectError(want int, field, method, path string, body any) 
 // strategy, starts the real server as its deploy files would, and drives the CRUD endpoints
 // with a real HTTP client: pagination, the 400/404/409 paths, a foreign key, and the data
 // surviving a SIGHUP restart.
+//
+// The strategies' runs overlap, and the test with the package's other parallel ones: each
+// builds a project of its own in a folder of its own, on a free port, with its SQLite file
+// in its working folder, and no load.
 func TestCRUDResourcesOverHTTP(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates, builds and runs projects")
 	}
 	for _, strategy := range []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd} {
 		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
 			project := generateBlog(t, strategy)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/internal/confighome"
@@ -35,6 +36,9 @@ func TestMain(m *testing.M) {
 	}
 	fixtures = restarttest.NewFixtures(golden, dir)
 	code := m.Run()
+	// Each binary is built once per run (restarttest.Builder); shown with -v.
+	builds, took := fixtures.Stats()
+	fmt.Printf("%s fixtures: %d binaries built, %s of builds\n", "e2e", builds, took.Round(time.Second))
 	os.RemoveAll(dir)
 	cleanupConfig()
 	os.Exit(code)

@@ -25,6 +25,7 @@ import (
 // table. Issue 19 made destroy go forward: it writes a migration that drops the table, so the
 // same database, never rolled back, serves the re-added article after its next start.
 func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
+	t.Parallel() // its own project, binary, port and SQLite file
 	if testing.Short() {
 		t.Skip("generates, builds and runs a project twice")
 	}
@@ -81,11 +82,19 @@ func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 	serve("v2", `{"title":"Hi again"}`)
 }
 
+// parallelDBTests: the tests that only run generated projects' own tests against the test
+// servers call t.Parallel: each project's tests work in a schema of their own (internal/dbtest:
+// test_<random>), and parallel tests start only once every serial test of the package has
+// ended, so never during the serial tests that stop a server (TestServerDatabasesServeCRUD...,
+// TestAProjectWaitsForItsDatabaseWithConnectRetries). They wait mostly on go test, so two at a
+// time (go test's -parallel, GOMAXPROCS by default) overlap one's links with the other's runs.
+
 // TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase is issue 19's repro on each
 // database: article is migration 1, tag and note come after it, destroy resource article;
 // the project's own test (generator/testdata/droptable) fills tags and notes, applies the
 // migration that drops articles, and counts their rows.
 func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T) {
+	t.Parallel() // see parallelDBTests
 	if testing.Short() {
 		t.Skip("generates and tests a project per database")
 	}
@@ -95,6 +104,7 @@ func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T)
 	}
 	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
 		t.Run(db, func(t *testing.T) {
+			t.Parallel()
 			var env []string
 			if db != generator.DBSQLite {
 				env = requireServer(t, db).projectEnv("MYBLOG", "")
@@ -166,11 +176,13 @@ func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
 // real server: the alter migrations go up, down and up again, the migrated schema matches
 // the models, and the handlers' tests pass with the new fields.
 func TestAddFieldProjectsPassTheirTestsOnEveryDatabase(t *testing.T) {
+	t.Parallel() // see parallelDBTests
 	if testing.Short() {
 		t.Skip("generates and tests a project per database")
 	}
 	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
 		t.Run(db, func(t *testing.T) {
+			t.Parallel()
 			var env []string
 			if db != generator.DBSQLite {
 				env = requireServer(t, db).projectEnv("MYBLOG", "")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/e2etest"
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
@@ -50,39 +51,21 @@ func startProject(t *testing.T, ctx context.Context, strategy string, change fun
 	return srv
 }
 
-// testLoad is the tests' traffic: kept-alive and fresh connections, GET /healthz and, every
-// fourth request, POST /api/v1/articles with a JSON body.
-func testLoad() restarttest.LoadConfig {
-	return restarttest.LoadConfig{
-		KeepAlive:  12,
-		Fresh:      4,
-		PostPath:   restarttest.PostPath,
-		PostBody:   []byte(restarttest.PostJSON),
-		PostStatus: restarttest.PostStatus,
-		PostEvery:  4,
-	}
-}
+// testLoad is the tests' traffic (e2etest.TestLoad).
+func testLoad() restarttest.LoadConfig { return e2etest.TestLoad() }
 
-// slowPost is a POST /api/v1/articles whose body trickles for trickle.
-func slowPost(trickle time.Duration) restarttest.SlowConfig {
-	return restarttest.SlowConfig{
-		Path:    restarttest.PostPath,
-		Body:    []byte(restarttest.PostJSON),
-		Status:  restarttest.PostStatus,
-		Trickle: trickle,
-	}
-}
+// slowPost is a POST /api/v1/articles whose body trickles for trickle (e2etest.SlowPost).
+func slowPost(trickle time.Duration) restarttest.SlowConfig { return e2etest.SlowPost(trickle) }
 
-var strategies = []string{restarttest.Fork, restarttest.Supervisor, restarttest.Systemd}
+// strategies are the restart strategies (e2etest.Strategies).
+var strategies = e2etest.Strategies()
 
 // testTimeout bounds every test that runs servers.
 const testTimeout = 2 * time.Minute
 
 func skipShort(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the golden projects")
-	}
+	e2etest.SkipShort(t)
 }
 
 // eachStrategy runs test as a subtest per strategy, each with its own bounded context.

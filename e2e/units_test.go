@@ -6,27 +6,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gingen/gingen/e2e/internal/e2etest"
 )
 
-// requireTool returns the path of an external tool. Locally a missing tool skips the test;
-// in CI it fails it (see missing).
+// requireTool returns the path of an external tool; a missing one skips the test locally and
+// fails it in CI (e2etest.RequireTool).
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, name+" is not installed; .ci/run must install it")
-	}
-	return path
+	return e2etest.RequireTool(t, name)
 }
 
-// missing skips the test for want of something it needs, or fails it when CI=true, so that
-// a missing install or start step in .ci/run cannot hide behind a skip.
+// missing skips the test for want of something it needs, or fails it when CI=true
+// (e2etest.Missing).
 func missing(t *testing.T, msg string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	e2etest.Missing(t, msg)
 }
 
 // TestSystemdUnitsVerify runs systemd-analyze verify on every unit under golden/*/deploy.

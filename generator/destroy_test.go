@@ -42,6 +42,7 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 }
 
 func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
+	t.Parallel()
 	root := newTestProject(t)
 	for _, r := range blogResources() {
 		addResource(t, root, r)

@@ -50,6 +50,7 @@ func threeResources(t *testing.T, db string) string {
 }
 
 func TestDestroyingAResourceThatMayHaveRunDropsItsTableGoingForward(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{DBSQLite, DBPostgres, DBMySQL} {
 		t.Run(db, func(t *testing.T) {
 			root := threeResources(t, db)
@@ -90,6 +91,7 @@ func TestDestroyingAResourceThatMayHaveRunDropsItsTableGoingForward(t *testing.T
 }
 
 func TestDestroyingFieldsThatMayHaveRunDropsTheColumnsGoingForward(t *testing.T) {
+	t.Parallel()
 	for _, db := range []string{DBSQLite, DBPostgres, DBMySQL} {
 		t.Run(db, func(t *testing.T) {
 			root := threeResources(t, db)
@@ -127,6 +129,7 @@ func TestDestroyingFieldsThatMayHaveRunDropsTheColumnsGoingForward(t *testing.T)
 }
 
 func TestOnlyTheNewestMigrationThatNeverLeftTheWorkingTreeIsDeleted(t *testing.T) {
+	t.Parallel()
 	committed := func(string) bool { return false }
 	for _, tc := range []struct {
 		name    string
@@ -165,6 +168,7 @@ func TestOnlyTheNewestMigrationThatNeverLeftTheWorkingTreeIsDeleted(t *testing.T
 // project on SQLite: its own test fills tags and notes, applies the drop migration of
 // articles, and counts them.
 func TestTheOtherResourcesKeepTheirRowsWhenTheDropIsApplied(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and tests a generated project")
 	}

@@ -35,6 +35,7 @@ var iniSection = regexp.MustCompile(`^\[(\w+)\]$`)
 // every value of a generated conf/app.ini changed to another valid one, the project's
 // pkg/setting tests still pass.
 func TestEditedSettingsPassTheProjectsTests(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("tests generated projects")
 	}
@@ -44,6 +45,7 @@ func TestEditedSettingsPassTheProjectsTests(t *testing.T) {
 		{Name: "myblog", Port: DefaultPort, DB: DBMySQL},
 	} {
 		t.Run(strings.TrimSuffix(opts.DB+"-"+opts.Auth, "-"), func(t *testing.T) {
+			t.Parallel() // each project in a folder of its own; most of the time is go test
 			opts.Normalize()
 			files, err := PlanProject(opts, templates.FS())
 			if err != nil {

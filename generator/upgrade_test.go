@@ -170,6 +170,7 @@ func changedTemplates(t *testing.T) fs.FS {
 // templates: an unchanged file is updated, an edit away from the template's change is merged,
 // an edit at the same place keeps the user's file and writes FILE.gingen-new.
 func TestUpgradeMergesEditsAndWritesSideFilesOnConflicts(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "myblog")
 	files, err := PlanProject(goldenCases()["myblog-fork"], templates.FS())
 	if err != nil {

@@ -39,6 +39,11 @@ func (i isolated) Run() int {
 		return 1
 	}
 	defer cleanup()
+	defer func() {
+		if builtGingen.dir != "" {
+			os.RemoveAll(builtGingen.dir)
+		}
+	}()
 	return i.m.Run()
 }
 

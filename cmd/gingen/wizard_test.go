@@ -4,11 +4,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,15 +30,30 @@ const (
 	cursorQuery = "\x1b[6n"
 )
 
-// buildGingen builds the real binary once per test that needs it.
+// builtGingen is the real binary, built once for every test of the package that runs it
+// (buildGingen) in a folder isolated.Run removes when the tests end.
+var builtGingen struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// buildGingen returns the real binary, built the first time a test asks for it.
 func buildGingen(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gingen")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtGingen.once.Do(func() {
+		if builtGingen.dir, builtGingen.err = os.MkdirTemp("", "gingen-bin-"); builtGingen.err != nil {
+			return
+		}
+		builtGingen.path = filepath.Join(builtGingen.dir, "gingen")
+		if out, err := exec.Command("go", "build", "-o", builtGingen.path, ".").CombinedOutput(); err != nil {
+			builtGingen.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if builtGingen.err != nil {
+		t.Fatal(builtGingen.err)
 	}
-	return bin
+	return builtGingen.path
 }
 
 // session is the binary running on a pseudo-terminal, driven as a user would drive it. The

@@ -23,7 +23,7 @@ func chaosReport(results []restarttest.ChaosResult, command, systemdVersion stri
 		"the new generation once it serves while the old one drains a 4 s request (`systemctl reload` in flight); a reload onto "+
 		"a build that exits 2 s after it serves; a request longer than ShutdownTimeout in flight across a reload, and across a "+
 		"stop (no load); `systemctl stop` under load (the systemd strategy's socket too, as the README says). "+
-		"The same suite runs in CI (e2e/chaos_test.go).\n\n",
+		"The same suite runs in CI (e2e/realsystemd/chaos_test.go).\n\n",
 		command, time.Now().UTC().Format("2006-01-02"), systemdVersion, took.Round(time.Second), restarttest.ChaosShutdownTimeout)
 	if note != "" {
 		fmt.Fprintf(&b, "%s\n\n", note)

@@ -243,7 +243,7 @@ func report(runs []*restarttest.RealSystemdRun, command, systemdVersion string, 
 		"(GET /healthz and POST /api/v1/articles, kept-alive and fresh connections): `systemctl reload` %d times, each onto "+
 		"a rebuilt binary, then once onto a binary that exits at start, then `systemctl restart`, then `systemctl stop` (after the load, so that nothing socket-activates "+
 		"the systemd strategy again). Across every event a POST whose body trickles for %s is in flight. The same checks "+
-		"run in CI (e2e/realsystemd_test.go).\n\n", command, time.Now().UTC().Format("2006-01-02"), systemdVersion, clients, reloads, trickle)
+		"run in CI (e2e/realsystemd/realsystemd_test.go).\n\n", command, time.Now().UTC().Format("2006-01-02"), systemdVersion, clients, reloads, trickle)
 	if note != "" {
 		fmt.Fprintf(&b, "%s\n\n", note)
 	}

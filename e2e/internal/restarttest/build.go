@@ -13,14 +13,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Build compiles the project in dir into out with main.version stamped to version. The
 // binary is written beside out and renamed over it, as a deploy would, so a running process
-// keeps its old binary while the next restart picks up the new one.
-func Build(ctx context.Context, dir, out, version string) error {
+// keeps its old binary while the next restart picks up the new one. flags go to go build
+// before the package.
+func Build(ctx context.Context, dir, out, version string, flags ...string) error {
 	tmp := out + ".new"
-	cmd := GoCmd(ctx, dir, "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
+	args := append([]string{"build", "-ldflags", "-X main.version=" + version, "-o", tmp}, flags...)
+	cmd := GoCmd(ctx, dir, append(args, ".")...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
@@ -88,47 +91,95 @@ func buildStub(ctx context.Context, src, out, main string) error {
 	return Build(ctx, src, out, "stub")
 }
 
-// Builder builds each (project, version) binary once, so that tests and benchmark runs that
-// need the same binary share one build, and deploys copies of them.
+// Builder builds each (project, version, CGO_ENABLED) binary once, so that the tests and
+// benchmark runs that need the same binary share one build, and deploys copies of them.
+// Different binaries build at the same time; callers that need the same one wait for its one
+// build. A failed build is not kept: the callers waiting for it get its error, the next
+// caller tries again.
 type Builder struct {
-	dir  string
-	mu   sync.Mutex
-	bins map[string]string
+	// Flags are go build's flags for every project binary (not the stubs), such as
+	// -trimpath; set them before the first build.
+	Flags  []string
+	dir    string
+	mu     sync.Mutex
+	bins   map[string]*buildOnce
+	next   int
+	builds int
+	took   time.Duration
+}
+
+// buildOnce is one binary: done is closed when its build has ended, with out or err set.
+type buildOnce struct {
+	done chan struct{}
+	out  string
+	err  error
 }
 
 // NewBuilder keeps its binaries in dir.
 func NewBuilder(dir string) *Builder {
-	return &Builder{dir: dir, bins: map[string]string{}}
+	return &Builder{dir: dir, bins: map[string]*buildOnce{}}
 }
 
 // Binary returns the path of the project in dir built with version stamped in. Do not run
 // or replace that file: Install a copy of it where the server runs.
 func (b *Builder) Binary(ctx context.Context, dir, version string) (string, error) {
-	return b.cached(dir+"\x00"+version, func(out string) error { return Build(ctx, dir, out, version) })
+	return b.cached(ctx, dir+"\x00"+version, func(out string) error { return Build(ctx, dir, out, version, b.Flags...) })
 }
 
 // Failing returns the path of a binary that exits with status 1 at start (see BuildFailing).
 func (b *Builder) Failing(ctx context.Context) (string, error) {
-	return b.cached("\x00failing", func(out string) error { return BuildFailing(ctx, b.dir, out) })
+	return b.cached(ctx, "\x00failing", func(out string) error { return BuildFailing(ctx, b.dir, out) })
 }
 
 // Hanging returns the path of a binary that never becomes ready (see BuildHanging).
 func (b *Builder) Hanging(ctx context.Context) (string, error) {
-	return b.cached("\x00hanging", func(out string) error { return BuildHanging(ctx, b.dir, out) })
+	return b.cached(ctx, "\x00hanging", func(out string) error { return BuildHanging(ctx, b.dir, out) })
 }
 
-func (b *Builder) cached(key string, build func(out string) error) (string, error) {
+// Stats says how many binaries the builder built and the time their builds took, added up
+// (builds that overlap count in full).
+func (b *Builder) Stats() (builds int, took time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if out, ok := b.bins[key]; ok {
-		return out, nil
+	return b.builds, b.took
+}
+
+// cached returns the binary of key, built by build the first time. CGO_ENABLED is part of
+// the key: a test that sets it (static binaries) gets builds of its own.
+func (b *Builder) cached(ctx context.Context, key string, build func(out string) error) (string, error) {
+	key += "\x00CGO_ENABLED=" + os.Getenv("CGO_ENABLED")
+	b.mu.Lock()
+	if o, ok := b.bins[key]; ok {
+		b.mu.Unlock()
+		select {
+		case <-o.done:
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for a build: %w", ctx.Err())
+		}
+		if o.err != nil {
+			return "", o.err
+		}
+		return o.out, nil
 	}
-	out := filepath.Join(b.dir, fmt.Sprintf("bin-%d", len(b.bins)))
-	if err := build(out); err != nil {
-		return "", err
+	o := &buildOnce{done: make(chan struct{}), out: filepath.Join(b.dir, fmt.Sprintf("bin-%d", b.next))}
+	b.next++
+	b.bins[key] = o
+	b.mu.Unlock()
+
+	began := time.Now()
+	o.err = build(o.out)
+	b.mu.Lock()
+	b.builds++
+	b.took += time.Since(began)
+	if o.err != nil {
+		delete(b.bins, key)
 	}
-	b.bins[key] = out
-	return out, nil
+	b.mu.Unlock()
+	close(o.done)
+	if o.err != nil {
+		return "", o.err
+	}
+	return o.out, nil
 }
 
 // Install deploys the binary src at dst as a deploy should: written beside dst, then renamed

@@ -1,4 +1,4 @@
-package e2e
+package realsystemd
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/e2etest"
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
@@ -22,12 +23,12 @@ import (
 // restarts or fails); and systemd never SIGKILLs a draining process. Faults 2 and 3 may cost a
 // short refusal gap (fork, supervisor): reported, not asserted.
 func TestRealSystemdChaos(t *testing.T) {
-	skipShort(t)
+	e2etest.SkipShort(t)
 	for _, tool := range []string{"systemd-nspawn", "nsenter", "debootstrap"} {
-		requireTool(t, tool)
+		e2etest.RequireTool(t, tool)
 	}
 	if os.Geteuid() != 0 {
-		missing(t, "booting systemd in a container needs root")
+		e2etest.Missing(t, "booting systemd in a container needs root")
 	}
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -36,7 +37,7 @@ func TestRealSystemdChaos(t *testing.T) {
 	fx := realSystemdFixtures(t)
 	type built struct{ project, good, crashing string }
 	bins := map[string]built{}
-	for _, strategy := range strategies {
+	for _, strategy := range e2etest.Strategies() {
 		project, err := fx.Project(strategy)
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +54,7 @@ func TestRealSystemdChaos(t *testing.T) {
 	}
 	t.Logf("built in %s", time.Since(began).Round(time.Second))
 	c := bootSystemd(t, ctx)
-	for _, strategy := range strategies {
+	for _, strategy := range e2etest.Strategies() {
 		t.Run(strategy, func(t *testing.T) {
 			port, err := restarttest.FreeLoopbackPort()
 			if err != nil {
@@ -63,7 +64,7 @@ func TestRealSystemdChaos(t *testing.T) {
 			results, err := restarttest.RunChaos(ctx, c, restarttest.ChaosPlan{
 				Strategy: strategy, Project: b.project, Name: "myblog", EnvPrefix: "MYBLOG",
 				Binary: b.good, Version: chaosVersion, Crashing: b.crashing,
-				Port: port, Load: restarttest.ChaosLoad(), Slow: slowPost(0),
+				Port: port, Load: restarttest.ChaosLoad(), Slow: e2etest.SlowPost(0),
 				ShutdownTimeout: restarttest.ChaosShutdownTimeout, ReadyTimeout: 10 * time.Second,
 				Logf: t.Logf,
 			})

@@ -1,15 +1,14 @@
-package e2e
+package realsystemd
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gingen/gingen/e2e/internal/e2etest"
 	"github.com/gingen/gingen/e2e/internal/nspawn"
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
@@ -25,18 +24,18 @@ import (
 // the serving process (fork) or its parent, the stable master (supervisor, systemd); and the
 // journal has neither "not our child" nor SIGKILL.
 func TestRealSystemdReloadRestartStop(t *testing.T) {
-	skipShort(t)
+	e2etest.SkipShort(t)
 	for _, tool := range []string{"systemd-nspawn", "nsenter", "debootstrap"} {
-		requireTool(t, tool)
+		e2etest.RequireTool(t, tool)
 	}
 	if os.Geteuid() != 0 {
-		missing(t, "booting systemd in a container needs root")
+		e2etest.Missing(t, "booting systemd in a container needs root")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	c := bootSystemd(t, ctx)
 	fx := realSystemdFixtures(t)
-	for _, strategy := range strategies {
+	for _, strategy := range e2etest.Strategies() {
 		t.Run(strategy, func(t *testing.T) {
 			run := runRealSystemd(t, ctx, c, fx, strategy)
 			for _, e := range run.Events {
@@ -56,24 +55,12 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 	}
 }
 
-// staticFixtures are the fixtures of the tests under a real systemd, shared by them (the chaos
-// suite deploys the reload test's first version).
-var (
-	staticOnce     sync.Once
-	staticFixtures *restarttest.Fixtures
-)
-
-// realSystemdFixtures returns the fixtures of the tests under a real systemd and sets
-// CGO_ENABLED=0 for the test: their binaries are static (the container runs Debian's libc,
-// perhaps not the host's), unlike the shared fixtures' ones.
+// realSystemdFixtures returns the package's fixtures and sets CGO_ENABLED=0 for the test:
+// their binaries are static (the container runs Debian's libc, perhaps not the host's).
 func realSystemdFixtures(t *testing.T) *restarttest.Fixtures {
 	t.Helper()
 	t.Setenv("CGO_ENABLED", "0")
-	golden := filepath.Join(repoRoot(t), "golden")
-	staticOnce.Do(func() {
-		staticFixtures = restarttest.NewFixtures(golden, filepath.Join(fixtures.Dir(), "static"))
-	})
-	return staticFixtures
+	return fixtures
 }
 
 // bootSystemd boots the cached Debian tree (built by .ci/nspawn-rootfs when missing) and stops
@@ -119,7 +106,7 @@ func runRealSystemd(t *testing.T, ctx context.Context, c *nspawn.Container, fx *
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := testLoad()
+	load := e2etest.TestLoad()
 	load.KeepAlive, load.Fresh = 24, 8
 	run, err := restarttest.RunRealSystemd(ctx, c, restarttest.RealSystemdPlan{
 		Strategy:        strategy,
@@ -131,7 +118,7 @@ func runRealSystemd(t *testing.T, ctx context.Context, c *nspawn.Container, fx *
 		Failing:         failing,
 		Port:            port,
 		Load:            load,
-		Slow:            slowPost(2 * time.Second),
+		Slow:            e2etest.SlowPost(2 * time.Second),
 		ShutdownTimeout: 10 * time.Second,
 		ReadyTimeout:    10 * time.Second,
 	})
@@ -141,18 +128,14 @@ func runRealSystemd(t *testing.T, ctx context.Context, c *nspawn.Container, fx *
 	return run
 }
 
-// repoRoot is the gingen checkout (the e2e tests run in e2e/).
+// repoRoot is the gingen checkout.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	wd, err := os.Getwd()
+	root, err := restarttest.CheckoutRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Dir(wd)
-	if _, err := os.Stat(filepath.Join(root, ".ci", "nspawn-rootfs")); err != nil {
-		t.Fatal(fmt.Errorf("not in gingen's e2e folder: %w", err))
-	}
-	return strings.TrimSuffix(root, "/")
+	return root
 }
 
 // journalTail is how many lines of the unit's journal a failing run prints.
