@@ -127,7 +127,7 @@ func copyFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(to, b, 0o700); err != nil { //nolint:gosec // an executable copy for the test
+	if err := os.WriteFile(to, b, 0o700); err != nil {
 		t.Fatal(err)
 	}
 }
