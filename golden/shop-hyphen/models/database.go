@@ -92,7 +92,7 @@ func createPrivate(dsn string) error {
 		return err
 	}
 	if created || own {
-		if err := os.Chmod(dir, 0o700); err != nil && !errors.Is(err, fs.ErrPermission) {
+		if err := os.Chmod(dir, 0o700); err != nil && !errors.Is(err, fs.ErrPermission) { //nolint:gosec // a folder: 0700 is its owner's only (G302 is meant for files)
 			return fmt.Errorf("make %s private: %w", dir, err)
 		}
 	}
