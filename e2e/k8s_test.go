@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -32,7 +33,7 @@ import (
 func strictDecoder(t *testing.T) runtime.Decoder {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -48,6 +49,7 @@ type manifests struct {
 	pdbs        []*policyv1.PodDisruptionBudget
 	configMaps  []*corev1.ConfigMap
 	pvcs        []*corev1.PersistentVolumeClaim
+	netpols     []*networkingv1.NetworkPolicy
 }
 
 func (m *manifests) add(t *testing.T, obj runtime.Object, where string) {
@@ -63,6 +65,8 @@ func (m *manifests) add(t *testing.T, obj runtime.Object, where string) {
 		m.configMaps = append(m.configMaps, o)
 	case *corev1.PersistentVolumeClaim:
 		m.pvcs = append(m.pvcs, o)
+	case *networkingv1.NetworkPolicy:
+		m.netpols = append(m.netpols, o)
 	default:
 		t.Errorf("%s: unexpected %T", where, obj)
 	}
@@ -281,6 +285,13 @@ func TestKubernetesManifestsDecodeStrictlyAndBuild(t *testing.T) {
 			if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 				t.Errorf("resources %+v, want CPU and memory requests and a memory limit", c.Resources)
 			}
+			if c.Resources.Requests.StorageEphemeral().IsZero() || c.Resources.Limits.StorageEphemeral().Cmp(*c.Resources.Requests.StorageEphemeral()) < 0 {
+				t.Errorf("resources %+v, want an ephemeral-storage request and a limit at least as large", c.Resources)
+			}
+			if tmp := volumes[mounts["/tmp"].Name]; tmp.EmptyDir == nil || tmp.EmptyDir.SizeLimit == nil || tmp.EmptyDir.SizeLimit.Cmp(*c.Resources.Limits.StorageEphemeral()) >= 0 {
+				t.Errorf("/tmp %+v: want a sizeLimit below the ephemeral-storage limit (the logs need room too)", tmp)
+			}
+			checkNetworkPolicy(t, m.netpols, d, db)
 
 			// Secrets come from a Secret, never from the manifests.
 			var secrets []string
@@ -340,6 +351,7 @@ func TestKubernetesManifestsDecodeStrictlyAndBuild(t *testing.T) {
 				if e, _ := envValue(c, prefix+"_DATABASE_HOST"); e.Value == "" {
 					t.Errorf("no %s_DATABASE_HOST: app.ini's 127.0.0.1 is the pod itself", prefix)
 				}
+				checkSpread(t, pod, d.Spec.Template.Labels)
 			}
 
 			// The README says why about the replicas of SQLite projects.
@@ -350,6 +362,97 @@ func TestKubernetesManifestsDecodeStrictlyAndBuild(t *testing.T) {
 			if db == "sqlite" && !bytes.Contains(readme, []byte("SQLite is a file written by one process")) {
 				t.Errorf("deploy/kubernetes/README.md does not say why SQLite runs one replica")
 			}
+
+			// A Secret is asked for exactly when the Deployment reads one.
+			overlay, err := os.ReadFile(filepath.Join(kdir, "overlays", "production", "kustomization.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for what, text := range map[string][]byte{"README.md": readme, "overlays/production/kustomization.yaml": overlay} {
+				asks := bytes.Contains(text, []byte("kubectl create secret"))
+				if asks != (len(secrets) > 0) {
+					t.Errorf("%s asks for a Secret: %t; the Deployment reads %v from one", what, asks, secrets)
+				}
+				for _, key := range secretKeys(c) {
+					if !bytes.Contains(text, []byte("--from-literal="+key+"=")) {
+						t.Errorf("%s does not say to create the Secret's key %s, which the Deployment reads", what, key)
+					}
+				}
+			}
+			if (len(secrets) == 0) != bytes.Contains(readme, []byte("| secrets | none needed |")) {
+				t.Errorf("README.md's secrets row disagrees with the Deployment, which reads %v", secrets)
+			}
 		})
+	}
+}
+
+// secretKeys lists the keys of Secrets the container reads.
+func secretKeys(c corev1.Container) []string {
+	var keys []string
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			keys = append(keys, e.ValueFrom.SecretKeyRef.Key)
+		}
+	}
+	return keys
+}
+
+// checkNetworkPolicy checks that one NetworkPolicy selects the pods, lets in only the HTTP
+// port, and lets out DNS and the database port (a server database) or nothing (SQLite).
+func checkNetworkPolicy(t *testing.T, pols []*networkingv1.NetworkPolicy, d *appsv1.Deployment, db string) {
+	t.Helper()
+	if len(pols) != 1 {
+		t.Fatalf("%d NetworkPolicies, want 1", len(pols))
+	}
+	np := pols[0]
+	for k, v := range np.Spec.PodSelector.MatchLabels {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("NetworkPolicy selects %s=%s, the pods have %q", k, v, d.Spec.Template.Labels[k])
+		}
+	}
+	if len(np.Spec.PodSelector.MatchLabels) == 0 {
+		t.Errorf("the NetworkPolicy selects every pod of the namespace")
+	}
+	if fmt.Sprint(np.Spec.PolicyTypes) != "[Ingress Egress]" {
+		t.Errorf("policyTypes %v, want both", np.Spec.PolicyTypes)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].Ports) != 1 || np.Spec.Ingress[0].Ports[0].Port.String() != "http" {
+		t.Errorf("ingress %+v, want the http port only", np.Spec.Ingress)
+	}
+	var out []string
+	for _, rule := range np.Spec.Egress {
+		for _, p := range rule.Ports {
+			out = append(out, fmt.Sprintf("%s/%s", p.Port, *p.Protocol))
+		}
+	}
+	want := map[string]string{"sqlite": "[]", "postgres": "[53/UDP 53/TCP 5432/TCP]", "mysql": "[53/UDP 53/TCP 3306/TCP]"}[db]
+	if fmt.Sprint(out) != want {
+		t.Errorf("egress to %v, want %s", out, want)
+	}
+	if db != "sqlite" {
+		if to := np.Spec.Egress[1].To; len(to) != 1 || to[0].NamespaceSelector == nil {
+			t.Errorf("production: egress to the database %+v, want its namespace only", to)
+		}
+	}
+}
+
+// checkSpread checks that the replicas are spread over nodes (required) and zones.
+func checkSpread(t *testing.T, pod corev1.PodSpec, labels map[string]string) {
+	t.Helper()
+	keys := map[string]corev1.UnsatisfiableConstraintAction{}
+	for _, c := range pod.TopologySpreadConstraints {
+		keys[c.TopologyKey] = c.WhenUnsatisfiable
+		if c.MaxSkew != 1 || c.LabelSelector == nil {
+			t.Errorf("spread %+v, want maxSkew 1 over the pods' labels", c)
+			continue
+		}
+		for k, v := range c.LabelSelector.MatchLabels {
+			if labels[k] != v {
+				t.Errorf("spread over %s=%s, the pods have %q", k, v, labels[k])
+			}
+		}
+	}
+	if keys["kubernetes.io/hostname"] != corev1.DoNotSchedule || keys["topology.kubernetes.io/zone"] != corev1.ScheduleAnyway {
+		t.Errorf("spread %v, want nodes (DoNotSchedule) and zones (ScheduleAnyway)", keys)
 	}
 }

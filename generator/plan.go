@@ -26,6 +26,8 @@ type ProjectData struct {
 	Port      int
 	EnvPrefix string
 	GoVersion string
+	// GoPatched is MinPatchedGo: the Go release to build with (README, Dockerfile).
+	GoPatched string
 	// RestartConst is the restart library's constant of the strategy: restart.Fork.
 	RestartConst string
 	// StableMaster: the strategy runs a master with workers (StrategyInfo.StableMaster).
@@ -70,6 +72,7 @@ func newProjectData(o Options) ProjectData {
 		Port:           o.Port,
 		EnvPrefix:      EnvPrefix(o.Name),
 		GoVersion:      goVersion,
+		GoPatched:      MinPatchedGo,
 		RestartConst:   strategyInfo.RunConst,
 		StableMaster:   strategyInfo.StableMaster,
 		RestartReplace: o.RestartReplace,

@@ -2,9 +2,13 @@
 // whether CI passes: it fails when the code calls a vulnerable symbol of a module, since a
 // module can be upgraded in go.mod. Vulnerabilities of the standard library are fixed by a
 // newer Go toolchain instead; with -allow-stdlib they are reported without failing, for a
-// CI whose toolchain is the machine's.
+// CI whose toolchain is the machine's. Every standard-library finding, called or only
+// imported, is printed with the Go release that fixes it, and a last line names the oldest
+// release that fixes them all. With -min-go, the release generated projects are told to build
+// with (generator.MinPatchedGo), a finding fixed only in a later release fails: the stated
+// minimum is behind the database.
 //
-//	govulncheck -db file:///path/to/db -format json ./... | go run ./internal/vulngate -allow-stdlib
+//	govulncheck -db file:///path/to/db -format json ./... | go run ./internal/vulngate -allow-stdlib -min-go 1.26.10
 package main
 
 import (
@@ -17,13 +21,28 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"golang.org/x/mod/semver"
 )
+
+// options are the command's flags.
+type options struct {
+	label       string
+	allowStdlib bool
+	// minGo is the Go release stated as patched ("1.26.10"), or empty.
+	minGo string
+}
 
 func main() {
 	allowStdlib := flag.Bool("allow-stdlib", false, "report vulnerabilities of the standard library without failing")
 	label := flag.String("label", ".", "what was scanned, for the report")
+	minGo := flag.String("min-go", "", "the Go release stated as patched (e.g. 1.26.10): fail on a standard-library finding fixed only later")
 	flag.Parse()
-	failed, err := gate(os.Stdin, os.Stdout, *label, *allowStdlib)
+	if *minGo != "" && !semver.IsValid("v"+strings.TrimPrefix(*minGo, "go")) {
+		fmt.Fprintf(os.Stderr, "vulngate: -min-go %q is not a Go release; write it as 1.26.10\n", *minGo)
+		os.Exit(2)
+	}
+	failed, err := gate(os.Stdin, os.Stdout, options{label: *label, allowStdlib: *allowStdlib, minGo: strings.TrimPrefix(*minGo, "go")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vulngate:", err)
 		os.Exit(2)
@@ -75,7 +94,8 @@ type vuln struct {
 }
 
 // gate reads the stream from r, prints its report to w and reports whether CI must fail.
-func gate(r io.Reader, w io.Writer, label string, allowStdlib bool) (bool, error) {
+func gate(r io.Reader, w io.Writer, o options) (bool, error) {
+	label, allowStdlib := o.label, o.allowStdlib
 	dec := json.NewDecoder(r)
 	summaries := map[string]string{}
 	vulns := map[string]*vuln{}
@@ -110,13 +130,17 @@ func gate(r io.Reader, w io.Writer, label string, allowStdlib bool) (bool, error
 		return false, errors.New("no govulncheck output (expected govulncheck -format json)")
 	}
 	failed := false
-	var calledStdlib, calledModules, notCalled []string
+	var calledStdlib, calledModules, notCalled, stdlib []string
 	for _, id := range slices.Sorted(maps.Keys(vulns)) {
 		v := vulns[id]
 		v.summary = summaries[id]
+		if v.module == "stdlib" {
+			stdlib = append(stdlib, id)
+		}
 		switch {
-		case !v.called:
+		case !v.called && v.module != "stdlib":
 			notCalled = append(notCalled, id)
+		case !v.called: // a standard-library one, reported below with the called ones
 		case v.module == "stdlib":
 			calledStdlib = append(calledStdlib, id)
 			failed = failed || !allowStdlib
@@ -129,14 +153,17 @@ func gate(r io.Reader, w io.Writer, label string, allowStdlib bool) (bool, error
 		v := vulns[id]
 		fmt.Fprintf(w, "%s: FAIL %s in %s@%s (fixed in %s): %s\n    called: %s\n", label, v.id, v.module, v.version, orNone(v.fixed), v.summary, v.calledFrom)
 	}
-	for _, id := range calledStdlib {
+	for _, id := range stdlib {
 		v := vulns[id]
-		verdict := "FAIL"
-		if allowStdlib {
+		verdict, how := "FAIL", "called: "+v.calledFrom
+		switch {
+		case !v.called:
+			verdict, how = "note", "imported, not called"
+		case allowStdlib:
 			verdict = "warning"
 		}
-		fmt.Fprintf(w, "%s: %s %s in the standard library of go%s (fixed in go%s: upgrade the Go toolchain): %s\n    called: %s\n",
-			label, verdict, v.id, strings.TrimPrefix(v.version, "v"), strings.TrimPrefix(orNone(v.fixed), "v"), v.summary, v.calledFrom)
+		fmt.Fprintf(w, "%s: %s %s in the standard library of %s (fixed in %s: upgrade the Go toolchain): %s\n    %s\n",
+			label, verdict, v.id, goRelease(v.version), goRelease(v.fixed), v.summary, how)
 	}
 	if len(notCalled) > 0 {
 		fmt.Fprintf(w, "%s: %d more in imported packages or required modules, not called: %s\n", label, len(notCalled), strings.Join(notCalled, " "))
@@ -147,7 +174,46 @@ func gate(r io.Reader, w io.Writer, label string, allowStdlib bool) (bool, error
 	}
 	fmt.Fprintf(w, "%s: %d called vulnerabilities in modules, %d in the standard library%s\n",
 		label, len(calledModules), len(calledStdlib), allowed)
+	if len(stdlib) > 0 {
+		patched, unfixed := minPatched(vulns, stdlib)
+		fmt.Fprintf(w, "%s: the standard library's %d known vulnerabilities (%d called) are fixed in %s and later\n",
+			label, len(stdlib), len(calledStdlib), goRelease(patched))
+		if len(unfixed) > 0 {
+			fmt.Fprintf(w, "%s: no Go release fixes %s yet\n", label, strings.Join(unfixed, " "))
+		}
+		if o.minGo != "" && semver.Compare(patched, "v"+o.minGo) > 0 {
+			fmt.Fprintf(w, "%s: FAIL the stated minimum patched Go, %s, is older than %s: raise generator.MinPatchedGo (and the READMEs follow)\n",
+				label, goRelease("v"+o.minGo), goRelease(patched))
+			failed = true
+		}
+	}
 	return failed, nil
+}
+
+// minPatched returns the oldest release that fixes every one of the standard-library
+// vulnerabilities ids (the newest of their fixed versions), and those no release fixes.
+func minPatched(vulns map[string]*vuln, ids []string) (string, []string) {
+	patched := ""
+	var unfixed []string
+	for _, id := range ids {
+		fixed := vulns[id].fixed
+		if fixed == "" {
+			unfixed = append(unfixed, id)
+			continue
+		}
+		if patched == "" || semver.Compare(fixed, patched) > 0 {
+			patched = fixed
+		}
+	}
+	return patched, unfixed
+}
+
+// goRelease names a standard-library version as Go does: v1.26.9 is go1.26.9.
+func goRelease(v string) string {
+	if v == "" {
+		return "no version yet"
+	}
+	return "go" + strings.TrimPrefix(v, "v")
 }
 
 // describeCall names the scanned code's call that reaches the vulnerable symbol.

@@ -17,6 +17,8 @@ const stream = `{"config":{"protocol_version":"v1.0.0","scanner_name":"govulnche
 {"finding":{"osv":"GO-2026-0001","fixed_version":"v1.26.9","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http","function":"Write","receiver":"*conn"},{"module":"example.com/app","package":"example.com/app","function":"main","position":{"filename":"main.go","line":12}}]}}
 {"finding":{"osv":"GO-2026-0002","fixed_version":"v0.39.0","trace":[{"module":"golang.org/x/text","version":"v0.4.0","package":"golang.org/x/text/unicode/norm","function":"String","receiver":"Form"},{"module":"example.com/app","package":"example.com/app/names","function":"Fold","position":{"filename":"names/fold.go","line":7}}]}}
 {"finding":{"osv":"GO-2026-0003","fixed_version":"v0.50.0","trace":[{"module":"golang.org/x/net","version":"v0.1.0","package":"golang.org/x/net/html"}]}}
+{"osv":{"id":"GO-2026-0004","summary":"Bad certificates in crypto/x509"}}
+{"finding":{"osv":"GO-2026-0004","fixed_version":"v1.26.10","trace":[{"module":"stdlib","version":"v1.26.8","package":"crypto/x509"}]}}
 `
 
 func TestGate(t *testing.T) {
@@ -24,29 +26,42 @@ func TestGate(t *testing.T) {
 		name        string
 		input       string
 		allowStdlib bool
+		minGo       string
 		fail        bool
 		want        []string
 	}{
-		{"a called module vulnerability fails, whatever the stdlib policy", stream, true, true, []string{
+		{"a called module vulnerability fails, whatever the stdlib policy", stream, true, "", true, []string{
 			"app: FAIL GO-2026-0002 in golang.org/x/text@v0.4.0 (fixed in v0.39.0): Infinite loop in x/text",
 			"called: names/fold.go:7 calls golang.org/x/text/unicode/norm.Form.String",
 			"app: warning GO-2026-0001 in the standard library of go1.26.8 (fixed in go1.26.9: upgrade the Go toolchain)",
-			"app: 1 more in imported packages or required modules, not called: GO-2026-0003",
+			"app: 1 more in imported packages or required modules, not called: GO-2026-0003\n",
 		}},
-		{"a called stdlib vulnerability fails unless allowed", removeLine(stream, "GO-2026-0002"), false, true, []string{
+		{"a called stdlib vulnerability fails unless allowed", removeLine(stream, "GO-2026-0002"), false, "", true, []string{
 			"app: FAIL GO-2026-0001 in the standard library",
 			"called: main.go:12 calls net/http.conn.Write",
 		}},
-		{"a called stdlib vulnerability passes when allowed", removeLine(stream, "GO-2026-0002"), true, false, []string{
+		{"a called stdlib vulnerability passes when allowed", removeLine(stream, "GO-2026-0002"), true, "", false, []string{
 			"app: 0 called vulnerabilities in modules, 1 in the standard library (allowed: -allow-stdlib)",
 		}},
-		{"vulnerabilities not called pass", removeLine(removeLine(stream, `"function":"Write"`), "GO-2026-0002"), false, false, []string{
-			"app: 2 more in imported packages or required modules, not called: GO-2026-0001 GO-2026-0003",
+		{"every stdlib finding is listed with its fix, called or not, and the release that fixes them all", removeLine(stream, "GO-2026-0002"), true, "", false, []string{
+			"app: warning GO-2026-0001 in the standard library of go1.26.8 (fixed in go1.26.9: upgrade the Go toolchain): Panic in net/http\n    called: main.go:12",
+			"app: note GO-2026-0004 in the standard library of go1.26.8 (fixed in go1.26.10: upgrade the Go toolchain): Bad certificates in crypto/x509\n    imported, not called",
+			"app: the standard library's 2 known vulnerabilities (1 called) are fixed in go1.26.10 and later",
+		}},
+		{"a stated minimum patched Go older than a fix fails", removeLine(stream, "GO-2026-0002"), true, "1.26.9", true, []string{
+			"app: FAIL the stated minimum patched Go, go1.26.9, is older than go1.26.10: raise generator.MinPatchedGo",
+		}},
+		{"a stated minimum patched Go that fixes everything passes", removeLine(stream, "GO-2026-0002"), true, "1.26.10", false, []string{
+			"fixed in go1.26.10 and later",
+		}},
+		{"vulnerabilities not called pass", removeLine(removeLine(stream, `"function":"Write"`), "GO-2026-0002"), false, "", false, []string{
+			"app: 1 more in imported packages or required modules, not called: GO-2026-0003\n",
+			"app: note GO-2026-0001 in the standard library of go1.26.8 (fixed in go1.26.9: upgrade the Go toolchain)",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			fail, err := gate(strings.NewReader(tc.input), &out, "app", tc.allowStdlib)
+			fail, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +75,7 @@ func TestGate(t *testing.T) {
 			}
 		})
 	}
-	if _, err := gate(strings.NewReader(""), &bytes.Buffer{}, "app", false); err == nil {
+	if _, err := gate(strings.NewReader(""), &bytes.Buffer{}, options{label: "app"}); err == nil {
 		t.Error("empty input passes; it must be an error (govulncheck did not run)")
 	}
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,12 +56,22 @@ func dsnSeparator(dsn string) string {
 }
 
 // createPrivate creates the database file named by dsn (its query string aside) and its
-// folder, readable by this user only: the file holds password hashes and user data. SQLite
-// gives the -wal and -shm files it creates beside it the database file's permissions. An
-// existing file keeps its permissions.
+// folder, and makes them readable by this user only, at every start: the file holds password
+// hashes and user data, and a file or folder that already exists keeps whatever mode it was
+// made with (0644 under the usual umask) unless it is set again.
+//   - The file, and the -wal and -shm files an earlier process left beside it: 0600. SQLite
+//     gives the -wal and -shm files it creates the database file's mode (it sets it with
+//     fchmod, whatever the umask), so new ones are 0600 too.
+//   - The folder: 0700 when it is the database's own, i.e. created here or holding nothing
+//     but the database's files. A folder shared with other files (the working folder, /var/lib)
+//     is left as it is, and so is one this user may not change (a volume's root, owned by
+//     root with the pod's fsGroup): the files' own mode keeps others out.
 func createPrivate(dsn string) error {
 	path, _, _ := strings.Cut(dsn, "?")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	_, err := os.Stat(dir)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create folder for %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the path is the operator's [database] DSN
@@ -70,7 +81,45 @@ func createPrivate(dsn string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
+	for _, name := range databaseFiles(path) {
+		err := os.Chmod(name, 0o600)
+		if err != nil && (name == path || !errors.Is(err, fs.ErrNotExist)) {
+			return fmt.Errorf("make %s private: %w", name, err)
+		}
+	}
+	own, err := onlyDatabaseFiles(dir, path)
+	if err != nil {
+		return err
+	}
+	if created || own {
+		if err := os.Chmod(dir, 0o700); err != nil && !errors.Is(err, fs.ErrPermission) { //nolint:gosec // a folder: 0700 is its owner's only (G302 is meant for files)
+			return fmt.Errorf("make %s private: %w", dir, err)
+		}
+	}
 	return nil
+}
+
+// databaseFiles are the database file and the files SQLite keeps beside it.
+func databaseFiles(path string) []string {
+	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
+}
+
+// onlyDatabaseFiles reports whether dir holds nothing but the database's files.
+func onlyDatabaseFiles(dir, path string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("read folder of %s: %w", path, err)
+	}
+	ours := map[string]bool{}
+	for _, name := range databaseFiles(path) {
+		ours[filepath.Base(name)] = true
+	}
+	for _, e := range entries {
+		if !ours[e.Name()] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // SQLite's primary result codes that mean "try again later".
