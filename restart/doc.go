@@ -26,6 +26,19 @@
 // in-flight requests), and no request is answered by a half-started generation (Build
 // returns before the generation serves).
 //
+// # TLS and long-lived responses
+//
+// With Options.CertFile and KeyFile the server speaks TLS, HTTP/2 and HTTP/1.1. Each
+// generation loads the pair when it starts, so a restart takes up renewed certificates, and a
+// pair that does not load fails the new generation, leaving the old one serving. A draining
+// generation closes HTTP/1.1 connections after their next response and sends HTTP/2 clients
+// GOAWAY: they finish their streams and go on with the next generation.
+//
+// Handlers of server-sent event streams and websockets call Stream: the drain tells them to
+// end (SSE: a last "retry:"; websocket: close status 1012, service restart) and waits for
+// them, bounded by Options.ShutdownTimeout, so that clients reconnect to the new generation at
+// once instead of being cut at the deadline, and hijacked connections are not cut at exit.
+//
 // # After a fault
 //
 // Every fault ends with the service serving, or with the process exiting non-zero so that

@@ -98,8 +98,14 @@ func runFork(ctx context.Context, opts Options, build Build) error {
 		return fmt.Errorf("restart: fork: listen on %q: %w", opts.Addr, err)
 	}
 
-	// Build before Ready: the previous generation keeps serving until this one has its router
-	// and database, and a build that fails makes the restart fail instead of dropping traffic.
+	// Load the certificate and build before Ready: the previous generation keeps serving
+	// until this one has its certificate, router and database, and a failure makes the
+	// restart fail instead of dropping traffic.
+	opts, err = opts.withTLS()
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("restart: fork: %w", err)
+	}
 	handler, cleanup, err := build(ctx)
 	if err != nil {
 		_ = ln.Close()

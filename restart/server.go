@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,13 @@ type Options struct {
 	IdleTimeout       time.Duration
 	// MaxConns caps the connections each listener serves at once; 0: no cap.
 	MaxConns int
+	// CertFile and KeyFile, when set, are a PEM certificate (chain) and its key: the server
+	// speaks TLS on every listener, HTTP/2 and HTTP/1.1. Each generation loads them when it
+	// starts, so a restart takes up renewed files, and a generation that cannot load them
+	// fails to start (the serving one goes on). A draining generation tells HTTP/2 clients
+	// with GOAWAY, and they finish their streams and open new connections.
+	CertFile string
+	KeyFile  string
 	// MaxWorkerCrashes (supervisor and systemd strategies) is how many workers in a row may
 	// die on their own, each within 10 s of its start (a crash after it reported ready, or a
 	// start that failed), before the master gives up: it drains what is left and Run returns
@@ -54,6 +62,17 @@ type Options struct {
 	// restart generation (0 for the first process) and how long the restart that started it
 	// took, from the restart request to serving (0 for the first). Metrics record both.
 	OnServe func(generation int, handover time.Duration)
+
+	// tls is the configuration loaded from CertFile and KeyFile by withTLS.
+	tls *tls.Config
+}
+
+// withTLS returns o with its TLS configuration loaded (see tlsConfig). A serving process
+// calls it before it builds its handler.
+func (o Options) withTLS() (Options, error) {
+	cfg, err := o.tlsConfig()
+	o.tls = cfg
+	return o, err
 }
 
 // DefaultMaxWorkerCrashes is Options.MaxWorkerCrashes when it is 0.
@@ -82,6 +101,7 @@ const closeGrace = time.Second
 type server struct {
 	http     *http.Server
 	lns      []net.Listener
+	streams  *streams      // the long-lived responses registered with Stream
 	stopped  chan struct{} // closed when every Serve has returned
 	err      error         // the first Serve error, nil after a drain; read after stopped
 	draining atomic.Bool
@@ -98,15 +118,23 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 		}
 		lns = capped
 	}
-	s := &server{lns: lns, stopped: make(chan struct{})}
+	s := &server{lns: lns, stopped: make(chan struct{}), streams: newStreams()}
 	if o.OnServe != nil {
 		o.OnServe(currentGeneration(os.Getenv))
 	}
 	h = notReadyWhileStopping(h, &s.stopping)
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor != 1 {
+				// HTTP/2 has no "Connection: close": a draining server ends its
+				// connections with GOAWAY (Shutdown), and the clients finish their streams.
+				h.ServeHTTP(w, r)
+				return
+			}
 			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
 		}),
+		BaseContext:       func(net.Listener) context.Context { return s.streams.base(context.Background()) },
+		TLSConfig:         o.tls,
 		ReadTimeout:       o.ReadTimeout,
 		ReadHeaderTimeout: cmp.Or(o.ReadHeaderTimeout, o.ReadTimeout),
 		IdleTimeout:       cmp.Or(o.IdleTimeout, o.ReadTimeout),
@@ -122,9 +150,14 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 		},
 	}
 	errs := make(chan error, len(lns))
+	serve := s.http.Serve
+	if o.tls != nil {
+		// ServeTLS serves HTTP/2 besides HTTP/1.1, with the certificate in TLSConfig.
+		serve = func(ln net.Listener) error { return s.http.ServeTLS(ln, "", "") }
+	}
 	for _, ln := range lns {
 		go func() {
-			err := s.http.Serve(ln)
+			err := serve(ln)
 			if errors.Is(err, http.ErrServerClosed) || s.draining.Load() {
 				// Drain closes the listeners itself, which ends Serve with a "closed" error.
 				err = nil
@@ -158,9 +191,10 @@ func (s *server) Err() error {
 }
 
 // Drain stops the server gracefully within timeout: it stops accepting at once (another
-// generation, or nobody on shutdown, takes new connections), lets connections close after
-// their next response for up to closeGrace, then shuts down, letting in-flight requests
-// finish. Requests still running at the deadline are cut off.
+// generation, or nobody on shutdown, takes new connections), tells the streams registered
+// with Stream to end and waits for them, lets connections close after their next response
+// for up to closeGrace, then shuts down, letting in-flight requests finish (HTTP/2
+// connections get GOAWAY). Requests still running at the deadline are cut off.
 //
 // Why not http.Server.Shutdown alone: it closes idle kept-alive connections at once, and it
 // closes without an answer a request it reads on a connection accepted just before
@@ -179,6 +213,13 @@ func (s *server) Drain(ctx context.Context, timeout time.Duration) error {
 	// again and report that as its result.
 	select {
 	case <-s.stopped:
+	case <-ctx.Done():
+	}
+	// Long-lived responses (Stream) are told to end now, and their ends are waited for
+	// within the timeout: Shutdown would wait for a server-sent event stream until the
+	// deadline and not at all for a hijacked websocket connection.
+	select {
+	case <-s.streams.drain():
 	case <-ctx.Done():
 	}
 	grace := time.NewTimer(min(closeGrace, timeout/2))

@@ -5,6 +5,7 @@ package restart
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -30,11 +31,25 @@ import (
 // environment at spawn time, so t.Setenv changes the next worker only.
 const supervisorTestModeEnv = "RESTART_SUPERVISOR_TEST_MODE"
 
+// supervisorTestTLSEnv names a folder with cert.pem and key.pem the worker serves TLS with;
+// supervisorTestShutdownEnv overrides the worker's ShutdownTimeout.
+const (
+	supervisorTestTLSEnv      = "RESTART_SUPERVISOR_TEST_TLS"
+	supervisorTestShutdownEnv = "RESTART_SUPERVISOR_TEST_SHUTDOWN"
+)
+
 func supervisorTestWorker() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := Run(ctx, Supervisor, Options{ShutdownTimeout: 5 * time.Second, Logger: logger}, supervisorTestBuild); err != nil {
+	opts := Options{ShutdownTimeout: 5 * time.Second, Logger: logger}
+	if d, err := time.ParseDuration(os.Getenv(supervisorTestShutdownEnv)); err == nil {
+		opts.ShutdownTimeout = d
+	}
+	if dir := os.Getenv(supervisorTestTLSEnv); dir != "" {
+		opts.CertFile, opts.KeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	}
+	if err := Run(ctx, Supervisor, opts, supervisorTestBuild); err != nil {
 		fmt.Fprintln(os.Stderr, "test worker:", err)
 		return 1
 	}
@@ -60,6 +75,7 @@ func supervisorTestBuild(ctx context.Context) (http.Handler, func() error, error
 	mux.HandleFunc("GET /pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})
+	mux.HandleFunc("GET /events", testEvents)
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
 		time.Sleep(d)
@@ -103,6 +119,7 @@ type testMaster struct {
 	t      *testing.T
 	s      *supervisor
 	base   string
+	client *http.Client // nil: freshTestClient
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
@@ -112,6 +129,20 @@ type testMaster struct {
 // startTestMaster runs a supervisor master on a loopback port in this process (no SIGHUP
 // handling: restarts go through s.restart) and waits until its first worker serves.
 func startTestMaster(t *testing.T, opts Options) *testMaster {
+	t.Helper()
+	return startTestMasterWith(t, opts, "http", nil)
+}
+
+// startTestMasterTLS is startTestMaster for workers serving TLS (supervisorTestTLSEnv) with a
+// certificate of roots.
+func startTestMasterTLS(t *testing.T, roots *x509.CertPool) *testMaster {
+	t.Helper()
+	return startTestMasterWith(t, Options{}, "https", &http.Client{Timeout: 5 * time.Second, Transport: tlsTransport(roots, false, false)})
+}
+
+// startTestMasterWith is startTestMaster with the scheme the workers serve and the client
+// that asks them their pid (nil: freshTestClient).
+func startTestMasterWith(t *testing.T, opts Options, scheme string, client *http.Client) *testMaster {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,7 +161,7 @@ func startTestMaster(t *testing.T, opts Options) *testMaster {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &testMaster{t: t, s: s, base: "http://" + s.addr, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	m := &testMaster{t: t, s: s, base: scheme + "://" + s.addr, client: client, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { m.done <- s.run(ctx, nil) }()
 	t.Cleanup(func() {
 		if m.result == nil {
@@ -172,7 +203,11 @@ func freshTestClient() *http.Client {
 
 // pid asks the serving worker for its pid over a fresh connection.
 func (m *testMaster) pid() (int, error) {
-	resp, err := freshTestClient().Get(m.base + "/pid")
+	client := m.client
+	if client == nil {
+		client = freshTestClient()
+	}
+	resp, err := client.Get(m.base + "/pid")
 	if err != nil {
 		return 0, err
 	}
@@ -232,6 +267,17 @@ type loadResult struct {
 // a keep-alive transport, half open a fresh connection per request. Every error and every
 // non-200 counts as a failure.
 func startLoad(url string, clients int) (stop func() loadResult) {
+	return startLoadWith(url, clients, func(keepAlive bool) *http.Transport {
+		if keepAlive {
+			return &http.Transport{MaxIdleConnsPerHost: clients}
+		}
+		return &http.Transport{DisableKeepAlives: true}
+	})
+}
+
+// startLoadWith is startLoad with the clients' transports made by transport: one with
+// keep-alive (shared by half the clients), one without.
+func startLoadWith(url string, clients int, transport func(keepAlive bool) *http.Transport) (stop func() loadResult) {
 	var (
 		ok, failed atomic.Int64
 		mu         sync.Mutex
@@ -239,8 +285,8 @@ func startLoad(url string, clients int) (stop func() loadResult) {
 		wg         sync.WaitGroup
 		quit       = make(chan struct{})
 	)
-	keepAlive := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	keepAlive := &http.Client{Timeout: 5 * time.Second, Transport: transport(true)}
+	fresh := &http.Client{Timeout: 5 * time.Second, Transport: transport(false)}
 	for i := range clients {
 		client := keepAlive
 		if i%2 == 1 {

@@ -57,6 +57,12 @@ func runWorker(ctx context.Context, opts Options, build Build) error {
 		cancel()
 	}()
 
+	opts, err = opts.withTLS()
+	if err != nil {
+		err = fmt.Errorf("restart: worker: %w", err)
+		reportFailure(ready, err)
+		return err
+	}
 	handler, cleanup, err := build(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -76,6 +76,8 @@ func run(ctx context.Context, configPath string) error {
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout,
 		ReadyTimeout:      cfg.Server.ReadyTimeout,
 		DrainDelay:        cfg.Server.DrainDelay,
+		CertFile:          cfg.Server.CertFile,
+		KeyFile:           cfg.Server.KeyFile,
 		Logger:            logger,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,

@@ -92,6 +92,8 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},
 		{"any CORS origin with credentials", "[cors]\nAllowOrigins = *\nAllowCredentials = true\n", "AllowCredentials"},
 		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
+		{"a certificate without its key", "[server]\nCertFile = /etc/ssl/app.pem\n", "set together"},
+		{"a certificate file that is not there", "[server]\nCertFile = /nonexistent/app.pem\nKeyFile = /nonexistent/app.key\n", "[server] CertFile"},
 		{"a database port out of range", "[database]\nPort = 0\n", "Port"},
 		{"no database host", "[database]\nHost =\n", "Host"},
 		{"an unknown SSL mode", "[database]\nSSLMode = maybe\n", "SSLMode"},

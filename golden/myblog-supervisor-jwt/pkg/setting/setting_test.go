@@ -105,6 +105,8 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},
 		{"any CORS origin with credentials", "[cors]\nAllowOrigins = *\nAllowCredentials = true\n", "AllowCredentials"},
 		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
+		{"a certificate without its key", "[server]\nCertFile = /etc/ssl/app.pem\n", "set together"},
+		{"a certificate file that is not there", "[server]\nCertFile = /nonexistent/app.pem\nKeyFile = /nonexistent/app.key\n", "[server] CertFile"},
 		{"a zero token lifetime", "[auth]\nTokenTTL = 0s\n", "TokenTTL"},
 		{"a short seed password", "[auth]\nSeedPassword = 1234\n", "SeedPassword"},
 		{"a seed password without a user", "[auth]\nSeedUser =\nSeedPassword = long enough\n", "SeedUser"},

@@ -89,6 +89,8 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"a CORS origin without a scheme", "[cors]\nAllowOrigins = app.example.com\n", "AllowOrigins"},
 		{"any CORS origin with credentials", "[cors]\nAllowOrigins = *\nAllowCredentials = true\n", "AllowCredentials"},
 		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
+		{"a certificate without its key", "[server]\nCertFile = /etc/ssl/app.pem\n", "set together"},
+		{"a certificate file that is not there", "[server]\nCertFile = /nonexistent/app.pem\nKeyFile = /nonexistent/app.key\n", "[server] CertFile"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(writeFile(t, tc.ini), noEnv)
