@@ -16,6 +16,12 @@ import (
 // tested with; the pinned module versions in the project templates build with it.
 const goVersion = "1.26.0"
 
+// BuildTags are the build tags generated projects are built, vetted and tested with (their
+// Makefile, Dockerfile and README; the e2e harness builds golden projects with them too).
+// nomsgpack leaves out gin's MessagePack binding and renderer, which the generated code never
+// uses: about a fifth of the binary (github.com/ugorji/go/codec).
+const BuildTags = "nomsgpack"
+
 // ProjectData is what the project templates see.
 type ProjectData struct {
 	Name      string
@@ -26,6 +32,8 @@ type ProjectData struct {
 	Port      int
 	EnvPrefix string
 	GoVersion string
+	// BuildTags is the package's BuildTags.
+	BuildTags string
 	// RestartConst is the restart library's constant of the strategy: restart.Fork.
 	RestartConst string
 	// StableMaster: the strategy runs a master with workers (StrategyInfo.StableMaster).
@@ -70,6 +78,7 @@ func newProjectData(o Options) ProjectData {
 		Port:           o.Port,
 		EnvPrefix:      EnvPrefix(o.Name),
 		GoVersion:      goVersion,
+		BuildTags:      BuildTags,
 		RestartConst:   strategyInfo.RunConst,
 		StableMaster:   strategyInfo.StableMaster,
 		RestartReplace: o.RestartReplace,

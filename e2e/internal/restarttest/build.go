@@ -13,14 +13,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/gingen/gingen/generator"
 )
 
-// Build compiles the project in dir into out with main.version stamped to version. The
+// Build compiles the project in dir into out with main.version stamped to version, with the
+// build tags of the generated Makefile (generator.BuildTags). The
 // binary is written beside out and renamed over it, as a deploy would, so a running process
 // keeps its old binary while the next restart picks up the new one.
 func Build(ctx context.Context, dir, out, version string) error {
 	tmp := out + ".new"
-	cmd := GoCmd(ctx, dir, "build", "-ldflags", "-X main.version="+version, "-o", tmp, ".")
+	cmd := GoCmd(ctx, dir, "build", "-tags", generator.BuildTags, "-ldflags", "-X main.version="+version, "-o", tmp, ".")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)
 	}
