@@ -123,7 +123,7 @@ func TestGoalsARunTooShortOrTooNarrowCannotJudgeAreNotMeasured(t *testing.T) {
 	}
 	tests := []struct {
 		name, goal, want string
-		r               report
+		r                report
 	}{
 		{"3 restarts, nothing failed", "0 failed requests", ": not measured. Too short to judge",
 			report{Config: config{keepAlive: 48, fresh: 16, slow: 2}, Runs: all(3, 0)}},

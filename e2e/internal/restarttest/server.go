@@ -395,4 +395,3 @@ func ReadPIDFile(path string) (int, error) {
 	}
 	return pid, nil
 }
-
