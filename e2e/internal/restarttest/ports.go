@@ -61,8 +61,8 @@ func (p PortRange) listen() (*net.TCPListener, error) {
 	return nil, fmt.Errorf("no free port in %s on 127.0.0.1: %w", p, last)
 }
 
-// freePort returns a port of p free now; the caller's server binds it next.
-func (p PortRange) freePort() (int, error) {
+// FreePort returns a port of p free now; the caller's server binds it next.
+func (p PortRange) FreePort() (int, error) {
 	ln, err := p.listen()
 	if err != nil {
 		return 0, err

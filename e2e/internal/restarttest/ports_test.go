@@ -30,17 +30,17 @@ func TestAPortRangeSkipsPortsInUseAndSaysWhenNoneIsLeft(t *testing.T) {
 		t.Skip("the kernel picked the last port")
 	}
 	r := PortRange{First: port, Last: port + 1}
-	got, err := r.freePort()
+	got, err := r.FreePort()
 	if err != nil {
 		// The port after ours may be someone else's: then the range is exhausted.
 		t.Logf("port %d busy too: %v", port+1, err)
 	} else if got != port+1 {
 		t.Errorf("freePort in %s = %d, want %d (the first is held)", r, got, port+1)
 	}
-	if _, err := (PortRange{First: port, Last: port}).freePort(); err == nil {
+	if _, err := (PortRange{First: port, Last: port}).FreePort(); err == nil {
 		t.Errorf("freePort in %d-%d (held) succeeded, want an error", port, port)
 	}
-	if got, err := (PortRange{}).freePort(); err != nil || got == 0 {
+	if got, err := (PortRange{}).FreePort(); err != nil || got == 0 {
 		t.Errorf("freePort of the zero range = %d, %v; want a port", got, err)
 	}
 }

@@ -89,7 +89,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		if s.Notify, err = ListenNotify(filepath.Join(cfg.WorkDir, "notify.sock")); err != nil {
 			return nil, err
 		}
-	} else if s.port, err = cfg.Ports.freePort(); err != nil {
+	} else if s.port, err = cfg.Ports.FreePort(); err != nil {
 		return nil, err
 	}
 	s.BaseURL = "http://127.0.0.1:" + strconv.Itoa(s.port)
