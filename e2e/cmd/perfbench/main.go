@@ -36,6 +36,9 @@ import (
 	"github.com/gingen/gingen/generator"
 )
 
+// missed is perfbench.Verdict's word for a missed goal.
+const missed = "**missed**"
+
 type config struct {
 	rounds, clients, startups int
 	scale                     float64
@@ -212,7 +215,7 @@ func run(ctx context.Context, c config, args []string) error {
 	}
 	if c.profile > 0 {
 		for i, e := range rep.Endpoints {
-			if perfbench.Verdict(e.CPURatio(), e.Limit) != "**missed**" {
+			if perfbench.Verdict(e.CPURatio(), e.Limit) != missed {
 				continue
 			}
 			progress("profiling the generated server on %s for %s", e.Name, c.profile)
@@ -221,6 +224,17 @@ func run(ctx context.Context, c config, args []string) error {
 				p = "profile not taken: " + err.Error()
 			}
 			rep.Endpoints[i].Profile = p
+		}
+	}
+
+	if perfbench.Verdict(perfbench.Ratio(float64(rep.BinaryGenerated), float64(rep.BinaryBaseline)), perfbench.BinaryLimit) == missed {
+		if rep.BinaryShares, err = binaryShares(ctx, genBin, baseBin); err != nil {
+			return err
+		}
+	}
+	if perfbench.Verdict(perfbench.Ratio(float64(rep.StartupGenerated), float64(rep.StartupBaseline)), perfbench.StartupLimit) == missed {
+		if rep.InitShares, err = initShares(ctx, work, genBin, baseBin, confFile, c.ports); err != nil {
+			return err
 		}
 	}
 
@@ -612,4 +626,41 @@ func machine(note string) string {
 		m += " (" + note + ")"
 	}
 	return m
+}
+
+// binaryShares compares the two binaries' symbol sizes by package.
+func binaryShares(ctx context.Context, gen, base string) ([]perfbench.Share, error) {
+	sizes := make([]map[string]float64, 2)
+	for i, bin := range []string{gen, base} {
+		out, err := exec.CommandContext(ctx, "go", "tool", "nm", "-size", bin).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go tool nm -size %s: %w", bin, err)
+		}
+		sizes[i] = perfbench.PackageSizes(string(out))
+	}
+	return perfbench.TopDifferences(sizes[0], sizes[1], 12), nil
+}
+
+// initShares starts each binary once with GODEBUG=inittrace=1 and compares their package
+// initialization by package.
+func initShares(ctx context.Context, work, gen, base, conf string, ports restarttest.PortRange) ([]perfbench.Share, error) {
+	traces := make([]map[string]float64, 2)
+	for i, p := range []struct{ bin, conf, prefix string }{{gen, conf, "MYBLOG"}, {base, "", "BASE"}} {
+		dir := filepath.Join(work, fmt.Sprintf("inittrace-%d", i))
+		cmd, url, err := launch(dir, p.bin, p.conf, p.prefix, ports, "GODEBUG=inittrace=1")
+		if err != nil {
+			return nil, err
+		}
+		err = waitUp(ctx, url)
+		kill(cmd)
+		if err != nil {
+			return nil, fmt.Errorf("%s with GODEBUG=inittrace=1: %w", p.bin, err)
+		}
+		log, err := os.ReadFile(filepath.Join(dir, "server.log"))
+		if err != nil {
+			return nil, err
+		}
+		traces[i] = perfbench.ParseInitTrace(string(log))
+	}
+	return perfbench.TopDifferences(traces[0], traces[1], 10), nil
 }

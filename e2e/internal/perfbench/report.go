@@ -51,6 +51,9 @@ type Report struct {
 	LoadedGenerated, LoadedBaseline   int64
 	StartupGenerated, StartupBaseline time.Duration
 	StartupTries                      int
+	// BinaryShares and InitShares say where the generated binary's size and start-up go
+	// beyond the baseline's: filled when those goals are missed.
+	BinaryShares, InitShares []Share
 }
 
 // Ratio is a/b, or 0 when either is not positive (nothing measured).
@@ -141,6 +144,19 @@ func (r Report) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "- binary no bigger than the baseline's: %s (%s).\n", Verdict(bin, BinaryLimit), ratioText(bin))
 	fmt.Fprintf(&b, "- start-up to the first 200 within %.1fx of the baseline's: %s (%s).\n\n", StartupLimit, Verdict(up, StartupLimit), ratioText(up))
 
+	if len(r.BinaryShares) > 0 {
+		b.WriteString("### Where the generated binary's size goes\n\nThe packages that add most to the generated binary " +
+			"against the baseline's (`go tool nm -size`, symbol sizes summed by package):\n\n")
+		b.WriteString(shareTable(r.BinaryShares, "KB", func(v float64) string { return fmt.Sprintf("%.0f", v/1024) }))
+		b.WriteString("\n")
+	}
+	if len(r.InitShares) > 0 {
+		b.WriteString("### Where the generated server's start-up goes\n\nPackage initialization that the generated " +
+			"server runs beyond the baseline's (`GODEBUG=inittrace=1`, ms of clock in one start; main's own work, " +
+			"settings, the database pools and the migrations, comes after it):\n\n")
+		b.WriteString(shareTable(r.InitShares, "ms", func(v float64) string { return fmt.Sprintf("%.2f", v) }))
+		b.WriteString("\n")
+	}
 	for _, e := range r.Endpoints {
 		if e.Profile == "" {
 			continue
