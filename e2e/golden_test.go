@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gingen/gingen/e2e/internal/restarttest"
+	"github.com/gingen/gingen/generator"
 )
 
 // goldenDirs lists the trees under golden/.
@@ -24,7 +25,8 @@ func goldenDirs(t *testing.T) []string {
 }
 
 // TestGoldenTreesBuildVetAndPassTheirTests runs, inside every golden tree, what a user runs
-// right after `gingen new`: go build, go vet and go test, with no other step first.
+// right after `gingen new` (make build, make vet, make test): go build, go vet and go test,
+// with no other step first.
 func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every golden project")
@@ -34,11 +36,13 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 			// The trees are separate modules with databases of their own (goldenDBEnv): their
 			// runs overlap, up to -parallel (GOMAXPROCS) at a time.
 			t.Parallel()
+			// With the tags of the tree's Makefile (generator.BuildTags): the code without
+			// gin's MessagePack codec still builds and passes.
 			for _, args := range [][]string{
 				{"mod", "tidy", "-diff"}, // go.mod and go.sum are exactly what the code needs
-				{"build", "./..."},
-				{"vet", "./..."},
-				{"test", "-count=1", "./..."},
+				{"build", "-tags", generator.BuildTags, "./..."},
+				{"vet", "-tags", generator.BuildTags, "./..."},
+				{"test", "-tags", generator.BuildTags, "-count=1", "./..."},
 			} {
 				cmd := restarttest.GoCmd(t.Context(), dir, args...)
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/jinzhu/inflection"
+	"github.com/gingen/gingen/internal/inflection"
 )
 
 // EnvPrefix is the prefix of the environment variables that override a project's settings:

@@ -16,6 +16,12 @@ import (
 // tested with; the pinned module versions in the project templates build with it.
 const goVersion = "1.26.0"
 
+// BuildTags are the build tags generated projects are built, vetted and tested with (their
+// Makefile, Dockerfile and README; the e2e harness builds golden projects with them too).
+// nomsgpack leaves out gin's MessagePack binding and renderer, which the generated code never
+// uses: about a fifth of the binary (github.com/ugorji/go/codec).
+const BuildTags = "nomsgpack"
+
 // ProjectData is what the project templates see.
 type ProjectData struct {
 	Name      string
@@ -28,6 +34,8 @@ type ProjectData struct {
 	GoVersion string
 	// GoPatched is MinPatchedGo: the Go release to build with (README, Dockerfile).
 	GoPatched string
+	// BuildTags is the package's BuildTags.
+	BuildTags string
 	// RestartConst is the restart library's constant of the strategy: restart.Fork.
 	RestartConst string
 	// StableMaster: the strategy runs a master with workers (StrategyInfo.StableMaster).
@@ -73,6 +81,7 @@ func newProjectData(o Options) ProjectData {
 		EnvPrefix:      EnvPrefix(o.Name),
 		GoVersion:      goVersion,
 		GoPatched:      MinPatchedGo,
+		BuildTags:      BuildTags,
 		RestartConst:   strategyInfo.RunConst,
 		StableMaster:   strategyInfo.StableMaster,
 		RestartReplace: o.RestartReplace,

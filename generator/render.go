@@ -6,7 +6,9 @@ import (
 	"go/format"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -27,6 +29,7 @@ const (
 // relative to dir, with ".tmpl" removed and "__name__" replaced by name.
 func renderTree(tfs fs.FS, dir, name string, data any) ([]File, error) {
 	var out []File
+	var paths []string
 	err := fs.WalkDir(tfs, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -36,15 +39,34 @@ func renderTree(tfs fs.FS, dir, name string, data any) ([]File, error) {
 		}
 		rel := strings.TrimPrefix(strings.TrimSuffix(p, templateExt), dir+"/")
 		rel = strings.ReplaceAll(rel, namePlaceholder, name)
-		body, err := renderFile(tfs, p, data)
-		if err != nil {
-			return err
-		}
-		out = append(out, File{Path: rel, Body: body, Mode: 0o644})
+		out = append(out, File{Path: rel, Mode: 0o644})
+		paths = append(paths, p)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", dir, err)
+	}
+	// The files are rendered on every CPU at once: go/format is most of gingen new's time.
+	// The results keep the walk's order, and the first error in that order is returned.
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i].Body, errs[i] = renderFile(tfs, paths[i], data)
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", dir, err)
+		}
 	}
 	return out, nil
 }

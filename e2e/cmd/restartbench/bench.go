@@ -45,6 +45,7 @@ func (b *bench) start(ctx context.Context, strategy string) (*restarttest.Server
 		ShutdownTimeout: b.cfg.shutdownTimeout,
 		ReadyTimeout:    b.cfg.readyTimeout,
 		Log:             log,
+		Ports:           b.cfg.ports,
 	})
 	if err != nil {
 		log.Close()
@@ -247,7 +248,7 @@ func (b *bench) compareThroughput(ctx context.Context) (throughputFigures, error
 	if err := os.MkdirAll(bareDir, 0o755); err != nil {
 		return throughputFigures{}, err
 	}
-	bs, err := restarttest.StartBareGin(ctx, bare, bareDir)
+	bs, err := restarttest.StartBareGin(ctx, bare, bareDir, b.cfg.ports)
 	if err != nil {
 		return throughputFigures{}, err
 	}

@@ -4,6 +4,7 @@
 //
 //	go -C e2e run ./cmd/restartbench                      # 20 restarts per run, 64 clients: ~12 min on 2 cores
 //	go -C e2e run ./cmd/restartbench -restarts 3 -out -   # a quick look, to stdout
+//	go -C e2e run ./cmd/restartbench -strategy supervisor -ports 20000-20099 -parts restarts -out -
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +48,8 @@ type config struct {
 	keep            bool
 	parts           string
 	note            string
+	strategy        string
+	ports           restarttest.PortRange
 }
 
 func main() {
@@ -75,6 +79,12 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder (binaries, server logs) and print its path")
 	flag.StringVar(&c.parts, "parts", "restarts,kills,throughput", "what to measure, comma-separated")
 	flag.StringVar(&c.note, "note", "", "a sentence about the machine added to the report, e.g. what else ran on it")
+	flag.StringVar(&c.strategy, "strategy", "", "measure only this strategy's restarts (fork, supervisor or systemd) beside the naive baseline; empty: every strategy")
+	flag.Func("ports", "loopback ports the servers listen on, FIRST-LAST (e.g. 20000-20099); default: any free port", func(s string) error {
+		var err error
+		c.ports, err = restarttest.ParsePortRange(s)
+		return err
+	})
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "restartbench: unexpected argument %q\n", flag.Arg(0))
@@ -97,6 +107,11 @@ func run(ctx context.Context, c config, args []string) error {
 	if c.restarts < 1 || c.keepAlive+c.fresh < 1 || c.rounds < 1 {
 		return fmt.Errorf("-restarts, -rounds and the number of clients must be at least 1")
 	}
+	switch c.strategy {
+	case "", restarttest.Fork, restarttest.Supervisor, restarttest.Systemd:
+	default:
+		return fmt.Errorf("-strategy %q: use fork, supervisor or systemd (or leave it out for all three)", c.strategy)
+	}
 	golden, err := filepath.Abs(c.golden)
 	if err != nil {
 		return err
@@ -118,16 +133,22 @@ func run(ctx context.Context, c config, args []string) error {
 	for i := range versions {
 		versions[i] = fmt.Sprintf("v%d", i+2)
 	}
-	runs := []struct {
+	type restartRun struct {
 		label, strategy string
 		plan            restarttest.Plan
-	}{
-		{"fork: SIGHUP", restarttest.Fork, restarttest.Plan{Mode: restarttest.Reload}},
-		{"supervisor: SIGHUP", restarttest.Supervisor, restarttest.Plan{Mode: restarttest.Reload}},
-		{"systemd: reload (SIGHUP)", restarttest.Systemd, restarttest.Plan{Mode: restarttest.Reload}},
-		{"systemd: restart (stop, start on the held socket)", restarttest.Systemd, restarttest.Plan{Mode: restarttest.Restart}},
+		baseline        bool
+	}
+	runs := []restartRun{
+		{"fork: SIGHUP", restarttest.Fork, restarttest.Plan{Mode: restarttest.Reload}, false},
+		{"supervisor: SIGHUP", restarttest.Supervisor, restarttest.Plan{Mode: restarttest.Reload}, false},
+		{"systemd: reload (SIGHUP)", restarttest.Systemd, restarttest.Plan{Mode: restarttest.Reload}, false},
+		{"systemd: restart (stop, start on the held socket)", restarttest.Systemd, restarttest.Plan{Mode: restarttest.Restart}, false},
 		{"naive baseline: SIG" + c.baseline + ", then start (fork binary, no hand-over)", restarttest.Fork,
-			restarttest.Plan{Mode: restarttest.Restart, StopSignal: sig}},
+			restarttest.Plan{Mode: restarttest.Restart, StopSignal: sig}, true},
+	}
+	if c.strategy != "" {
+		// One strategy, still against the naive baseline of the same run.
+		runs = slices.DeleteFunc(runs, func(r restartRun) bool { return r.strategy != c.strategy && !r.baseline })
 	}
 	parts := map[string]bool{}
 	for _, p := range strings.Split(c.parts, ",") {
@@ -159,7 +180,8 @@ func run(ctx context.Context, c config, args []string) error {
 			DatabaseLocked: dbLocked})
 	}
 
-	if c.kills > 0 && parts["kills"] {
+	// Worker kills are the supervisor's: another -strategy leaves them out.
+	if c.kills > 0 && parts["kills"] && (c.strategy == "" || c.strategy == restarttest.Supervisor) {
 		b.progress("supervisor: %d worker kills", c.kills)
 		if rep.Kills, err = b.killWorkers(ctx); err != nil {
 			return fmt.Errorf("worker kills: %w", err)

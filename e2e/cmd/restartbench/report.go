@@ -146,10 +146,12 @@ func (r report) write(w io.Writer) error {
 	for _, g := range r.goals() {
 		mark := "met"
 		switch {
+		case !g.met && g.detail != "":
+			mark = "**not met**"
+		case g.unmeasured != "":
+			mark, g.detail = "not measured", strings.TrimSpace(g.unmeasured+" "+g.detail)
 		case g.detail == "":
 			mark, g.detail = "not measured", "(not in -parts)"
-		case !g.met:
-			mark = "**not met**"
 		}
 		fmt.Fprintf(&b, "- %s: %s. %s\n", g.name, mark, g.detail)
 	}
@@ -237,6 +239,9 @@ type goal struct {
 	name   string
 	met    bool
 	detail string
+	// unmeasured, when the run was too short or too narrow to judge a goal nothing broke,
+	// says why: the goal is "not measured" then, not met. A failure is reported all the same.
+	unmeasured string
 }
 
 func (r report) goals() []goal {
@@ -252,11 +257,17 @@ func (r report) goals() []goal {
 	fast := goal{name: "SIGHUP to new generation serving under 1 second for fork and supervisor", met: true}
 	clients := r.Config.keepAlive + r.Config.fresh
 	var zd, sd, pd, fd []string
+	strategies := map[string]bool{}
+	var short []string
 	for _, run := range hup {
-		zero.met = zero.met && run.Failed == 0 && run.Restarts >= 20 && clients >= 64
+		strategies[run.Strategy] = true
+		if run.Restarts < 20 {
+			short = append(short, fmt.Sprintf("%s %d restarts", run.Strategy, run.Restarts))
+		}
+		zero.met = zero.met && run.Failed == 0
 		zd = append(zd, fmt.Sprintf("%s %d failed of %d in %d restarts (%d without an HTTP answer)", run.Strategy,
 			run.Failed, run.Sent, run.Restarts, run.connectionFailures()))
-		slow.met = slow.met && run.Slow > 0 && run.SlowOK == run.Slow
+		slow.met = slow.met && (run.Slow > 0 || r.Config.slow < 1) && run.SlowOK == run.Slow
 		sd = append(sd, fmt.Sprintf("%s %d/%d", run.Strategy, run.SlowOK, run.Slow))
 		all, get := p99Ratio(run.All), p99Ratio(run.Get)
 		p99.met = p99.met && all <= 3 && get <= 3
@@ -266,11 +277,30 @@ func (r report) goals() []goal {
 			fd = append(fd, fmt.Sprintf("%s max %s", run.Strategy, dur(run.ToServingMax)))
 		}
 	}
+	switch {
+	case len(short) > 0 || clients < 64:
+		why := "every run 20 restarts or more"
+		if len(short) > 0 {
+			why = strings.Join(short, ", ")
+		}
+		zero.unmeasured = fmt.Sprintf("Too short to judge (%d clients; %s; the goal needs at least 20 restarts with 64 clients).",
+			clients, why)
+	case len(strategies) < 3:
+		zero.unmeasured = "Not every strategy ran (-strategy)."
+	}
+	if !strategies[restarttest.Fork] && !strategies[restarttest.Supervisor] && len(hup) > 0 {
+		fast.unmeasured = "Neither fork nor supervisor ran (-strategy)."
+	}
+	if r.Config.slow < 1 {
+		slow.unmeasured = "No slow request was sent (-slow 0)."
+	}
 	if len(hup) > 0 {
 		zero.detail = fmt.Sprintf("%d clients; %s.", clients, strings.Join(zd, ", "))
 		slow.detail = strings.Join(sd, ", ") + " slow POSTs completed on the old generation."
 		p99.detail = strings.Join(pd, ", ") + ", every request and GET /healthz alone."
-		fast.detail = strings.Join(fd, ", ") + "."
+		if len(fd) > 0 {
+			fast.detail = strings.Join(fd, ", ") + "."
+		}
 	}
 	t := r.Throughput
 	gen, bare := t.Generated.Median(), t.Bare.Median()

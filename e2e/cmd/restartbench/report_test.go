@@ -50,7 +50,6 @@ func TestGoalsAreMetOnlyByEveryStrategy(t *testing.T) {
 		spoil func(*report)
 	}{
 		{"a failed request", "0 failed requests", func(r *report) { r.Runs[2].Failed = 1 }},
-		{"fewer than 64 clients", "0 failed requests", func(r *report) { r.Config.fresh = 15 }},
 		{"a slow request cut", "in-flight requests", func(r *report) { r.Runs[0].SlowOK = 39 }},
 		{"a slow GET tail in windows", "p99 inside restart windows", func(r *report) { r.Runs[1].Get.InRestart.P99 = time.Second }},
 		{"a slow fork hand-over", "under 1 second", func(r *report) { r.Runs[0].ToServingMax = time.Second }},
@@ -94,5 +93,64 @@ func TestReportNamesTheCommandAndEveryRun(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// goalLine is the line of the rendered report for the goal whose name holds name.
+func goalLine(t *testing.T, r report, name string) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(b.String()) {
+		if strings.HasPrefix(line, "- ") && strings.Contains(line, name) {
+			return line
+		}
+	}
+	t.Fatalf("no goal line for %q in:\n%s", name, b.String())
+	return ""
+}
+
+func TestGoalsARunTooShortOrTooNarrowCannotJudgeAreNotMeasured(t *testing.T) {
+	run := func(strategy string, restarts, failed int) runFigures {
+		f := figures(strategy, failed, 10*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond)
+		f.Restarts = restarts
+		return f
+	}
+	all := func(restarts, failed int) []runFigures {
+		return []runFigures{run(restarttest.Fork, restarts, failed), run(restarttest.Supervisor, restarts, 0), run(restarttest.Systemd, restarts, 0)}
+	}
+	tests := []struct {
+		name, goal, want string
+		r                report
+	}{
+		{"3 restarts, nothing failed", "0 failed requests", ": not measured. Too short to judge",
+			report{Config: config{keepAlive: 48, fresh: 16, slow: 2}, Runs: all(3, 0)}},
+		{"3 restarts, one failure", "0 failed requests", ": **not met**.",
+			report{Config: config{keepAlive: 48, fresh: 16, slow: 2}, Runs: all(3, 1)}},
+		{"fewer than 64 clients", "0 failed requests", ": not measured. Too short to judge (63 clients",
+			report{Config: config{keepAlive: 48, fresh: 15, slow: 2}, Runs: all(20, 0)}},
+		{"20 restarts of every strategy", "0 failed requests", ": met.",
+			report{Config: config{keepAlive: 48, fresh: 16, slow: 2}, Runs: all(20, 0)}},
+		{"one strategy (-strategy fork)", "0 failed requests", ": not measured. Not every strategy ran",
+			report{Config: config{keepAlive: 48, fresh: 16, slow: 2, strategy: restarttest.Fork}, Runs: all(20, 0)[:1]}},
+		{"only systemd", "under 1 second", ": not measured. Neither fork nor supervisor ran",
+			report{Config: config{keepAlive: 48, fresh: 16, slow: 2, strategy: restarttest.Systemd}, Runs: all(20, 0)[2:]}},
+		{"no slow requests", "in-flight requests", ": not measured. No slow request was sent",
+			report{Config: config{keepAlive: 48, fresh: 16}, Runs: func() []runFigures {
+				runs := all(20, 0)
+				for i := range runs {
+					runs[i].Slow, runs[i].SlowOK = 0, 0
+				}
+				return runs
+			}()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if line := goalLine(t, tt.r, tt.goal); !strings.Contains(line, tt.want) {
+				t.Errorf("goal line = %q, want it to contain %q", line, tt.want)
+			}
+		})
 	}
 }

@@ -14,15 +14,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gingen/gingen/generator"
 )
 
-// Build compiles the project in dir into out with main.version stamped to version. The
+// Build compiles the project in dir into out with main.version stamped to version, with the
+// build tags of the generated Makefile (generator.BuildTags). The
 // binary is written beside out and renamed over it, as a deploy would, so a running process
 // keeps its old binary while the next restart picks up the new one. flags go to go build
 // before the package.
 func Build(ctx context.Context, dir, out, version string, flags ...string) error {
 	tmp := out + ".new"
-	args := append([]string{"build", "-ldflags", "-X main.version=" + version, "-o", tmp}, flags...)
+	args := append([]string{"build", "-tags", generator.BuildTags, "-ldflags", "-X main.version=" + version, "-o", tmp}, flags...)
 	cmd := GoCmd(ctx, dir, append(args, ".")...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", dir, err, msg)

@@ -42,6 +42,8 @@ type ServerConfig struct {
 	Env []string
 	// Log receives the server's stdout and stderr.
 	Log io.Writer
+	// Ports is where the server's port is picked from; zero: any free port.
+	Ports PortRange
 }
 
 // Server is a running generated project, started the way its deploy files start it.
@@ -74,12 +76,12 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	var err error
 	if cfg.Strategy == Systemd {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := cfg.Ports.listen()
 		if err != nil {
 			return nil, err
 		}
 		s.port = ln.Addr().(*net.TCPAddr).Port
-		s.socket, err = ln.(*net.TCPListener).File()
+		s.socket, err = ln.File()
 		ln.Close() // the dup in s.socket keeps the socket listening
 		if err != nil {
 			return nil, err
@@ -87,7 +89,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		if s.Notify, err = ListenNotify(filepath.Join(cfg.WorkDir, "notify.sock")); err != nil {
 			return nil, err
 		}
-	} else if s.port, err = freePort(); err != nil {
+	} else if s.port, err = cfg.Ports.FreePort(); err != nil {
 		return nil, err
 	}
 	s.BaseURL = "http://127.0.0.1:" + strconv.Itoa(s.port)
@@ -392,13 +394,4 @@ func ReadPIDFile(path string) (int, error) {
 		return 0, fmt.Errorf("PID file %s: %w", path, err)
 	}
 	return pid, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -20,9 +20,9 @@ func (f *Fixtures) BareGin(ctx context.Context, dir string) (string, error) {
 	return f.Binary(ctx, abs, "bare")
 }
 
-// StartBareGin starts the bare gin server binary in workDir on a free port.
-func StartBareGin(ctx context.Context, binary, workDir string) (*Server, error) {
-	return Start(ctx, ServerConfig{Binary: binary, WorkDir: workDir, EnvPrefix: "BARE"})
+// StartBareGin starts the bare gin server binary in workDir on a free port of ports.
+func StartBareGin(ctx context.Context, binary, workDir string, ports PortRange) (*Server, error) {
+	return Start(ctx, ServerConfig{Binary: binary, WorkDir: workDir, EnvPrefix: "BARE", Ports: ports})
 }
 
 // ThroughputResult is one throughput measurement.

@@ -19,7 +19,7 @@ func TestBareGinBaselineBuildsAndServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := StartBareGin(ctx, bin, t.TempDir())
+	srv, err := StartBareGin(ctx, bin, t.TempDir(), PortRange{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,28 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// quiet reports the paths not written to the access log: load balancers, restart harnesses
-// and Prometheus call them many times a minute.
-func quiet(path string) bool {
+// Probe reports the paths of probes and scrapes: /healthz, /readyz and /metrics. Load
+// balancers, restart harnesses and Prometheus call them many times a minute, and they are
+// not written to the access log, get no request id (SkipProbes(RequestID())) and are not
+// counted in the metrics (SkipProbes(metrics.Middleware())).
+func Probe(path string) bool {
 	switch path {
 	case "/healthz", "/readyz", "/metrics":
 		return true
 	}
 	return false
+}
+
+// SkipProbes runs h for every request but those to a Probe path, which go straight on to
+// their handler: they skip the per-request work they do not need.
+func SkipProbes(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if Probe(c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		h(c)
+	}
 }
 
 // AccessLog writes one line per request after it is answered: request id, method, route
@@ -30,7 +44,7 @@ func AccessLog(logger *slog.Logger) gin.HandlerFunc {
 		logger = slog.Default()
 	}
 	return func(c *gin.Context) {
-		if quiet(c.Request.URL.Path) {
+		if Probe(c.Request.URL.Path) {
 			c.Next()
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"myblog/internal/dbtest"
+	"myblog/middleware"
 	"myblog/models"
 	"myblog/pkg/metrics"
 )
@@ -38,14 +39,40 @@ func status(h http.Handler, path string) (int, string) {
 
 func TestMetricsAreOnThePublicPortOnlyWithoutAnAdminAddress(t *testing.T) {
 	h, _ := newMetricsRouter(t, false)
-	status(h, "/healthz")
+	status(h, "/openapi.json")
 	code, body := status(h, "/metrics")
-	if code != http.StatusOK || !strings.Contains(body, `http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
-		t.Errorf("GET /metrics = %d, want 200 counting the /healthz request:\n%s", code, body)
+	if code != http.StatusOK || !strings.Contains(body, `http_requests_total{method="GET",route="/openapi.json",status="200"} 1`) {
+		t.Errorf("GET /metrics = %d, want 200 counting the /openapi.json request:\n%s", code, body)
 	}
 	h, _ = newMetricsRouter(t, true)
 	if code, _ := status(h, "/metrics"); code != http.StatusNotFound {
 		t.Errorf("GET /metrics with [admin] Addr set = %d, want 404 on the public port", code)
+	}
+}
+
+func TestProbesGetNoRequestIDAndAreNotCounted(t *testing.T) {
+	h, _ := newMetricsRouter(t, false)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || rec.Header().Get(middleware.RequestIDHeader) != "" {
+			t.Errorf("GET %s = %d with X-Request-ID %q, want 200 and no id", path, rec.Code, rec.Header().Get(middleware.RequestIDHeader))
+		}
+	}
+	// Any other request, a 404 included, gets its id and is counted.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthzz", nil))
+	if rec.Header().Get(middleware.RequestIDHeader) == "" {
+		t.Errorf("GET /healthzz = %d with no X-Request-ID, want one", rec.Code)
+	}
+	_, body := status(h, "/metrics")
+	for _, route := range []string{"/healthz", "/readyz", "/metrics"} {
+		if strings.Contains(body, `route="`+route+`"`) {
+			t.Errorf("/metrics counts %s requests, want probes left out:\n%s", route, body)
+		}
+	}
+	if !strings.Contains(body, `http_requests_total{method="GET",route="unmatched",status="404"} 1`) {
+		t.Errorf("/metrics does not count the GET /healthzz (404):\n%s", body)
 	}
 }
 

@@ -51,13 +51,15 @@ func New(deps Deps) *gin.Engine {
 		logger.Error("[server] TrustedProxies is invalid; trusting no proxy", "error", err)
 		_ = r.SetTrustedProxies(nil) // nil cannot fail
 	}
-	r.Use(middleware.RequestID())
+	// Probes (/healthz, /readyz, /metrics) get no request id and are not counted: nothing
+	// logs with their id, and they would outnumber the API's requests in the metrics.
+	r.Use(middleware.SkipProbes(middleware.RequestID()))
 	if deps.AccessLog {
 		r.Use(middleware.AccessLog(logger))
 	}
 	r.Use(middleware.Recovery(logger))
 	if deps.Metrics != nil {
-		r.Use(deps.Metrics.Middleware())
+		r.Use(middleware.SkipProbes(deps.Metrics.Middleware()))
 		if !deps.MetricsOnAdmin {
 			r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
 		}

@@ -122,3 +122,39 @@ func TestRecoveryLogsThePanicAndAnswers500(t *testing.T) {
 		t.Errorf("want the panic logged, then a warning access line with status 500; got %v", lines)
 	}
 }
+
+func TestSkipProbesRunsTheMiddlewareForEveryPathButAProbe(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	for _, tc := range []struct {
+		path    string
+		skipped bool
+	}{
+		{"/healthz", true},
+		{"/readyz", true},
+		{"/metrics", true},
+		// Only the exact paths: a look-alike still gets the middleware.
+		{"/healthz/", false},
+		{"/HEALTHZ", false},
+		{"/healthz/../api/v1/items", false},
+		{"/api/v1/items", false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			ran, handled := 0, 0
+			r := gin.New()
+			r.Use(SkipProbes(func(c *gin.Context) {
+				ran++
+				c.Next()
+			}))
+			r.NoRoute(func(c *gin.Context) { handled++; c.Status(http.StatusNoContent) })
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.URL.Path = tc.path // as sent, not cleaned
+			r.ServeHTTP(httptest.NewRecorder(), req)
+			if handled != 1 {
+				t.Errorf("the handler ran %d times, want once", handled)
+			}
+			if want := map[bool]int{true: 0, false: 1}[tc.skipped]; ran != want {
+				t.Errorf("the middleware ran %d times, want %d", ran, want)
+			}
+		})
+	}
+}

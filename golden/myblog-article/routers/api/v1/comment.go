@@ -120,20 +120,26 @@ func (h *commentHandler) listByArticle(c *gin.Context) {
 // respondList answers one page of the comments q selects.
 func (h *commentHandler) respondList(c *gin.Context, q listQuery) {
 	resp := ListResponse[models.Comment]{Items: []models.Comment{}, Page: q.page.page, PageSize: q.page.size}
-	// One read transaction, so that the total and the page come from the same snapshot.
-	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
-		if err := q.filter(tx.Model(&models.Comment{})).Count(&resp.Total).Error; err != nil {
-			return fmt.Errorf("count comments: %w", err)
-		}
-		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
-			return fmt.Errorf("list comments: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		respondInternal(c, err)
+	// The page, then the count only when the page does not tell the total (a full page, or
+	// an empty one after the first): two statements, no transaction. Each statement reads a
+	// consistent state; a write between them can make the total differ from the page by
+	// that write, as it makes the next page differ from this one. A transaction would cost
+	// BEGIN and COMMIT on every list, and under PostgreSQL's READ COMMITTED would not share
+	// one snapshot anyway.
+	// A new session: the two statements below each build on db without sharing clauses.
+	db := models.Reading(h.db.WithContext(c.Request.Context())).Session(&gorm.Session{})
+	if err := q.scope(q.filter(db)).Find(&resp.Items).Error; err != nil {
+		respondInternal(c, fmt.Errorf("list comments: %w", err))
 		return
 	}
+	total, known := q.page.totalOf(len(resp.Items))
+	if !known {
+		if err := q.filter(db.Model(&models.Comment{})).Count(&total).Error; err != nil {
+			respondInternal(c, fmt.Errorf("count comments: %w", err))
+			return
+		}
+	}
+	resp.Total = total
 	c.PureJSON(http.StatusOK, resp)
 }
 

@@ -86,20 +86,26 @@ func (h *tagHandler) list(c *gin.Context) {
 // respondList answers one page of the tags q selects.
 func (h *tagHandler) respondList(c *gin.Context, q listQuery) {
 	resp := ListResponse[models.Tag]{Items: []models.Tag{}, Page: q.page.page, PageSize: q.page.size}
-	// One read transaction, so that the total and the page come from the same snapshot.
-	err := models.Reading(h.db.WithContext(c.Request.Context())).Transaction(func(tx *gorm.DB) error {
-		if err := q.filter(tx.Model(&models.Tag{})).Count(&resp.Total).Error; err != nil {
-			return fmt.Errorf("count tags: %w", err)
-		}
-		if err := q.scope(q.filter(tx)).Find(&resp.Items).Error; err != nil {
-			return fmt.Errorf("list tags: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		respondInternal(c, err)
+	// The page, then the count only when the page does not tell the total (a full page, or
+	// an empty one after the first): two statements, no transaction. Each statement reads a
+	// consistent state; a write between them can make the total differ from the page by
+	// that write, as it makes the next page differ from this one. A transaction would cost
+	// BEGIN and COMMIT on every list, and under PostgreSQL's READ COMMITTED would not share
+	// one snapshot anyway.
+	// A new session: the two statements below each build on db without sharing clauses.
+	db := models.Reading(h.db.WithContext(c.Request.Context())).Session(&gorm.Session{})
+	if err := q.scope(q.filter(db)).Find(&resp.Items).Error; err != nil {
+		respondInternal(c, fmt.Errorf("list tags: %w", err))
 		return
 	}
+	total, known := q.page.totalOf(len(resp.Items))
+	if !known {
+		if err := q.filter(db.Model(&models.Tag{})).Count(&total).Error; err != nil {
+			respondInternal(c, fmt.Errorf("count tags: %w", err))
+			return
+		}
+	}
+	resp.Total = total
 	c.PureJSON(http.StatusOK, resp)
 }
 

@@ -174,6 +174,27 @@ func TestParsePageReadsPageAndPageSize(t *testing.T) {
 	}
 }
 
+func TestAPageTellsTheTotalOnlyWhenItIsTheLastOrAnEmptyFirst(t *testing.T) {
+	for _, tc := range []struct {
+		page, size, n int
+		total         int64
+		known         bool
+	}{
+		{1, 20, 0, 0, true},    // nothing at all
+		{1, 20, 3, 3, true},    // the only page
+		{3, 10, 4, 24, true},   // the last page
+		{1, 20, 20, 0, false},  // a full page: more may follow
+		{2, 10, 10, 0, false},  // the same after the first
+		{5, 10, 0, 0, false},   // beyond the last page: the total is unknown
+		{1, 100, 99, 99, true}, // one short of the largest page
+	} {
+		total, known := pagination{page: tc.page, size: tc.size}.totalOf(tc.n)
+		if total != tc.total || known != tc.known {
+			t.Errorf("page %d of %d with %d items: total %d, %v; want %d, %v", tc.page, tc.size, tc.n, total, known, tc.total, tc.known)
+		}
+	}
+}
+
 func TestParseIDAcceptsOnlyPositiveWholeNumbers(t *testing.T) {
 	for param, want := range map[string]uint{"1": 1, "42": 42, "0": 0, "-1": 0, "abc": 0, "1.5": 0} {
 		rec := httptest.NewRecorder()

@@ -104,6 +104,9 @@ func TestNotesListPagesInIDOrderWithTheTotal(t *testing.T) {
 		{"?page=1&page_size=2", 1, 2, ids[:2]},
 		{"?page=2&page_size=2", 2, 2, ids[2:]},
 		{"?page=3&page_size=2", 3, 2, nil},
+		// A full page and an empty one after the first do not tell the total: it is counted.
+		{"?page=1&page_size=3", 1, 3, ids},
+		{"?page=2&page_size=3", 2, 3, nil},
 	} {
 		t.Run("GET /api/v1/notes"+tc.query, func(t *testing.T) {
 			rec := do(t, api, http.MethodGet, "/api/v1/notes"+tc.query, nil)

@@ -110,6 +110,16 @@ type pagination struct {
 
 func (p pagination) offset() int { return (p.page - 1) * p.size }
 
+// totalOf returns the total number of items when a page of n items of p tells it, without
+// counting: a page with fewer items than its size is the last one (n > 0), and an empty first
+// page means no items. A full page, or an empty one after the first, does not tell.
+func (p pagination) totalOf(n int) (int64, bool) {
+	if n < p.size && (n > 0 || p.page == 1) {
+		return int64(p.offset() + n), true
+	}
+	return 0, false
+}
+
 // parsePage reads the page and page_size query parameters. On a bad value it answers 400,
 // naming the parameter, and returns false.
 func parsePage(c *gin.Context) (pagination, bool) {
