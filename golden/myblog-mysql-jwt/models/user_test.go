@@ -60,3 +60,69 @@ func TestSeedUserCreatesTheFirstUserOnce(t *testing.T) {
 		t.Errorf("a second SeedUser changed the password: %v", err)
 	}
 }
+
+func TestAUserNameIsOneIdentityInEverySpelling(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	u, err := models.CreateUser(ctx, db, " Admin ", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Username != "admin" {
+		t.Errorf("stored user name %q, want admin", u.Username)
+	}
+	spellings := []string{"admin", "ADMIN", "Admin", "admin   ", "\tadmin\n", "ａｄｍｉｎ", "ＡＤＭＩＮ", "admin\u00a0", "\u1d43dmin", "AdMiN"}
+	for _, name := range spellings {
+		if n := models.NormalizeUsername(name); n != "admin" || models.NormalizeUsername(n) != n {
+			t.Errorf("NormalizeUsername(%q) = %q, want admin, unchanged by a second pass", name, n)
+		}
+		if got, err := models.Authenticate(ctx, db, name, "correct horse"); err != nil || got.ID != u.ID {
+			t.Errorf("Authenticate(%q, right password) = %+v, %v; want admin", name, got, err)
+		}
+		if _, err := models.CreateUser(ctx, db, name, "another password"); err == nil {
+			t.Errorf("CreateUser(%q) made a second admin", name)
+		}
+	}
+	// An accent makes another name, in either Unicode form; on MySQL the column's binary
+	// collation keeps it from matching admin's row.
+	if models.NormalizeUsername("a\u0301dmin") != models.NormalizeUsername("ádmin") {
+		t.Error("the two Unicode forms of ádmin normalize apart")
+	}
+	for _, name := range []string{"ádmin", "a\u0301dmin", "ÁDMIN"} {
+		if _, err := models.Authenticate(ctx, db, name, "correct horse"); !errors.Is(err, models.ErrBadCredentials) {
+			t.Errorf("Authenticate(%q, admin's password) = %v, want ErrBadCredentials", name, err)
+		}
+	}
+	if _, err := models.CreateUser(ctx, db, "ádmin", "correct horse"); err != nil {
+		t.Errorf("CreateUser(ádmin) beside admin: %v", err)
+	}
+	for _, name := range []string{"", "   ", strings.Repeat("a", models.MaxUsernameBytes+1)} {
+		if _, err := models.CreateUser(ctx, db, name, "correct horse"); !errors.Is(err, models.ErrBadUsername) {
+			t.Errorf("CreateUser(%q) = %v, want ErrBadUsername", name, err)
+		}
+	}
+}
+
+func TestTheUsersTableComparesNamesByTheirBytes(t *testing.T) {
+	// The database must not match another spelling to a row by itself (a case- or
+	// accent-insensitive collation did on MySQL): the application compares normalized names.
+	// (Trailing spaces are left out: MySQL's utf8mb4_bin ignores them, as every PAD SPACE
+	// collation does, and NormalizeUsername trims them before any query.)
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	if _, err := models.CreateUser(ctx, db, "admin", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ADMIN", "ádmin", "Admin", "ａｄｍｉｎ", "a\u0301dmin"} {
+		var n int64
+		if err := db.Model(&models.User{}).Where("username = ?", name).Count(&n).Error; err != nil || n != 0 {
+			t.Errorf("WHERE username = %q matched %d rows (%v), want none", name, n, err)
+		}
+	}
+	// And two rows apart by an accent or a capital are two users to it.
+	for _, name := range []string{"ádmin", "Admin"} {
+		if err := db.Create(&models.User{Username: name, PasswordHash: "x"}).Error; err != nil {
+			t.Errorf("a row %q beside admin: %v", name, err)
+		}
+	}
+}
