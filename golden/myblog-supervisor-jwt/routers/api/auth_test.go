@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -360,5 +361,32 @@ func TestATokenOfADeletedUserIsRefused(t *testing.T) {
 	}
 	if rec := send(t, h, http.MethodGet, "/api/v1/me", "", login.Token); rec.Code != http.StatusUnauthorized {
 		t.Errorf("GET /api/v1/me after ann was deleted = %d %s, want 401", rec.Code, rec.Body)
+	}
+}
+
+func TestFailedSignInsLogNoUserName(t *testing.T) {
+	// At the level the service logs at by default (SQL values appear only at debug: models'
+	// TestGormLogsFailuresWithoutValuesAboveDebug).
+	var logs bytes.Buffer
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	t.Cleanup(func() { slog.SetDefault(previous) })
+	cfg := setting.Default().Auth
+	cfg.LoginAttemptsPerClient, cfg.LoginFailuresPerUser, cfg.LoginWindow = 100, 1, time.Minute
+	h, _, _ := newThrottledAuthAPI(t, cfg)
+	// A password typed in the user name field, refused, then throttled.
+	const name = "Hunter2-Typed-Here"
+	if rec := sendFrom(t, h, "192.0.2.1:1000", jsonLogin(t, name, "guess")); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("POST /auth = %d %s, want 401", rec.Code, rec.Body)
+	}
+	retryAfter(t, sendFrom(t, h, "192.0.2.1:1000", jsonLogin(t, name, "guess")), 60)
+	out := logs.String()
+	if !strings.Contains(out, "sign-in refused") || !strings.Contains(out, "sign-in throttled") {
+		t.Fatalf("the log has no line for the refused and the throttled sign-in:\n%s", out)
+	}
+	for _, clear := range []string{name, strings.ToLower(name), "Hunter2"} {
+		if strings.Contains(strings.ToLower(out), strings.ToLower(clear)) {
+			t.Errorf("the log holds the user name %q:\n%s", clear, out)
+		}
 	}
 }
