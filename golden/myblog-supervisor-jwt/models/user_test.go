@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"myblog/internal/dbtest"
+	"myblog/internal/migrate"
 	"myblog/models"
 	"myblog/pkg/setting"
 )
@@ -124,5 +125,59 @@ func TestTheUsersTableComparesNamesByTheirBytes(t *testing.T) {
 		if err := db.Create(&models.User{Username: name, PasswordHash: "x"}).Error; err != nil {
 			t.Errorf("a row %q beside admin: %v", name, err)
 		}
+	}
+}
+
+func TestTheMigrationBringsStoredNamesIntoTheirForm(t *testing.T) {
+	// A database of a project made before the names were normalized: the users table as
+	// migrations before normalize_usernames left it, with names stored as they were sent.
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	m, err := migrate.New(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int64
+	for _, s := range st {
+		if strings.HasSuffix(s.Name, "_normalize_usernames.sql") {
+			version = s.Version
+		}
+	}
+	if version == 0 {
+		t.Fatalf("no normalize_usernames migration among %+v", st)
+	}
+	if err := m.Down(ctx, version-1); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := models.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Create(&models.User{Username: " Admin ", PasswordHash: hash}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := models.Authenticate(ctx, db, "ADMIN", "correct horse"); err != nil || u.Username != "admin" {
+		t.Errorf("after the migration, Authenticate(ADMIN) = %+v, %v; want the user admin", u, err)
+	}
+
+	// Two users whose names are one once normalized: the migration stops rather than merge them.
+	if err := m.Down(ctx, version-1); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Create(&models.User{Username: "BOB", PasswordHash: hash}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Create(&models.User{Username: "bob ", PasswordHash: hash}).Error; err != nil {
+		t.Skipf("this database's collation made BOB and \"bob \" one name already: %v", err)
+	}
+	if err := m.Up(ctx); err == nil {
+		t.Error("the migration merged BOB and \"bob \" into one name; want it to fail on the unique index")
 	}
 }
