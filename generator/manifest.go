@@ -46,6 +46,10 @@ type Manifest struct {
 	// RestartReplace is Options.RestartReplace: set by the command that renders, never
 	// written to gingen.yaml.
 	RestartReplace string `yaml:"-"`
+	// MigrationsOnDisk is the newest version among the migrations in the project's folder
+	// (the user's own ones too): set by gingen upgrade, never written to gingen.yaml, so that a
+	// migration the templates add gets a version no file there has (numberProjectMigrations).
+	MigrationsOnDisk int64 `yaml:"-"`
 }
 
 // Generation records what generated a project: gingen's version and the SHA-256 of the

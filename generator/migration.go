@@ -504,3 +504,46 @@ func newestRecordedMigration(m Manifest, files map[string]File) int64 {
 	}
 	return newest
 }
+
+// numberProjectMigrations gives each migration of the project templates that has no version
+// in its name (db/migrations/NAME.sql: a change to a table of the templates, such as the
+// users table, made after projects with resources exist) the path gingen.yaml records for
+// it, or else the next free version: after every migration rendered, recorded or, in an
+// upgrade, on disk (Manifest.MigrationsOnDisk). A new project gets it right after its first
+// migrations; an existing one from gingen upgrade, after its own, so that goose runs it once
+// on every database, old or new. byPath is renamed in place.
+func numberProjectMigrations(m Manifest, byPath map[string]File, resources []Resource) error {
+	var unnumbered []string
+	for p := range byPath {
+		if path.Dir(p) == MigrationsDir && path.Ext(p) == ".sql" && !migrationFile.MatchString(path.Base(p)) {
+			unnumbered = append(unnumbered, p)
+		}
+	}
+	if len(unnumbered) == 0 {
+		return nil
+	}
+	slices.Sort(unnumbered)
+	newest := max(newestRecordedMigration(Manifest{Resources: resources}, byPath), m.MigrationsOnDisk)
+	for _, p := range unnumbered {
+		name := strings.TrimSuffix(path.Base(p), ".sql")
+		target := ""
+		for _, f := range m.Files {
+			if path.Dir(f.Path) == MigrationsDir && migrationVersion(f.Path) > 0 && strings.HasSuffix(path.Base(f.Path), "_"+name+".sql") &&
+				strings.TrimLeft(strings.TrimSuffix(path.Base(f.Path), "_"+name+".sql"), "0123456789") == "" {
+				target = f.Path
+			}
+		}
+		if target == "" {
+			newest++
+			target = migrationPath(newest, name)
+		}
+		if _, taken := byPath[target]; taken {
+			return inputErrorf("%s records the migration %s, which another migration of the project has too; remove it from %s", ManifestName, target, ManifestName)
+		}
+		f := byPath[p]
+		delete(byPath, p)
+		f.Path = target
+		byPath[target] = f
+	}
+	return nil
+}

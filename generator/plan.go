@@ -248,6 +248,9 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 		}
 		resources = append(resources, res)
 	}
+	if err := numberProjectMigrations(m, byPath, resources); err != nil {
+		return nil, Manifest{}, err
+	}
 	sum, err := TemplatesDigest(tfs)
 	if err != nil {
 		return nil, Manifest{}, err

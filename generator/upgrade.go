@@ -89,6 +89,13 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 	}
 	target := m
 	target.RestartReplace = opts.RestartReplace
+	onDisk, err := migrationVersions(project)
+	if err != nil {
+		return UpgradePlan{}, err
+	}
+	if len(onDisk) > 0 {
+		target.MigrationsOnDisk = onDisk[len(onDisk)-1]
+	}
 	var ejected []File
 	if opts.EjectRestart != nil {
 		if err := CheckEject(project); err != nil {

@@ -477,3 +477,41 @@ func TestUpgradeNeverRewritesAMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeNumbersANewTemplateMigrationAfterTheProjectsOwn: a migration the templates add
+// to a table of theirs (db/migrations/NAME.sql, without a version) reaches an existing
+// project through upgrade, numbered after every migration the project has, its resources'
+// and the user's own; the number is recorded, so a second upgrade changes nothing.
+func TestUpgradeNumbersANewTemplateMigrationAfterTheProjectsOwn(t *testing.T) {
+	dir := copyTree(t, filepath.Join("..", "golden", "myblog-jwt-article"))
+	mine := filepath.Join(dir, MigrationsDir, "00009_mine.sql")
+	if err := os.WriteFile(mine, []byte("-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tfs := templates.FS()
+	changed := Overlay(tfs, fstest.MapFS{
+		"project/auth/jwt/db/migrations/add_user_email.sql.tmpl": {Data: []byte("-- +goose Up\nALTER TABLE users ADD email text;\n-- +goose Down\nALTER TABLE users DROP email;\n")},
+	})
+	plan := upgrade(t, dir, UpgradeOptions{BaseTemplates: tfs}, changed)
+	steps := stepsByPath(plan.Steps)
+	const want = MigrationsDir + "/00010_add_user_email.sql"
+	if got := steps[want]; got != ActionCreate {
+		t.Fatalf("%s: %q, want create; steps %v", want, got, steps)
+	}
+	if got := steps[MigrationsDir+"/00002_normalize_usernames.sql"]; got != ActionIdentical {
+		t.Errorf("the migration gingen new numbered 00002: %q, want identical", got)
+	}
+	if !bytes.Contains(mustRead(t, filepath.Join(dir, ManifestName)), []byte("path: "+want)) {
+		t.Errorf("%s does not record %s", ManifestName, want)
+	}
+	// A resource added since takes the next number; the template's migration keeps its own.
+	if err := os.WriteFile(filepath.Join(dir, MigrationsDir, "00011_create_tags.sql"), []byte("-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := upgrade(t, dir, UpgradeOptions{}, changed)
+	for _, s := range again.Steps {
+		if s.Action != ActionIdentical && s.Action != ActionKeep {
+			t.Errorf("a second upgrade: %s %s (%s), want nothing to do", s.Action, s.Path, s.Note)
+		}
+	}
+}

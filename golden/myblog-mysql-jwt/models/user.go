@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
 	"myblog/pkg/setting"
@@ -25,6 +29,22 @@ type User struct {
 
 // TableName fixes the table's name, so that renaming the type keeps the data.
 func (User) TableName() string { return "users" }
+
+// MaxUsernameBytes is the longest user name, in its normalized form (the column's size).
+const MaxUsernameBytes = 64
+
+// NormalizeUsername is the one form in which a user name is stored, looked up and throttled:
+// surrounding spaces trimmed, Unicode compatibility characters replaced by their canonical
+// ones (NFKC: the full-width `ａｄｍｉｎ` is `admin`) and capitals folded (`ADMIN` is `admin`).
+// Accents stay: `ádmin` is another name than `admin` (whether typed with one code point or
+// with a combining accent). Invalid UTF-8 becomes U+FFFD, so that two byte strings never
+// differ in the database but compare equal here.
+func NormalizeUsername(name string) string {
+	name = strings.ToValidUTF8(name, string(utf8.RuneError))
+	name = norm.NFKC.String(strings.TrimSpace(name))
+	// Folding can undo NFKC (e.g. U+0345) and NFKC can make spaces: normalize again.
+	return strings.TrimSpace(norm.NFKC.String(cases.Fold().String(name)))
+}
 
 // ErrBadCredentials is Authenticate's answer for an unknown user and for a wrong password
 // alike, so that a client cannot tell which usernames exist.
@@ -50,9 +70,27 @@ func HashPassword(password string) (string, error) {
 	return string(hash), nil
 }
 
-// CreateUser stores a new user with the hash of password. A taken username fails with an
-// error that gorm.ErrDuplicatedKey matches once translated.
+// ErrBadUsername refuses a user name that is empty or longer than MaxUsernameBytes once
+// normalized.
+var ErrBadUsername = errors.New("a user name must have 1 to 64 bytes once normalized")
+
+// checkUsername returns the normalized form of name, or ErrBadUsername.
+func checkUsername(name string) (string, error) {
+	n := NormalizeUsername(name)
+	if n == "" || len(n) > MaxUsernameBytes {
+		return "", fmt.Errorf("user %q: %w", name[:min(len(name), MaxUsernameBytes)], ErrBadUsername)
+	}
+	return n, nil
+}
+
+// CreateUser stores a new user with the hash of password, under the normalized form of
+// username (NormalizeUsername). A name taken in that form fails with an error that
+// gorm.ErrDuplicatedKey matches once translated.
 func CreateUser(ctx context.Context, db *gorm.DB, username, password string) (*User, error) {
+	username, err := checkUsername(username)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return nil, err
@@ -64,10 +102,11 @@ func CreateUser(ctx context.Context, db *gorm.DB, username, password string) (*U
 	return u, nil
 }
 
-// Authenticate returns the user with this username if password is theirs, and
-// ErrBadCredentials otherwise.
+// Authenticate returns the user with this username (in any spelling NormalizeUsername takes
+// to theirs) if password is theirs, and ErrBadCredentials otherwise.
 func Authenticate(ctx context.Context, db *gorm.DB, username, password string) (*User, error) {
 	var u User
+	username = NormalizeUsername(username)
 	err := db.WithContext(ctx).Where("username = ?", username).First(&u).Error
 	switch {
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
@@ -100,16 +139,20 @@ func SeedUser(ctx context.Context, db *gorm.DB, cfg setting.Auth) (bool, error) 
 		slog.WarnContext(ctx, "no user can sign in: the users table is empty and [auth] SeedPassword is not set; set "+setting.EnvPrefix+"_AUTH_SEEDPASSWORD and restart")
 		return false, nil
 	}
+	name, err := checkUsername(cfg.SeedUser)
+	if err != nil {
+		return false, fmt.Errorf("seed user: [auth] SeedUser: %w", err)
+	}
 	hash, err := HashPassword(string(cfg.SeedPassword))
 	if err != nil {
 		return false, fmt.Errorf("seed user: %w", err)
 	}
-	err = db.WithContext(ctx).Create(&User{Username: cfg.SeedUser, PasswordHash: hash}).Error
+	err = db.WithContext(ctx).Create(&User{Username: name, PasswordHash: hash}).Error
 	if t, ok := db.Dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), gorm.ErrDuplicatedKey) {
 		return false, nil // another process starting at the same time created it
 	}
 	if err != nil {
-		return false, fmt.Errorf("seed user %s: %w", cfg.SeedUser, err)
+		return false, fmt.Errorf("seed user %s: %w", name, err)
 	}
 	return true, nil
 }

@@ -241,7 +241,8 @@ func SecretBits(secret string) float64 {
 const (
 	// DefaultLoginAttemptsPerClient attempts of one client IP per LoginWindow.
 	DefaultLoginAttemptsPerClient = 10
-	// DefaultLoginFailuresPerUser failed attempts on one user name per LoginWindow.
+	// DefaultLoginFailuresPerUser failed attempts on one user name, from one client or from
+	// all before they are slowed down, per LoginWindow.
 	DefaultLoginFailuresPerUser = 5
 )
 
@@ -252,9 +253,10 @@ type Auth struct {
 	TokenTTL     time.Duration `ini:"TokenTTL"`
 	SeedUser     string        `ini:"SeedUser"`
 	SeedPassword Secret        `ini:"SeedPassword"`
-	// POST /auth throttling: each client IP may try LoginAttemptsPerClient times, and each
-	// user name may fail LoginFailuresPerUser times, per LoginWindow (the allowance refills
-	// evenly over the window); past that POST /auth answers 429 with Retry-After.
+	// POST /auth throttling: each client IP may try LoginAttemptsPerClient times, and fail
+	// LoginFailuresPerUser times on one user name, per LoginWindow (the allowance refills
+	// evenly over the window); past that POST /auth answers 429 with Retry-After. A user name
+	// failed LoginFailuresPerUser times from all clients slows down the others (auth.LoginThrottles).
 	LoginAttemptsPerClient int           `ini:"LoginAttemptsPerClient"`
 	LoginFailuresPerUser   int           `ini:"LoginFailuresPerUser"`
 	LoginWindow            time.Duration `ini:"LoginWindow"`

@@ -35,18 +35,20 @@ type LoginResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// maxUserKeyBytes bounds the user names the throttle remembers (the users table's limit).
-const maxUserKeyBytes = 64
-
 // Login handles POST /auth: it checks the username and password against the users table
 // and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body,
-// 429 with Retry-After once the client IP or the user name is throttled, and 503 while the
-// database cannot be reached. Throttled attempts cost no password check.
+// 429 with Retry-After once the client IP, or the user name from this client, is throttled,
+// and 503 while the database cannot be reached. A user name is throttled in its normalized
+// form (models.NormalizeUsername), so that its spellings share one allowance, and counted
+// before its password is checked (auth.LoginThrottles.Begin); throttled attempts cost no
+// password check. The log names users by a keyed hash (LoginThrottles.LogName), never in the
+// clear.
 func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		ctx := c.Request.Context()
 		client := c.ClientIP()
 		if ok, wait := throttles.Clients.Allow(client); !ok {
-			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "client")
+			slog.WarnContext(ctx, "sign-in throttled", "client", client, "reason", "client")
 			tooManyAttempts(c, wait)
 			return
 		}
@@ -56,27 +58,38 @@ func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": `send a JSON object {"username": "...", "password": "..."}`})
 			return
 		}
-		userKey := req.Username[:min(len(req.Username), maxUserKeyBytes)]
-		if blocked, wait := throttles.Users.Blocked(userKey); blocked {
-			slog.WarnContext(c.Request.Context(), "sign-in throttled", "client", client, "reason", "user", "username", userKey)
+		// The key of a name no user can have (longer than the column) is cut to that length:
+		// the throttle's memory per key stays bounded.
+		userKey := models.NormalizeUsername(req.Username)
+		userKey = userKey[:min(len(userKey), models.MaxUsernameBytes)]
+		attempt, err := throttles.Begin(ctx, userKey, client)
+		if wait, ok := auth.IsThrottled(err); ok {
+			slog.WarnContext(ctx, "sign-in throttled", "client", client, "reason", err.Error(), "user", throttles.LogName(userKey))
 			tooManyAttempts(c, wait)
 			return
 		}
+		if err != nil {
+			failed(c, err)
+			return
+		}
 		var user *models.User
-		err := throttles.Check(c.Request.Context(), func() (err error) {
-			user, err = models.Authenticate(c.Request.Context(), db, req.Username, req.Password)
+		err = throttles.Check(ctx, func() (err error) {
+			user, err = models.Authenticate(ctx, db, req.Username, req.Password)
 			return err
 		})
 		switch {
 		case errors.Is(err, models.ErrBadCredentials):
-			throttles.Users.Spend(userKey)
-			slog.InfoContext(c.Request.Context(), "sign-in refused", "username", userKey, "client", client)
+			attempt.Done(false)
+			slog.InfoContext(ctx, "sign-in refused", "user", throttles.LogName(userKey), "client", client, "slowed", attempt.Delayed)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": err.Error()})
 			return
 		case err != nil:
+			// Not a guess: the database failed, or the client went away while waiting.
+			attempt.Done(true)
 			failed(c, err)
 			return
 		}
+		attempt.Done(true)
 		token, expires, err := tokens.Issue(user.ID, user.Username)
 		if err != nil {
 			failed(c, err)

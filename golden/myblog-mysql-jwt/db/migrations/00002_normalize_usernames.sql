@@ -1,0 +1,21 @@
+-- One user name, one identity: the application stores and looks up every user name in one
+-- form (models.NormalizeUsername: Unicode NFKC, case folded, surrounding spaces trimmed), so
+-- that `ADMIN`, ` admin ` and the full-width `ａｄｍｉｎ` are the user admin, and are throttled
+-- as admin. gingen upgrade numbers this migration after a project's own ones.
+--
+-- Up brings the names stored before into that form as far as SQL can (ASCII capitals and
+-- spaces; a name with other capitals or compatibility characters must be renamed by hand to
+-- models.NormalizeUsername's form to sign in again). If two users' names differ only so,
+-- the migration fails on the unique index: rename or delete one of them first.
+-- The column's collation becomes binary (utf8mb4_bin): a case- or accent-insensitive one
+-- would match `ADMIN`, `admin   ` or `ádmin` to admin's row while the throttle counted them
+-- apart. `ádmin` is another user name than `admin` (NFKC and case folding keep accents).
+
+-- +goose Up
+UPDATE `users` SET `username` = LOWER(TRIM(`username`));
+ALTER TABLE `users` MODIFY `username` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL;
+
+-- +goose Down
+-- The names stay in their normalized form; the column gets the character set's default
+-- collation back.
+ALTER TABLE `users` MODIFY `username` varchar(64) CHARACTER SET utf8mb4 NOT NULL;
