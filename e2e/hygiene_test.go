@@ -34,7 +34,10 @@ import (
 // counts requests by route and reports restart generation 1 and its hand-over time.
 func TestOneStructuredLogStreamAndMetricsAcrossARestart(t *testing.T) {
 	eachStrategy(t, func(t *testing.T, ctx context.Context, strategy string) {
-		srv := startProject(t, ctx, strategy, nil)
+		// /metrics is on the public port only when made public ([metrics] Public).
+		srv := startProject(t, ctx, strategy, func(cfg *restarttest.ServerConfig) {
+			cfg.Env = append(cfg.Env, "MYBLOG_METRICS_PUBLIC=true")
+		})
 		const secret = "hunter2-never-logged"
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.BaseURL+restarttest.PostPath,
 			strings.NewReader(`{"title":"`+secret+`","body":"`+secret+`"}`))

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,12 +17,12 @@ var otherSettings = map[string]string{
 	"Name": "renamed", "RunMode": "debug", "LogLevel": "debug", "AccessLog": "false", "PIDFile": "renamed.pid",
 	"HTTPPort": "21005", "ReadTimeout": "30s", "WriteTimeout": "45s", "ShutdownTimeout": "12s", "ReadyTimeout": "20s",
 	"HTTPAddr": "127.0.0.1", "ReadHeaderTimeout": "9s", "IdleTimeout": "90s", "MaxConns": "500",
-	"TrustedProxies": "10.0.0.0/8, 127.0.0.1", "DrainDelay": "3s",
+	"TrustedProxies": "10.0.0.0/8, 127.0.0.1", "DrainDelay": "3s", "BodyMinRate": "2048", "BodyGrace": "3s",
 	"DSN": "data/elsewhere.db", "SlowQuery": "1s", "SingleWriter": "false",
 	"Host": "db.internal", "Port": "15433", "User": "someone", "Password": "from-the-file", "Name#database": "otherdb",
 	"SSLMode": "require", "TLS": "true", "Params": "application_name=mine", "MaxOpenConns": "30", "MaxIdleConns": "5",
 	"ConnMaxLifetime": "10m", "ConnMaxIdleTime": "1m", "ConnectTimeout": "2s", "ConnectRetries": "3",
-	"Addr":         "127.0.0.1:6061",
+	"Addr": "127.0.0.1:6061", "AllowRemote": "true", "Public": "true",
 	"AllowOrigins": "https://app.example.com", "AllowMethods": "GET,POST", "AllowHeaders": "Content-Type",
 	"AllowCredentials": "true", "MaxAge": "1h",
 	"Secret": "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w=", "TokenTTL": "1h", "SeedUser": "root",
@@ -55,6 +56,15 @@ func TestEditedSettingsPassTheProjectsTests(t *testing.T) {
 			if _, err := WriteProject(root, files, WriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
+			// CertFile and KeyFile must name files that can be read (each generation loads
+			// them when it starts; the settings check that they are there).
+			values := maps.Clone(otherSettings)
+			for key, name := range map[string]string{"CertFile": "cert.pem", "KeyFile": "key.pem"} {
+				values[key] = filepath.Join(root, name)
+				if err := os.WriteFile(values[key], []byte("PEM data\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			ini := filepath.Join(root, "conf", "app.ini")
 			src, err := os.ReadFile(ini)
 			if err != nil {
@@ -71,9 +81,9 @@ func TestEditedSettingsPassTheProjectsTests(t *testing.T) {
 				if m == nil || m[1] == "Type" { // the project's database: its only valid value
 					continue
 				}
-				v, ok := otherSettings[m[1]+"#"+section]
+				v, ok := values[m[1]+"#"+section]
 				if !ok {
-					v, ok = otherSettings[m[1]]
+					v, ok = values[m[1]]
 				}
 				if !ok {
 					t.Fatalf("conf/app.ini has [%s] %s, which otherSettings gives no other value", section, m[1])

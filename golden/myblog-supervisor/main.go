@@ -67,6 +67,16 @@ func run(ctx context.Context, configPath string) error {
 	slog.SetDefault(logger)
 	routers.ConfigureGin(cfg.App.RunMode, logger)
 
+	openFiles, err := setting.OpenFileLimit()
+	if err != nil {
+		return err
+	}
+	maxConns, err := cfg.ConnCap(openFiles)
+	if err != nil {
+		return fmt.Errorf("settings: %s: %w", configPath, err)
+	}
+	logger.Info("connection cap", "max_conns", maxConns, "open_file_limit", openFiles)
+
 	opts := restart.Options{
 		Addr:              cfg.Server.Addr(),
 		PIDFile:           cfg.App.PIDFile,
@@ -80,7 +90,7 @@ func run(ctx context.Context, configPath string) error {
 		Logger:            logger,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
-		MaxConns:          cfg.Server.MaxConns,
+		MaxConns:          maxConns,
 		MaxWorkerCrashes:  cfg.Server.WorkerCrashLimit,
 	}
 	// One registry per process: in a supervisor master it stays empty and unserved.
@@ -114,7 +124,8 @@ func run(ctx context.Context, configPath string) error {
 			AccessLog:      cfg.App.AccessLog,
 			TrustedProxies: cfg.Server.Proxies(),
 			Metrics:        metricSet,
-			MetricsOnAdmin: cfg.Admin.Addr != "",
+			MetricsPublic:  cfg.Metrics.Public,
+			Server:         cfg.Server,
 			CORS:           cfg.CORS,
 		})
 		var adminSrv *admin.Server

@@ -16,17 +16,17 @@ import (
 	"myblog/pkg/metrics"
 )
 
-func newMetricsRouter(t *testing.T, onAdmin bool) (*gin.Engine, *metrics.Metrics) {
+func newMetricsRouter(t *testing.T, public bool) (*gin.Engine, *metrics.Metrics) {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	m := metrics.New()
 	return New(Deps{
-		DB:             dbtest.Open(t),
-		DBState:        func() models.DBState { return models.DBState{Up: true} },
-		Version:        "test",
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics:        m,
-		MetricsOnAdmin: onAdmin,
+		DB:            dbtest.Open(t),
+		DBState:       func() models.DBState { return models.DBState{Up: true} },
+		Version:       "test",
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics:       m,
+		MetricsPublic: public,
 	}), m
 }
 
@@ -36,21 +36,21 @@ func status(h http.Handler, path string) (int, string) {
 	return rec.Code, rec.Body.String()
 }
 
-func TestMetricsAreOnThePublicPortOnlyWithoutAnAdminAddress(t *testing.T) {
+func TestMetricsAreOnThePublicPortOnlyWhenMadePublic(t *testing.T) {
 	h, _ := newMetricsRouter(t, false)
+	if code, _ := status(h, "/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics with [metrics] Public = false = %d, want 404 on the public port", code)
+	}
+	h, _ = newMetricsRouter(t, true)
 	status(h, "/openapi.json")
 	code, body := status(h, "/metrics")
 	if code != http.StatusOK || !strings.Contains(body, `http_requests_total{method="GET",route="/openapi.json",status="200"} 1`) {
-		t.Errorf("GET /metrics = %d, want 200 counting the /openapi.json request:\n%s", code, body)
-	}
-	h, _ = newMetricsRouter(t, true)
-	if code, _ := status(h, "/metrics"); code != http.StatusNotFound {
-		t.Errorf("GET /metrics with [admin] Addr set = %d, want 404 on the public port", code)
+		t.Errorf("GET /metrics with [metrics] Public = true = %d, want 200 counting the /openapi.json request:\n%s", code, body)
 	}
 }
 
 func TestProbesGetNoRequestIDAndAreNotCounted(t *testing.T) {
-	h, _ := newMetricsRouter(t, false)
+	h, _ := newMetricsRouter(t, true)
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -76,8 +76,8 @@ func TestProbesGetNoRequestIDAndAreNotCounted(t *testing.T) {
 }
 
 func TestPprofIsNeverOnThePublicPort(t *testing.T) {
-	for _, onAdmin := range []bool{false, true} {
-		h, _ := newMetricsRouter(t, onAdmin)
+	for _, public := range []bool{false, true} {
+		h, _ := newMetricsRouter(t, public)
 		for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap"} {
 			if code, _ := status(h, path); code != http.StatusNotFound {
 				t.Errorf("GET %s on the public router = %d, want 404", path, code)

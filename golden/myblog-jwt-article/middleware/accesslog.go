@@ -36,7 +36,8 @@ func SkipProbes(h gin.HandlerFunc) gin.HandlerFunc {
 
 // AccessLog writes one line per request after it is answered: request id, method, route
 // template (/api/v1/articles/:id, empty when no route matched), path, status, response bytes,
-// latency and the client's IP address. The client IP is gin's ClientIP: the peer's address,
+// latency and the client's IP address. The path is the client's: it is cut to
+// MaxLogValueBytes. The client IP is gin's ClientIP: the peer's address,
 // or what X-Forwarded-For says when the peer is one of [server] TrustedProxies. Requests that
 // end in a server error are logged at warn level.
 func AccessLog(logger *slog.Logger) gin.HandlerFunc {
@@ -58,7 +59,7 @@ func AccessLog(logger *slog.Logger) gin.HandlerFunc {
 		logger.LogAttrs(c.Request.Context(), level, "request",
 			slog.String("method", c.Request.Method),
 			slog.String("route", c.FullPath()),
-			slog.String("path", c.Request.URL.Path),
+			slog.String("path", Clip(c.Request.URL.Path)),
 			slog.Int("status", status),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
 			slog.Duration("latency", time.Since(start)),

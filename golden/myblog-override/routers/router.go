@@ -31,10 +31,13 @@ type Deps struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client ([server]
 	// TrustedProxies, checked by setting.Load); none when empty.
 	TrustedProxies []string
-	// Metrics count every request; nil: none. GET /metrics serves them on this router
-	// unless MetricsOnAdmin (they are on the [admin] Addr listener then).
-	Metrics        *metrics.Metrics
-	MetricsOnAdmin bool
+	// Metrics count every request; nil: none. GET /metrics serves them on this router only
+	// when MetricsPublic ([metrics] Public); the [admin] Addr listener serves them anyway.
+	Metrics       *metrics.Metrics
+	MetricsPublic bool
+	// Server is the [server] section: the minimum rate of request bodies (BodyMinRate,
+	// BodyGrace, within ReadTimeout); a zero BodyMinRate sets none.
+	Server setting.Server
 	// CORS is the [cors] section: no CORS headers when it allows no origin.
 	CORS setting.CORS
 }
@@ -57,10 +60,11 @@ func New(deps Deps) *gin.Engine {
 	if deps.AccessLog {
 		r.Use(middleware.AccessLog(logger))
 	}
-	r.Use(middleware.Recovery(logger))
+	r.Use(middleware.Recovery(logger), middleware.URLLimit(),
+		middleware.BodyDeadline(deps.Server.BodyMinRate, deps.Server.BodyGrace, deps.Server.ReadTimeout))
 	if deps.Metrics != nil {
 		r.Use(middleware.SkipProbes(deps.Metrics.Middleware()))
-		if !deps.MetricsOnAdmin {
+		if deps.MetricsPublic {
 			r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
 		}
 	}

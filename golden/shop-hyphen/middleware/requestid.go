@@ -82,11 +82,53 @@ func LogHandler(h slog.Handler) slog.Handler {
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	r = boundRecord(r)
 	if id := RequestIDFrom(ctx); id != "" {
-		r = r.Clone()
 		r.AddAttrs(slog.String("request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// maxLogStringBytes bounds every string or error in a log line (a panic's stack excepted),
+// whoever wrote it: an error that quotes a client's input (a JSON syntax error, a driver's
+// message) cannot grow a line past it. Values known to come from clients are cut shorter by
+// their writers (Clip).
+const maxLogStringBytes = 4 << 10
+
+// boundRecord returns r with its message and long string and error attributes cut to
+// maxLogStringBytes.
+func boundRecord(r slog.Record) slog.Record {
+	out := slog.NewRecord(r.Time, r.Level, clip(r.Message, maxLogStringBytes), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(boundAttr(a))
+		return true
+	})
+	return out
+}
+
+func boundAttr(a slog.Attr) slog.Attr {
+	if a.Key == "stack" {
+		return a
+	}
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		if len(v.String()) > maxLogStringBytes {
+			return slog.String(a.Key, clip(v.String(), maxLogStringBytes))
+		}
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok && len(err.Error()) > maxLogStringBytes {
+			return slog.String(a.Key, clip(err.Error(), maxLogStringBytes))
+		}
+	case slog.KindGroup:
+		attrs := v.Group()
+		bounded := make([]any, len(attrs))
+		for i, g := range attrs {
+			bounded[i] = boundAttr(g)
+		}
+		return slog.Group(a.Key, bounded...)
+	}
+	return a
 }
 
 func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -5,6 +5,8 @@ package setting
 import (
 	"errors"
 	"fmt"
+	"github.com/trustelem/zxcvbn"
+	"gopkg.in/ini.v1"
 	"math"
 	"net"
 	"net/netip"
@@ -14,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/ini.v1"
 )
 
 // EnvPrefix starts the name of every environment variable that overrides a setting.
@@ -28,14 +28,45 @@ type Settings struct {
 	Database Database `ini:"database"`
 	Auth     Auth     `ini:"auth"`
 	Admin    Admin    `ini:"admin"`
+	Metrics  Metrics  `ini:"metrics"`
 	CORS     CORS     `ini:"cors"`
+}
+
+// Metrics holds the [metrics] section.
+type Metrics struct {
+	// Public serves GET /metrics on the public port too. false (the default): /metrics is
+	// served on the [admin] Addr listener only, and nowhere when that is empty; the metrics
+	// name the Go version and the open-file limit, which are an attacker's first questions.
+	Public bool `ini:"Public"`
 }
 
 // Admin holds the [admin] section: the private listener of /metrics and /debug/pprof/.
 type Admin struct {
 	// Addr is where the admin endpoints are served, e.g. 127.0.0.1:6060; empty: no admin
-	// listener, pprof off and /metrics on the public port.
+	// listener and pprof off. It must be a loopback address unless AllowRemote.
 	Addr string `ini:"Addr"`
+	// AllowRemote accepts an Addr that is not loopback (every interface, a LAN address):
+	// pprof there lets whoever reaches it read the process's memory profile and command line.
+	AllowRemote bool `ini:"AllowRemote"`
+}
+
+// validate refuses an address that is malformed, or reachable from other machines without
+// AllowRemote. A host name is resolved by nobody here: only localhost counts as loopback.
+func (a Admin) validate() []error {
+	if a.Addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.Addr)
+	if err != nil {
+		return []error{fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", a.Addr, err)}
+	}
+	if a.AllowRemote || host == "localhost" {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return []error{fmt.Errorf("[admin] Addr %q is not a loopback address: pprof and /metrics would be reachable from other machines; use 127.0.0.1:PORT, or set [admin] AllowRemote = true on a private network", a.Addr)}
 }
 
 // CORS holds the [cors] section: which browser origins may call the API
@@ -114,9 +145,16 @@ type Server struct {
 	ReadHeaderTimeout time.Duration `ini:"ReadHeaderTimeout"`
 	// IdleTimeout bounds how long a kept-alive connection may wait for its next request.
 	IdleTimeout time.Duration `ini:"IdleTimeout"`
-	// MaxConns caps the connections served at once; 0: no cap. Past it, new connections wait
-	// in the listen queue until one closes.
+	// MaxConns caps the connections served at once; 0: automatic, from the open-file limit
+	// at start (see ConnCap). Past it, new connections wait in the listen queue until one
+	// closes.
 	MaxConns int `ini:"MaxConns"`
+	// BodyMinRate is the slowest average rate, in bytes per second, at which a request body
+	// may arrive once BodyGrace has passed; a slower one is cut off (408). 0: no minimum rate,
+	// only ReadTimeout bounds a body.
+	BodyMinRate int `ini:"BodyMinRate"`
+	// BodyGrace is how long any request body may take before BodyMinRate applies.
+	BodyGrace time.Duration `ini:"BodyGrace"`
 	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
 	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
 	TrustedProxies string `ini:"TrustedProxies"`
@@ -175,41 +213,28 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // long as the hash (32 bytes).
 const MinSecretLength = 32
 
-// MinSecretBits is the least entropy an [auth] Secret must show (see SecretBits): 32 random
-// bytes in base64 show about 200 bits, 32 spaces none, a repeated word well under 128.
-const MinSecretBits = 128
+// MinSecretBits is the least strength an [auth] Secret must show (see SecretBits): 32 random
+// bytes in hex or base64 show 140 bits or more, 16 in hex about 90; a keyboard walk
+// (qwertyuiop..., 1qaz2wsx...), the alphabet, a repeated word or a phrase of common words
+// show far less.
+const MinSecretBits = 80
 
-// SecretBits estimates the entropy of a secret in bits: the length of its shortest repeating
-// unit ("abcd" in "abcdabcd...") times the Shannon entropy of that unit's character
-// frequencies. It cannot see through a long memorable phrase, but it does refuse what length
-// alone lets through: 32 spaces, a repeated character, word or pattern.
+// secretCheckedLength bounds the part of a secret the estimator reads: its time grows
+// faster than the length, and 64 random characters are already far past MinSecretBits.
+const secretCheckedLength = 64
+
+// SecretBits estimates the strength of a secret in bits: log2 of the guesses an attacker
+// would need, by zxcvbn (github.com/trustelem/zxcvbn), which knows keyboard layouts,
+// sequences, repeats, dates and dictionaries of common words and passwords. Only the first
+// 64 characters are read.
 func SecretBits(secret string) float64 {
 	if secret == "" {
 		return 0
 	}
-	unit := []rune(secret)
-	for p := 1; p <= len(unit)/2; p++ {
-		repeats := true
-		for i := p; i < len(unit) && repeats; i++ {
-			repeats = unit[i] == unit[i%p]
-		}
-		if repeats {
-			unit = unit[:p]
-			break
-		}
+	if r := []rune(secret); len(r) > secretCheckedLength {
+		secret = string(r[:secretCheckedLength])
 	}
-	counts := map[rune]int{}
-	n := 0
-	for _, r := range unit {
-		counts[r]++
-		n++
-	}
-	perChar := 0.0
-	for _, c := range counts {
-		p := float64(c) / float64(n)
-		perChar -= p * math.Log2(p)
-	}
-	return perChar * float64(n)
+	return math.Log2(max(zxcvbn.PasswordStrength(secret, nil).Guesses, 1))
 }
 
 // LoginLimits are the defaults of [auth]'s sign-in throttling.
@@ -251,6 +276,8 @@ func Default() Settings {
 			ReadHeaderTimeout: 5 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			WorkerCrashLimit:  5,
+			BodyMinRate:       DefaultBodyMinRate,
+			BodyGrace:         5 * time.Second,
 		},
 		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond, SingleWriter: true},
 		CORS: CORS{
@@ -324,6 +351,7 @@ func (s Settings) Validate() error {
 		"ReadyTimeout":      s.Server.ReadyTimeout,
 		"ReadHeaderTimeout": s.Server.ReadHeaderTimeout,
 		"IdleTimeout":       s.Server.IdleTimeout,
+		"BodyGrace":         s.Server.BodyGrace,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("[server] %s %s must be positive, e.g. 30s", name, d))
@@ -332,11 +360,7 @@ func (s Settings) Validate() error {
 	errs = append(errs, s.Server.validateNetwork()...)
 	errs = append(errs, s.Server.validateTLS()...)
 	errs = append(errs, s.CORS.validate()...)
-	if s.Admin.Addr != "" {
-		if _, _, err := net.SplitHostPort(s.Admin.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", s.Admin.Addr, err))
-		}
-	}
+	errs = append(errs, s.Admin.validate()...)
 	if s.Database.Type != "sqlite" {
 		errs = append(errs, fmt.Errorf("[database] Type %q is not supported; use sqlite", s.Database.Type))
 	}
@@ -354,7 +378,10 @@ func (s Server) validateNetwork() []error {
 		errs = append(errs, fmt.Errorf("[server] HTTPAddr %q must be an IP address or a host name without a port (the port is HTTPPort); empty listens on every interface", s.HTTPAddr))
 	}
 	if s.MaxConns < 0 {
-		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (automatic, from the open-file limit) or more", s.MaxConns))
+	}
+	if s.BodyMinRate < 0 {
+		errs = append(errs, fmt.Errorf("[server] BodyMinRate %d must be 0 (no minimum) or more bytes per second, e.g. %d", s.BodyMinRate, DefaultBodyMinRate))
 	}
 	if s.DrainDelay < 0 {
 		errs = append(errs, fmt.Errorf("[server] DrainDelay %s must be 0s (stop accepting at once) or more, e.g. 5s", s.DrainDelay))
@@ -415,7 +442,7 @@ func CheckSecret(secret string) error {
 		return fmt.Errorf("must be at least %d characters (it has %d)", MinSecretLength, len(secret))
 	}
 	if bits := SecretBits(secret); bits < MinSecretBits {
-		return fmt.Errorf("is too predictable (about %.0f bits of entropy, at least %d needed: repeated characters or words are not secret)", bits, MinSecretBits)
+		return fmt.Errorf("is too predictable (about %.0f bits by zxcvbn, at least %d needed: keyboard walks, sequences, repeats and words are guessed first)", bits, MinSecretBits)
 	}
 	return nil
 }

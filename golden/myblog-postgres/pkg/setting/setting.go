@@ -5,6 +5,7 @@ package setting
 import (
 	"errors"
 	"fmt"
+	"gopkg.in/ini.v1"
 	"net"
 	"net/netip"
 	"net/url"
@@ -13,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/ini.v1"
 )
 
 // EnvPrefix starts the name of every environment variable that overrides a setting.
@@ -26,14 +25,45 @@ type Settings struct {
 	Server   Server   `ini:"server"`
 	Database Database `ini:"database"`
 	Admin    Admin    `ini:"admin"`
+	Metrics  Metrics  `ini:"metrics"`
 	CORS     CORS     `ini:"cors"`
+}
+
+// Metrics holds the [metrics] section.
+type Metrics struct {
+	// Public serves GET /metrics on the public port too. false (the default): /metrics is
+	// served on the [admin] Addr listener only, and nowhere when that is empty; the metrics
+	// name the Go version and the open-file limit, which are an attacker's first questions.
+	Public bool `ini:"Public"`
 }
 
 // Admin holds the [admin] section: the private listener of /metrics and /debug/pprof/.
 type Admin struct {
 	// Addr is where the admin endpoints are served, e.g. 127.0.0.1:6060; empty: no admin
-	// listener, pprof off and /metrics on the public port.
+	// listener and pprof off. It must be a loopback address unless AllowRemote.
 	Addr string `ini:"Addr"`
+	// AllowRemote accepts an Addr that is not loopback (every interface, a LAN address):
+	// pprof there lets whoever reaches it read the process's memory profile and command line.
+	AllowRemote bool `ini:"AllowRemote"`
+}
+
+// validate refuses an address that is malformed, or reachable from other machines without
+// AllowRemote. A host name is resolved by nobody here: only localhost counts as loopback.
+func (a Admin) validate() []error {
+	if a.Addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.Addr)
+	if err != nil {
+		return []error{fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", a.Addr, err)}
+	}
+	if a.AllowRemote || host == "localhost" {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return []error{fmt.Errorf("[admin] Addr %q is not a loopback address: pprof and /metrics would be reachable from other machines; use 127.0.0.1:PORT, or set [admin] AllowRemote = true on a private network", a.Addr)}
 }
 
 // CORS holds the [cors] section: which browser origins may call the API
@@ -112,9 +142,16 @@ type Server struct {
 	ReadHeaderTimeout time.Duration `ini:"ReadHeaderTimeout"`
 	// IdleTimeout bounds how long a kept-alive connection may wait for its next request.
 	IdleTimeout time.Duration `ini:"IdleTimeout"`
-	// MaxConns caps the connections served at once; 0: no cap. Past it, new connections wait
-	// in the listen queue until one closes.
+	// MaxConns caps the connections served at once; 0: automatic, from the open-file limit
+	// at start (see ConnCap). Past it, new connections wait in the listen queue until one
+	// closes.
 	MaxConns int `ini:"MaxConns"`
+	// BodyMinRate is the slowest average rate, in bytes per second, at which a request body
+	// may arrive once BodyGrace has passed; a slower one is cut off (408). 0: no minimum rate,
+	// only ReadTimeout bounds a body.
+	BodyMinRate int `ini:"BodyMinRate"`
+	// BodyGrace is how long any request body may take before BodyMinRate applies.
+	BodyGrace time.Duration `ini:"BodyGrace"`
 	// TrustedProxies are the addresses (IPs or CIDR ranges, comma-separated) of the proxies
 	// in front whose X-Forwarded-For names the client; empty: none, the peer is the client.
 	TrustedProxies string `ini:"TrustedProxies"`
@@ -208,6 +245,8 @@ func Default() Settings {
 			ReadHeaderTimeout: 5 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			WorkerCrashLimit:  5,
+			BodyMinRate:       DefaultBodyMinRate,
+			BodyGrace:         5 * time.Second,
 		},
 		Database: Database{
 			Type:            "postgres",
@@ -313,6 +352,7 @@ func (s Settings) Validate() error {
 		"ReadyTimeout":      s.Server.ReadyTimeout,
 		"ReadHeaderTimeout": s.Server.ReadHeaderTimeout,
 		"IdleTimeout":       s.Server.IdleTimeout,
+		"BodyGrace":         s.Server.BodyGrace,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("[server] %s %s must be positive, e.g. 30s", name, d))
@@ -321,11 +361,7 @@ func (s Settings) Validate() error {
 	errs = append(errs, s.Server.validateNetwork()...)
 	errs = append(errs, s.Server.validateTLS()...)
 	errs = append(errs, s.CORS.validate()...)
-	if s.Admin.Addr != "" {
-		if _, _, err := net.SplitHostPort(s.Admin.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("[admin] Addr %q must be host:port, e.g. 127.0.0.1:6060 (empty: off): %w", s.Admin.Addr, err))
-		}
-	}
+	errs = append(errs, s.Admin.validate()...)
 	errs = append(errs, s.Database.validate()...)
 	return errors.Join(errs...)
 }
@@ -337,7 +373,10 @@ func (s Server) validateNetwork() []error {
 		errs = append(errs, fmt.Errorf("[server] HTTPAddr %q must be an IP address or a host name without a port (the port is HTTPPort); empty listens on every interface", s.HTTPAddr))
 	}
 	if s.MaxConns < 0 {
-		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (no cap) or more", s.MaxConns))
+		errs = append(errs, fmt.Errorf("[server] MaxConns %d must be 0 (automatic, from the open-file limit) or more", s.MaxConns))
+	}
+	if s.BodyMinRate < 0 {
+		errs = append(errs, fmt.Errorf("[server] BodyMinRate %d must be 0 (no minimum) or more bytes per second, e.g. %d", s.BodyMinRate, DefaultBodyMinRate))
 	}
 	if s.DrainDelay < 0 {
 		errs = append(errs, fmt.Errorf("[server] DrainDelay %s must be 0s (stop accepting at once) or more, e.g. 5s", s.DrainDelay))

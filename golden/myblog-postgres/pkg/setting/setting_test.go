@@ -94,6 +94,11 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"an admin address without a host", "[admin]\nAddr = 6060\n", "[admin] Addr"},
 		{"a certificate without its key", "[server]\nCertFile = /etc/ssl/app.pem\n", "set together"},
 		{"a certificate file that is not there", "[server]\nCertFile = /nonexistent/app.pem\nKeyFile = /nonexistent/app.key\n", "[server] CertFile"},
+		{"an admin address on every interface", "[admin]\nAddr = :6060\n", "not a loopback address"},
+		{"an admin address on a LAN", "[admin]\nAddr = 192.168.1.10:6060\n", "AllowRemote"},
+		{"an admin address named by a host name", "[admin]\nAddr = admin.internal:6060\n", "AllowRemote"},
+		{"a negative body rate", "[server]\nBodyMinRate = -1\n", "BodyMinRate"},
+		{"a zero body grace", "[server]\nBodyGrace = 0s\n", "BodyGrace"},
 		{"a database port out of range", "[database]\nPort = 0\n", "Port"},
 		{"no database host", "[database]\nHost =\n", "Host"},
 		{"an unknown SSL mode", "[database]\nSSLMode = maybe\n", "SSLMode"},
@@ -124,6 +129,63 @@ func TestTheDefaultsAreReadyForProduction(t *testing.T) {
 	}
 	if p := s.Server.Proxies(); p != nil {
 		t.Errorf("TrustedProxies = %q, want none trusted", p)
+	}
+	if s.Metrics.Public || s.Admin.AllowRemote {
+		t.Errorf("[metrics] Public = %t, [admin] AllowRemote = %t; want both false", s.Metrics.Public, s.Admin.AllowRemote)
+	}
+	if s.Server.BodyMinRate != DefaultBodyMinRate || s.Server.BodyGrace != 5*time.Second || s.Server.MaxConns != 0 {
+		t.Errorf("BodyMinRate = %d, BodyGrace = %s, MaxConns = %d; want %d, 5s and 0 (automatic)", s.Server.BodyMinRate, s.Server.BodyGrace, s.Server.MaxConns, DefaultBodyMinRate)
+	}
+}
+
+func TestALoopbackAdminAddressOrAnAllowedRemoteOneLoads(t *testing.T) {
+	for _, ini := range []string{
+		"[admin]\nAddr = 127.0.0.1:6060\n",
+		"[admin]\nAddr = [::1]:6060\n",
+		"[admin]\nAddr = localhost:6060\n",
+		"[admin]\nAddr = 10.0.0.5:6060\nAllowRemote = true\n",
+		"[admin]\nAddr = :6060\nAllowRemote = true\n",
+	} {
+		if _, err := load(writeFile(t, ini), noEnv); err != nil {
+			t.Errorf("%q: %v, want it accepted", ini, err)
+		}
+	}
+}
+
+func TestTheConnectionCapLeavesRoomUnderTheOpenFileLimit(t *testing.T) {
+	s, err := load(writeFile(t, "[app]\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserve := reservedFiles + s.databaseFiles()
+	for _, tc := range []struct {
+		name      string
+		maxConns  int
+		openFiles uint64
+		want      int
+		wantErr   string
+	}{
+		{"automatic under ulimit -n 1024", 0, 1024, 1024 - reserve, ""},
+		{"automatic under a large limit", 0, 1 << 20, 1<<20 - reserve, ""},
+		{"automatic with the limit unknown: no cap", 0, 0, 0, ""},
+		{"an explicit cap that fits", 900, 1024, 900, ""},
+		{"an explicit cap with the limit unknown", 900, 0, 900, ""},
+		{"an explicit cap above the limit", 1000, 1024, 0, "more than the open-file limit 1024"},
+		{"a limit that leaves nothing", 0, uint64(reserve), 0, "leaves no room"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.Server.MaxConns = tc.maxConns
+			got, err := s.ConnCap(tc.openFiles)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "MaxConns") {
+					t.Fatalf("ConnCap = %d, %v; want an error saying %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("ConnCap(%d) = %d, %v; want %d", tc.openFiles, got, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -201,6 +202,10 @@ func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return http.StatusRequestEntityTooLarge, &ErrorResponse{Error: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+		}
+		// The body came too slowly ([server] BodyMinRate): the connection is closed after this.
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return http.StatusRequestTimeout, &ErrorResponse{Error: "request body arrived too slowly"}
 		}
 		return http.StatusBadRequest, &ErrorResponse{Error: "cannot read request body: " + err.Error()}
 	}

@@ -1,6 +1,7 @@
 package v1
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql/driver"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +26,7 @@ import (
 
 	"myblog/internal/apitest"
 	"myblog/internal/dbtest"
+	"myblog/middleware"
 )
 
 // The helpers below are shared by the tests of every resource (routers/api/v1/*_test.go).
@@ -297,6 +300,42 @@ func TestBindJSONAnswers413ForAnOversizedBody(t *testing.T) {
 	}
 	if body := decodeBody[ErrorResponse](t, rec); !strings.Contains(body.Error, "larger than") {
 		t.Errorf("error = %q, want it to say the body is too large", body.Error)
+	}
+}
+
+// A client that sends its headers and then trickles its body is cut off by the body's
+// minimum rate (middleware.BodyDeadline) and told so with 408, not 400.
+func TestASlowBodyIsAnswered408(t *testing.T) {
+	r := gin.New()
+	r.Use(middleware.BodyDeadline(1000, 200*time.Millisecond, 10*time.Second))
+	b := newBinder()
+	r.POST("/", func(c *gin.Context) {
+		var req sampleBody
+		if b.bindJSON(c, &req) {
+			c.Status(http.StatusNoContent)
+		}
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The test's bound, not a timing goal: the server must answer long before it.
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"title\": \""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickled body: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("status = %d, want 408", resp.StatusCode)
 	}
 }
 
