@@ -56,8 +56,13 @@ func TestTheServerKeepsTheOpenAPIContract(t *testing.T) {
 		stats[c.run(t, r, fmt.Sprintf("request %d (seed 17,2024)", i))]++
 	}
 	t.Logf("%d requests: %v", n, stats)
-	// The generator must reach both sides of the contract, or it proves little.
-	for _, class := range []string{"2xx", "400"} {
+	// The generator must reach both sides of the contract, or it proves little; a document
+	// whose operations take no parameter and no body (no resource yet) has no 400 to reach.
+	classes := []string{"2xx"}
+	if slices.ContainsFunc(c.ops, func(op operation) bool { return len(op.params) > 0 || op.body != nil }) {
+		classes = append(classes, "400")
+	}
+	for _, class := range classes {
 		if stats[class] < n/20 {
 			t.Errorf("only %d of %d requests answered %s; the generator misses that side of the contract", stats[class], n, class)
 		}

@@ -261,8 +261,12 @@ func TestListsAnswerTheTotalAndLinksToTheirPages(t *testing.T) {
 	if got, want := rec.Header().Get("Link"), `</gadgets?page=1>; rel="first", </gadgets?page=1>; rel="last"`; got != want {
 		t.Errorf("empty: Link = %s\nwant %s", got, want)
 	}
+	bob := owner{Name: "bob"}
+	if err := db.Create(&bob).Error; err != nil {
+		t.Fatal(err)
+	}
 	for n := 1; n <= 5; n++ {
-		if err := db.Create(&gadget{Name: fmt.Sprintf("g%d", n), Stock: n}).Error; err != nil {
+		if err := db.Create(&gadget{Name: fmt.Sprintf("g%d", n), Stock: n, OwnerID: bob.ID}).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
