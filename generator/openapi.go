@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -119,9 +120,17 @@ func RenderOpenAPI(m Manifest) ([]byte, error) {
 	for _, r := range m.Resources {
 		addResourceOpenAPI(m, r, paths, schemas, jwt)
 	}
+	finishOperations(paths, jwt)
+	headers, err := usedHeaders(paths)
+	if err != nil {
+		return nil, err
+	}
 	components := obj{
-		"schemas":    schemas,
-		"parameters": commonParameters(),
+		"schemas": schemas,
+		"headers": headers,
+	}
+	if len(m.Resources) > 0 {
+		components["parameters"] = commonParameters()
 	}
 	if jwt {
 		components["securitySchemes"] = obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
@@ -133,11 +142,23 @@ func RenderOpenAPI(m Manifest) ([]byte, error) {
 			"version": "1.0.0",
 			"description": "Written by gingen from gingen.yaml: `gingen add resource` and `gingen destroy resource` " +
 				"rewrite it whole; do not edit it by hand. Lists take ?page, ?page_size, ?sort (columns, - for " +
-				"descending), ?include (references to load) and filters: ?column=value, and for numbers and times " +
-				"?column_gt, _gte, _lt, _lte.",
+				"descending), ?include (references to load) and filters: ?column=value, ?column=a,b (any of them; " +
+				"in a string's values a comma is written \\, and a backslash \\\\), ?column=null for nullable " +
+				"columns (on a string column null is the literal text), and for numbers and times " +
+				"?column_gt, _gte, _lt, _lte; ?q=text searches the fields marked searchable. A parameter given " +
+				"twice is refused. Lists answer X-Total-Count and Link (RFC 8288: first, prev, next, last); " +
+				"HEAD answers as GET does, without a body.",
 		},
+		// One server, relative to where the document is served: the API is on the same origin.
+		"servers":    []any{obj{"url": "/"}},
 		"paths":      paths,
 		"components": components,
+	}
+	if jwt {
+		// Every operation needs a token unless it says security: [] (finishOperations).
+		doc["security"] = bearerSecurity()
+	} else {
+		doc["security"] = []any{}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -198,6 +219,14 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 	}
 
 	listParams := listParameters(d)
+	listResponse := func(desc string) obj {
+		r := jsonResponse(desc, ref(d.Camel+"List"))
+		r["headers"] = obj{
+			"X-Total-Count": obj{"$ref": "#/components/headers/X-Total-Count"},
+			"Link":          obj{"$ref": "#/components/headers/Link"},
+		}
+		return r
+	}
 	op := func(id, summary string, o obj) obj {
 		o["operationId"] = id
 		o["summary"] = summary
@@ -217,7 +246,7 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 	paths[collection] = obj{
 		"get": op("list"+d.CamelPlural, "List "+Human(d.Plural)+", a page at a time", obj{
 			"parameters": listParams,
-			"responses":  errorsOf(obj{"200": jsonResponse("One page of "+Human(d.Plural), ref(d.Camel+"List"))}, "400"),
+			"responses":  errorsOf(obj{"200": listResponse("One page of " + Human(d.Plural))}, "400"),
 		}),
 		"post": op("create"+d.Camel, "Create a "+d.Human, obj{
 			"requestBody": body(input),
@@ -251,7 +280,7 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 			"parameters": []any{idParam},
 			"get": op("list"+d.CamelPlural+"Of"+n.Ref.Camel, "List the "+Human(d.Plural)+" of a "+n.Ref.Human, obj{
 				"parameters": listParams,
-				"responses":  errorsOf(obj{"200": jsonResponse("One page of "+Human(d.Plural), ref(d.Camel+"List"))}, "400", "404"),
+				"responses":  errorsOf(obj{"200": listResponse("One page of " + Human(d.Plural))}, "400", "404"),
 			}),
 		}
 	}
@@ -288,31 +317,55 @@ func filterSchema(typ string) obj {
 	case TypeBool:
 		return obj{"type": "boolean"}
 	case TypeUint, TypeReferences:
-		return obj{"type": "integer", "minimum": 0}
+		return obj{"type": "integer", "format": "int64", "minimum": 0, "maximum": math.MaxInt64}
 	case TypeInt, TypeInt64:
-		return obj{"type": "integer"}
+		return obj{"type": "integer", "format": "int64"}
 	case TypeFloat:
 		return obj{"type": "number"}
 	}
 	return obj{"type": "string", "maxLength": maxStringLen}
 }
 
-// listParameters are the query parameters of a resource's lists.
+// listParameters are the query parameters of a resource's lists. An equality filter is a
+// comma-separated list (style form, explode false) of at most maxInValues values, null among
+// them for a nullable column; a range filter is one value.
 func listParameters(d ResourceData) []any {
 	params := []any{
 		obj{"$ref": "#/components/parameters/page"},
 		obj{"$ref": "#/components/parameters/page_size"},
-		obj{"name": "sort", "in": "query", "description": "Columns to order by, comma-separated, each optionally preceded by - for descending; id breaks ties",
-			"schema": obj{"type": "string", "pattern": sortPattern(d)}},
+		obj{"name": "sort", "in": "query", "description": "Columns to order by, comma-separated, each optionally preceded by - for descending; id breaks ties; a column given again changes nothing",
+			"schema": obj{"type": "string", "pattern": sortPattern(d), "examples": sortExamples(d)}},
 		includeParameter(d),
 	}
-	type filter struct{ column, typ string }
-	filters := []filter{{"id", TypeUint}, {"created_at", TypeTime}, {"updated_at", TypeTime}}
+	if len(d.Search) > 0 {
+		var names []string
+		for _, fd := range d.Search {
+			names = append(names, fd.Name)
+		}
+		params = append(params, obj{"name": "q", "in": "query",
+			"description": "Only the items where " + strings.Join(names, " or ") + " contains this text, ignoring case (ASCII case only on SQLite); % and _ match themselves; empty: no search",
+			"schema":      obj{"type": "string", "maxLength": maxStringLen}})
+	}
+	type filter struct {
+		column, typ string
+		nullable    bool
+	}
+	filters := []filter{{"id", TypeUint, false}, {"created_at", TypeTime, false}, {"updated_at", TypeTime, false}}
 	for _, fd := range d.Filters {
-		filters = append(filters, filter{fd.Name, fd.Type})
+		filters = append(filters, filter{fd.Name, fd.Type, strings.HasPrefix(fd.ModelType, "*")})
 	}
 	for _, f := range filters {
-		params = append(params, obj{"name": f.column, "in": "query", "description": "Only the items whose " + f.column + " equals this", "schema": filterSchema(f.typ)})
+		one := filterSchema(f.typ)
+		desc := "Only the items whose " + f.column + " is one of these values, comma-separated"
+		switch {
+		case f.nullable:
+			one = obj{"anyOf": []any{one, obj{"type": "string", "const": "null"}}}
+			desc += "; null: the items without one"
+		case f.typ == TypeString:
+			desc += "; a comma in a value is written \\, and a backslash \\\\; null is the literal text"
+		}
+		params = append(params, obj{"name": f.column, "in": "query", "description": desc, "style": "form", "explode": false,
+			"schema": obj{"type": "array", "minItems": 1, "maxItems": maxInValues, "items": one}})
 		if f.typ == TypeBool || f.typ == TypeString || f.typ == TypeReferences {
 			continue
 		}
@@ -323,6 +376,9 @@ func listParameters(d ResourceData) []any {
 	return params
 }
 
+// maxInValues bounds the values of one equality filter (MaxInValues in query.go).
+const maxInValues = 100
+
 // sortPattern is the pattern of a valid ?sort of d.
 func sortPattern(d ResourceData) string {
 	cols := []string{"id", "created_at", "updated_at"}
@@ -330,7 +386,16 @@ func sortPattern(d ResourceData) string {
 		cols = append(cols, fd.Name)
 	}
 	one := "-?(" + joinAlternatives(cols) + ")"
-	return "^" + one + "(," + one + ")*$"
+	return "^(" + one + "(," + one + ")*)?$"
+}
+
+// sortExamples are valid values of ?sort of d.
+func sortExamples(d ResourceData) []string {
+	ex := []string{"-created_at", "id", "updated_at,-id", "-id,id"}
+	for _, fd := range d.Filters {
+		ex = append(ex, fd.Name, "-"+fd.Name+",created_at")
+	}
+	return ex
 }
 
 func joinAlternatives(s []string) string { return strings.Join(s, "|") }
@@ -349,15 +414,19 @@ func includeParameter(d ResourceData) obj {
 	}
 	slices.Sort(names)
 	one := "(" + joinAlternatives(names) + ")"
-	p["schema"] = obj{"type": "string", "pattern": "^" + one + "(," + one + ")*$"}
+	examples := slices.Clone(names)
+	if len(names) > 1 {
+		examples = append(examples, strings.Join(names, ","))
+	}
+	p["schema"] = obj{"type": "string", "pattern": "^(" + one + "(," + one + ")*)?$", "examples": examples}
 	return p
 }
 
 // commonParameters are the parameters every resource shares.
 func commonParameters() obj {
 	return obj{
-		"id":        obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "integer", "minimum": 1}},
-		"page":      obj{"name": "page", "in": "query", "description": "The page, from 1", "schema": obj{"type": "integer", "minimum": 1, "default": 1}},
+		"id":        obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "integer", "format": "int64", "minimum": 1, "maximum": math.MaxInt64}},
+		"page":      obj{"name": "page", "in": "query", "description": "The page, from 1; past the last page, no items", "schema": obj{"type": "integer", "format": "int32", "minimum": 1, "maximum": math.MaxInt32, "default": 1}},
 		"page_size": obj{"name": "page_size", "in": "query", "description": "Items per page", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 	}
 }
@@ -381,9 +450,111 @@ func errorsOf(responses obj, statuses ...string) obj {
 
 // withAuth adds the bearer token requirement and its 401 to an operation of /api/v1.
 func withAuth(o obj) obj {
-	o["security"] = []any{obj{"bearer": []string{}}}
+	o["security"] = bearerSecurity()
 	o["responses"].(obj)["401"] = errorRef("No valid token")
 	return o
+}
+
+func bearerSecurity() []any { return []any{obj{"bearer": []string{}}} }
+
+// commonHeaders are the response headers the server sends, declared once.
+func commonHeaders() obj {
+	return obj{
+		"X-Request-ID": obj{"description": "The request's id: the X-Request-ID it came with when usable, else a new one; every log line of the request carries it",
+			"schema": obj{"type": "string", "minLength": 1, "maxLength": 128}},
+		"Retry-After": obj{"description": "Seconds to wait before trying again", "schema": obj{"type": "integer", "minimum": 0}},
+		"WWW-Authenticate": obj{"description": "The challenge of the bearer scheme (RFC 6750), naming the error when a token was sent",
+			"schema": obj{"type": "string"}},
+		"X-Total-Count": obj{"description": "The number of items in all pages, as total in the body", "schema": obj{"type": "integer", "minimum": 0}},
+		"Link": obj{"description": "RFC 8288 links to the first, prev, next and last pages, relative to the request; prev and next only where such a page exists",
+			"schema": obj{"type": "string"}},
+	}
+}
+
+// usedHeaders are the commonHeaders that paths refer to.
+func usedHeaders(paths obj) (obj, error) {
+	b, err := json.Marshal(paths)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", OpenAPIPath, err)
+	}
+	used := obj{}
+	for name, h := range commonHeaders() {
+		if bytes.Contains(b, []byte(`"#/components/headers/`+name+`"`)) {
+			used[name] = h
+		}
+	}
+	return used, nil
+}
+
+// finishOperations adds to every operation of paths what all share: the headers of its
+// responses (X-Request-ID on all, Retry-After on 429 and 503, WWW-Authenticate on 401),
+// security: [] on public operations when there are tokens, and a HEAD beside every GET,
+// answering as the GET does without a body.
+func finishOperations(paths obj, jwt bool) {
+	for _, p := range paths {
+		item := p.(obj)
+		if get, ok := item["get"].(obj); ok {
+			item["head"] = headOf(get)
+		}
+		for method, o := range item {
+			op, ok := o.(obj)
+			if !ok || method == "parameters" {
+				continue
+			}
+			if _, secured := op["security"]; jwt && !secured {
+				op["security"] = []any{}
+			}
+			for status, r := range op["responses"].(obj) {
+				headers, _ := r.(obj)["headers"].(obj)
+				if headers == nil {
+					headers = obj{}
+				}
+				add := []string{"X-Request-ID"}
+				switch status {
+				case "401":
+					add = append(add, "WWW-Authenticate")
+				case "429", "503":
+					add = append(add, "Retry-After")
+				}
+				for _, h := range add {
+					headers[h] = obj{"$ref": "#/components/headers/" + h}
+				}
+				r.(obj)["headers"] = headers
+			}
+		}
+	}
+}
+
+// headOf is the HEAD operation of a GET: its parameters, security and responses, with the
+// responses' headers and no content.
+func headOf(get obj) obj {
+	head := obj{}
+	for k, v := range get {
+		head[k] = v
+	}
+	head["operationId"] = "head" + upperFirst(get["operationId"].(string))
+	head["summary"] = "Headers of: " + get["summary"].(string)
+	responses := obj{}
+	for status, r := range get["responses"].(obj) {
+		resp := obj{"description": r.(obj)["description"]}
+		if h, ok := r.(obj)["headers"].(obj); ok {
+			headers := obj{}
+			for k, v := range h {
+				headers[k] = v
+			}
+			resp["headers"] = headers
+		}
+		responses[status] = resp
+	}
+	head["responses"] = responses
+	return head
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }

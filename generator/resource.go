@@ -32,11 +32,12 @@ const (
 	ModIndex    = "index"    // a plain index
 	ModRequired = "required" // the request must set the field (default for string, text, references)
 	ModOptional = "optional" // the request may leave the field out (default for the other types)
+	ModSearch   = "search"   // lists search the field with ?q= (string and text fields)
 )
 
 // FieldModifiers lists the modifiers.
 func FieldModifiers() []string {
-	return []string{ModUnique, ModIndex, ModRequired, ModOptional}
+	return []string{ModUnique, ModIndex, ModRequired, ModOptional, ModSearch}
 }
 
 // maxStringLen is the length limit of string fields, in characters: the column's size and
@@ -76,7 +77,7 @@ func (f Field) RefTarget() string {
 const usersTarget = "user"
 
 // reservedFieldNames are the query parameters of lists, which a field's filter would shadow.
-func reservedFieldNames() []string { return []string{"page", "page_size", "sort", "include"} }
+func reservedFieldNames() []string { return []string{"page", "page_size", "sort", "include", "q"} }
 
 // Has reports whether the field carries the modifier.
 func (f Field) Has(mod string) bool { return slices.Contains(f.Modifiers, mod) }
@@ -148,6 +149,8 @@ func ParseField(spec string) (Field, error) {
 		return Field{}, inputErrorf("field %q: a unique bool allows only two rows in the whole table; drop the unique modifier", spec)
 	case f.Type == TypeReferences && f.Has(ModOptional):
 		return Field{}, inputErrorf("field %q: references fields are always required (the foreign key is NOT NULL); drop the optional modifier", spec)
+	case f.Has(ModSearch) && f.Type != TypeString && f.Type != TypeText:
+		return Field{}, inputErrorf("field %q: only string and text fields can be searched; drop the search modifier, or filter the field by its value", spec)
 	}
 	return f, nil
 }

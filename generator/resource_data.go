@@ -32,6 +32,10 @@ type ResourceData struct {
 	Nested []FieldData
 	// Filters are the fields lists filter by (every field but text ones).
 	Filters []FieldData
+	// Nullable are the filters whose column may hold NULL (optional times): ?field=null.
+	Nullable []FieldData
+	// Search are the fields ?q searches (the search modifier).
+	Search []FieldData
 }
 
 // FieldData is one column of a resource as the templates see it.
@@ -111,6 +115,12 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		}
 		if fd.Filter != "" {
 			d.Filters = append(d.Filters, fd)
+			if strings.HasPrefix(fd.ModelType, "*") {
+				d.Nullable = append(d.Nullable, fd)
+			}
+		}
+		if f.Has(ModSearch) {
+			d.Search = append(d.Search, fd)
 		}
 	}
 	return d

@@ -14,19 +14,19 @@ import (
 func goldenResources() map[string][]ResourceOptions {
 	return map[string][]ResourceOptions{
 		"myblog-article": {
-			{Name: "article", Fields: []string{"title:string", "body:text", "published:bool", "views:int", "published_at:time"}},
+			{Name: "article", Fields: []string{"title:string:search", "body:text:search", "published:bool", "views:int", "published_at:time"}},
 			{Name: "tag", Fields: []string{"name:string:unique"}},
 			{Name: "comment", Fields: []string{"article:references", "author:string", "body:text"}},
 			// Every type and modifier, a Go keyword as a field name, an initialism, an
 			// irregular plural.
 			{Name: "person", Fields: []string{
-				"name:string", "type:string:optional:index", "bio:text:optional", "score:float",
+				"name:string", "type:string:optional:index", "bio:text:optional:search", "score:float",
 				"visits:uint:required", "balance:int64:index", "active:bool:required",
 				"born_at:time:required", "api_key:string:unique", "tag:references",
 			}},
 		},
 		"myblog-jwt-article": {
-			{Name: "article", Fields: []string{"author:references:user", "title:string", "body:text", "views:int", "published_at:time:optional"}},
+			{Name: "article", Fields: []string{"author:references:user", "title:string:search", "body:text", "views:int", "published_at:time:optional"}},
 			{Name: "comment", Fields: []string{"article:references", "author:references:user", "reply_to:references:article", "body:text"}},
 		},
 	}

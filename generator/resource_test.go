@@ -17,6 +17,8 @@ func TestParseFieldReadsNameTypeAndModifiers(t *testing.T) {
 		"published_at:time:optional":           {Name: "published_at", Type: TypeTime, Modifiers: []string{ModOptional}},
 		"author:references:user":               {Name: "author", Type: TypeReferences, Target: "user"},
 		"reply_to:references:article:required": {Name: "reply_to", Type: TypeReferences, Target: "article", Modifiers: []string{ModRequired}},
+		"title:string:search":                  {Name: "title", Type: TypeString, Modifiers: []string{ModSearch}},
+		"body:text:optional:search":            {Name: "body", Type: TypeText, Modifiers: []string{ModOptional, ModSearch}},
 	} {
 		got, err := ParseField(spec)
 		if err != nil {
@@ -93,6 +95,11 @@ func TestParseFieldRejectsBadSpecsNamingTheFix(t *testing.T) {
 		{"sort:int", []string{`field "sort"`, "query parameter of every list", "rename"}},
 		{"page:int", []string{`field "page"`, "query parameter"}},
 		{"include:string", []string{`field "include"`, "query parameter"}},
+		{"q:string", []string{`field "q"`, "query parameter"}},
+		{"views:int:search", []string{"only string and text fields can be searched", "drop the search modifier"}},
+		{"published_at:time:search", []string{"only string and text fields can be searched"}},
+		{"article:references:search", []string{"only string and text fields can be searched"}},
+		{"title:string:search:search", []string{`"search" is given twice`}},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			_, err := ParseField(tc.spec)

@@ -60,9 +60,11 @@ Field types: ` + strings.Join(generator.FieldTypes(), ", ") + `.
 Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   unique is enforced by the database and a taken value is answered 409; string, text and
   references fields are required unless marked optional, the other types optional unless
-  marked required.`,
+  marked required; search (string and text only) makes lists search the field with ?q=text
+  (case-insensitive substring, LIKE with % and _ escaped).`,
 		Example: `  gingen add resource article title:string body:text published:bool views:int published_at:time
   gingen add resource tag name:string:unique
+  gingen add resource post title:string:search body:text:search
   gingen add resource comment article:references author:string body:text
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,

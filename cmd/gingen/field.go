@@ -31,9 +31,11 @@ RESOURCE NAME..." undoes it exactly.
 Since the resource's files are written again whole, they must still hold what gingen wrote
 (gingen.yaml records their SHA-256): an edited file stops the command, naming it, unless
 --force is given. Fields are written as for add resource; references fields cannot be added
-to a table that may already have rows.`,
+to a table that may already have rows. Modifiers: unique, index, required, optional, and
+search (string and text only: lists search the field with ?q=text).`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
-  gingen add field tag color:string --dry-run`,
+  gingen add field tag color:string --dry-run
+  gingen add field article summary:text:search`,
 		Args:              nameRequired("name the resource and the fields to add, e.g. gingen add field article subtitle:string", minArgs(2)),
 		ValidArgsFunction: completeFieldArgs,
 		RunE: func(_ *cobra.Command, args []string) error {

@@ -114,6 +114,7 @@ func modifierHelp() map[string]string {
 		generator.ModIndex:    "plain index, for fields you filter on",
 		generator.ModRequired: "requests must set it (default for string, text, references)",
 		generator.ModOptional: "requests may leave it out (default for the other types)",
+		generator.ModSearch:   "lists search it with ?q= (string and text only)",
 	}
 }
 

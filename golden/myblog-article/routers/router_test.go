@@ -148,3 +148,44 @@ func TestUnknownRoutesAnswerJSON(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryGETRouteAnswersHEADWithItsHeadersAndNoBody(t *testing.T) {
+	h := newTestRouter(t, &testDB{state: models.DBState{Up: true}})
+	heads := map[string]bool{}
+	for _, r := range h.Routes() {
+		if r.Method == http.MethodHead {
+			heads[r.Path] = true
+		}
+	}
+	for _, r := range h.Routes() {
+		if r.Method == http.MethodGet && !heads[r.Path] {
+			t.Errorf("GET %s has no HEAD route", r.Path)
+		}
+	}
+
+	// Through a real server, which sends no body to a HEAD.
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	getResp, err := srv.Client().Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = getResp.Body.Close()
+	headResp, err := srv.Client().Head(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(headResp.Body)
+	_ = headResp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if headResp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("HEAD /openapi.json = %d with %d bytes of body, want 200 and none", headResp.StatusCode, len(body))
+	}
+	for _, name := range []string{"Content-Type", "X-Request-Id"} {
+		if got, want := headResp.Header.Get(name), getResp.Header.Get(name); got == "" || (name == "Content-Type" && got != want) {
+			t.Errorf("HEAD /openapi.json: %s = %q, want it as GET answers it (%q)", name, got, want)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func New(deps Deps) *gin.Engine {
 	if deps.Metrics != nil {
 		r.Use(middleware.SkipProbes(deps.Metrics.Middleware()))
 		if deps.MetricsPublic {
-			r.GET("/metrics", gin.WrapH(deps.Metrics.Handler()))
+			getAndHead(r, "/metrics", gin.WrapH(deps.Metrics.Handler()))
 		}
 	}
 	switch cors, err := middleware.CORS(deps.CORS); {
@@ -88,11 +88,12 @@ func New(deps Deps) *gin.Engine {
 	// The pid is read once: /healthz is called many times a second, and a struct encodes
 	// faster than a map.
 	pid := os.Getpid()
-	r.GET("/healthz", func(c *gin.Context) {
+	healthz := func(c *gin.Context) {
 		c.JSON(http.StatusOK, health{Status: "ok", Version: deps.Version, PID: pid, Database: deps.DBState().String()})
-	})
+	}
+	getAndHead(r, "/healthz", healthz)
 	// Readiness: the database answers.
-	r.GET("/readyz", func(c *gin.Context) {
+	getAndHead(r, "/readyz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
 		if err := models.Ping(ctx, deps.DB); err != nil {
@@ -105,10 +106,17 @@ func New(deps Deps) *gin.Engine {
 	})
 
 	// The API's OpenAPI 3.1 document, which gingen keeps in step with the resources.
-	r.GET("/openapi.json", openapi.Handler)
+	getAndHead(r, "/openapi.json", openapi.Handler)
 
 	v1.Register(r.Group("/api/v1"), deps.DB)
 	return r
+}
+
+// getAndHead registers h for GET and HEAD: HEAD answers the headers of the GET, and
+// net/http sends no body to it. The resources register their own (routers/api/v1).
+func getAndHead(r gin.IRoutes, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
 }
 
 // health is the body of GET /healthz.

@@ -27,16 +27,21 @@ import (
 //	PATCH  /api/v1/comments/:id      change the fields sent, keep the others
 //	DELETE /api/v1/comments/:id      delete
 //	GET    /api/v1/articles/:id/comments  list the comments of one article
+//
+// HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterComments(api *gin.RouterGroup, db *gorm.DB) {
 	h := &commentHandler{db: db, bind: newBinder()}
 	g := api.Group("/comments")
 	g.GET("", h.list)
+	g.HEAD("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
+	g.HEAD("/:id", h.get)
 	g.PUT("/:id", h.update)
 	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
 	api.GET("/articles/:id/comments", h.listByArticle)
+	api.HEAD("/articles/:id/comments", h.listByArticle)
 }
 
 // commentListSpec is what lists of comments filter, sort and include by.
@@ -146,6 +151,7 @@ func (h *commentHandler) respondList(c *gin.Context, q listQuery) {
 		}
 	}
 	resp.Total = total
+	setListHeaders(c, q.page, total)
 	c.PureJSON(http.StatusOK, resp)
 }
 

@@ -25,12 +25,16 @@ import (
 //	PUT    /api/v1/notes/:id      replace every field
 //	PATCH  /api/v1/notes/:id      change the fields sent, keep the others
 //	DELETE /api/v1/notes/:id      delete
+//
+// HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
 	h := &noteHandler{db: db, bind: newBinder()}
 	g := api.Group("/notes")
 	g.GET("", h.list)
+	g.HEAD("", h.list)
 	g.POST("", h.create)
 	g.GET("/:id", h.get)
+	g.HEAD("/:id", h.get)
 	g.PUT("/:id", h.update)
 	g.PATCH("/:id", h.patch)
 	g.DELETE("/:id", h.delete)
@@ -109,6 +113,7 @@ func (h *noteHandler) respondList(c *gin.Context, q listQuery) {
 		}
 	}
 	resp.Total = total
+	setListHeaders(c, q.page, total)
 	c.PureJSON(http.StatusOK, resp)
 }
 

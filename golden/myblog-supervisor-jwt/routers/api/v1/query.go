@@ -7,12 +7,18 @@ package v1
 //	?include=article,author       load the records these references point to, in the item
 //	?published=true               equality on a field: bool, number, time, string, reference
 //	?article_id=5                 a reference is filtered by its column
+//	?id=2,3,5                     any of these values (SQL IN), at most MaxInValues of them;
+//	                              in a string's values a comma is written \, and a backslash \\
+//	?published_at=null            the rows where a nullable field (an optional time) is NULL;
+//	                              on a string field null is the four letters, as any other value
 //	?views_gte=10&views_lt=100    ranges on numbers and times: _gt, _gte, _lt, _lte
 //	?created_at_gte=2024-01-01T00:00:00Z
+//	?q=gin                        text search: the rows where a searchable field (the search
+//	                              modifier) contains the text, case-insensitively (see search)
 //
-// A parameter the list does not know, a column it cannot sort on and a value of the wrong
-// type are answered 400 naming the parameter. Columns come from each resource's listSpec,
-// never from the request, and values are always bound as query arguments.
+// A parameter the list does not know, one given twice, a column it cannot sort on and a value
+// of the wrong type are answered 400 naming the parameter. Columns come from each resource's
+// listSpec, never from the request, and values are always bound as query arguments.
 
 import (
 	"fmt"
@@ -23,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -66,6 +73,10 @@ type listSpec struct {
 	sorts []string
 	// includes maps an ?include name to the relation gorm preloads.
 	includes map[string]string
+	// nullable are the filter columns that may hold NULL: ?column=null selects those rows.
+	nullable []string
+	// search are the columns ?q searches; none: the list has no ?q.
+	search []string
 }
 
 // listQuery is a validated list request: clauses to add to the query.
@@ -98,9 +109,32 @@ func (q listQuery) scope(db *gorm.DB) *gorm.DB {
 // listParams are the parameters of a list beside its filters.
 func listParams() []string { return []string{"page", "page_size", "sort", "include"} }
 
+// MaxInValues bounds the values of one ?column=a,b filter.
+const MaxInValues = 100
+
+// refuseRepeated answers 400, naming them, when query parameters are given more than once
+// (?views=11&views=12): no value of the two is more right than the other. It returns false
+// then.
+func refuseRepeated(c *gin.Context) bool {
+	fields := map[string]string{}
+	for name, values := range c.Request.URL.Query() {
+		if len(values) > 1 {
+			fields[name] = fmt.Sprintf("is given %d times; give it once (several values of a filter: %s=a,b)", len(values), name)
+		}
+	}
+	if len(fields) > 0 {
+		respondError(c, http.StatusBadRequest, "invalid query parameters", fields)
+		return false
+	}
+	return true
+}
+
 // parseListQuery reads a list request's parameters against spec. On a bad one it answers
 // 400, naming every offending parameter, and returns false.
 func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
+	if !refuseRepeated(c) {
+		return listQuery{}, false
+	}
 	page, ok := parsePage(c)
 	if !ok {
 		return listQuery{}, false
@@ -113,17 +147,36 @@ func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
 			continue
 		}
 		value := query.Get(name)
+		if name == "q" && len(spec.search) > 0 {
+			if utf8.RuneCountInString(value) > MaxFilterLength {
+				fields[name] = fmt.Sprintf("must be at most %d characters", MaxFilterLength)
+			} else if value != "" {
+				q.where = append(q.where, search(spec.search, value))
+			}
+			continue
+		}
 		column, expr, ok := spec.filterFor(name)
 		if !ok {
 			fields[name] = fmt.Sprintf("is not a parameter of this list; filters: %s", strings.Join(spec.filterNames(), ", "))
 			continue
 		}
-		v, err := parseFilterValue(spec.filters[column], value)
+		var (
+			w   clause.Expression
+			err error
+		)
+		if expr == nil {
+			w, err = spec.equality(column, value)
+		} else {
+			var v any
+			if v, err = parseFilterValue(spec.filters[column], value); err == nil {
+				w = expr(clause.Column{Name: column}, v)
+			}
+		}
 		if err != nil {
 			fields[name] = err.Error()
 			continue
 		}
-		q.where = append(q.where, expr(clause.Column{Name: column}, v))
+		q.where = append(q.where, w)
 	}
 	order, msg := parseSort(c.Query("sort"), spec.sorts)
 	if msg != "" {
@@ -142,11 +195,11 @@ func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
 	return q, true
 }
 
-// filterFor finds the column and comparison of a filter parameter: views (equality) or
-// views_gte (a range, for numbers and times).
+// filterFor finds the column and comparison of a filter parameter: views (equality, a nil
+// comparison: see equality) or views_gte (a range, for numbers and times).
 func (s listSpec) filterFor(name string) (string, func(clause.Column, any) clause.Expression, bool) {
 	if _, ok := s.filters[name]; ok {
-		return name, func(col clause.Column, v any) clause.Expression { return clause.Eq{Column: col, Value: v} }, true
+		return name, nil, true
 	}
 	for _, op := range rangeOps() {
 		column, found := strings.CutSuffix(name, op.suffix)
@@ -155,6 +208,90 @@ func (s listSpec) filterFor(name string) (string, func(clause.Column, any) claus
 		}
 	}
 	return "", nil, false
+}
+
+// equality is the condition of ?column=value: equal to the value, to any of a,b (IN), and
+// IS NULL for a value null of a nullable column (?published_at=null,2024-01-01T00:00:00Z:
+// either).
+func (s listSpec) equality(column, value string) (clause.Expression, error) {
+	col := clause.Column{Name: column}
+	kind := s.filters[column]
+	parts := splitValues(kind, value)
+	if len(parts) > MaxInValues {
+		return nil, fmt.Errorf("has %d values; give at most %d", len(parts), MaxInValues)
+	}
+	nullable := slices.Contains(s.nullable, column)
+	var values []any
+	isNull := false
+	for i, part := range parts {
+		if part == "null" && nullable {
+			isNull = true
+			continue
+		}
+		v, err := parseFilterValue(kind, part)
+		if err != nil {
+			if len(parts) > 1 {
+				return nil, fmt.Errorf("value %d of %d: %w", i+1, len(parts), err)
+			}
+			return nil, err
+		}
+		values = append(values, v)
+	}
+	switch {
+	case isNull && len(values) == 0:
+		return clause.Eq{Column: col, Value: nil}, nil
+	case isNull:
+		// gorm writes a []any argument as (?, ?, ...).
+		return clause.Expr{SQL: "(? IN ? OR ? IS NULL)", Vars: []any{col, values, col}}, nil
+	case len(values) == 1:
+		return clause.Eq{Column: col, Value: values[0]}, nil
+	}
+	return clause.IN{Column: col, Values: values}, nil
+}
+
+// splitValues splits the value of an equality filter at its commas. In a string's value a
+// comma that belongs to the value is written \, and a backslash \\; other kinds of values
+// hold neither.
+func splitValues(kind filterKind, s string) []string {
+	if kind != filterString {
+		return strings.Split(s, ",")
+	}
+	var parts []string
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == ',' || s[i+1] == '\\'):
+			i++
+			b.WriteByte(s[i])
+		case s[i] == ',':
+			parts = append(parts, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return append(parts, b.String())
+}
+
+// search is the condition of ?q=text: one of columns contains text, compared in lower case.
+// It is LIKE, portable to SQLite, PostgreSQL and MySQL alike, with the text's % and _ (and
+// the escape character, !) escaped so that they match themselves; it reads every row of the
+// list's filter (no index serves a LIKE '%...%'). Lower case is Unicode-aware on PostgreSQL
+// and MySQL, ASCII-only on SQLite.
+func search(columns []string, text string) clause.Expression {
+	pattern := "%" + likeEscaper().Replace(strings.ToLower(text)) + "%"
+	conds := make([]string, len(columns))
+	vars := make([]any, 0, 2*len(columns))
+	for i, column := range columns {
+		conds[i] = "LOWER(?) LIKE ? ESCAPE '!'"
+		vars = append(vars, clause.Column{Name: column}, pattern)
+	}
+	return clause.Expr{SQL: "(" + strings.Join(conds, " OR ") + ")", Vars: vars}
+}
+
+// likeEscaper escapes LIKE's wildcards and its escape character, !.
+func likeEscaper() *strings.Replacer {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 }
 
 // ranged reports whether a kind of column has range filters.
@@ -172,6 +309,9 @@ func (s listSpec) filterNames() []string {
 				names = append(names, column+op.suffix)
 			}
 		}
+	}
+	if len(s.search) > 0 {
+		names = append(names, "q")
 	}
 	return names
 }
@@ -210,7 +350,7 @@ func parseFilterValue(kind filterKind, s string) (any, error) {
 		}
 		return t.UTC(), nil
 	}
-	if len(s) > MaxFilterLength {
+	if utf8.RuneCountInString(s) > MaxFilterLength {
 		return nil, fmt.Errorf("must be at most %d characters", MaxFilterLength)
 	}
 	return s, nil
@@ -219,9 +359,10 @@ func parseFilterValue(kind filterKind, s string) (any, error) {
 // MaxFilterLength bounds the value of a string filter.
 const MaxFilterLength = 255
 
-// parseSort reads ?sort=-created_at,title: columns of allowed, each at most once, a leading
-// - for descending. id is added last to break ties, so pages never overlap. It returns the
-// order, or a message for the 400.
+// parseSort reads ?sort=-created_at,title: columns of allowed, a leading - for descending; a
+// column given again (title,-title) changes nothing, as its first mention already ordered the
+// rows. id is added last to break ties, so pages never overlap. It returns the order, or a
+// message for the 400.
 func parseSort(s string, allowed []string) ([]clause.OrderByColumn, string) {
 	var order []clause.OrderByColumn
 	seen := map[string]bool{}
@@ -232,7 +373,7 @@ func parseSort(s string, allowed []string) ([]clause.OrderByColumn, string) {
 				return nil, fmt.Sprintf("cannot sort by %q; sort by %s, each optionally preceded by - for descending", column, strings.Join(allowed, ", "))
 			}
 			if seen[column] {
-				return nil, fmt.Sprintf("%s is given twice; give each column once", column)
+				continue
 			}
 			seen[column] = true
 			order = append(order, clause.OrderByColumn{Column: clause.Column{Name: column}, Desc: desc})
@@ -271,6 +412,9 @@ func parseInclude(c *gin.Context, includes map[string]string) ([]string, string)
 // parseItemQuery reads the parameters of a request for one item: only include. On a bad one
 // it answers 400 naming it, and returns false.
 func parseItemQuery(c *gin.Context, spec listSpec) ([]string, bool) {
+	if !refuseRepeated(c) {
+		return nil, false
+	}
 	fields := map[string]string{}
 	for name := range c.Request.URL.Query() {
 		if name != "include" {

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -121,6 +122,32 @@ func (p pagination) totalOf(n int) (int64, bool) {
 	return 0, false
 }
 
+// setListHeaders sets the headers of a list response: X-Total-Count, the number of items in
+// all pages, and Link (RFC 8288), the first, previous, next and last pages as URI references
+// relative to the request, with its other parameters kept. prev and next are left out on the
+// first and last page; a page past the end has a prev, the last page.
+func setListHeaders(c *gin.Context, p pagination, total int64) {
+	c.Header("X-Total-Count", strconv.FormatInt(total, 10))
+	last := max(1, (total+int64(p.size)-1)/int64(p.size))
+	link := func(page int64, rel string) string {
+		u := url.URL{Path: c.Request.URL.Path}
+		q := c.Request.URL.Query()
+		q.Set("page", strconv.FormatInt(page, 10))
+		u.RawQuery = q.Encode()
+		return fmt.Sprintf("<%s>; rel=%q", u.RequestURI(), rel)
+	}
+	page := int64(p.page)
+	links := []string{link(1, "first")}
+	if page > 1 {
+		links = append(links, link(min(page-1, last), "prev"))
+	}
+	if page < last {
+		links = append(links, link(page+1, "next"))
+	}
+	links = append(links, link(last, "last"))
+	c.Header("Link", strings.Join(links, ", "))
+}
+
 // parsePage reads the page and page_size query parameters. On a bad value it answers 400,
 // naming the parameter, and returns false.
 func parsePage(c *gin.Context) (pagination, bool) {
@@ -150,7 +177,8 @@ func parsePage(c *gin.Context) (pagination, bool) {
 
 // parseID reads the :id path parameter. On a bad value it answers 400 and returns false.
 func parseID(c *gin.Context) (uint, bool) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 0)
+	// 63 bits: every database stores ids as signed 64-bit integers.
+	id, err := strconv.ParseUint(c.Param("id"), 10, 63)
 	if err != nil || id == 0 {
 		respondError(c, http.StatusBadRequest, "invalid id", map[string]string{"id": "must be a whole number from 1 up"})
 		return 0, false
