@@ -86,7 +86,7 @@ func checkNoLostUpdate(t *testing.T, ctx context.Context, api *apiClient) {
 	failures := make(chan string, 2*pairs)
 	var wg sync.WaitGroup
 	for i, id := range ids {
-		for _, body := range []map[string]any{ {"title": fmt.Sprintf("title %d", i)}, {"views": 1000 + i} } {
+		for _, body := range []map[string]any{{"title": fmt.Sprintf("title %d", i)}, {"views": 1000 + i}} {
 			wg.Go(func() {
 				<-start
 				code, err := send(ctx, api, http.MethodPatch, fmt.Sprintf("/articles/%d", id), body, nil)
