@@ -58,7 +58,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	}
 	var edited []string
 	for _, g := range res.Files {
-		if forward && g.Path == res.Migration {
+		if forward && (g.Path == res.Migration || g.Path == res.VersionMigration) {
 			continue
 		}
 		body, err := fs.ReadFile(project, g.Path)

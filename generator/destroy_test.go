@@ -33,8 +33,8 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	sameTree(t, before, snapshot(t, root))
 
 	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked})
-	if len(plan.Deletes) != 4 {
-		t.Errorf("deletes = %v, want the four generated files (the migration too)", plan.Deletes)
+	if len(plan.Deletes) != 5 {
+		t.Errorf("deletes = %v, want the five generated files (the migration too)", plan.Deletes)
 	}
 	if _, err := os.Stat(handler); !os.IsNotExist(err) {
 		t.Errorf("forced destroy left %s (%v)", handler, err)

@@ -97,6 +97,14 @@ func (m Manifest) validate(b []byte) error {
 				return bad(key+".migration", "%v", err)
 			}
 		}
+		if r.VersionMigration != "" {
+			if err := checkRecordedPath(r.VersionMigration); err != nil {
+				return bad(key+".version_migration", "%v", err)
+			}
+			if r.Versioned {
+				return bad(key+".version_migration", "resource %s is versioned by its create migration already; remove version_migration or versioned", r.Name)
+			}
+		}
 		for j, c := range r.FieldChanges {
 			k := fmt.Sprintf("%s.field_changes[%d]", key, j)
 			if err := checkRecordedPath(c.Migration.Path); err != nil {

@@ -243,6 +243,9 @@ func (d sqlDialect) createTable(m Manifest, r Resource, ifNotExists bool) []stri
 	default:
 		lines = append(lines, d.quote("id")+" integer PRIMARY KEY AUTOINCREMENT", d.quote("created_at")+" datetime", d.quote("updated_at")+" datetime")
 	}
+	if r.Versioned {
+		lines = append(lines, d.versionColumn())
+	}
 	for _, f := range r.Fields {
 		lines = append(lines, d.column(f))
 	}
@@ -282,6 +285,20 @@ func (d sqlDialect) createTable(m Manifest, r Resource, ifNotExists bool) []stri
 		stmt += " DEFAULT CHARSET=utf8mb4"
 	}
 	return append([]string{stmt + ";"}, indexes...)
+}
+
+// versionColumn is the definition of the version column every resource's table has, the
+// row version behind its ETag, as gorm creates it for the models' Version uint64 with
+// `not null;default:1`. Rows that exist when the column is added get version 1.
+func (d sqlDialect) versionColumn() string {
+	typ := "integer"
+	switch d {
+	case DBPostgres:
+		typ = "bigint"
+	case DBMySQL:
+		typ = "bigint unsigned"
+	}
+	return d.quote("version") + " " + typ + " NOT NULL DEFAULT 1"
 }
 
 // addColumns is the Up part of an add field migration: each column added, then its index.
@@ -391,6 +408,8 @@ func dropNote(p, what string) string {
 // its create migration, whose down creates the table again as the create migration does.
 func dropTableMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error) {
 	d := sqlDialect(m.DB)
+	// The table as it was: with the version column its own migration added, if any.
+	r.Versioned = r.Versioned || r.VersionMigration != ""
 	return renderMigration(tfs, "drop_table", p, MigrationData{
 		Command: "gingen destroy resource " + r.Name,
 		Undo:    addCommand(r),
@@ -443,6 +462,29 @@ func addFieldsMigration(tfs fs.FS, m Manifest, res Resource, added []Field, p st
 	})
 }
 
+// versionTemplate is the migration template of add_version migrations: a template tree
+// without it (an earlier release's, in upgrade's base render) predates versioned rows.
+const versionTemplate = "add_version"
+
+// hasVersioning reports whether the templates of tfs version rows.
+func hasVersioning(tfs fs.FS) bool {
+	_, err := fs.Stat(tfs, path.Join(migrationTemplates, versionTemplate+".sql"+templateExt))
+	return err == nil
+}
+
+// versionMigration renders the migration that adds the version column to the table of r, a
+// resource created before gingen versioned rows, as p.
+func versionMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error) {
+	d := sqlDialect(m.DB)
+	return renderMigration(tfs, versionTemplate, p, MigrationData{
+		Command: "gingen upgrade",
+		Table:   r.Plural,
+		Model:   Camel(r.Name),
+		Up:      []string{"ALTER TABLE " + d.quote(r.Plural) + " ADD COLUMN " + d.versionColumn() + ";"},
+		Down:    []string{fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s;", d.quote(r.Plural), d.quote("version"))},
+	})
+}
+
 // renderResourceMigrations renders again the migrations gingen.yaml records for resource r:
 // its create migration, from the fields it had before any add field, and the migration of
 // each add field. They come out as add resource and add field wrote them, so that a project
@@ -466,6 +508,13 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 		}
 		files = append(files, f)
 		create = &GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}
+	}
+	if r.VersionMigration != "" {
+		f, err := versionMigration(tfs, m, r, r.VersionMigration)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files = append(files, f)
 	}
 	var changes []FieldChange
 	for _, c := range r.FieldChanges {
@@ -497,6 +546,9 @@ func newestRecordedMigration(m Manifest, files map[string]File) int64 {
 	for _, r := range m.Resources {
 		if r.Migration != "" {
 			newest = max(newest, migrationVersion(r.Migration))
+		}
+		if r.VersionMigration != "" {
+			newest = max(newest, migrationVersion(r.VersionMigration))
 		}
 		for _, c := range r.FieldChanges {
 			newest = max(newest, migrationVersion(c.Migration.Path))

@@ -132,6 +132,13 @@ func RenderOpenAPI(m Manifest) ([]byte, error) {
 	if len(m.Resources) > 0 {
 		components["parameters"] = commonParameters()
 	}
+	if len(m.Resources) > 0 {
+		parameters := components["parameters"].(obj)
+		for k, v := range conditionalParameters() {
+			parameters[k] = v
+		}
+		components["headers"] = conditionalHeaders()
+	}
 	if jwt {
 		components["securitySchemes"] = obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 	}
@@ -175,8 +182,8 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 	d := newResourceData(m, r)
 	item, input, patch := d.Camel, d.Camel+"Input", d.Camel+"Patch"
 
-	props := obj{"id": idSchema(), "created_at": timeSchema(false), "updated_at": timeSchema(false)}
-	required := []string{"id", "created_at", "updated_at"}
+	props := obj{"id": idSchema(), "created_at": timeSchema(false), "updated_at": timeSchema(false), "version": versionSchema()}
+	required := []string{"id", "created_at", "updated_at", "version"}
 	inProps := obj{}
 	var inRequired []string
 	for i, fd := range d.Fields {
@@ -236,7 +243,7 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 		}
 		return o
 	}
-	itemResp := jsonResponse("The "+d.Human, ref(item))
+	itemResp := withETag(jsonResponse("The "+d.Human, ref(item)))
 	body := func(schema string) obj {
 		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
 	}
@@ -252,28 +259,28 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 			"requestBody": body(input),
 			"responses": errorsOf(obj{"201": obj{
 				"description": "The " + d.Human + " created",
-				"headers":     obj{"Location": obj{"description": "The path of the new " + d.Human, "schema": obj{"type": "string"}}},
+				"headers":     obj{"Location": obj{"description": "The path of the new " + d.Human, "schema": obj{"type": "string"}}, "ETag": etagHeader()},
 				"content":     obj{"application/json": obj{"schema": ref(item)}},
 			}}, "400", "409", "413"),
 		}),
 	}
 	paths[collection+"/{id}"] = obj{
 		"parameters": []any{idParam},
-		"get": op("get"+d.Camel, "Read a "+d.Human, obj{
+		"get": op("get"+d.Camel, "Read a "+d.Human, conditionalGet(obj{
 			"parameters": []any{includeParam},
 			"responses":  errorsOf(obj{"200": itemResp}, "400", "404"),
-		}),
-		"put": op("replace"+d.Camel, "Replace every field of a "+d.Human, obj{
+		})),
+		"put": op("replace"+d.Camel, "Replace every field of a "+d.Human, conditionalWrite(obj{
 			"requestBody": body(input),
 			"responses":   errorsOf(obj{"200": itemResp}, "400", "404", "409", "413"),
-		}),
-		"patch": op("update"+d.Camel, "Change the fields sent, keep the others", obj{
+		})),
+		"patch": op("update"+d.Camel, "Change the fields sent, keep the others", conditionalWrite(obj{
 			"requestBody": body(patch),
 			"responses":   errorsOf(obj{"200": itemResp}, "400", "404", "409", "413"),
-		}),
-		"delete": op("delete"+d.Camel, "Delete a "+d.Human, obj{
+		})),
+		"delete": op("delete"+d.Camel, "Delete a "+d.Human, conditionalWrite(obj{
 			"responses": errorsOf(obj{"204": obj{"description": "Deleted"}}, "400", "404", "409"),
-		}),
+		})),
 	}
 	for _, n := range d.Nested {
 		paths["/api/v1/"+n.Ref.Plural+"/{id}/"+d.Plural] = obj{

@@ -184,10 +184,17 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	// Templates of a release before migrations (the base render of upgrade) have none.
 	_, statErr := fs.Stat(tfs, migrationTemplates)
 	withMigrations := statErr == nil
+	versioning := withMigrations && hasVersioning(tfs)
 	for _, recorded := range m.Resources {
 		if recorded.Migration == "" && withMigrations {
 			newest++
 			recorded.Migration, recorded.Baseline = migrationPath(newest, "create_"+recorded.Plural), true
+		}
+		// A table created before gingen versioned rows gets its version column in a
+		// migration of its own: its create migration may have run and is never rewritten.
+		if recorded.Migration != "" && !recorded.Versioned && recorded.VersionMigration == "" && versioning {
+			newest++
+			recorded.VersionMigration = migrationPath(newest, "add_version_to_"+recorded.Plural)
 		}
 		res := Resource{Name: recorded.Name, Plural: recorded.Plural, Fields: recorded.Fields}
 		files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
@@ -225,7 +232,15 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 			byPath[f.Path] = f
 		}
 		if create != nil {
-			res.Migration, res.Baseline = create.Path, recorded.Baseline
+			res.Migration, res.Baseline, res.Versioned = create.Path, recorded.Baseline, recorded.Versioned
+			if p := recorded.VersionMigration; p != "" {
+				for _, f := range migrations {
+					if f.Path == p {
+						res.VersionMigration = p
+						res.Files = append(res.Files, GeneratedFile{Path: p, SHA256: digest(f.Body)})
+					}
+				}
+			}
 			res.Files = append(res.Files, *create)
 			slices.SortFunc(res.Files, func(a, b GeneratedFile) int { return strings.Compare(a.Path, b.Path) })
 		}

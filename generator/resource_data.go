@@ -36,6 +36,12 @@ type ResourceData struct {
 	Nullable []FieldData
 	// Search are the fields ?q searches (the search modifier).
 	Search []FieldData
+	// Pair are the first two fields, which the test of concurrent PATCHes writes one each;
+	// fewer for a resource with fewer fields.
+	Pair []FieldData
+	// Time is the first time field, which the time zone test filters and sorts by; nil for a
+	// resource without one.
+	Time *FieldData
 }
 
 // FieldData is one column of a resource as the templates see it.
@@ -49,6 +55,7 @@ type FieldData struct {
 	ReqType   string // the request field's type
 	Validate  string // the request field's validate tag
 	Deref     bool   // the request field is a pointer to the model's type
+	Nullable  bool   // JSON null is a value of the field (an optional time): NULL
 	Ref       *RefData
 	// Filter is the kind of the field's list filter, a Go constant of the generated
 	// routers/api/v1/query.go (filterInt...), or "" for a field lists do not filter by (text).
@@ -107,6 +114,12 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		}
 		if f.Type == TypeTime {
 			d.RequestTime = true
+			if d.Time == nil {
+				d.Time = &fd
+			}
+		}
+		if len(d.Pair) < 2 {
+			d.Pair = append(d.Pair, fd)
 		}
 		// One nested route per target: a second reference to the same resource (source,
 		// article) is filtered by its column instead (?source_id=5).
@@ -189,7 +202,7 @@ func newFieldData(m Manifest, f Field) FieldData {
 			tag = append(tag, "not null")
 		} else {
 			// An optional time is NULL when unset rather than the year 1.
-			fd.ModelType, fd.ReqType = "*time.Time", "*time.Time"
+			fd.ModelType, fd.ReqType, fd.Nullable = "*time.Time", "*time.Time", true
 			fd.SampleGo = "ptr(testTime(n))"
 		}
 	default:

@@ -15,6 +15,12 @@ type Resource struct {
 	// Baseline is set when Migration was written by gingen upgrade for a resource added before
 	// gingen wrote migrations (see MigrationData.Baseline).
 	Baseline bool `yaml:"baseline,omitempty"`
+	// Versioned is set when Migration creates the table with its version column (the row
+	// version behind ETag and If-Match): every resource added since gingen versioned rows.
+	Versioned bool `yaml:"versioned,omitempty"`
+	// VersionMigration is the migration gingen upgrade wrote to add the version column to
+	// the table of a resource added before gingen versioned rows (one of Files).
+	VersionMigration string `yaml:"version_migration,omitempty"`
 	// FieldChanges are the fields `gingen add field` added, oldest first, so that `gingen
 	// destroy field` undoes exactly one of them.
 	FieldChanges []FieldChange `yaml:"field_changes,omitempty"`

@@ -136,6 +136,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	if err != nil {
 		return Plan{}, err
 	}
+	res.Versioned = hasVersioning(tfs)
 	create, err := createMigration(tfs, m, res, migration, false)
 	if err != nil {
 		return Plan{}, err

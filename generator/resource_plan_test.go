@@ -226,7 +226,7 @@ func TestAddWorksTheSameInEveryStrategy(t *testing.T) {
 			}
 			want := []string{
 				"create db/migrations/00001_create_articles.sql", "create models/article.go", "create routers/api/v1/article.go", "create routers/api/v1/article_test.go",
-				"insert models/models.go", "insert routers/api/v1/routes.go", "update gingen.yaml",
+				"create routers/api/v1/article_write_test.go", "insert models/models.go", "insert routers/api/v1/routes.go", "update gingen.yaml",
 				"update " + OpenAPIPath,
 			}
 			if !slices.Equal(paths, want) {

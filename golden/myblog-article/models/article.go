@@ -8,9 +8,12 @@ import "time"
 
 // Article is one row of the articles table, and its JSON form in the API.
 type Article struct {
-	ID          uint       `gorm:"primaryKey" json:"id"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	ID        uint      `gorm:"primaryKey" json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Version counts the writes of the row: every update adds one. It makes the ETag of
+	// the API's answers, and the If-Match of a write compares it (routers/api/v1/etag.go).
+	Version     uint64     `gorm:"not null;default:1" json:"version"`
 	Title       string     `gorm:"column:title;size:255;not null" json:"title"`
 	Body        string     `gorm:"column:body;type:text;not null" json:"body"`
 	Published   bool       `gorm:"column:published;not null" json:"published"`

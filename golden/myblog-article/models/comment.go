@@ -11,7 +11,10 @@ type Comment struct {
 	ID        uint      `gorm:"primaryKey" json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	ArticleID uint      `gorm:"column:article_id;not null;index" json:"article_id"`
+	// Version counts the writes of the row: every update adds one. It makes the ETag of
+	// the API's answers, and the If-Match of a write compares it (routers/api/v1/etag.go).
+	Version   uint64 `gorm:"not null;default:1" json:"version"`
+	ArticleID uint   `gorm:"column:article_id;not null;index" json:"article_id"`
 	// Article is loaded only when a query preloads it (?include=article).
 	Article *Article `json:"article,omitempty"`
 	Author  string   `gorm:"column:author;size:255;not null" json:"author"`

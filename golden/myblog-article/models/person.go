@@ -11,16 +11,19 @@ type Person struct {
 	ID        uint      `gorm:"primaryKey" json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Name      string    `gorm:"column:name;size:255;not null" json:"name"`
-	Type      string    `gorm:"column:type;size:255;not null;index" json:"type"`
-	Bio       string    `gorm:"column:bio;type:text;not null" json:"bio"`
-	Score     float64   `gorm:"column:score;not null" json:"score"`
-	Visits    uint      `gorm:"column:visits;not null" json:"visits"`
-	Balance   int64     `gorm:"column:balance;not null;index" json:"balance"`
-	Active    bool      `gorm:"column:active;not null" json:"active"`
-	BornAt    time.Time `gorm:"column:born_at;not null" json:"born_at"`
-	APIKey    string    `gorm:"column:api_key;size:255;not null;uniqueIndex" json:"api_key"`
-	TagID     uint      `gorm:"column:tag_id;not null;index" json:"tag_id"`
+	// Version counts the writes of the row: every update adds one. It makes the ETag of
+	// the API's answers, and the If-Match of a write compares it (routers/api/v1/etag.go).
+	Version uint64    `gorm:"not null;default:1" json:"version"`
+	Name    string    `gorm:"column:name;size:255;not null" json:"name"`
+	Type    string    `gorm:"column:type;size:255;not null;index" json:"type"`
+	Bio     string    `gorm:"column:bio;type:text;not null" json:"bio"`
+	Score   float64   `gorm:"column:score;not null" json:"score"`
+	Visits  uint      `gorm:"column:visits;not null" json:"visits"`
+	Balance int64     `gorm:"column:balance;not null;index" json:"balance"`
+	Active  bool      `gorm:"column:active;not null" json:"active"`
+	BornAt  time.Time `gorm:"column:born_at;not null" json:"born_at"`
+	APIKey  string    `gorm:"column:api_key;size:255;not null;uniqueIndex" json:"api_key"`
+	TagID   uint      `gorm:"column:tag_id;not null;index" json:"tag_id"`
 	// Tag is loaded only when a query preloads it (?include=tag).
 	Tag *Tag `json:"tag,omitempty"`
 }

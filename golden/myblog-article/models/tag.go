@@ -11,7 +11,10 @@ type Tag struct {
 	ID        uint      `gorm:"primaryKey" json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Name      string    `gorm:"column:name;size:255;not null;uniqueIndex" json:"name"`
+	// Version counts the writes of the row: every update adds one. It makes the ETag of
+	// the API's answers, and the If-Match of a write compares it (routers/api/v1/etag.go).
+	Version uint64 `gorm:"not null;default:1" json:"version"`
+	Name    string `gorm:"column:name;size:255;not null;uniqueIndex" json:"name"`
 }
 
 // TableName fixes the table's name, so that renaming the type keeps the data.

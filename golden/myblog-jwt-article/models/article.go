@@ -11,7 +11,10 @@ type Article struct {
 	ID        uint      `gorm:"primaryKey" json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	AuthorID  uint      `gorm:"column:author_id;not null;index" json:"author_id"`
+	// Version counts the writes of the row: every update adds one. It makes the ETag of
+	// the API's answers, and the If-Match of a write compares it (routers/api/v1/etag.go).
+	Version  uint64 `gorm:"not null;default:1" json:"version"`
+	AuthorID uint   `gorm:"column:author_id;not null;index" json:"author_id"`
 	// Author is loaded only when a query preloads it (?include=author).
 	Author      *User      `json:"author,omitempty"`
 	Title       string     `gorm:"column:title;size:255;not null" json:"title"`

@@ -11,6 +11,7 @@ type Note struct {
 	ID        uint      `gorm:"primaryKey" json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Version   uint64    `gorm:"not null;default:1" json:"version"`
 	Body      string    `gorm:"column:body;type:text;not null" json:"body"`
 	Pinned    bool      `gorm:"column:pinned;not null" json:"pinned"`
 }

@@ -81,9 +81,13 @@ func connect(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 		Logger: gormLoggerFor(dialector, cfg),
 		// gorm's own ping has neither a context nor a timeout; the one below has both.
 		DisableAutomaticPing: true,
+		NowFunc:              nowUTC,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := db.Use(utcPlugin{}); err != nil {
+		return nil, errors.Join(err, Close(db))
 	}
 	sqlDB, err := db.DB()
 	if err != nil {

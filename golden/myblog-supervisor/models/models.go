@@ -22,9 +22,12 @@ func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
 	}
-	db, err := gorm.Open(dialector, &gorm.Config{Logger: gormLoggerFor(dialector, cfg)})
+	db, err := gorm.Open(dialector, &gorm.Config{Logger: gormLoggerFor(dialector, cfg), NowFunc: nowUTC})
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DSN, err)
+	}
+	if err := db.Use(utcPlugin{}); err != nil {
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
 	}
 	// An in-memory database is one per connection: it keeps the single pool.
 	if cfg.SingleWriter && cfg.DSN != ":memory:" {

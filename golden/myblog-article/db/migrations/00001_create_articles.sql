@@ -6,6 +6,7 @@ CREATE TABLE `articles` (
   `id` integer PRIMARY KEY AUTOINCREMENT,
   `created_at` datetime,
   `updated_at` datetime,
+  `version` integer NOT NULL DEFAULT 1,
   `title` text NOT NULL,
   `body` text NOT NULL,
   `published` numeric NOT NULL,

@@ -6,6 +6,7 @@ CREATE TABLE `tags` (
   `id` integer PRIMARY KEY AUTOINCREMENT,
   `created_at` datetime,
   `updated_at` datetime,
+  `version` integer NOT NULL DEFAULT 1,
   `name` text NOT NULL
 );
 CREATE UNIQUE INDEX `idx_tags_name` ON `tags` (`name`);

@@ -6,6 +6,7 @@ CREATE TABLE `people` (
   `id` integer PRIMARY KEY AUTOINCREMENT,
   `created_at` datetime,
   `updated_at` datetime,
+  `version` integer NOT NULL DEFAULT 1,
   `name` text NOT NULL,
   `type` text NOT NULL,
   `bio` text NOT NULL,

@@ -6,6 +6,7 @@ CREATE TABLE `comments` (
   `id` integer PRIMARY KEY AUTOINCREMENT,
   `created_at` datetime,
   `updated_at` datetime,
+  `version` integer NOT NULL DEFAULT 1,
   `article_id` integer NOT NULL,
   `author_id` integer NOT NULL,
   `reply_to_id` integer NOT NULL,

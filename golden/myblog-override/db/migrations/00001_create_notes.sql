@@ -6,6 +6,7 @@ CREATE TABLE `notes` (
   `id` integer PRIMARY KEY AUTOINCREMENT,
   `created_at` datetime,
   `updated_at` datetime,
+  `version` integer NOT NULL DEFAULT 1,
   `body` text NOT NULL,
   `pinned` numeric NOT NULL
 );

@@ -26,6 +26,10 @@ import (
 //	PUT    /api/v1/comments/:id      replace every field
 //	PATCH  /api/v1/comments/:id      change the fields sent, keep the others
 //	DELETE /api/v1/comments/:id      delete
+//
+// Answers showing one comment carry its ETag; GET honours If-None-Match (304), and PUT,
+// PATCH and DELETE honour If-Match (412 once the comment changed): etag.go.
+//
 //	GET    /api/v1/articles/:id/comments  list the comments of one article
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
@@ -61,10 +65,10 @@ func commentListSpec() listSpec {
 	}
 }
 
-// commentRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole comment: a field left out gets its zero value. PATCH decodes its body over the
-// request of the stored comment (commentRequestOf), so that the fields it leaves out
-// keep their values, and validates the result as PUT does.
+// commentRequest is the body of POST, PUT and PATCH: every field a client sets. PUT
+// replaces the whole comment: a field left out gets its zero value. PATCH writes only the
+// fields its body sets and validates only those; the others keep their values, whatever
+// another request writes to them meanwhile.
 type commentRequest struct {
 	ArticleID uint   `json:"article_id" validate:"required"`
 	Author    string `json:"author" validate:"required,notblank,max=255"`
@@ -78,13 +82,20 @@ func (r *commentRequest) apply(item *models.Comment) {
 	item.Body = r.Body
 }
 
-// commentRequestOf is the request that would store item as it is.
-func commentRequestOf(item *models.Comment) commentRequest {
-	return commentRequest{
-		ArticleID: item.ArticleID,
-		Author:    item.Author,
-		Body:      item.Body,
+// columns are the column values of the fields sent (every field when sent is nil), for an
+// UPDATE that sets those columns only.
+func (r *commentRequest) columns(sent []string) map[string]any {
+	out := map[string]any{}
+	if sentField(sent, "article_id") {
+		out["article_id"] = r.ArticleID
 	}
+	if sentField(sent, "author") {
+		out["author"] = r.Author
+	}
+	if sentField(sent, "body") {
+		out["body"] = r.Body
+	}
+	return out
 }
 
 type commentHandler struct {
@@ -162,6 +173,15 @@ func (h *commentHandler) get(c *gin.Context) {
 	if !h.find(c, id, &item, preloads...) {
 		return
 	}
+	// With ?include the answer shows other rows too, which change without this version
+	// changing: it gets no ETag.
+	if len(preloads) == 0 {
+		if notModified(c, etag(item.ID, item.Version)) {
+			respondNotModified(c, item.ID, item.Version)
+			return
+		}
+		setETag(c, item.ID, item.Version)
+	}
 	c.PureJSON(http.StatusOK, item)
 }
 
@@ -170,13 +190,14 @@ func (h *commentHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Comment
+	item := models.Comment{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
-		h.saveFailed(c, &item, err)
+		h.saveFailed(c, &item, nil, err)
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }
 
@@ -189,12 +210,7 @@ func (h *commentHandler) update(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Comment
-	if !h.find(c, id, &item) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	h.write(c, id, &req, nil)
 }
 
 // patch changes the fields the body sets and keeps the others.
@@ -203,35 +219,77 @@ func (h *commentHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var req commentRequest
+	sent, ok := h.bind.bindPatch(c, &req)
+	if !ok {
+		return
+	}
+	if sent == nil {
+		sent = []string{} // an empty body sets no field, not every field
+	}
+	h.write(c, id, &req, sent)
+}
+
+// write sets the columns of the fields sent (every field when sent is nil) of the comment
+// id, and its version to the next, in one UPDATE: a concurrent write to other fields keeps
+// its values, and If-Match is checked by the same statement (WHERE version IN ...). It
+// answers the comment as stored.
+func (h *commentHandler) write(c *gin.Context, id uint, req *commentRequest, sent []string) {
+	pre := ifMatch(c, id)
+	db := h.db.WithContext(c.Request.Context())
+	updates := req.columns(sent)
+	if len(updates) == 0 || pre.present && !pre.any && len(pre.versions) == 0 {
+		// Nothing to write, or an If-Match no version of this comment meets: the answer
+		// depends on the row alone.
+		h.respondUnchanged(c, id, pre)
+		return
+	}
+	updates["version"] = gorm.Expr("version + 1")
+	updates["updated_at"] = db.NowFunc()
+	q := db.Model(&models.Comment{}).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	// The version always changes, so that MySQL, which counts the rows an UPDATE changed
+	// rather than matched, reports the row.
+	res := q.Updates(updates)
+	if res.Error != nil {
+		item := models.Comment{ID: id}
+		req.apply(&item)
+		h.saveFailed(c, &item, sent, res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		h.respondUnchanged(c, id, pre)
+		return
+	}
 	var item models.Comment
 	if !h.find(c, id, &item) {
 		return
 	}
-	req := commentRequestOf(&item)
-	if !h.bind.bindJSON(c, &req) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	setETag(c, item.ID, item.Version)
+	c.PureJSON(http.StatusOK, item)
 }
 
-// save writes every column of item, the comment id, and answers it as stored.
-func (h *commentHandler) save(c *gin.Context, id uint, item *models.Comment) {
-	// Select("*") writes every column, zero values included: the request holds them all.
-	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
-	if res.Error != nil {
-		h.saveFailed(c, item, res.Error)
+// respondUnchanged answers a write that changed nothing: 404 when the comment id does not
+// exist, 412 when it fails pre, otherwise the comment as it is.
+func (h *commentHandler) respondUnchanged(c *gin.Context, id uint, pre precondition) {
+	var item models.Comment
+	if !h.find(c, id, &item) {
 		return
 	}
-	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("comment %d not found", id), nil)
-		return
-	}
-	if !h.find(c, id, item) {
+	setETag(c, item.ID, item.Version)
+	if !pre.check(item.Version) {
+		h.preconditionFailed(c, id)
 		return
 	}
 	c.PureJSON(http.StatusOK, item)
+}
+
+// preconditionFailed answers 412 to a write whose If-Match names no version the comment
+// id has; the response carries its current ETag.
+func (h *commentHandler) preconditionFailed(c *gin.Context, id uint) {
+	respondError(c, http.StatusPreconditionFailed, fmt.Sprintf("comment %d has changed since the version If-Match names; GET it again and retry with its ETag", id), nil)
 }
 
 func (h *commentHandler) delete(c *gin.Context) {
@@ -239,7 +297,16 @@ func (h *commentHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res := h.db.WithContext(c.Request.Context()).Delete(&models.Comment{}, id)
+	pre := ifMatch(c, id)
+	if pre.present && !pre.any && len(pre.versions) == 0 {
+		h.respondUnchanged(c, id, pre) // no version can match: 404 or 412
+		return
+	}
+	q := h.db.WithContext(c.Request.Context()).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	res := q.Delete(&models.Comment{})
 	if err := translateDBError(h.db, res.Error); err != nil {
 		if errors.Is(err, gorm.ErrForeignKeyViolated) {
 			respondError(c, http.StatusConflict, fmt.Sprintf("comment %d is still referenced by other records; delete or change them first", id), nil)
@@ -249,7 +316,7 @@ func (h *commentHandler) delete(c *gin.Context) {
 		return
 	}
 	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("comment %d not found", id), nil)
+		h.respondUnchanged(c, id, pre) // gone (404), or at another version (412)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -276,19 +343,23 @@ func (h *commentHandler) find(c *gin.Context, id uint, item *models.Comment, pre
 
 // saveFailed answers a failed insert or update: 409 when a unique value is taken, 400 when
 // a referenced record does not exist, 500 otherwise. The database decides; the lookups here
-// only name the fields at fault.
-func (h *commentHandler) saveFailed(c *gin.Context, item *models.Comment, err error) {
+// only name the fields at fault, among those the request sent (sent, as write takes it).
+func (h *commentHandler) saveFailed(c *gin.Context, item *models.Comment, sent []string, err error) {
 	err = translateDBError(h.db, err)
 	fields := map[string]string{}
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		respondError(c, http.StatusConflict, "comment conflicts with an existing one", fields)
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		if ok, err := exists(c.Request.Context(), h.db, &models.Article{}, item.ArticleID); err != nil {
-			respondInternal(c, err)
-			return
-		} else if !ok {
-			fields["article_id"] = fmt.Sprintf("no article has id %d", item.ArticleID)
+		if sentField(sent, "article_id") {
+			ok, err := exists(c.Request.Context(), h.db, &models.Article{}, item.ArticleID)
+			if err != nil {
+				respondInternal(c, err)
+				return
+			}
+			if !ok {
+				fields["article_id"] = fmt.Sprintf("no article has id %d", item.ArticleID)
+			}
 		}
 		respondError(c, http.StatusBadRequest, "invalid fields", fields)
 	default:

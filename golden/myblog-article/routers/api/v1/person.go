@@ -27,6 +27,10 @@ import (
 //	PUT    /api/v1/people/:id      replace every field
 //	PATCH  /api/v1/people/:id      change the fields sent, keep the others
 //	DELETE /api/v1/people/:id      delete
+//
+// Answers showing one person carry its ETag; GET honours If-None-Match (304), and PUT,
+// PATCH and DELETE honour If-Match (412 once the person changed): etag.go.
+//
 //	GET    /api/v1/tags/:id/people  list the people of one tag
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
@@ -70,10 +74,10 @@ func personListSpec() listSpec {
 	}
 }
 
-// personRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole person: a field left out gets its zero value. PATCH decodes its body over the
-// request of the stored person (personRequestOf), so that the fields it leaves out
-// keep their values, and validates the result as PUT does.
+// personRequest is the body of POST, PUT and PATCH: every field a client sets. PUT
+// replaces the whole person: a field left out gets its zero value. PATCH writes only the
+// fields its body sets and validates only those; the others keep their values, whatever
+// another request writes to them meanwhile.
 type personRequest struct {
 	Name    string    `json:"name" validate:"required,notblank,max=255"`
 	Type    string    `json:"type" validate:"max=255"`
@@ -93,28 +97,53 @@ func (r *personRequest) apply(item *models.Person) {
 	item.Type = r.Type
 	item.Bio = r.Bio
 	item.Score = r.Score
-	item.Visits = *r.Visits
+	if r.Visits != nil { // left out of a PATCH
+		item.Visits = *r.Visits
+	}
 	item.Balance = r.Balance
-	item.Active = *r.Active
+	if r.Active != nil { // left out of a PATCH
+		item.Active = *r.Active
+	}
 	item.BornAt = r.BornAt
 	item.APIKey = r.APIKey
 	item.TagID = r.TagID
 }
 
-// personRequestOf is the request that would store item as it is.
-func personRequestOf(item *models.Person) personRequest {
-	return personRequest{
-		Name:    item.Name,
-		Type:    item.Type,
-		Bio:     item.Bio,
-		Score:   item.Score,
-		Visits:  &item.Visits,
-		Balance: item.Balance,
-		Active:  &item.Active,
-		BornAt:  item.BornAt,
-		APIKey:  item.APIKey,
-		TagID:   item.TagID,
+// columns are the column values of the fields sent (every field when sent is nil), for an
+// UPDATE that sets those columns only.
+func (r *personRequest) columns(sent []string) map[string]any {
+	out := map[string]any{}
+	if sentField(sent, "name") {
+		out["name"] = r.Name
 	}
+	if sentField(sent, "type") {
+		out["type"] = r.Type
+	}
+	if sentField(sent, "bio") {
+		out["bio"] = r.Bio
+	}
+	if sentField(sent, "score") {
+		out["score"] = r.Score
+	}
+	if sentField(sent, "visits") {
+		out["visits"] = *r.Visits
+	}
+	if sentField(sent, "balance") {
+		out["balance"] = r.Balance
+	}
+	if sentField(sent, "active") {
+		out["active"] = *r.Active
+	}
+	if sentField(sent, "born_at") {
+		out["born_at"] = r.BornAt
+	}
+	if sentField(sent, "api_key") {
+		out["api_key"] = r.APIKey
+	}
+	if sentField(sent, "tag_id") {
+		out["tag_id"] = r.TagID
+	}
+	return out
 }
 
 type personHandler struct {
@@ -192,6 +221,15 @@ func (h *personHandler) get(c *gin.Context) {
 	if !h.find(c, id, &item, preloads...) {
 		return
 	}
+	// With ?include the answer shows other rows too, which change without this version
+	// changing: it gets no ETag.
+	if len(preloads) == 0 {
+		if notModified(c, etag(item.ID, item.Version)) {
+			respondNotModified(c, item.ID, item.Version)
+			return
+		}
+		setETag(c, item.ID, item.Version)
+	}
 	c.PureJSON(http.StatusOK, item)
 }
 
@@ -200,13 +238,14 @@ func (h *personHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Person
+	item := models.Person{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
-		h.saveFailed(c, &item, err)
+		h.saveFailed(c, &item, nil, err)
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }
 
@@ -219,12 +258,7 @@ func (h *personHandler) update(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Person
-	if !h.find(c, id, &item) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	h.write(c, id, &req, nil)
 }
 
 // patch changes the fields the body sets and keeps the others.
@@ -233,35 +267,77 @@ func (h *personHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var req personRequest
+	sent, ok := h.bind.bindPatch(c, &req)
+	if !ok {
+		return
+	}
+	if sent == nil {
+		sent = []string{} // an empty body sets no field, not every field
+	}
+	h.write(c, id, &req, sent)
+}
+
+// write sets the columns of the fields sent (every field when sent is nil) of the person
+// id, and its version to the next, in one UPDATE: a concurrent write to other fields keeps
+// its values, and If-Match is checked by the same statement (WHERE version IN ...). It
+// answers the person as stored.
+func (h *personHandler) write(c *gin.Context, id uint, req *personRequest, sent []string) {
+	pre := ifMatch(c, id)
+	db := h.db.WithContext(c.Request.Context())
+	updates := req.columns(sent)
+	if len(updates) == 0 || pre.present && !pre.any && len(pre.versions) == 0 {
+		// Nothing to write, or an If-Match no version of this person meets: the answer
+		// depends on the row alone.
+		h.respondUnchanged(c, id, pre)
+		return
+	}
+	updates["version"] = gorm.Expr("version + 1")
+	updates["updated_at"] = db.NowFunc()
+	q := db.Model(&models.Person{}).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	// The version always changes, so that MySQL, which counts the rows an UPDATE changed
+	// rather than matched, reports the row.
+	res := q.Updates(updates)
+	if res.Error != nil {
+		item := models.Person{ID: id}
+		req.apply(&item)
+		h.saveFailed(c, &item, sent, res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		h.respondUnchanged(c, id, pre)
+		return
+	}
 	var item models.Person
 	if !h.find(c, id, &item) {
 		return
 	}
-	req := personRequestOf(&item)
-	if !h.bind.bindJSON(c, &req) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	setETag(c, item.ID, item.Version)
+	c.PureJSON(http.StatusOK, item)
 }
 
-// save writes every column of item, the person id, and answers it as stored.
-func (h *personHandler) save(c *gin.Context, id uint, item *models.Person) {
-	// Select("*") writes every column, zero values included: the request holds them all.
-	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
-	if res.Error != nil {
-		h.saveFailed(c, item, res.Error)
+// respondUnchanged answers a write that changed nothing: 404 when the person id does not
+// exist, 412 when it fails pre, otherwise the person as it is.
+func (h *personHandler) respondUnchanged(c *gin.Context, id uint, pre precondition) {
+	var item models.Person
+	if !h.find(c, id, &item) {
 		return
 	}
-	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("person %d not found", id), nil)
-		return
-	}
-	if !h.find(c, id, item) {
+	setETag(c, item.ID, item.Version)
+	if !pre.check(item.Version) {
+		h.preconditionFailed(c, id)
 		return
 	}
 	c.PureJSON(http.StatusOK, item)
+}
+
+// preconditionFailed answers 412 to a write whose If-Match names no version the person
+// id has; the response carries its current ETag.
+func (h *personHandler) preconditionFailed(c *gin.Context, id uint) {
+	respondError(c, http.StatusPreconditionFailed, fmt.Sprintf("person %d has changed since the version If-Match names; GET it again and retry with its ETag", id), nil)
 }
 
 func (h *personHandler) delete(c *gin.Context) {
@@ -269,7 +345,16 @@ func (h *personHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res := h.db.WithContext(c.Request.Context()).Delete(&models.Person{}, id)
+	pre := ifMatch(c, id)
+	if pre.present && !pre.any && len(pre.versions) == 0 {
+		h.respondUnchanged(c, id, pre) // no version can match: 404 or 412
+		return
+	}
+	q := h.db.WithContext(c.Request.Context()).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	res := q.Delete(&models.Person{})
 	if err := translateDBError(h.db, res.Error); err != nil {
 		if errors.Is(err, gorm.ErrForeignKeyViolated) {
 			respondError(c, http.StatusConflict, fmt.Sprintf("person %d is still referenced by other records; delete or change them first", id), nil)
@@ -279,7 +364,7 @@ func (h *personHandler) delete(c *gin.Context) {
 		return
 	}
 	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("person %d not found", id), nil)
+		h.respondUnchanged(c, id, pre) // gone (404), or at another version (412)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -306,25 +391,33 @@ func (h *personHandler) find(c *gin.Context, id uint, item *models.Person, prelo
 
 // saveFailed answers a failed insert or update: 409 when a unique value is taken, 400 when
 // a referenced record does not exist, 500 otherwise. The database decides; the lookups here
-// only name the fields at fault.
-func (h *personHandler) saveFailed(c *gin.Context, item *models.Person, err error) {
+// only name the fields at fault, among those the request sent (sent, as write takes it).
+func (h *personHandler) saveFailed(c *gin.Context, item *models.Person, sent []string, err error) {
 	err = translateDBError(h.db, err)
 	fields := map[string]string{}
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
-		if ok, err := taken(c.Request.Context(), h.db, &models.Person{}, "api_key", item.APIKey, item.ID); err != nil {
-			respondInternal(c, err)
-			return
-		} else if ok {
-			fields["api_key"] = "is already taken"
+		if sentField(sent, "api_key") {
+			ok, err := taken(c.Request.Context(), h.db, &models.Person{}, "api_key", item.APIKey, item.ID)
+			if err != nil {
+				respondInternal(c, err)
+				return
+			}
+			if ok {
+				fields["api_key"] = "is already taken"
+			}
 		}
 		respondError(c, http.StatusConflict, "person conflicts with an existing one", fields)
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		if ok, err := exists(c.Request.Context(), h.db, &models.Tag{}, item.TagID); err != nil {
-			respondInternal(c, err)
-			return
-		} else if !ok {
-			fields["tag_id"] = fmt.Sprintf("no tag has id %d", item.TagID)
+		if sentField(sent, "tag_id") {
+			ok, err := exists(c.Request.Context(), h.db, &models.Tag{}, item.TagID)
+			if err != nil {
+				respondInternal(c, err)
+				return
+			}
+			if !ok {
+				fields["tag_id"] = fmt.Sprintf("no tag has id %d", item.TagID)
+			}
 		}
 		respondError(c, http.StatusBadRequest, "invalid fields", fields)
 	default:

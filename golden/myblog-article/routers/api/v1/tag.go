@@ -26,6 +26,9 @@ import (
 //	PATCH  /api/v1/tags/:id      change the fields sent, keep the others
 //	DELETE /api/v1/tags/:id      delete
 //
+// Answers showing one tag carry its ETag; GET honours If-None-Match (304), and PUT,
+// PATCH and DELETE honour If-Match (412 once the tag changed): etag.go.
+//
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterTags(api *gin.RouterGroup, db *gorm.DB) {
 	h := &tagHandler{db: db, bind: newBinder()}
@@ -54,10 +57,10 @@ func tagListSpec() listSpec {
 	}
 }
 
-// tagRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole tag: a field left out gets its zero value. PATCH decodes its body over the
-// request of the stored tag (tagRequestOf), so that the fields it leaves out
-// keep their values, and validates the result as PUT does.
+// tagRequest is the body of POST, PUT and PATCH: every field a client sets. PUT
+// replaces the whole tag: a field left out gets its zero value. PATCH writes only the
+// fields its body sets and validates only those; the others keep their values, whatever
+// another request writes to them meanwhile.
 type tagRequest struct {
 	Name string `json:"name" validate:"required,notblank,max=255"`
 }
@@ -67,11 +70,14 @@ func (r *tagRequest) apply(item *models.Tag) {
 	item.Name = r.Name
 }
 
-// tagRequestOf is the request that would store item as it is.
-func tagRequestOf(item *models.Tag) tagRequest {
-	return tagRequest{
-		Name: item.Name,
+// columns are the column values of the fields sent (every field when sent is nil), for an
+// UPDATE that sets those columns only.
+func (r *tagRequest) columns(sent []string) map[string]any {
+	out := map[string]any{}
+	if sentField(sent, "name") {
+		out["name"] = r.Name
 	}
+	return out
 }
 
 type tagHandler struct {
@@ -127,6 +133,15 @@ func (h *tagHandler) get(c *gin.Context) {
 	if !h.find(c, id, &item, preloads...) {
 		return
 	}
+	// With ?include the answer shows other rows too, which change without this version
+	// changing: it gets no ETag.
+	if len(preloads) == 0 {
+		if notModified(c, etag(item.ID, item.Version)) {
+			respondNotModified(c, item.ID, item.Version)
+			return
+		}
+		setETag(c, item.ID, item.Version)
+	}
 	c.PureJSON(http.StatusOK, item)
 }
 
@@ -135,13 +150,14 @@ func (h *tagHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Tag
+	item := models.Tag{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
-		h.saveFailed(c, &item, err)
+		h.saveFailed(c, &item, nil, err)
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }
 
@@ -154,12 +170,7 @@ func (h *tagHandler) update(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Tag
-	if !h.find(c, id, &item) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	h.write(c, id, &req, nil)
 }
 
 // patch changes the fields the body sets and keeps the others.
@@ -168,35 +179,77 @@ func (h *tagHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var req tagRequest
+	sent, ok := h.bind.bindPatch(c, &req)
+	if !ok {
+		return
+	}
+	if sent == nil {
+		sent = []string{} // an empty body sets no field, not every field
+	}
+	h.write(c, id, &req, sent)
+}
+
+// write sets the columns of the fields sent (every field when sent is nil) of the tag
+// id, and its version to the next, in one UPDATE: a concurrent write to other fields keeps
+// its values, and If-Match is checked by the same statement (WHERE version IN ...). It
+// answers the tag as stored.
+func (h *tagHandler) write(c *gin.Context, id uint, req *tagRequest, sent []string) {
+	pre := ifMatch(c, id)
+	db := h.db.WithContext(c.Request.Context())
+	updates := req.columns(sent)
+	if len(updates) == 0 || pre.present && !pre.any && len(pre.versions) == 0 {
+		// Nothing to write, or an If-Match no version of this tag meets: the answer
+		// depends on the row alone.
+		h.respondUnchanged(c, id, pre)
+		return
+	}
+	updates["version"] = gorm.Expr("version + 1")
+	updates["updated_at"] = db.NowFunc()
+	q := db.Model(&models.Tag{}).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	// The version always changes, so that MySQL, which counts the rows an UPDATE changed
+	// rather than matched, reports the row.
+	res := q.Updates(updates)
+	if res.Error != nil {
+		item := models.Tag{ID: id}
+		req.apply(&item)
+		h.saveFailed(c, &item, sent, res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		h.respondUnchanged(c, id, pre)
+		return
+	}
 	var item models.Tag
 	if !h.find(c, id, &item) {
 		return
 	}
-	req := tagRequestOf(&item)
-	if !h.bind.bindJSON(c, &req) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	setETag(c, item.ID, item.Version)
+	c.PureJSON(http.StatusOK, item)
 }
 
-// save writes every column of item, the tag id, and answers it as stored.
-func (h *tagHandler) save(c *gin.Context, id uint, item *models.Tag) {
-	// Select("*") writes every column, zero values included: the request holds them all.
-	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
-	if res.Error != nil {
-		h.saveFailed(c, item, res.Error)
+// respondUnchanged answers a write that changed nothing: 404 when the tag id does not
+// exist, 412 when it fails pre, otherwise the tag as it is.
+func (h *tagHandler) respondUnchanged(c *gin.Context, id uint, pre precondition) {
+	var item models.Tag
+	if !h.find(c, id, &item) {
 		return
 	}
-	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
-		return
-	}
-	if !h.find(c, id, item) {
+	setETag(c, item.ID, item.Version)
+	if !pre.check(item.Version) {
+		h.preconditionFailed(c, id)
 		return
 	}
 	c.PureJSON(http.StatusOK, item)
+}
+
+// preconditionFailed answers 412 to a write whose If-Match names no version the tag
+// id has; the response carries its current ETag.
+func (h *tagHandler) preconditionFailed(c *gin.Context, id uint) {
+	respondError(c, http.StatusPreconditionFailed, fmt.Sprintf("tag %d has changed since the version If-Match names; GET it again and retry with its ETag", id), nil)
 }
 
 func (h *tagHandler) delete(c *gin.Context) {
@@ -204,7 +257,16 @@ func (h *tagHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res := h.db.WithContext(c.Request.Context()).Delete(&models.Tag{}, id)
+	pre := ifMatch(c, id)
+	if pre.present && !pre.any && len(pre.versions) == 0 {
+		h.respondUnchanged(c, id, pre) // no version can match: 404 or 412
+		return
+	}
+	q := h.db.WithContext(c.Request.Context()).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	res := q.Delete(&models.Tag{})
 	if err := translateDBError(h.db, res.Error); err != nil {
 		if errors.Is(err, gorm.ErrForeignKeyViolated) {
 			respondError(c, http.StatusConflict, fmt.Sprintf("tag %d is still referenced by other records; delete or change them first", id), nil)
@@ -214,7 +276,7 @@ func (h *tagHandler) delete(c *gin.Context) {
 		return
 	}
 	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
+		h.respondUnchanged(c, id, pre) // gone (404), or at another version (412)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -241,17 +303,21 @@ func (h *tagHandler) find(c *gin.Context, id uint, item *models.Tag, preloads ..
 
 // saveFailed answers a failed insert or update: 409 when a unique value is taken, 400 when
 // a referenced record does not exist, 500 otherwise. The database decides; the lookups here
-// only name the fields at fault.
-func (h *tagHandler) saveFailed(c *gin.Context, item *models.Tag, err error) {
+// only name the fields at fault, among those the request sent (sent, as write takes it).
+func (h *tagHandler) saveFailed(c *gin.Context, item *models.Tag, sent []string, err error) {
 	err = translateDBError(h.db, err)
 	fields := map[string]string{}
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
-		if ok, err := taken(c.Request.Context(), h.db, &models.Tag{}, "name", item.Name, item.ID); err != nil {
-			respondInternal(c, err)
-			return
-		} else if ok {
-			fields["name"] = "is already taken"
+		if sentField(sent, "name") {
+			ok, err := taken(c.Request.Context(), h.db, &models.Tag{}, "name", item.Name, item.ID)
+			if err != nil {
+				respondInternal(c, err)
+				return
+			}
+			if ok {
+				fields["name"] = "is already taken"
+			}
 		}
 		respondError(c, http.StatusConflict, "tag conflicts with an existing one", fields)
 	case errors.Is(err, gorm.ErrForeignKeyViolated):

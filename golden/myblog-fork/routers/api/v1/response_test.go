@@ -58,6 +58,12 @@ func newTestAPI(t *testing.T, db *gorm.DB) http.Handler {
 // (see internal/apitest).
 func do(t *testing.T, h http.Handler, method, target string, body any) *httptest.ResponseRecorder {
 	t.Helper()
+	return doWith(t, h, method, target, body, nil)
+}
+
+// doWith is do with these request headers too.
+func doWith(t *testing.T, h http.Handler, method, target string, body any, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
 	var payload []byte
 	switch b := body.(type) {
 	case nil:
@@ -71,6 +77,9 @@ func do(t *testing.T, h http.Handler, method, target string, body any) *httptest
 	}
 	req := httptest.NewRequest(method, target, bytes.NewReader(payload))
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	return apitest.New(t).Serve(t, h, req)
 }
 

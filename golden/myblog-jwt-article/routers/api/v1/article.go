@@ -27,6 +27,9 @@ import (
 //	PATCH  /api/v1/articles/:id      change the fields sent, keep the others
 //	DELETE /api/v1/articles/:id      delete
 //
+// Answers showing one article carry its ETag; GET honours If-None-Match (304), and PUT,
+// PATCH and DELETE honour If-Match (412 once the article changed): etag.go.
+//
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterArticles(api *gin.RouterGroup, db *gorm.DB) {
 	h := &articleHandler{db: db, bind: newBinder()}
@@ -62,10 +65,10 @@ func articleListSpec() listSpec {
 	}
 }
 
-// articleRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole article: a field left out gets its zero value. PATCH decodes its body over the
-// request of the stored article (articleRequestOf), so that the fields it leaves out
-// keep their values, and validates the result as PUT does.
+// articleRequest is the body of POST, PUT and PATCH: every field a client sets. PUT
+// replaces the whole article: a field left out gets its zero value. PATCH writes only the
+// fields its body sets and validates only those; the others keep their values, whatever
+// another request writes to them meanwhile.
 type articleRequest struct {
 	AuthorID    uint       `json:"author_id" validate:"required"`
 	Title       string     `json:"title" validate:"required,notblank,max=255"`
@@ -83,15 +86,26 @@ func (r *articleRequest) apply(item *models.Article) {
 	item.PublishedAt = r.PublishedAt
 }
 
-// articleRequestOf is the request that would store item as it is.
-func articleRequestOf(item *models.Article) articleRequest {
-	return articleRequest{
-		AuthorID:    item.AuthorID,
-		Title:       item.Title,
-		Body:        item.Body,
-		Views:       item.Views,
-		PublishedAt: item.PublishedAt,
+// columns are the column values of the fields sent (every field when sent is nil), for an
+// UPDATE that sets those columns only.
+func (r *articleRequest) columns(sent []string) map[string]any {
+	out := map[string]any{}
+	if sentField(sent, "author_id") {
+		out["author_id"] = r.AuthorID
 	}
+	if sentField(sent, "title") {
+		out["title"] = r.Title
+	}
+	if sentField(sent, "body") {
+		out["body"] = r.Body
+	}
+	if sentField(sent, "views") {
+		out["views"] = r.Views
+	}
+	if sentField(sent, "published_at") {
+		out["published_at"] = r.PublishedAt
+	}
+	return out
 }
 
 type articleHandler struct {
@@ -147,6 +161,15 @@ func (h *articleHandler) get(c *gin.Context) {
 	if !h.find(c, id, &item, preloads...) {
 		return
 	}
+	// With ?include the answer shows other rows too, which change without this version
+	// changing: it gets no ETag.
+	if len(preloads) == 0 {
+		if notModified(c, etag(item.ID, item.Version)) {
+			respondNotModified(c, item.ID, item.Version)
+			return
+		}
+		setETag(c, item.ID, item.Version)
+	}
 	c.PureJSON(http.StatusOK, item)
 }
 
@@ -155,13 +178,14 @@ func (h *articleHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Article
+	item := models.Article{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
-		h.saveFailed(c, &item, err)
+		h.saveFailed(c, &item, nil, err)
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }
 
@@ -174,12 +198,7 @@ func (h *articleHandler) update(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Article
-	if !h.find(c, id, &item) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	h.write(c, id, &req, nil)
 }
 
 // patch changes the fields the body sets and keeps the others.
@@ -188,35 +207,77 @@ func (h *articleHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var req articleRequest
+	sent, ok := h.bind.bindPatch(c, &req)
+	if !ok {
+		return
+	}
+	if sent == nil {
+		sent = []string{} // an empty body sets no field, not every field
+	}
+	h.write(c, id, &req, sent)
+}
+
+// write sets the columns of the fields sent (every field when sent is nil) of the article
+// id, and its version to the next, in one UPDATE: a concurrent write to other fields keeps
+// its values, and If-Match is checked by the same statement (WHERE version IN ...). It
+// answers the article as stored.
+func (h *articleHandler) write(c *gin.Context, id uint, req *articleRequest, sent []string) {
+	pre := ifMatch(c, id)
+	db := h.db.WithContext(c.Request.Context())
+	updates := req.columns(sent)
+	if len(updates) == 0 || pre.present && !pre.any && len(pre.versions) == 0 {
+		// Nothing to write, or an If-Match no version of this article meets: the answer
+		// depends on the row alone.
+		h.respondUnchanged(c, id, pre)
+		return
+	}
+	updates["version"] = gorm.Expr("version + 1")
+	updates["updated_at"] = db.NowFunc()
+	q := db.Model(&models.Article{}).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	// The version always changes, so that MySQL, which counts the rows an UPDATE changed
+	// rather than matched, reports the row.
+	res := q.Updates(updates)
+	if res.Error != nil {
+		item := models.Article{ID: id}
+		req.apply(&item)
+		h.saveFailed(c, &item, sent, res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		h.respondUnchanged(c, id, pre)
+		return
+	}
 	var item models.Article
 	if !h.find(c, id, &item) {
 		return
 	}
-	req := articleRequestOf(&item)
-	if !h.bind.bindJSON(c, &req) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	setETag(c, item.ID, item.Version)
+	c.PureJSON(http.StatusOK, item)
 }
 
-// save writes every column of item, the article id, and answers it as stored.
-func (h *articleHandler) save(c *gin.Context, id uint, item *models.Article) {
-	// Select("*") writes every column, zero values included: the request holds them all.
-	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
-	if res.Error != nil {
-		h.saveFailed(c, item, res.Error)
+// respondUnchanged answers a write that changed nothing: 404 when the article id does not
+// exist, 412 when it fails pre, otherwise the article as it is.
+func (h *articleHandler) respondUnchanged(c *gin.Context, id uint, pre precondition) {
+	var item models.Article
+	if !h.find(c, id, &item) {
 		return
 	}
-	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
-		return
-	}
-	if !h.find(c, id, item) {
+	setETag(c, item.ID, item.Version)
+	if !pre.check(item.Version) {
+		h.preconditionFailed(c, id)
 		return
 	}
 	c.PureJSON(http.StatusOK, item)
+}
+
+// preconditionFailed answers 412 to a write whose If-Match names no version the article
+// id has; the response carries its current ETag.
+func (h *articleHandler) preconditionFailed(c *gin.Context, id uint) {
+	respondError(c, http.StatusPreconditionFailed, fmt.Sprintf("article %d has changed since the version If-Match names; GET it again and retry with its ETag", id), nil)
 }
 
 func (h *articleHandler) delete(c *gin.Context) {
@@ -224,7 +285,16 @@ func (h *articleHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res := h.db.WithContext(c.Request.Context()).Delete(&models.Article{}, id)
+	pre := ifMatch(c, id)
+	if pre.present && !pre.any && len(pre.versions) == 0 {
+		h.respondUnchanged(c, id, pre) // no version can match: 404 or 412
+		return
+	}
+	q := h.db.WithContext(c.Request.Context()).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	res := q.Delete(&models.Article{})
 	if err := translateDBError(h.db, res.Error); err != nil {
 		if errors.Is(err, gorm.ErrForeignKeyViolated) {
 			respondError(c, http.StatusConflict, fmt.Sprintf("article %d is still referenced by other records; delete or change them first", id), nil)
@@ -234,7 +304,7 @@ func (h *articleHandler) delete(c *gin.Context) {
 		return
 	}
 	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+		h.respondUnchanged(c, id, pre) // gone (404), or at another version (412)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -261,19 +331,23 @@ func (h *articleHandler) find(c *gin.Context, id uint, item *models.Article, pre
 
 // saveFailed answers a failed insert or update: 409 when a unique value is taken, 400 when
 // a referenced record does not exist, 500 otherwise. The database decides; the lookups here
-// only name the fields at fault.
-func (h *articleHandler) saveFailed(c *gin.Context, item *models.Article, err error) {
+// only name the fields at fault, among those the request sent (sent, as write takes it).
+func (h *articleHandler) saveFailed(c *gin.Context, item *models.Article, sent []string, err error) {
 	err = translateDBError(h.db, err)
 	fields := map[string]string{}
 	switch {
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		respondError(c, http.StatusConflict, "article conflicts with an existing one", fields)
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		if ok, err := exists(c.Request.Context(), h.db, &models.User{}, item.AuthorID); err != nil {
-			respondInternal(c, err)
-			return
-		} else if !ok {
-			fields["author_id"] = fmt.Sprintf("no user has id %d", item.AuthorID)
+		if sentField(sent, "author_id") {
+			ok, err := exists(c.Request.Context(), h.db, &models.User{}, item.AuthorID)
+			if err != nil {
+				respondInternal(c, err)
+				return
+			}
+			if !ok {
+				fields["author_id"] = fmt.Sprintf("no user has id %d", item.AuthorID)
+			}
 		}
 		respondError(c, http.StatusBadRequest, "invalid fields", fields)
 	default:

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,44 +216,70 @@ func jsonName(f reflect.StructField) string {
 // pointer to a struct with json and validate tags) and validates it. On failure it answers
 // 400 (413 for a body over MaxBodyBytes) naming every offending field, and returns false.
 func (b *binder) bindJSON(c *gin.Context, dst any) bool {
-	status, resp := b.decode(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst)
+	_, ok := b.bind(c, dst, false)
+	return ok
+}
+
+// bindPatch is bindJSON for a PATCH body, which may leave fields out: it validates only the
+// fields the body sets and returns their JSON names.
+func (b *binder) bindPatch(c *gin.Context, dst any) ([]string, bool) {
+	return b.bind(c, dst, true)
+}
+
+func (b *binder) bind(c *gin.Context, dst any, partial bool) ([]string, bool) {
+	sent, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, partial)
 	if resp != nil {
 		respondError(c, status, resp.Error, resp.Fields)
-		return false
+		return nil, false
 	}
-	return true
+	return sent, true
 }
 
 // decode is bindJSON without gin: it returns the status and body of the error response, or
 // a nil body when dst is filled and valid.
 func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
+	_, status, resp := b.decodeFields(r, dst, false)
+	return status, resp
+}
+
+// nullable reports whether a field accepts JSON null: a pointer that is not required (an
+// optional time, which the document declares nullable). Any other null is refused by name
+// rather than read as the zero value.
+func nullable(sf reflect.StructField) bool {
+	return sf.Type.Kind() == reflect.Pointer && !slices.Contains(strings.Split(sf.Tag.Get("validate"), ","), "required")
+}
+
+// decodeFields is decode, which also returns the JSON names of the fields the body sets;
+// partial validates only those (PATCH), not the fields it leaves out.
+func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int, *ErrorResponse) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return http.StatusRequestEntityTooLarge, &ErrorResponse{Error: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+			return nil, http.StatusRequestEntityTooLarge, &ErrorResponse{Error: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
 		}
 		// The body came too slowly ([server] BodyMinRate): the connection is closed after this.
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return http.StatusRequestTimeout, &ErrorResponse{Error: "request body arrived too slowly"}
+			return nil, http.StatusRequestTimeout, &ErrorResponse{Error: "request body arrived too slowly"}
 		}
-		return http.StatusBadRequest, &ErrorResponse{Error: "cannot read request body: " + err.Error()}
+		return nil, http.StatusBadRequest, &ErrorResponse{Error: "cannot read request body: " + err.Error()}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return http.StatusBadRequest, &ErrorResponse{Error: "request body is empty; send a JSON object"}
+		return nil, http.StatusBadRequest, &ErrorResponse{Error: "request body is empty; send a JSON object"}
 	}
 	// Decode field by field, so that a value of the wrong type is reported under its field's
 	// name (encoding/json does not name the field of a time that fails to parse).
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-			return http.StatusBadRequest, &ErrorResponse{Error: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)}
+			return nil, http.StatusBadRequest, &ErrorResponse{Error: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)}
 		}
-		return http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
+		return nil, http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
 	}
 	if raw == nil {
-		return http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
+		return nil, http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
 	}
 	fields := map[string]string{}
+	var sent, sentGo []string
 	v := reflect.ValueOf(dst).Elem()
 	known := map[string]bool{}
 	for i := range v.NumField() {
@@ -263,6 +290,11 @@ func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
 		known[jsonName(sf)] = true
 		value, ok := raw[jsonName(sf)]
 		if !ok {
+			continue
+		}
+		sent, sentGo = append(sent, jsonName(sf)), append(sentGo, sf.Name)
+		if bytes.Equal(bytes.TrimSpace(value), []byte("null")) && !nullable(sf) {
+			fields[jsonName(sf)] = "must not be null"
 			continue
 		}
 		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
@@ -282,10 +314,19 @@ func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
 	}
 	// Validate too, so that one answer names every offending field; a field whose value had
 	// the wrong type keeps that message.
-	if err := b.validate.Struct(dst); err != nil {
+	validate := func() error { return b.validate.Struct(dst) }
+	if partial {
+		validate = func() error {
+			if len(sentGo) == 0 {
+				return nil
+			}
+			return b.validate.StructPartial(dst, sentGo...)
+		}
+	}
+	if err := validate(); err != nil {
 		ves, ok := errors.AsType[validator.ValidationErrors](err)
 		if !ok {
-			return http.StatusInternalServerError, &ErrorResponse{Error: "internal error"}
+			return nil, http.StatusInternalServerError, &ErrorResponse{Error: "internal error"}
 		}
 		for _, fe := range ves {
 			if _, seen := fields[fe.Field()]; !seen {
@@ -294,9 +335,9 @@ func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
 		}
 	}
 	if len(fields) > 0 {
-		return http.StatusBadRequest, &ErrorResponse{Error: msg, Fields: fields}
+		return nil, http.StatusBadRequest, &ErrorResponse{Error: msg, Fields: fields}
 	}
-	return 0, nil
+	return sent, 0, nil
 }
 
 // typeHint says what a field of type t accepts, for a value of the wrong type.

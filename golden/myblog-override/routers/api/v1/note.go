@@ -26,6 +26,9 @@ import (
 //	PATCH  /api/v1/notes/:id      change the fields sent, keep the others
 //	DELETE /api/v1/notes/:id      delete
 //
+// Answers showing one note carry its ETag; GET honours If-None-Match (304), and PUT,
+// PATCH and DELETE honour If-Match (412 once the note changed): etag.go.
+//
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
 	h := &noteHandler{db: db, bind: newBinder()}
@@ -54,10 +57,10 @@ func noteListSpec() listSpec {
 	}
 }
 
-// noteRequest is the body of POST and PUT: every field a client sets. PUT replaces the
-// whole note: a field left out gets its zero value. PATCH decodes its body over the
-// request of the stored note (noteRequestOf), so that the fields it leaves out
-// keep their values, and validates the result as PUT does.
+// noteRequest is the body of POST, PUT and PATCH: every field a client sets. PUT
+// replaces the whole note: a field left out gets its zero value. PATCH writes only the
+// fields its body sets and validates only those; the others keep their values, whatever
+// another request writes to them meanwhile.
 type noteRequest struct {
 	Body   string `json:"body" validate:"required,notblank"`
 	Pinned bool   `json:"pinned"`
@@ -69,12 +72,17 @@ func (r *noteRequest) apply(item *models.Note) {
 	item.Pinned = r.Pinned
 }
 
-// noteRequestOf is the request that would store item as it is.
-func noteRequestOf(item *models.Note) noteRequest {
-	return noteRequest{
-		Body:   item.Body,
-		Pinned: item.Pinned,
+// columns are the column values of the fields sent (every field when sent is nil), for an
+// UPDATE that sets those columns only.
+func (r *noteRequest) columns(sent []string) map[string]any {
+	out := map[string]any{}
+	if sentField(sent, "body") {
+		out["body"] = r.Body
 	}
+	if sentField(sent, "pinned") {
+		out["pinned"] = r.Pinned
+	}
+	return out
 }
 
 type noteHandler struct {
@@ -130,6 +138,15 @@ func (h *noteHandler) get(c *gin.Context) {
 	if !h.find(c, id, &item, preloads...) {
 		return
 	}
+	// With ?include the answer shows other rows too, which change without this version
+	// changing: it gets no ETag.
+	if len(preloads) == 0 {
+		if notModified(c, etag(item.ID, item.Version)) {
+			respondNotModified(c, item.ID, item.Version)
+			return
+		}
+		setETag(c, item.ID, item.Version)
+	}
 	c.PureJSON(http.StatusOK, item)
 }
 
@@ -138,13 +155,14 @@ func (h *noteHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Note
+	item := models.Note{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
-		h.saveFailed(c, &item, err)
+		h.saveFailed(c, &item, nil, err)
 		return
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }
 
@@ -157,12 +175,7 @@ func (h *noteHandler) update(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
-	var item models.Note
-	if !h.find(c, id, &item) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	h.write(c, id, &req, nil)
 }
 
 // patch changes the fields the body sets and keeps the others.
@@ -171,35 +184,77 @@ func (h *noteHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var req noteRequest
+	sent, ok := h.bind.bindPatch(c, &req)
+	if !ok {
+		return
+	}
+	if sent == nil {
+		sent = []string{} // an empty body sets no field, not every field
+	}
+	h.write(c, id, &req, sent)
+}
+
+// write sets the columns of the fields sent (every field when sent is nil) of the note
+// id, and its version to the next, in one UPDATE: a concurrent write to other fields keeps
+// its values, and If-Match is checked by the same statement (WHERE version IN ...). It
+// answers the note as stored.
+func (h *noteHandler) write(c *gin.Context, id uint, req *noteRequest, sent []string) {
+	pre := ifMatch(c, id)
+	db := h.db.WithContext(c.Request.Context())
+	updates := req.columns(sent)
+	if len(updates) == 0 || pre.present && !pre.any && len(pre.versions) == 0 {
+		// Nothing to write, or an If-Match no version of this note meets: the answer
+		// depends on the row alone.
+		h.respondUnchanged(c, id, pre)
+		return
+	}
+	updates["version"] = gorm.Expr("version + 1")
+	updates["updated_at"] = db.NowFunc()
+	q := db.Model(&models.Note{}).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	// The version always changes, so that MySQL, which counts the rows an UPDATE changed
+	// rather than matched, reports the row.
+	res := q.Updates(updates)
+	if res.Error != nil {
+		item := models.Note{ID: id}
+		req.apply(&item)
+		h.saveFailed(c, &item, sent, res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		h.respondUnchanged(c, id, pre)
+		return
+	}
 	var item models.Note
 	if !h.find(c, id, &item) {
 		return
 	}
-	req := noteRequestOf(&item)
-	if !h.bind.bindJSON(c, &req) {
-		return
-	}
-	req.apply(&item)
-	h.save(c, id, &item)
+	setETag(c, item.ID, item.Version)
+	c.PureJSON(http.StatusOK, item)
 }
 
-// save writes every column of item, the note id, and answers it as stored.
-func (h *noteHandler) save(c *gin.Context, id uint, item *models.Note) {
-	// Select("*") writes every column, zero values included: the request holds them all.
-	db := h.db.WithContext(c.Request.Context())
-	res := db.Model(item).Select("*").Omit("id", "created_at").Updates(item)
-	if res.Error != nil {
-		h.saveFailed(c, item, res.Error)
+// respondUnchanged answers a write that changed nothing: 404 when the note id does not
+// exist, 412 when it fails pre, otherwise the note as it is.
+func (h *noteHandler) respondUnchanged(c *gin.Context, id uint, pre precondition) {
+	var item models.Note
+	if !h.find(c, id, &item) {
 		return
 	}
-	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)
-		return
-	}
-	if !h.find(c, id, item) {
+	setETag(c, item.ID, item.Version)
+	if !pre.check(item.Version) {
+		h.preconditionFailed(c, id)
 		return
 	}
 	c.PureJSON(http.StatusOK, item)
+}
+
+// preconditionFailed answers 412 to a write whose If-Match names no version the note
+// id has; the response carries its current ETag.
+func (h *noteHandler) preconditionFailed(c *gin.Context, id uint) {
+	respondError(c, http.StatusPreconditionFailed, fmt.Sprintf("note %d has changed since the version If-Match names; GET it again and retry with its ETag", id), nil)
 }
 
 func (h *noteHandler) delete(c *gin.Context) {
@@ -207,7 +262,16 @@ func (h *noteHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res := h.db.WithContext(c.Request.Context()).Delete(&models.Note{}, id)
+	pre := ifMatch(c, id)
+	if pre.present && !pre.any && len(pre.versions) == 0 {
+		h.respondUnchanged(c, id, pre) // no version can match: 404 or 412
+		return
+	}
+	q := h.db.WithContext(c.Request.Context()).Where("id = ?", id)
+	if len(pre.versions) > 0 && !pre.any {
+		q = q.Where("version IN ?", pre.versions)
+	}
+	res := q.Delete(&models.Note{})
 	if err := translateDBError(h.db, res.Error); err != nil {
 		if errors.Is(err, gorm.ErrForeignKeyViolated) {
 			respondError(c, http.StatusConflict, fmt.Sprintf("note %d is still referenced by other records; delete or change them first", id), nil)
@@ -217,7 +281,7 @@ func (h *noteHandler) delete(c *gin.Context) {
 		return
 	}
 	if res.RowsAffected == 0 {
-		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)
+		h.respondUnchanged(c, id, pre) // gone (404), or at another version (412)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -244,8 +308,8 @@ func (h *noteHandler) find(c *gin.Context, id uint, item *models.Note, preloads 
 
 // saveFailed answers a failed insert or update: 409 when a unique value is taken, 400 when
 // a referenced record does not exist, 500 otherwise. The database decides; the lookups here
-// only name the fields at fault.
-func (h *noteHandler) saveFailed(c *gin.Context, item *models.Note, err error) {
+// only name the fields at fault, among those the request sent (sent, as write takes it).
+func (h *noteHandler) saveFailed(c *gin.Context, item *models.Note, sent []string, err error) {
 	err = translateDBError(h.db, err)
 	fields := map[string]string{}
 	switch {
