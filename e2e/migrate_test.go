@@ -149,7 +149,7 @@ func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
 		cmd.Env = append(os.Environ(), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)), "MYBLOG_SERVER_READYTIMEOUT=10s")
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
-		want := "the database schema is at version 4, ahead of this build's newest migration 0: deploy the build that has migration 4, or roll the database back with that build: myblog migrate down --to 0"
+		want := "the database schema is at version 4, ahead of this build's newest migration 0: deploy a build that has migration 4 (or a newer one); to undo a change, add a migration that reverses it to that build, never migrate down"
 		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), want) {
 			t.Fatalf("the build without migrations on a database at version 4: %v\n%s\nwant exit status 1 and a line saying %q", err, out, want)
 		}
