@@ -133,6 +133,48 @@ func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T)
 	}
 }
 
+// TestRenamingFieldsKeepsTheRowsOnEveryDatabase: articles and tags get rows, gingen rename
+// field renames a unique field and an indexed one, migrate up: the rows keep their values
+// under the new names (generator/testdata/renamefield), and the project's own tests (the
+// migrated schema is the models', index names included) pass.
+func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and tests a project per database")
+	}
+	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "renamefield", "keep_rows_test.go.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
+		t.Run(db, func(t *testing.T) {
+			var env []string
+			if db != generator.DBSQLite {
+				env = requireServer(t, db).projectEnv("MYBLOG", "")
+			}
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
+				generator.ResourceOptions{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
+				generator.ResourceOptions{Name: "tag", Fields: []string{"name:string:index"}})
+			for _, o := range []generator.RenameFieldOptions{{Resource: "article", Old: "title", New: "headline"}, {Resource: "tag", Old: "name", New: "label"}} {
+				plan, err := generator.PlanRenameField(os.DirFS(project), o, templates.FS())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := plan.Apply(project); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "rename_rows_test.go"), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "./internal/migrate", "./models", "./routers/...")
+			cmd.Env = append(append(cmd.Env, env...), "CI=true")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go test in %s: %v\n%s", project, err, out)
+			}
+		})
+	}
+}
+
 // TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy deploys, in each strategy, the
 // project with resources (four migrations), which migrates its database at start, then the
 // project as gingen new made it (no migration) onto the same database, as a rollback of the
@@ -159,7 +201,7 @@ func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
 		cmd.Env = append(os.Environ(), "MYBLOG_SERVER_HTTPPORT="+strconv.Itoa(closedPort(t)), "MYBLOG_SERVER_READYTIMEOUT=10s")
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
-		want := "the database schema is at version 4, ahead of this build's newest migration 0: deploy the build that has migration 4, or roll the database back with that build: myblog migrate down --to 0"
+		want := "the database schema is at version 4, ahead of this build's newest migration 0: deploy a build that has migration 4 (or a newer one); to undo a change, add a migration that reverses it to that build, never migrate down"
 		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), want) {
 			t.Fatalf("the build without migrations on a database at version 4: %v\n%s\nwant exit status 1 and a line saying %q", err, out, want)
 		}

@@ -40,6 +40,10 @@ type Manifest struct {
 	// content: every generated file but gingen.yaml and the files of resources, which their
 	// resource records. gingen upgrade updates a file only while it still has that content.
 	Files []GeneratedFile `yaml:"files,omitempty"`
+	// Conflicts are the files whose upgrade merge was left to the user (a side file,
+	// FILE.gingen-new, beside them) and that they have not resolved yet: gingen upgrade
+	// writes a lost side file again, and drops the record once the file changed.
+	Conflicts []Conflict `yaml:"conflicts,omitempty"`
 	// Ejected lists the libraries `gingen eject` copied into the project: "restart" means
 	// main.go imports the project's own internal/restart instead of gingen's restart library.
 	Ejected []string `yaml:"ejected,omitempty"`
@@ -50,6 +54,26 @@ type Manifest struct {
 	// (the user's own ones too): set by gingen upgrade, never written to gingen.yaml, so that a
 	// migration the templates add gets a version no file there has (numberProjectMigrations).
 	MigrationsOnDisk int64 `yaml:"-"`
+}
+
+// Conflict is a file an upgrade could not merge: the user's text stayed, with the SHA-256 it
+// had then, and the templates' text went to a side file. The conflict is open while the file
+// still has that SHA-256 (the user has not merged yet).
+type Conflict struct {
+	Path   string `yaml:"path"`
+	SHA256 string `yaml:"sha256"`
+	// Side is the side file upgrade wrote the templates' text to: Path + SideFileSuffix.
+	Side string `yaml:"side"`
+}
+
+// conflict returns the open conflict the manifest records for p.
+func (m Manifest) conflict(p string) (Conflict, bool) {
+	for _, c := range m.Conflicts {
+		if c.Path == p {
+			return c, true
+		}
+	}
+	return Conflict{}, false
 }
 
 // Generation records what generated a project: gingen's version and the SHA-256 of the
@@ -164,6 +188,18 @@ func (m Manifest) validateFiles() error {
 	if m.Generated != nil && m.Generated.Templates != "" {
 		if b, err := hex.DecodeString(m.Generated.Templates); err != nil || len(b) != sha256.Size {
 			return bad("generated.templates_sha256", "%q is not a SHA-256 in hex; restore the value gingen recorded, or remove the key", m.Generated.Templates)
+		}
+	}
+	for i, c := range m.Conflicts {
+		key := fmt.Sprintf("conflicts[%d]", i)
+		if err := checkRecordedPath(c.Path); err != nil {
+			return bad(key+".path", "%v", err)
+		}
+		if c.Side != c.Path+SideFileSuffix {
+			return bad(key+".side", "%q is not the side file of %s; set it to %s, or remove the entry once you merged the file", c.Side, c.Path, c.Path+SideFileSuffix)
+		}
+		if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != sha256.Size {
+			return bad(key+".sha256", "%q is not a SHA-256 in hex; restore the value gingen recorded, or remove the entry once you merged the file", c.SHA256)
 		}
 	}
 	for i, f := range m.Files {

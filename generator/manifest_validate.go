@@ -119,6 +119,21 @@ func (m Manifest) validate(b []byte) error {
 				}
 			}
 		}
+		for j, rn := range r.FieldRenames {
+			k := fmt.Sprintf("%s.field_renames[%d]", key, j)
+			if err := checkRecordedPath(rn.Migration.Path); err != nil {
+				return bad(k+".migration.path", "%v", err)
+			}
+			if b, err := hex.DecodeString(rn.Migration.SHA256); err != nil || len(b) != 32 {
+				return bad(k+".migration.sha256", "%q is not a SHA-256 in hex; restore the value gingen rename field recorded", rn.Migration.SHA256)
+			}
+			if _, err := ParseField(rn.Field); err != nil {
+				return bad(k+".field", "%v; restore the field gingen rename field recorded", err)
+			}
+			if !IsSnake(rn.To) {
+				return bad(k+".to", "%q is not a snake_case field name; restore the name gingen rename field recorded", rn.To)
+			}
+		}
 		for j, ins := range r.Inserts {
 			k := fmt.Sprintf("%s.inserts[%d]", key, j)
 			if err := checkRecordedPath(ins.Path); err != nil {

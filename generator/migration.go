@@ -490,7 +490,7 @@ func versionMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error)
 // each add field. They come out as add resource and add field wrote them, so that a project
 // rendered from its manifest (gingen new --force, gingen upgrade) keeps them. It returns the
 // files, the create migration's record and the field changes with their digests.
-func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, error) {
+func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, []FieldRename, error) {
 	added := map[string]bool{}
 	for _, c := range r.FieldChanges {
 		for _, n := range c.Fields {
@@ -501,10 +501,10 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 	var create *GeneratedFile
 	if r.Migration != "" {
 		orig := r
-		orig.Fields = slices.DeleteFunc(slices.Clone(r.Fields), func(f Field) bool { return added[f.Name] })
+		orig.Fields = r.fieldsAt(slices.DeleteFunc(slices.Clone(r.Fields), func(f Field) bool { return added[f.Name] }), migrationVersion(r.Migration))
 		f, err := createMigration(tfs, m, orig, r.Migration, r.Baseline)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 		create = &GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}
@@ -524,14 +524,67 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 				fields = append(fields, f)
 			}
 		}
-		f, err := addFieldsMigration(tfs, m, r, fields, c.Migration.Path)
+		f, err := addFieldsMigration(tfs, m, r, r.fieldsAt(fields, migrationVersion(c.Migration.Path)), c.Migration.Path)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 		changes = append(changes, FieldChange{Fields: c.Fields, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
 	}
-	return files, create, changes, nil
+	var renames []FieldRename
+	for _, rn := range r.FieldRenames {
+		from, err := ParseField(rn.Field)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f, err := renameFieldMigration(tfs, m, r, from, rn.To, rn.Migration.Path)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		files = append(files, f)
+		renames = append(renames, FieldRename{Field: rn.Field, To: rn.To, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
+	}
+	return files, create, changes, renames, nil
+}
+
+// renameColumn is the Up part of a rename field migration: the column renamed (its values
+// kept), and its index, which gorm names after the column, renamed with it. SQLite cannot
+// rename an index: it is dropped and created again under the new name.
+func (d sqlDialect) renameColumn(table string, f Field, to string) []string {
+	g := f
+	g.Name = to
+	out := []string{fmt.Sprintf("ALTER TABLE %s RENAME COLUMN %s TO %s;", d.quote(table), d.quote(f.column()), d.quote(g.column()))}
+	oldIndex, _ := index(table, f)
+	if oldIndex == "" {
+		return out
+	}
+	newIndex, _ := index(table, g)
+	switch d {
+	case DBPostgres:
+		out = append(out, fmt.Sprintf("ALTER INDEX %s RENAME TO %s;", d.quote(oldIndex), d.quote(newIndex)))
+	case DBMySQL:
+		out = append(out, fmt.Sprintf("ALTER TABLE %s RENAME INDEX %s TO %s;", d.quote(table), d.quote(oldIndex), d.quote(newIndex)))
+	default:
+		out = append(out, d.dropIndex(table, f), d.createIndex(table, g))
+	}
+	return out
+}
+
+// renameFieldMigration renders the migration that renames the column of field from (as it
+// was) of res's table to the field name to, as p; its down renames it back.
+func renameFieldMigration(tfs fs.FS, m Manifest, res Resource, from Field, to, p string) (File, error) {
+	d := sqlDialect(m.DB)
+	back := from
+	back.Name = to
+	return renderMigration(tfs, "rename_field", p, MigrationData{
+		Command: "gingen rename field " + res.Name + " " + from.Name + " " + to,
+		Undo:    "gingen rename field " + res.Name + " " + to + " " + from.Name,
+		Table:   res.Plural,
+		Model:   Camel(res.Name),
+		Fields:  []string{from.Name, to},
+		Up:      d.renameColumn(res.Plural, from, to),
+		Down:    d.renameColumn(res.Plural, back, from.Name),
+	})
 }
 
 // newestRecordedMigration returns the newest version among the migrations the project's
@@ -552,6 +605,9 @@ func newestRecordedMigration(m Manifest, files map[string]File) int64 {
 		}
 		for _, c := range r.FieldChanges {
 			newest = max(newest, migrationVersion(c.Migration.Path))
+		}
+		for _, rn := range r.FieldRenames {
+			newest = max(newest, migrationVersion(rn.Migration.Path))
 		}
 	}
 	return newest

@@ -218,9 +218,10 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 			migrations []File
 			create     *GeneratedFile
 			changes    []FieldChange
+			renames    []FieldRename
 		)
 		if withMigrations {
-			if migrations, create, changes, err = renderResourceMigrations(tfs, m, recorded); err != nil {
+			if migrations, create, changes, renames, err = renderResourceMigrations(tfs, m, recorded); err != nil {
 				return nil, Manifest{}, err
 			}
 		}
@@ -245,6 +246,7 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 			slices.SortFunc(res.Files, func(a, b GeneratedFile) int { return strings.Compare(a.Path, b.Path) })
 		}
 		res.FieldChanges = changes
+		res.FieldRenames = renames
 		res.Inserts = resourceInserts(res)
 		if recordedInserts && len(recorded.Inserts) > 0 {
 			res.Inserts = recorded.Inserts

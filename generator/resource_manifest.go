@@ -1,5 +1,10 @@
 package generator
 
+import (
+	"slices"
+	"strings"
+)
+
 // Resource is a resource as gingen.yaml records it: its name and fields, and exactly what
 // `add resource` generated and registered, so that `destroy resource` removes that and
 // nothing else, even after gingen's templates change.
@@ -24,6 +29,37 @@ type Resource struct {
 	// FieldChanges are the fields `gingen add field` added, oldest first, so that `gingen
 	// destroy field` undoes exactly one of them.
 	FieldChanges []FieldChange `yaml:"field_changes,omitempty"`
+	// FieldRenames are the renames `gingen rename field` made, oldest first: Fields and
+	// FieldChanges hold the new names, and the migrations written before a rename are
+	// rendered again with the names they had (fieldsAt).
+	FieldRenames []FieldRename `yaml:"field_renames,omitempty"`
+}
+
+// FieldRename is one `gingen rename field`: the field as it was (name:type[:modifier], with
+// its old name), its new name, and the migration that renames its column.
+type FieldRename struct {
+	Field     string        `yaml:"field"`
+	To        string        `yaml:"to"`
+	Migration GeneratedFile `yaml:"migration"`
+}
+
+// fieldsAt returns fields (the resource's, by their names of today) with the names they had
+// when the migration of version v was written: the renames made after it undone.
+func (r Resource) fieldsAt(fields []Field, v int64) []Field {
+	out := slices.Clone(fields)
+	for i := len(r.FieldRenames) - 1; i >= 0; i-- {
+		rn := r.FieldRenames[i]
+		if migrationVersion(rn.Migration.Path) <= v {
+			break
+		}
+		from, _, _ := strings.Cut(rn.Field, ":")
+		for j := range out {
+			if out[j].Name == rn.To {
+				out[j].Name = from
+			}
+		}
+	}
+	return out
 }
 
 // FieldChange is one `gingen add field`: the fields it added (they are also in the

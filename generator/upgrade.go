@@ -64,6 +64,9 @@ type UpgradePlan struct {
 	From, To string
 	// Base is where the base of the merges came from.
 	Base Base
+	// conflicts are the open conflicts the new gingen.yaml records: those of this upgrade
+	// and the earlier ones the user has not resolved.
+	conflicts []Conflict
 }
 
 // PlanUpgrade plans `gingen upgrade` of the project whose files project holds: it renders the
@@ -112,7 +115,7 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 		}
 		target.Strategy = opts.Strategy
 	}
-	files, _, err := RenderProject(target, tfs)
+	files, out, err := RenderProject(target, tfs)
 	if err != nil {
 		return UpgradePlan{}, err
 	}
@@ -145,12 +148,22 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 		ejectedPaths[f.Path] = true
 	}
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
-		if ejectedPaths[p] {
-			continue // a runtime file of an earlier release, replaced by the library's below
+		if ejectedPaths[p] || p == ManifestName {
+			continue // a runtime file of an earlier release, replaced by the library's below; the manifest last
 		}
 		if err := plan.upgradeFile(project, m, p, rendered, base, opts.Force); err != nil {
 			return UpgradePlan{}, err
 		}
+	}
+	// The manifest records the conflicts the user still has to merge.
+	out.Conflicts = plan.conflicts
+	body, err := out.Marshal()
+	if err != nil {
+		return UpgradePlan{}, err
+	}
+	rendered[ManifestName] = File{Path: ManifestName, Body: body, Mode: 0o644}
+	if err := plan.upgradeFile(project, m, ManifestName, rendered, base, opts.Force); err != nil {
+		return UpgradePlan{}, err
 	}
 	if old, ok := base[SettingsPath]; ok {
 		if next, ok := rendered[SettingsPath]; ok && !bytes.Equal(old.Body, next.Body) {
@@ -194,6 +207,11 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 	if exists && isMigration(p) {
 		plan.upgradeMigration(p, cur, next, inNext)
 		return nil
+	}
+	// A merge an earlier upgrade left to the user, not done yet: the file has the text it had
+	// then. Anything else (the file changed, is gone, or is no longer generated) resolves it.
+	if c, open := m.conflict(p); open && exists && inNext && digest(cur) == c.SHA256 {
+		return plan.openConflict(project, c, cur, next, force)
 	}
 	// The base: the base render if it matches what the manifest records; else, a file whose
 	// content still has the recorded digest is its own base.
@@ -252,6 +270,7 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		side := next
 		side.Path = p + SideFileSuffix
 		plan.Writes = append(plan.Writes, side)
+		plan.conflicts = append(plan.conflicts, Conflict{Path: p, SHA256: digest(cur), Side: side.Path})
 		_, recorded := m.recordedDigest(p)
 		_, inBase := base[p]
 		note := "edited; your changes and the template's overlap: merge " + side.Path + " into it by hand, then delete it"
@@ -263,6 +282,39 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		}
 		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: note})
 	}
+	return nil
+}
+
+// openConflict adds what upgrade does with a file whose merge an earlier upgrade left to the
+// user and that still has the text it had then (cur): the side file gets the templates' text
+// of today (written again if the user lost it, or if the templates changed since), and the
+// conflict stays recorded; with force, the file gets that text and the user's goes to
+// FILE.gingen-old, as for a new conflict.
+func (plan *UpgradePlan) openConflict(project fs.FS, c Conflict, cur []byte, next File, force bool) error {
+	p := c.Path
+	mode := fileMode(project, p)
+	if force {
+		next.Mode = mode
+		plan.Writes = append(plan.Writes, next, File{Path: p + OldFileSuffix, Body: cur, Mode: mode})
+		plan.Steps = append(plan.Steps, Step{Action: ActionForce, Path: p, Note: "the template's text; yours is in " + p + OldFileSuffix + " (" + c.Side + " is no longer needed)"})
+		return nil
+	}
+	plan.conflicts = append(plan.conflicts, c)
+	side, err := fs.ReadFile(project, c.Side)
+	switch {
+	case err == nil && bytes.Equal(side, next.Body):
+		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: "not merged yet: merge " + c.Side + " into it by hand, then delete it"})
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("upgrade: read %s: %w", c.Side, err)
+	}
+	what := "was gone"
+	if err == nil {
+		what = "had an earlier template's text"
+	}
+	plan.Writes = append(plan.Writes, File{Path: c.Side, Body: next.Body, Mode: mode})
+	plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p,
+		Note: "not merged yet, and " + c.Side + " " + what + ": written again; merge it into the file by hand, then delete it (to keep your text as it is, remove the file's entry under conflicts in " + ManifestName + ")"})
 	return nil
 }
 

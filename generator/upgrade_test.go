@@ -135,13 +135,33 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 		}
 	}
 
+	conflicts := 0
+	for _, s := range plan.Steps {
+		if s.Action == ActionSideFile {
+			conflicts++
+		}
+	}
+	if len(m.Conflicts) != conflicts {
+		t.Errorf("gingen.yaml records %d open conflicts (%v); want the %d of the upgrade", len(m.Conflicts), m.Conflicts, conflicts)
+	}
+	// The second upgrade sees the conflicts resolved (the files changed) and drops their
+	// records, which is all it writes; the third has nothing to do.
 	again := upgrade(t, dir, UpgradeOptions{}, templates.FS())
 	if again.Base != BaseCurrent {
 		t.Errorf("second upgrade: base = %q, want these templates", again.Base)
 	}
 	for _, s := range again.Steps {
-		if s.Action != ActionIdentical && s.Action != ActionKeep {
+		resolved := s.Action == ActionUpdate && s.Path == ManifestName && conflicts > 0
+		if s.Action != ActionIdentical && s.Action != ActionKeep && !resolved {
 			t.Errorf("second upgrade: %s %s, want nothing to do", s.Action, s.Path)
+		}
+	}
+	if m := readManifestFile(t, dir); len(m.Conflicts) != 0 {
+		t.Errorf("after the merges were resolved, gingen.yaml still records conflicts %v", m.Conflicts)
+	}
+	for _, s := range upgrade(t, dir, UpgradeOptions{}, templates.FS()).Steps {
+		if s.Action != ActionIdentical && s.Action != ActionKeep {
+			t.Errorf("third upgrade: %s %s, want nothing to do", s.Action, s.Path)
 		}
 	}
 	testloop.Skip(t, "builds the upgraded project")
@@ -425,9 +445,12 @@ func TestAddAndDestroyKeepTheRecordedDigestsTrue(t *testing.T) {
 func TestManifestRefusesBadFileRecords(t *testing.T) {
 	good := "schema: 1\nname: myblog\nmodule: myblog\nstrategy: fork\ndb: sqlite\nport: 8000\n"
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"a path outside":         {good + "files:\n  - path: ../x.go\n    sha256: " + strings.Repeat("a", 64) + "\n", "key files[0].path"},
-		"a bad digest":           {good + "files:\n  - path: main.go\n    sha256: nope\n", "key files[0].sha256"},
-		"a bad templates digest": {good + "generated:\n  gingen: v1\n  templates_sha256: xyz\n", "key generated.templates_sha256"},
+		"a path outside":                   {good + "files:\n  - path: ../x.go\n    sha256: " + strings.Repeat("a", 64) + "\n", "key files[0].path"},
+		"a bad digest":                     {good + "files:\n  - path: main.go\n    sha256: nope\n", "key files[0].sha256"},
+		"a bad templates digest":           {good + "generated:\n  gingen: v1\n  templates_sha256: xyz\n", "key generated.templates_sha256"},
+		"a conflict's side file elsewhere": {good + "conflicts:\n  - path: main.go\n    sha256: " + strings.Repeat("a", 64) + "\n    side: ../main.go\n", "key conflicts[0].side"},
+		"a conflict outside":               {good + "conflicts:\n  - path: ../x.go\n    sha256: " + strings.Repeat("a", 64) + "\n    side: ../x.go.gingen-new\n", "key conflicts[0].path"},
+		"a conflict's bad digest":          {good + "conflicts:\n  - path: main.go\n    sha256: nope\n    side: main.go.gingen-new\n", "key conflicts[0].sha256"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := ParseManifest([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {

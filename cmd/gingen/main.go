@@ -33,6 +33,10 @@ func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
+	var status exitStatusError
+	if errors.As(err, &status) {
+		return int(status) // the command said all it had to: no message
+	}
 	fmt.Fprintln(stderr, "gingen:", err)
 	var usage *usageError
 	switch {
@@ -53,6 +57,12 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
+
+// exitStatusError ends a command that succeeded in its task with a non-zero status and no
+// message, as gingen diff --exit-code does when it printed a difference.
+type exitStatusError int
+
+func (e exitStatusError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // interruptedError is Ctrl-C in a prompt: the command stops before writing anything.
 type interruptedError struct{}

@@ -40,7 +40,7 @@ applied (nothing written: the change was rolled back).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newEjectCmd(con), newTemplatesCmd(con), newVersionCmd())
+	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newDiffCmd(con), newRenameCmd(con), newEjectCmd(con), newTemplatesCmd(con), newVersionCmd())
 	addHelpExamples(root)
 	return root
 }

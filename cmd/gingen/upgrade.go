@@ -29,7 +29,9 @@ files, every resource, and the lines registered at the markers) and bring each f
   update     unchanged since gingen wrote it (its SHA-256 is the recorded one): replaced
   merge      edited since: the template changes merged into your text, line by line
   conflict   edited, and your changes overlap the template's: your file is kept and the new
-             text is written beside it, to FILE` + generator.SideFileSuffix + `, to merge by hand
+             text is written beside it, to FILE` + generator.SideFileSuffix + `, to merge by hand;
+             gingen.yaml records the conflict until the file changes, and a later
+             upgrade writes a lost side file again
   delete     no longer generated and unchanged: removed
   keep       edited, and the template did not change; or no longer generated but edited:
              left alone, it is yours now
@@ -73,34 +75,54 @@ new one's come, and gingen.yaml records it. The change is applied all or nothing
 	return cmd
 }
 
-func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r reporter) error {
+// upgradeProject is an upgrade planned: the project, where it is, the SHA-256 of its
+// gingen.yaml before the plan, and the plan.
+type upgradeProject struct {
+	root    string
+	project fs.FS
+	sum     string
+	plan    generator.UpgradePlan
+}
+
+// planUpgrade finds the project in the current folder and plans its upgrade; dryRun: see
+// recoverProject.
+func planUpgrade(con console, opts generator.UpgradeOptions, dryRun bool) (upgradeProject, error) {
 	root, err := projectRoot(con, dryRun)
 	if err != nil {
-		return err
+		return upgradeProject{}, err
 	}
 	project, sum, err := openProject(root)
 	if err != nil {
-		return err
+		return upgradeProject{}, err
 	}
 	dir, err := resourceTemplatesDir(project, root, "")
 	if err != nil {
-		return err
+		return upgradeProject{}, err
 	}
 	tfs, err := generator.OpenTemplates(templates.FS(), dir)
 	if err != nil {
-		return err
+		return upgradeProject{}, err
 	}
 	var overlay fs.FS
 	if dir != "" {
 		if overlay, err = generator.TemplatesFolder(dir); err != nil {
-			return fmt.Errorf("open templates %s: %w", dir, err)
+			return upgradeProject{}, fmt.Errorf("open templates %s: %w", dir, err)
 		}
 	}
 	opts.RestartReplace = restartReplace()
 	plan, err := generator.PlanUpgrade(project, opts, tfs, overlay)
 	if err != nil {
+		return upgradeProject{}, err
+	}
+	return upgradeProject{root: root, project: project, sum: sum, plan: plan}, nil
+}
+
+func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r reporter) error {
+	up, err := planUpgrade(con, opts, dryRun)
+	if err != nil {
 		return err
 	}
+	root, sum, plan := up.root, up.sum, up.plan
 	if plan.From != plan.To {
 		r.printf("strategy: %s -> %s\n", plan.From, plan.To)
 	}

@@ -31,7 +31,9 @@ type AheadError struct {
 }
 
 func (e *AheadError) Error() string {
-	return fmt.Sprintf("the database schema is at version %d, ahead of this build's newest migration %d: deploy the build that has migration %d, or roll the database back with that build: myblog migrate down --to %d", e.Database, e.Code, e.Database, e.Code)
+	// No rollback advice: migrate down through the newer migrations would drop what they
+	// created, with its rows, in tables the operator never named. Schema changes go forward.
+	return fmt.Sprintf("the database schema is at version %d, ahead of this build's newest migration %d: deploy a build that has migration %d (or a newer one); to undo a change, add a migration that reverses it to that build, never migrate down", e.Database, e.Code, e.Database)
 }
 
 // Migrator runs the embedded migrations against one database.
