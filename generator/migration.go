@@ -512,7 +512,7 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 	if r.VersionMigration != "" {
 		f, err := versionMigration(tfs, m, r, r.VersionMigration)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 	}
