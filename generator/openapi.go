@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -137,7 +138,6 @@ func RenderOpenAPI(m Manifest) ([]byte, error) {
 		for k, v := range conditionalParameters() {
 			parameters[k] = v
 		}
-		components["headers"] = conditionalHeaders()
 	}
 	if jwt {
 		components["securitySchemes"] = obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
@@ -484,8 +484,10 @@ func usedHeaders(paths obj) (obj, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", OpenAPIPath, err)
 	}
+	candidates := commonHeaders()
+	maps.Copy(candidates, conditionalHeaders())
 	used := obj{}
-	for name, h := range commonHeaders() {
+	for name, h := range candidates {
 		if bytes.Contains(b, []byte(`"#/components/headers/`+name+`"`)) {
 			used[name] = h
 		}

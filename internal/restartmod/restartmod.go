@@ -99,7 +99,10 @@ var published struct { //nolint:gochecknoglobals // a process-wide sync.Once, th
 // written once per process under the system's temporary folder. A copy of that version that
 // an earlier run left in the module cache with other content is removed first: the module
 // cache never changes a version it holds, and the library's content changes between
-// releases.
+// releases. For the same reason the entries turn off the go command's module index
+// (GODEBUG=goindex=0): it remembers the files of a module cache folder by its path and
+// version, so a re-extracted version with a file more or less would be built with the old
+// list ("undefined: newStreams" when restart/ gained stream.go).
 func Env(version string) ([]string, error) {
 	published.once.Do(func() { published.env, published.err = publish(version) })
 	return published.env, published.err
@@ -158,7 +161,7 @@ func publish(version string) ([]string, error) {
 	if upstream != "" && upstream != "off" {
 		proxy += "," + upstream
 	}
-	return []string{"GOPROXY=" + proxy, "GONOSUMDB=" + Path}, nil
+	return []string{"GOPROXY=" + proxy, "GONOSUMDB=" + Path, "GODEBUG=goindex=0"}, nil
 }
 
 // dropStaleCache removes version of the library from the module cache when the cache holds
