@@ -70,19 +70,13 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	_, migration, err := nextMigration(project, "add_"+strings.Join(names, "_")+"_to_"+res.Plural)
+	migration, err := newMigrationPath(project, "add_"+strings.Join(names, "_")+"_to_"+res.Plural, "add field")
 	if err != nil {
 		return Plan{}, err
 	}
 	mig, err := addFieldsMigration(tfs, m, res, added, migration)
 	if err != nil {
 		return Plan{}, err
-	}
-	switch _, err := fs.Stat(project, migration); {
-	case err == nil:
-		return Plan{}, inputErrorf("%s already exists; move it away and run the command again", migration)
-	case !errors.Is(err, fs.ErrNotExist):
-		return Plan{}, fmt.Errorf("add field: %w", err)
 	}
 	plan.Writes = append(plan.Writes, mig)
 	plan.Steps = append([]Step{{Action: ActionCreate, Path: migration}}, plan.Steps...)

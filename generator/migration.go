@@ -61,6 +61,22 @@ func nextMigration(project fs.FS, name string) (int64, string, error) {
 	return v, migrationPath(v, name), nil
 }
 
+// newMigrationPath is nextMigration's path for a migration a command writes (what names the
+// command in errors), refused with the fix when a file is already there.
+func newMigrationPath(project fs.FS, name, what string) (string, error) {
+	_, migration, err := nextMigration(project, name)
+	if err != nil {
+		return "", err
+	}
+	switch _, err := fs.Stat(project, migration); {
+	case err == nil:
+		return "", inputErrorf("%s already exists; move it away and run the command again", migration)
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return migration, nil
+}
+
 func migrationPath(v int64, name string) string {
 	return path.Join(MigrationsDir, fmt.Sprintf("%05d_%s.sql", v, name))
 }

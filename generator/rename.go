@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -59,15 +58,9 @@ func PlanRenameField(project fs.FS, opts RenameFieldOptions, tfs fs.FS) (Plan, e
 	if err != nil {
 		return Plan{}, err
 	}
-	_, migration, err := nextMigration(project, "rename_"+oldName+"_to_"+newName+"_in_"+res.Plural)
+	migration, err := newMigrationPath(project, "rename_"+oldName+"_to_"+newName+"_in_"+res.Plural, "rename field")
 	if err != nil {
 		return Plan{}, err
-	}
-	switch _, err := fs.Stat(project, migration); {
-	case err == nil:
-		return Plan{}, inputErrorf("%s already exists; move it away and run the command again", migration)
-	case !errors.Is(err, fs.ErrNotExist):
-		return Plan{}, fmt.Errorf("rename field: %w", err)
 	}
 	mig, err := renameFieldMigration(tfs, m, res, from, newName, migration)
 	if err != nil {

@@ -78,10 +78,9 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
 	f := cmd.Flags()
 	f.StringVar(&req.opts.Plural, "plural", "", "plural of NAME, for the routes and the table (default: derived from NAME)")
 	f.BoolVar(&req.dryRun, "dry-run", false, "print the files it would create and the lines it would insert, and write nothing")
-	f.StringVar(&req.templates, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addNoInputFlags(f, &req.noInput)
 	addQuietFlag(f, &req.quiet)
-	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	addProjectTemplatesFlag(cmd, &req.templates)
 	return cmd
 }
 

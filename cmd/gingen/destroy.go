@@ -84,9 +84,8 @@ commit has the file) and is the newest migration is deleted instead, as the add 
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since, and go on past files or lines already removed")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would delete and the lines it would remove, and write nothing")
-	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addQuietFlag(f, &quiet)
-	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	addProjectTemplatesFlag(cmd, &templDir)
 	return cmd
 }
 

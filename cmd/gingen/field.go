@@ -48,9 +48,8 @@ search (string and text only: lists search the field with ?q=text).`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
-	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addQuietFlag(f, &quiet)
-	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	addProjectTemplatesFlag(cmd, &templDir)
 	return cmd
 }
 
@@ -90,9 +89,8 @@ the file) and is the newest migration is deleted instead.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write and delete, and write nothing")
-	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addQuietFlag(f, &quiet)
-	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	addProjectTemplatesFlag(cmd, &templDir)
 	return cmd
 }
 

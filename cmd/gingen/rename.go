@@ -58,9 +58,8 @@ is given.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
-	f.StringVar(&templDir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
 	addQuietFlag(f, &quiet)
-	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+	addProjectTemplatesFlag(cmd, &templDir)
 	return cmd
 }
 

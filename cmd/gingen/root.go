@@ -86,6 +86,13 @@ func addQuietFlag(f *pflag.FlagSet, quiet *bool) {
 	f.BoolVarP(quiet, "quiet", "q", false, "print nothing but errors")
 }
 
+// addProjectTemplatesFlag adds --templates, the template overlay of a command that works in
+// an existing project, completed with folder names.
+func addProjectTemplatesFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "templates", "", "folder of your own templates laid over the embedded ones (default: the templates: key of gingen.yaml)")
+	_ = cmd.RegisterFlagCompletionFunc("templates", dirCompletion)
+}
+
 // dirCompletion completes a flag's value with folder names.
 func dirCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return nil, cobra.ShellCompDirectiveFilterDirs
