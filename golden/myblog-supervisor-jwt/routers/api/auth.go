@@ -47,15 +47,18 @@ func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		client := c.ClientIP()
-		if ok, wait := throttles.Clients.Allow(client); !ok {
-			slog.WarnContext(ctx, "sign-in throttled", "client", client, "reason", "client")
-			tooManyAttempts(c, wait)
-			return
-		}
+		// A request that is no sign-in (a malformed body, a name or password missing) is
+		// answered 400 before the throttle: it guesses nothing and costs no password check, so
+		// it neither spends the client's allowance nor is hidden behind a 429.
 		var req LoginRequest
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBytes)
 		if err := c.ShouldBindJSON(&req); err != nil || req.Username == "" || req.Password == "" {
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": `send a JSON object {"username": "...", "password": "..."}`})
+			return
+		}
+		if ok, wait := throttles.Clients.Allow(client); !ok {
+			slog.WarnContext(ctx, "sign-in throttled", "client", client, "reason", "client")
+			tooManyAttempts(c, wait)
 			return
 		}
 		// The key of a name no user can have (longer than the column) is cut to that length:
