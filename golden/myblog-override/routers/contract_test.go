@@ -260,7 +260,7 @@ func (c *contract) request(r *rand.Rand, op operation) (*http.Request, bool) {
 			}
 			path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(v))
 		case "query":
-			if r.IntN(4) != 0 && !(p["required"] == true) {
+			if r.IntN(4) != 0 && p["required"] != true {
 				continue
 			}
 			v := paramValue(r, schema)

@@ -20,7 +20,7 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	if openFiles == 0 {
 		return s.Server.MaxConns, nil
 	}
-	reserve := uint64(reservedFiles + s.databaseFiles())
+	reserve := uint64(reservedFiles + s.databaseFiles()) //nolint:gosec // G115: small counts, never negative (Validate refuses a negative MaxOpenConns)
 	if openFiles <= reserve+16 {
 		return 0, fmt.Errorf("[server] MaxConns: the open-file limit %d leaves no room for connections once %d descriptors are kept for the database, the log and the admin port; raise it (ulimit -n, systemd's LimitNOFILE=)", openFiles, reserve)
 	}
@@ -28,7 +28,7 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	if s.Server.MaxConns == 0 {
 		return int(min(room, 1<<30)), nil
 	}
-	if uint64(s.Server.MaxConns) > room {
+	if uint64(s.Server.MaxConns) > room { //nolint:gosec // G115: MaxConns is not negative here (Validate refuses it)
 		return 0, fmt.Errorf("[server] MaxConns %d is more than the open-file limit %d allows once %d descriptors are kept for the database, the log and the admin port; set at most %d, or 0 (automatic), or raise the limit", s.Server.MaxConns, openFiles, reserve, room)
 	}
 	return s.Server.MaxConns, nil
