@@ -103,20 +103,11 @@ func progress(format string, args ...any) {
 }
 
 func run(ctx context.Context, c config, args []string) error {
-	golden, err := filepath.Abs(c.golden)
+	fx, work, done, err := restarttest.BenchWork(c.golden, "perfbench", c.keep)
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "perfbench-")
-	if err != nil {
-		return err
-	}
-	if c.keep {
-		fmt.Fprintln(os.Stderr, "work folder:", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	fx := restarttest.NewFixtures(golden, filepath.Join(work, "build"))
+	defer done()
 	progress("building the generated project and the baseline (-tags %s)", generator.BuildTags)
 	genBin, baseBin, confFile, err := build(ctx, fx)
 	if err != nil {

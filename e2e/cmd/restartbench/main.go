@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -112,20 +111,12 @@ func run(ctx context.Context, c config, args []string) error {
 	default:
 		return fmt.Errorf("-strategy %q: use fork, supervisor or systemd (or leave it out for all three)", c.strategy)
 	}
-	golden, err := filepath.Abs(c.golden)
+	fx, work, done, err := restarttest.BenchWork(c.golden, "restartbench", c.keep)
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "restartbench-")
-	if err != nil {
-		return err
-	}
-	if c.keep {
-		fmt.Fprintln(os.Stderr, "work folder:", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	b := &bench{cfg: c, fx: restarttest.NewFixtures(golden, filepath.Join(work, "build")), work: work}
+	defer done()
+	b := &bench{cfg: c, fx: fx, work: work}
 	// Quoted as a shell would need it, so that the command in the report can be run again.
 	rep := report{Command: "go -C e2e run ./cmd/restartbench " + shellquote.Join(args...), Machine: machine(), Config: c}
 

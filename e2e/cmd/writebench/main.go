@@ -94,20 +94,11 @@ func run(ctx context.Context, c config, args []string) error {
 	if c.rounds < 1 || c.keepAlive+c.fresh < 1 || c.postEvery < 1 || c.duration <= 0 {
 		return fmt.Errorf("-rounds, -post-every, -duration and the number of clients must be positive")
 	}
-	golden, err := filepath.Abs(c.golden)
+	fx, work, done, err := restarttest.BenchWork(c.golden, "writebench", c.keep)
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "writebench-")
-	if err != nil {
-		return err
-	}
-	if c.keep {
-		fmt.Fprintln(os.Stderr, "work folder:", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	fx := restarttest.NewFixtures(golden, filepath.Join(work, "build"))
+	defer done()
 	fmt.Fprintln(os.Stderr, "writebench: building golden/myblog-fork with the resources of golden/myblog-article")
 	if _, err := fx.Versions(ctx, restarttest.Fork, "v1"); err != nil {
 		return err
