@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -72,10 +73,9 @@ func (m *manifests) add(t *testing.T, obj runtime.Object, where string) {
 	}
 }
 
-// kustomizeBuild builds the kustomization in dir with krusty, as
-// `kubectl kustomize --load-restrictor LoadRestrictionsNone dir` does, and decodes every
-// resource strictly.
-func kustomizeBuild(t *testing.T, dec runtime.Decoder, dir string) *manifests {
+// kustomize builds the kustomization in dir with krusty, as
+// `kubectl kustomize --load-restrictor LoadRestrictionsNone dir` does.
+func kustomize(t *testing.T, dir string) resmap.ResMap {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -87,6 +87,15 @@ func kustomizeBuild(t *testing.T, dec runtime.Decoder, dir string) *manifests {
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
+	return res
+}
+
+// kustomizeBuild builds the kustomization in dir with krusty, as
+// `kubectl kustomize --load-restrictor LoadRestrictionsNone dir` does, and decodes every
+// resource strictly.
+func kustomizeBuild(t *testing.T, dec runtime.Decoder, dir string) *manifests {
+	t.Helper()
+	res := kustomize(t, dir)
 	m := &manifests{}
 	for _, r := range res.Resources() {
 		y, err := r.AsYAML()

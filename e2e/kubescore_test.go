@@ -8,10 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // kubeScoreArgs returns the options of every kube-score run: a warning fails as a critical finding
@@ -86,17 +82,7 @@ func runKubeScore(kubeScore, file string) (string, error) {
 // `kubectl kustomize --load-restrictor LoadRestrictionsNone dir` does.
 func kustomizeYAML(t *testing.T, dir string) []byte {
 	t.Helper()
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := krusty.MakeDefaultOptions()
-	opts.LoadRestrictions = types.LoadRestrictionsNone
-	res, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), abs)
-	if err != nil {
-		t.Fatalf("kustomize build %s: %v", dir, err)
-	}
-	y, err := res.AsYaml()
+	y, err := kustomize(t, dir).AsYaml()
 	if err != nil {
 		t.Fatal(err)
 	}
