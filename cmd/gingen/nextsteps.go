@@ -29,7 +29,7 @@ func nextSteps(o generator.Options, target string) string {
 				"the password of the admin user created at the first start (8 to 72 bytes)"},
 		)
 	}
-	rows = append(rows, [2]string{"go test ./...", "run the generated tests"})
+	rows = append(rows, [2]string{"make test", "run the generated tests (go test -tags " + generator.BuildTags + " ./...)"})
 	var deploys [][2]string
 	if s, ok := generator.Strategy(o.Strategy); ok {
 		for _, step := range s.Steps {
