@@ -64,14 +64,11 @@ func treeDiff(a, b map[string]string) string {
 	return strings.Join(diff, ", ")
 }
 
-// buildAndNew builds the gingen binary and generates a project with it; it returns both paths.
+// buildAndNew generates a project with the package's gingen binary (buildGingen); it returns both paths.
 func buildAndNew(t *testing.T, newArgs ...string) (bin, dir string) {
 	t.Helper()
 	work := t.TempDir()
-	bin = filepath.Join(work, "gingen")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build gingen: %v\n%s", err, out)
-	}
+	bin = buildGingen(t)
 	args := append([]string{"new", "myblog", "--dir", work, "--quiet"}, newArgs...)
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("gingen new: %v\n%s", err, out)
