@@ -21,10 +21,14 @@ test:
 	$(GO) test -timeout 10m ./...
 	cd restart && $(GO) test -timeout 10m ./...
 
-## full: the root module's tests including the slow variants, and the restart library's under the race detector (interrupted gingen runs, generated projects built, depsgen staleness)
-# 30m: generator 316 s, cmd/gingen 293 s (CI's make check, warm, 2026-12-06); 10m: restart 57 s.
+## full: the root module's tests including the slow variants (interrupted gingen runs, generated projects built, depsgen staleness), and the restart library's, all under the race detector (needs cgo: gcc)
+# One run under -race rather than a run without it here and a -race -short run of the same
+# tests among CI's gates: the slow variants spend their time in child processes (go build,
+# the gingen binary), which -race does not slow.
+# 30m: generator 316 s, cmd/gingen 293 s without -race (CI's make check, warm, 2026-12-06),
+# and 236 s and 183 s for -race -short beside it; 10m: restart 57 s.
 full:
-	GINGEN_TEST_FULL=1 $(GO) test -timeout 30m ./...
+	GINGEN_TEST_FULL=1 $(GO) test -race -timeout 30m ./...
 	cd restart && $(GO) test -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
