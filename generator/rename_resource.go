@@ -186,7 +186,7 @@ func renameResourceNote(migration string, from, to Resource, referenced bool) st
 	if from.Plural == to.Plural {
 		routes = "the routes stay at /api/v1/" + to.Plural
 	}
-	return fmt.Sprintf("%s renames the %s table to %s, keeping its rows; the foreign keys that point to it follow it. This is a breaking change for clients: %s, the old path answers 404 (gingen does not redirect it: see the README), and the OpenAPI document names the schema %s. Release the clients with it. During a hot restart the previous generation fails on the old table until it has drained.", migration, from.Plural, to.Plural, routes, Camel(to.Name))
+	return fmt.Sprintf("%s renames the %s table to %s, keeping its rows; the foreign keys that point to it follow it. This is a breaking change for clients: %s, the old path answers 404 (gingen does not redirect it: see the README), and the OpenAPI document names the schema %s. Ship it with a client release. During a hot restart the previous generation fails on the old table until it has drained.", migration, from.Plural, to.Plural, routes, Camel(to.Name))
 }
 
 // resourceNames lists the names of the project's resources, or says there are none.
