@@ -121,7 +121,7 @@ func TestRenameResourceWritesARenameMigrationPerDatabase(t *testing.T) {
 				t.Errorf("models/post.go is not the Post model:\n%s", model)
 			}
 			remark := readFile(t, root, "models/remark.go")
-			if !regexp.MustCompile(`(?m)^\s*ArticleID uint +` + "`" + `gorm:"column:article_id;`).MatchString(remark) || !regexp.MustCompile(`(?m)^\s*Article \*Post +` + "`" + `json:"article,omitempty"`).MatchString(remark) {
+			if !regexp.MustCompile(`(?m)^\s*ArticleID uint +`+"`"+`gorm:"column:article_id;`).MatchString(remark) || !regexp.MustCompile(`(?m)^\s*Article \*Post +`+"`"+`json:"article,omitempty"`).MatchString(remark) {
 				t.Errorf("models/remark.go: the field keeps its name and column (ArticleID, article_id), the relation is a *Post:\n%s", remark)
 			}
 			if h := readFile(t, root, "routers/api/v1/remark.go"); !strings.Contains(h, `api.GET("/posts/:id/remarks"`) {
@@ -235,21 +235,21 @@ func TestRenameResourceRefusesBadInput(t *testing.T) {
 		opts RenameResourceOptions
 		want string
 	}{
-		"no such resource":            {root, RenameResourceOptions{Old: "post", New: "x"}, `no resource "post" in gingen.yaml; it records article, tag, e.g. gingen rename resource article post`},
-		"the same name":               {root, RenameResourceOptions{Old: "article", New: "article"}, "resource article already has that name; give another, e.g. gingen rename resource article article_new"},
-		"the same name and plural":    {root, RenameResourceOptions{Old: "article", New: "article", Plural: "articles"}, "already has that name"},
-		"a name taken":                {root, RenameResourceOptions{Old: "article", New: "tag"}, `resource "tag" already exists`},
-		"a plural taken":              {root, RenameResourceOptions{Old: "article", New: "label", Plural: "tags"}, "would share routes or names with resource \"tag\""},
-		"a bad name":                  {root, RenameResourceOptions{Old: "article", New: "Blog-Post"}, "invalid resource name \"Blog-Post\": use a singular snake_case name"},
-		"an empty name":               {root, RenameResourceOptions{Old: "article", New: " "}, "resource name is empty"},
-		"a plural name":               {root, RenameResourceOptions{Old: "article", New: "posts"}, "looks plural"},
-		"a bad plural":                {root, RenameResourceOptions{Old: "article", New: "post", Plural: "Posts!"}, "invalid --plural"},
-		"a test file name":            {root, RenameResourceOptions{Old: "article", New: "post_test"}, "ends in _test"},
-		"a clash with models.Open":    {root, RenameResourceOptions{Old: "article", New: "open"}, "would declare Open"},
-		"the users table":             {jwt, RenameResourceOptions{Old: "user", New: "member"}, "user is the users table of --auth jwt, not a resource"},
-		"to the users table":          {jwt, RenameResourceOptions{Old: "note", New: "user"}, "is the users table of --auth jwt"},
-		"an edited referencing file":  {edited, RenameResourceOptions{Old: "article", New: "post"}, "models/comment.go was edited since gingen generated it for resource comment; rename resource writes the resource's files again"},
-		"a route of the jwt auth":     {jwt, RenameResourceOptions{Old: "note", New: "me", Plural: "me"}, "GET /api/v1/me"},
+		"no such resource":           {root, RenameResourceOptions{Old: "post", New: "x"}, `no resource "post" in gingen.yaml; it records article, tag, e.g. gingen rename resource article post`},
+		"the same name":              {root, RenameResourceOptions{Old: "article", New: "article"}, "resource article already has that name; give another, e.g. gingen rename resource article article_new"},
+		"the same name and plural":   {root, RenameResourceOptions{Old: "article", New: "article", Plural: "articles"}, "already has that name"},
+		"a name taken":               {root, RenameResourceOptions{Old: "article", New: "tag"}, `resource "tag" already exists`},
+		"a plural taken":             {root, RenameResourceOptions{Old: "article", New: "label", Plural: "tags"}, "would share routes or names with resource \"tag\""},
+		"a bad name":                 {root, RenameResourceOptions{Old: "article", New: "Blog-Post"}, "invalid resource name \"Blog-Post\": use a singular snake_case name"},
+		"an empty name":              {root, RenameResourceOptions{Old: "article", New: " "}, "resource name is empty"},
+		"a plural name":              {root, RenameResourceOptions{Old: "article", New: "posts"}, "looks plural"},
+		"a bad plural":               {root, RenameResourceOptions{Old: "article", New: "post", Plural: "Posts!"}, "invalid --plural"},
+		"a test file name":           {root, RenameResourceOptions{Old: "article", New: "post_test"}, "ends in _test"},
+		"a clash with models.Open":   {root, RenameResourceOptions{Old: "article", New: "open"}, "would declare Open"},
+		"the users table":            {jwt, RenameResourceOptions{Old: "user", New: "member"}, "user is the users table of --auth jwt, not a resource"},
+		"to the users table":         {jwt, RenameResourceOptions{Old: "note", New: "user"}, "is the users table of --auth jwt"},
+		"an edited referencing file": {edited, RenameResourceOptions{Old: "article", New: "post"}, "models/comment.go was edited since gingen generated it for resource comment; rename resource writes the resource's files again"},
+		"a route of the jwt auth":    {jwt, RenameResourceOptions{Old: "note", New: "me", Plural: "me"}, "GET /api/v1/me"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := PlanRenameResource(os.DirFS(tc.root), tc.opts, templates.FS())
