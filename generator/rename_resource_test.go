@@ -275,3 +275,56 @@ func TestRenameResourceRefusesBadInput(t *testing.T) {
 		t.Errorf("rename resource --force over an edited file: %v", err)
 	}
 }
+
+// TestRenameResourceHistoryRendersAsWritten: renames chained with the other commands (a
+// field added before, a name given up and taken again by a new resource, a rename back)
+// leave every migration as it was written: an upgrade changes nothing, and the migrations
+// of later commands use the names of their time.
+func TestRenameResourceHistoryRendersAsWritten(t *testing.T) {
+	t.Parallel()
+	root := articleAndComment(t, DBPostgres)
+	plan, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "article", Fields: []string{"rating:int:index"}}, templates.FS())
+	apply(t, root, plan, err)
+	renameResource(t, root, RenameResourceOptions{Old: "article", New: "post"})                    // 4
+	addResource(t, root, ResourceOptions{Name: "article", Fields: []string{"name:string:unique"}}) // 5: the name again
+	addResource(t, root, ResourceOptions{Name: "link", Fields: []string{"article:references", "post:references"}})
+	renameResource(t, root, RenameResourceOptions{Old: "post", New: "entry", Plural: "entries"}) // 7
+	renameResource(t, root, RenameResourceOptions{Old: "entry", New: "post"})                    // 8: back
+	renameField(t, root, RenameFieldOptions{Resource: "post", Old: "rating", New: "stars"})      // 9
+
+	got := migrations(t, root)
+	for name, want := range map[string][]string{
+		"00003_add_rating_to_articles.sql":          {`ALTER TABLE "articles" ADD COLUMN "rating" bigint NOT NULL DEFAULT 0;`, `CREATE INDEX "idx_articles_rating" ON "articles" ("rating");`},
+		"00004_rename_articles_to_posts.sql":        {`ALTER INDEX "idx_articles_rating" RENAME TO "idx_posts_rating";`, "`gingen rename resource article post`"},
+		"00005_create_articles.sql":                 {`CREATE TABLE "articles" (`, `"name" varchar(255) NOT NULL`},
+		"00006_create_links.sql":                    {`REFERENCES "articles"("id")`, `REFERENCES "posts"("id")`, "`gingen add resource link article:references post:references`"},
+		"00007_rename_posts_to_entries.sql":         {`ALTER TABLE "posts" RENAME TO "entries";`, "`gingen rename resource post entry`:", "`gingen rename resource entry post` renames it back"},
+		"00008_rename_entries_to_posts.sql":         {`ALTER TABLE "entries" RENAME TO "posts";`, `ALTER INDEX "idx_entries_rating" RENAME TO "idx_posts_rating";`},
+		"00009_rename_rating_to_stars_in_posts.sql": {`ALTER TABLE "posts" RENAME COLUMN "rating" TO "stars";`},
+	} {
+		body, ok := got[name]
+		if !ok {
+			t.Errorf("no %s; migrations %v", name, keys(got))
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not say %s:\n%s", name, w, body)
+			}
+		}
+	}
+	m := readManifestFile(t, root)
+	link, _ := m.resource("link")
+	if link.Fields[0].String() != "article:references" || link.Fields[1].String() != "post:references" {
+		t.Errorf("link's fields %v: want article (the new resource) and post", link.Fields)
+	}
+	up, err := PlanUpgrade(os.DirFS(root), UpgradeOptions{}, templates.FS(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range up.Steps {
+		if s.Action != ActionIdentical {
+			t.Errorf("upgrade after the renames: %s %s (%s); want everything identical", s.Action, s.Path, s.Note)
+		}
+	}
+}
