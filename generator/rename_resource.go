@@ -58,6 +58,9 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	if err != nil {
 		return Plan{}, err
 	}
+	if resolved.Plural == res.Plural {
+		return Plan{}, inputErrorf("resource %s would keep its plural %s, its table and routes; gingen renames a resource with its table, so give the new name its own plural, e.g. --plural %s", oldName, res.Plural, Plural(resolved.Name))
+	}
 	renamed := res
 	renamed.Name, renamed.Plural = resolved.Name, resolved.Plural
 
@@ -182,9 +185,6 @@ func renameResourceNote(migration string, from, to Resource, referenced bool) st
 	routes := fmt.Sprintf("/api/v1/%s moves to /api/v1/%s", from.Plural, to.Plural)
 	if referenced {
 		routes += " (and /api/v1/" + from.Plural + "/:id/... nested lists with it)"
-	}
-	if from.Plural == to.Plural {
-		routes = "the routes stay at /api/v1/" + to.Plural
 	}
 	return fmt.Sprintf("%s renames the %s table to %s, keeping its rows; the foreign keys that point to it follow it. This is a breaking change for clients: %s, the old path answers 404 (gingen does not redirect it: see the README), and the OpenAPI document names the schema %s. Ship it with a client release. During a hot restart the previous generation fails on the old table until it has drained.", migration, from.Plural, to.Plural, routes, Camel(to.Name))
 }
