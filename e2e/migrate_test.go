@@ -127,7 +127,7 @@ func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T)
 			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "./internal/migrate")
 			cmd.Env = append(append(cmd.Env, env...), "CI=true")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("go test ./internal/migrate in %s: %v\n%s", project, err, out)
+				t.Fatalf("go test in %s: %v\n%s", project, err, out)
 			}
 		})
 	}
@@ -170,6 +170,61 @@ func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
 			cmd.Env = append(append(cmd.Env, env...), "CI=true")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go test in %s: %v\n%s", project, err, out)
+			}
+		})
+	}
+}
+
+// TestRenamingResourcesKeepsTheRowsOnEveryDatabase: articles and the comments that reference
+// them get rows, gingen rename resource renames articles (referenced) to posts and comments
+// (with a foreign key of its own) to remarks, migrate up: every row is served under the new
+// routes, the foreign key still refuses a dangling reference, migrate down gives the rows back
+// under the old tables (generator/testdata/renameresource); and the project's own tests (the
+// migrated schema is the models', index and foreign key names included) pass.
+func TestRenamingResourcesKeepsTheRowsOnEveryDatabase(t *testing.T) {
+	t.Parallel() // see parallelDBTests
+	if testing.Short() {
+		t.Skip("generates and tests a project per database")
+	}
+	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "renameresource", "keep_rows_test.go.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			var env []string
+			if db != generator.DBSQLite {
+				env = requireServer(t, db).projectEnv("MYBLOG", "")
+			}
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
+				generator.ResourceOptions{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
+				generator.ResourceOptions{Name: "comment", Fields: []string{"article:references", "text:text"}})
+			for _, o := range []generator.RenameResourceOptions{{Old: "article", New: "post"}, {Old: "comment", New: "remark"}} {
+				plan, err := generator.PlanRenameResource(os.DirFS(project), o, templates.FS())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := plan.Apply(project); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "rename_resource_rows_test.go"), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "-v", "./internal/migrate", "./models", "./routers/...")
+			cmd.Env = append(append(cmd.Env, env...), "CI=true")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go test in %s: %v\n%s", project, err, out)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.Contains(line, "SQLite ") || strings.Contains(line, "--- PASS: TestRenamingResourcesKeepsTheRows") {
+					t.Log(strings.TrimSpace(line))
+				}
+			}
+			if !strings.Contains(string(out), "--- PASS: TestRenamingResourcesKeepsTheRows") || !strings.Contains(string(out), "--- PASS: TestMigrationsMatchTheModels") {
+				t.Errorf("the rows test or the schema test did not run:\n%s", out)
 			}
 		})
 	}

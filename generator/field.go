@@ -216,7 +216,14 @@ func fieldResource(project fs.FS, name string) (Manifest, Resource, error) {
 func rerender(project fs.FS, tfs fs.FS, m Manifest, res Resource, fields []Field, verb string, force bool) (Plan, []GeneratedFile, error) {
 	next := res
 	next.Fields = fields
-	files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, next))
+	return rerenderAs(project, tfs, m, res, next, verb, force)
+}
+
+// rerenderAs is rerender with the resource's next state whole: another name or plural moves
+// its files (rename resource), those under the old name deleted. m is the manifest the
+// templates see (the other resources, by their names after the change).
+func rerenderAs(project fs.FS, tfs fs.FS, m Manifest, res, next Resource, verb string, force bool) (Plan, []GeneratedFile, error) {
+	files, err := renderTree(tfs, resourceTemplates, next.Name, newResourceData(m, next))
 	if err != nil {
 		return Plan{}, nil, err
 	}
@@ -229,7 +236,8 @@ func rerender(project fs.FS, tfs fs.FS, m Manifest, res Resource, fields []Field
 	recorded := map[string]bool{}
 	var records []GeneratedFile
 	for _, g := range res.Files {
-		if g.Path == res.Migration {
+		if g.Path == res.Migration || g.Path == res.VersionMigration {
+			// Migrations are never rendered again here: databases may have run them.
 			records = append(records, g)
 			continue
 		}

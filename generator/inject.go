@@ -136,6 +136,35 @@ func removeInserted(path string, src []byte, ins Insertion) (out []byte, line in
 	return out, drop + 1, true, nil
 }
 
+// replaceInserted replaces the line insertAtMarker inserted for ins (the one removeInserted
+// would remove) with next.Line, in place, keeping its indentation and line ending, so that
+// the registrations keep their order; found is false when src no longer has the line.
+func replaceInserted(path string, src []byte, ins, next Insertion) (out []byte, line int, found bool, err error) {
+	_, line, found, err = removeInserted(path, src, ins)
+	if err != nil || !found {
+		return src, 0, found, err
+	}
+	lines := splitLines(src)
+	old := lines[line-1]
+	indent := old[:len(old)-len(bytes.TrimLeft(old, " \t"))]
+	eol := old[len(bytes.TrimRight(old, "\r\n")):]
+	var buf bytes.Buffer
+	for i, l := range lines {
+		if i == line-1 {
+			buf.Write(indent)
+			buf.WriteString(next.Line)
+			buf.Write(eol)
+			continue
+		}
+		buf.Write(l)
+	}
+	out = buf.Bytes()
+	if err := stillParses(path, src, out); err != nil {
+		return nil, 0, false, inputErrorf("%s: replacing %q on line %d with %q would break the file (%v); change the line by hand, then run the command again with --force", path, ins.Line, line, next.Line, err)
+	}
+	return out, line, true, nil
+}
+
 // findLine returns the index of the first line whose text, white space trimmed, is text.
 func findLine(lines [][]byte, text string) int {
 	for i, l := range lines {

@@ -134,6 +134,26 @@ func (m Manifest) validate(b []byte) error {
 				return bad(k+".to", "%q is not a snake_case field name; restore the name gingen rename field recorded", rn.To)
 			}
 		}
+		for j, rn := range r.ResourceRenames {
+			k := fmt.Sprintf("%s.resource_renames[%d]", key, j)
+			if err := checkRecordedPath(rn.Migration.Path); err != nil {
+				return bad(k+".migration.path", "%v", err)
+			}
+			if b, err := hex.DecodeString(rn.Migration.SHA256); err != nil || len(b) != 32 {
+				return bad(k+".migration.sha256", "%q is not a SHA-256 in hex; restore the value gingen rename resource recorded", rn.Migration.SHA256)
+			}
+			if err := validateResourceName(rn.Name, true); err != nil {
+				return bad(k+".name", "%v; restore the name gingen rename resource recorded", err)
+			}
+			if !IsSnake(rn.Plural) {
+				return bad(k+".plural", "%q is not a snake_case plural; restore the plural gingen rename resource recorded", rn.Plural)
+			}
+			for n, spec := range rn.Fields {
+				if _, err := ParseField(spec); err != nil {
+					return bad(fmt.Sprintf("%s.fields[%d]", k, n), "%v; restore the field gingen rename resource recorded", err)
+				}
+			}
+		}
 		for j, ins := range r.Inserts {
 			k := fmt.Sprintf("%s.inserts[%d]", key, j)
 			if err := checkRecordedPath(ins.Path); err != nil {

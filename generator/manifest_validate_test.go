@@ -20,6 +20,19 @@ func recordedManifest() Manifest {
 	return manifestWith(article, comment)
 }
 
+// renamedManifest is recordedManifest after gingen rename field article title headline and
+// gingen rename resource article post, as the two commands record them.
+func renamedManifest() Manifest {
+	m := recordedManifest()
+	sum := strings.Repeat("cd", 32)
+	m.Resources[0].Fields[0].Name = "headline"
+	m.Resources[0].FieldRenames = []FieldRename{{Field: "title:string", To: "headline", Migration: GeneratedFile{Path: "db/migrations/00003_rename_title_to_headline_in_articles.sql", SHA256: sum}}}
+	m.Resources[0].Name, m.Resources[0].Plural = "post", "posts"
+	m.Resources[0].ResourceRenames = []ResourceRename{{Name: "article", Plural: "articles", Fields: []string{"headline:string:unique"}, Migration: GeneratedFile{Path: "db/migrations/00004_rename_articles_to_posts.sql", SHA256: sum}}}
+	m.Resources[1].Fields[0].Target = "post"
+	return m
+}
+
 func TestParseManifestValidatesEveryKeyNamingIt(t *testing.T) {
 	ok, err := recordedManifest().Marshal()
 	if err != nil {
@@ -74,6 +87,72 @@ func TestParseManifestValidatesEveryKeyNamingIt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseManifestValidatesTheRenames: every key of field_renames and resource_renames is
+// checked, a missing one too (it decodes as empty), with one line naming the key and the fix.
+func TestParseManifestValidatesTheRenames(t *testing.T) {
+	ok, err := renamedManifest().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseManifest(ok); err != nil {
+		t.Fatalf("a valid manifest with renames: %v", err)
+	}
+	const fr, rr = "key resources[0].field_renames[0].", "key resources[0].resource_renames[0]."
+	for _, tc := range []struct {
+		name string
+		edit func(*Manifest)
+		want []string
+	}{
+		{"a field rename without its field", func(m *Manifest) { m.Resources[0].FieldRenames[0].Field = "" }, []string{fr + "field:", "malformed field", "restore the field gingen rename field recorded"}},
+		{"a field rename of a bad field", func(m *Manifest) { m.Resources[0].FieldRenames[0].Field = "title:varchar" }, []string{fr + "field:", `unknown field type "varchar"`}},
+		{"a field rename without its new name", func(m *Manifest) { m.Resources[0].FieldRenames[0].To = "" }, []string{fr + "to:", "snake_case", "restore the name gingen rename field recorded"}},
+		{"a field rename to a bad name", func(m *Manifest) { m.Resources[0].FieldRenames[0].To = "Head Line" }, []string{fr + "to:", `"Head Line"`}},
+		{"a field rename without its migration", func(m *Manifest) { m.Resources[0].FieldRenames[0].Migration.Path = "" }, []string{fr + "migration.path:", "inside the project"}},
+		{"a field rename's migration outside", func(m *Manifest) { m.Resources[0].FieldRenames[0].Migration.Path = "../x.sql" }, []string{fr + "migration.path:", "inside the project"}},
+		{"a field rename's migration without its digest", func(m *Manifest) { m.Resources[0].FieldRenames[0].Migration.SHA256 = "" }, []string{fr + "migration.sha256:", "SHA-256", "gingen rename field recorded"}},
+		{"a field rename's bad digest", func(m *Manifest) { m.Resources[0].FieldRenames[0].Migration.SHA256 = "xyz" }, []string{fr + "migration.sha256:", `"xyz"`}},
+		{"a resource rename without its name", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Name = "" }, []string{rr + "name:", "resource name is empty", "restore the name gingen rename resource recorded"}},
+		{"a resource rename from a bad name", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Name = "Article" }, []string{rr + "name:", "snake_case"}},
+		{"a resource rename without its plural", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Plural = "" }, []string{rr + "plural:", "restore the plural gingen rename resource recorded"}},
+		{"a resource rename of a bad field", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Fields[0] = "headline" }, []string{rr + "fields[0]:", "malformed field"}},
+		{"a resource rename without its migration", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Migration.Path = "" }, []string{rr + "migration.path:", "inside the project"}},
+		{"a resource rename's migration as the manifest", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Migration.Path = ManifestName }, []string{rr + "migration.path:", "manifest itself"}},
+		{"a resource rename's bad digest", func(m *Manifest) { m.Resources[0].ResourceRenames[0].Migration.SHA256 = "12" }, []string{rr + "migration.sha256:", "gingen rename resource recorded"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := renamedManifest()
+			tc.edit(&m)
+			b, err := m.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseManifest(b)
+			if err == nil {
+				t.Fatal("ParseManifest accepted it")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, ManifestName+": ") {
+				t.Errorf("message %q is not one line starting with %s: ", msg, ManifestName)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not mention %q", msg, w)
+				}
+			}
+		})
+	}
+	// A misspelt key of a rename is unknown, not ignored.
+	for _, key := range []string{"field_renames", "resource_renames"} {
+		b := strings.Replace(string(ok), "    "+key+":\n      - ", "    "+key+":\n      - migratoin: {}\n        ", 1)
+		if b == string(ok) {
+			t.Fatalf("no %s list in the manifest:\n%s", key, ok)
+		}
+		if _, err := ParseManifest([]byte(b)); err == nil || !strings.Contains(err.Error(), "unknown key migratoin") {
+			t.Errorf("%s with a misspelt key: %v, want unknown key", key, err)
+		}
 	}
 }
 

@@ -505,8 +505,9 @@ func versionMigration(tfs fs.FS, m Manifest, r Resource, p string) (File, error)
 // its create migration, from the fields it had before any add field, and the migration of
 // each add field. They come out as add resource and add field wrote them, so that a project
 // rendered from its manifest (gingen new --force, gingen upgrade) keeps them. It returns the
-// files, the create migration's record and the field changes with their digests.
-func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, []FieldRename, error) {
+// files, the create migration's record, and the field changes and renames with their digests.
+// Each migration is rendered with the names of the time it was written (Manifest.at).
+func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *GeneratedFile, []FieldChange, []FieldRename, []ResourceRename, error) {
 	added := map[string]bool{}
 	for _, c := range r.FieldChanges {
 		for _, n := range c.Fields {
@@ -516,33 +517,37 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 	var files []File
 	var create *GeneratedFile
 	if r.Migration != "" {
-		orig := r
-		orig.Fields = r.fieldsAt(slices.DeleteFunc(slices.Clone(r.Fields), func(f Field) bool { return added[f.Name] }), migrationVersion(r.Migration))
-		f, err := createMigration(tfs, m, orig, r.Migration, r.Baseline)
+		v := migrationVersion(r.Migration)
+		mv, orig := m.resourceAt(r, v)
+		orig.Fields = orig.fieldsAt(slices.DeleteFunc(slices.Clone(orig.Fields), func(f Field) bool { return added[f.Name] }), v)
+		f, err := createMigration(tfs, mv, orig, r.Migration, r.Baseline)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 		create = &GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}
 	}
 	if r.VersionMigration != "" {
-		f, err := versionMigration(tfs, m, r, r.VersionMigration)
+		_, then := m.resourceAt(r, migrationVersion(r.VersionMigration))
+		f, err := versionMigration(tfs, m, then, r.VersionMigration)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 	}
 	var changes []FieldChange
 	for _, c := range r.FieldChanges {
+		v := migrationVersion(c.Migration.Path)
+		mv, then := m.resourceAt(r, v)
 		var fields []Field
-		for _, f := range r.Fields {
+		for _, f := range then.Fields {
 			if slices.Contains(c.Fields, f.Name) {
 				fields = append(fields, f)
 			}
 		}
-		f, err := addFieldsMigration(tfs, m, r, r.fieldsAt(fields, migrationVersion(c.Migration.Path)), c.Migration.Path)
+		f, err := addFieldsMigration(tfs, mv, then, then.fieldsAt(fields, v), c.Migration.Path)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 		changes = append(changes, FieldChange{Fields: c.Fields, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
@@ -551,16 +556,26 @@ func renderResourceMigrations(tfs fs.FS, m Manifest, r Resource) ([]File, *Gener
 	for _, rn := range r.FieldRenames {
 		from, err := ParseField(rn.Field)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
-		f, err := renameFieldMigration(tfs, m, r, from, rn.To, rn.Migration.Path)
+		mv, then := m.resourceAt(r, migrationVersion(rn.Migration.Path))
+		f, err := renameFieldMigration(tfs, mv, then, from, rn.To, rn.Migration.Path)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		files = append(files, f)
 		renames = append(renames, FieldRename{Field: rn.Field, To: rn.To, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
 	}
-	return files, create, changes, renames, nil
+	var resourceRenames []ResourceRename
+	for _, rn := range r.ResourceRenames {
+		f, err := recordedResourceRenameMigration(tfs, m, r, rn)
+		if err != nil {
+			return nil, nil, nil, nil, nil, err
+		}
+		files = append(files, f)
+		resourceRenames = append(resourceRenames, ResourceRename{Name: rn.Name, Plural: rn.Plural, Fields: rn.Fields, Migration: GeneratedFile{Path: f.Path, SHA256: digest(f.Body)}})
+	}
+	return files, create, changes, renames, resourceRenames, nil
 }
 
 // renameColumn is the Up part of a rename field migration: the column renamed (its values
@@ -625,6 +640,9 @@ func newestRecordedMigration(m Manifest, files map[string]File) int64 {
 		for _, rn := range r.FieldRenames {
 			newest = max(newest, migrationVersion(rn.Migration.Path))
 		}
+		for _, rn := range r.ResourceRenames {
+			newest = max(newest, migrationVersion(rn.Migration.Path))
+		}
 	}
 	return newest
 }
@@ -670,4 +688,133 @@ func numberProjectMigrations(m Manifest, byPath map[string]File, resources []Res
 		byPath[target] = f
 	}
 	return nil
+}
+
+// renameTable is the Up part of a rename resource migration: the table renamed from table to
+// to, its rows kept, with what gingen named after it (the indexes of fields, idx_TABLE_COLUMN,
+// and its own foreign keys, fk_TABLE_FIELD, as gorm names them), so that the schema is what
+// a create migration under the new name makes. The foreign keys of the tables that reference
+// it follow the table on every database: PostgreSQL keeps them by the table's identity,
+// InnoDB (MySQL, MariaDB) rewrites their parent on RENAME TABLE, and SQLite 3.26 and later
+// rewrites their REFERENCES clauses (always so with foreign_keys on, which projects set).
+// fields are the table's fields with an index or a foreign key; targetTable names the table
+// a references field points to (MySQL creates a renamed foreign key again).
+func (d sqlDialect) renameTable(table, to string, fields []Field, targetTable func(Field) string) []string {
+	out := []string{fmt.Sprintf("ALTER TABLE %s RENAME TO %s;", d.quote(table), d.quote(to))}
+	if d == DBPostgres {
+		// The names PostgreSQL gave the id's sequence (bigserial) and the primary key, after
+		// the table: a table created later under the old name must find them free.
+		out = append(out,
+			fmt.Sprintf("ALTER SEQUENCE %s RENAME TO %s;", d.quote(table+"_id_seq"), d.quote(to+"_id_seq")),
+			fmt.Sprintf("ALTER INDEX %s RENAME TO %s;", d.quote(table+"_pkey"), d.quote(to+"_pkey")))
+	}
+	var fks []Field
+	for _, f := range fields {
+		if f.Type == TypeReferences {
+			fks = append(fks, f)
+		}
+		oldIndex, _ := index(table, f)
+		if oldIndex == "" {
+			continue
+		}
+		newIndex, _ := index(to, f)
+		switch d {
+		case DBPostgres:
+			out = append(out, fmt.Sprintf("ALTER INDEX %s RENAME TO %s;", d.quote(oldIndex), d.quote(newIndex)))
+		case DBMySQL:
+			out = append(out, fmt.Sprintf("ALTER TABLE %s RENAME INDEX %s TO %s;", d.quote(to), d.quote(oldIndex), d.quote(newIndex)))
+		default:
+			// SQLite cannot rename an index: it goes, and comes back under the new name.
+			out = append(out, fmt.Sprintf("DROP INDEX %s;", d.quote(oldIndex)), d.createIndex(to, f))
+		}
+	}
+	if len(fks) == 0 {
+		return out
+	}
+	switch d {
+	case DBPostgres:
+		for _, f := range fks {
+			out = append(out, fmt.Sprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s;", d.quote(to), d.quote("fk_"+table+"_"+f.Name), d.quote("fk_"+to+"_"+f.Name)))
+		}
+	case DBMySQL:
+		// MySQL renames no foreign key: it is dropped and added again under the new name,
+		// on the column's index, which the rows already satisfy.
+		for _, f := range fks {
+			out = append(out,
+				fmt.Sprintf("ALTER TABLE %s DROP FOREIGN KEY %s;", d.quote(to), d.quote("fk_"+table+"_"+f.Name)),
+				fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s(%s);", d.quote(to), d.quote("fk_"+to+"_"+f.Name), d.quote(f.column()), d.quote(targetTable(f)), d.quote("id")))
+		}
+	default:
+		// A constraint's name is only text in the table's CREATE statement, which SQLite
+		// keeps in sqlite_master and never rewrites for a rename; a rebuild of the table
+		// would copy every row and lose the columns gingen does not know. The documented
+		// way (sqlite.org/lang_altertable.html, "other kinds of table schema changes") edits
+		// that text, here only the names, and RESET reloads the schema.
+		out = append(out, "PRAGMA writable_schema = ON;")
+		for _, f := range fks {
+			out = append(out, fmt.Sprintf("UPDATE sqlite_master SET sql = replace(sql, 'CONSTRAINT %s ', 'CONSTRAINT %s ') WHERE type = 'table' AND name = '%s';",
+				d.quote("fk_"+table+"_"+f.Name), d.quote("fk_"+to+"_"+f.Name), to))
+		}
+		out = append(out, "PRAGMA writable_schema = RESET;")
+	}
+	return out
+}
+
+// renameCommand is the command line that renames resource from (plural fromPlural) to to
+// (plural toPlural): --plural only when to's plural is not the one gingen derives.
+func renameCommand(from, to, toPlural string) string {
+	s := "gingen rename resource " + from + " " + to
+	if toPlural != Plural(to) {
+		s += " --plural " + toPlural
+	}
+	return s
+}
+
+// renameResourceMigration renders the migration that renames the table of resource before
+// (its name, plural and the fields with an index or a foreign key, as they are before the
+// rename) to the table of name and plural, as p; its down renames everything back. m is the
+// manifest of the time, for the tables the foreign keys point to.
+func renameResourceMigration(tfs fs.FS, m Manifest, before Resource, name, plural, p string) (File, error) {
+	d := sqlDialect(m.DB)
+	target := func(f Field) string {
+		t, _ := m.refTarget(f)
+		return t.Plural
+	}
+	return renderMigration(tfs, "rename_resource", p, MigrationData{
+		Command: renameCommand(before.Name, name, plural),
+		Undo:    renameCommand(name, before.Name, before.Plural),
+		Table:   before.Plural,
+		Model:   Camel(before.Name),
+		Fields:  []string{plural, Camel(name)},
+		Up:      d.renameTable(before.Plural, plural, before.Fields, target),
+		Down:    d.renameTable(plural, before.Plural, before.Fields, target),
+	})
+}
+
+// renamedFields are the fields of a table a rename resource migration renames something of:
+// those with an index or a foreign key named after the table.
+func renamedFields(fields []Field) []Field {
+	var out []Field
+	for _, f := range fields {
+		if name, _ := index("t", f); name != "" || f.Type == TypeReferences {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// recordedResourceRenameMigration renders again the migration of rn, a rename of r (recorded
+// in m under its name of today), as it was written: with the names of then.
+func recordedResourceRenameMigration(tfs fs.FS, m Manifest, r Resource, rn ResourceRename) (File, error) {
+	v := migrationVersion(rn.Migration.Path)
+	mv, after := m.resourceAt(r, v)
+	before := Resource{Name: rn.Name, Plural: rn.Plural}
+	for _, spec := range rn.Fields {
+		f, err := ParseField(spec)
+		if err != nil {
+			return File{}, fmt.Errorf("%s: resource %s: %w", ManifestName, r.Name, err)
+		}
+		before.Fields = append(before.Fields, f)
+	}
+	return renameResourceMigration(tfs, mv, before, after.Name, after.Plural, rn.Migration.Path)
 }

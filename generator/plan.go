@@ -219,9 +219,10 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 			create     *GeneratedFile
 			changes    []FieldChange
 			renames    []FieldRename
+			resRenames []ResourceRename
 		)
 		if withMigrations {
-			if migrations, create, changes, renames, err = renderResourceMigrations(tfs, m, recorded); err != nil {
+			if migrations, create, changes, renames, resRenames, err = renderResourceMigrations(tfs, m, recorded); err != nil {
 				return nil, Manifest{}, err
 			}
 		}
@@ -247,6 +248,7 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 		}
 		res.FieldChanges = changes
 		res.FieldRenames = renames
+		res.ResourceRenames = resRenames
 		res.Inserts = resourceInserts(res)
 		if recordedInserts && len(recorded.Inserts) > 0 {
 			res.Inserts = recorded.Inserts

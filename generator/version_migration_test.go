@@ -84,6 +84,40 @@ func TestAResourceAddedBeforeVersioningGetsItsVersionColumnFromAMigrationOfItsOw
 					t.Errorf("%s differs between two renders", r.VersionMigration)
 				}
 			}
+
+			// The commands that write a resource's files again never touch its migrations:
+			// the version migration stays, on disk and among the resource's files.
+			for name, plan := range map[string]func() (Plan, error){
+				"add field": func() (Plan, error) {
+					return PlanAddField(memFS(rendered), FieldOptions{Resource: "article", Fields: []string{"rating:int"}}, templates.FS())
+				},
+				"rename field": func() (Plan, error) {
+					return PlanRenameField(memFS(rendered), RenameFieldOptions{Resource: "article", Old: "views", New: "hits"}, templates.FS())
+				},
+				"rename resource": func() (Plan, error) {
+					return PlanRenameResource(memFS(rendered), RenameResourceOptions{Old: "article", New: "post"}, templates.FS())
+				},
+			} {
+				p, err := plan()
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				for _, d := range p.Deletes {
+					if d == want["article"] {
+						t.Errorf("%s deletes %s", name, d)
+					}
+				}
+				after := parsedManifest(t, applyInMemory(rendered, p))
+				kept := false
+				for _, r := range after.Resources {
+					for _, g := range r.Files {
+						kept = kept || g.Path == want["article"]
+					}
+				}
+				if !kept {
+					t.Errorf("after %s, gingen.yaml no longer records %s", name, want["article"])
+				}
+			}
 		})
 	}
 }

@@ -31,6 +31,7 @@ func TestEveryArgumentErrorNamesTheFix(t *testing.T) {
 		}
 	}
 	checked := 0
+	walked := map[string]bool{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Hidden {
@@ -48,10 +49,11 @@ func TestEveryArgumentErrorNamesTheFix(t *testing.T) {
 				check(t, c, args, err)
 			}
 			// Every command refuses too many arguments, but those that take a list.
-			if err := c.ValidateArgs(extra); err == nil && !strings.HasSuffix(strings.TrimSuffix(c.Use, "]"), "...") && c.Name() != "resource" && !c.HasSubCommands() {
+			if err := c.ValidateArgs(extra); err == nil && !strings.HasSuffix(strings.TrimSuffix(c.Use, "]"), "...") && !c.HasSubCommands() {
 				t.Errorf("%s accepts %d arguments", c.CommandPath(), len(extra))
 			}
 			checked++
+			walked[c.CommandPath()] = true
 		})
 		for _, sub := range c.Commands() {
 			walk(sub)
@@ -60,5 +62,11 @@ func TestEveryArgumentErrorNamesTheFix(t *testing.T) {
 	walk(root)
 	if checked < 15 {
 		t.Errorf("walked %d commands, want every command", checked)
+	}
+	// Every command that works on a resource, rename resource among them.
+	for _, path := range []string{"gingen add resource", "gingen destroy resource", "gingen rename field", "gingen rename resource"} {
+		if !walked[path] {
+			t.Errorf("%s is not among the commands the walk checked", path)
+		}
 	}
 }

@@ -15,10 +15,10 @@ func newRenameCmd(con console) *cobra.Command {
 		Short: "Rename what gingen added, keeping the data",
 		Long: `Rename what "gingen add" made in the gingen project in the current folder, with a migration
 that renames it in the database, so that every row keeps its values.`,
-		Example: "  gingen rename field article title headline",
+		Example: "  gingen rename field article title headline\n  gingen rename resource article post",
 		RunE:    kindRequired("rename", "gingen rename field article title headline"),
 	}
-	cmd.AddCommand(newRenameFieldCmd(con))
+	cmd.AddCommand(newRenameFieldCmd(con), newRenameResourceCmd(con))
 	return cmd
 }
 
@@ -61,6 +61,64 @@ is given.`,
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
 	return cmd
+}
+
+func newRenameResourceCmd(con console) *cobra.Command {
+	var (
+		opts     generator.RenameResourceOptions
+		dryRun   bool
+		quiet    bool
+		templDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "resource OLD NEW",
+		Short: "Rename a resource: a migration that keeps its rows, its code and routes under the new name",
+		Long: `Rename a resource that gingen add resource made: write a migration that renames its table
+(db/migrations/NNNNN_rename_OLD_PLURAL_to_NEW_PLURAL.sql: ALTER TABLE ... RENAME TO, with the
+indexes and foreign keys gingen named after the table; its down renames them back), so that
+every row stays, and the foreign keys of the resources that reference it follow it. The
+resource's model, handlers and tests are written under the new name and those under the old
+one deleted; its registration lines change in place; the resources that reference it are
+written again (their field keeps its name and column, the relation's type and table change);
+and the OpenAPI document. gingen.yaml records the rename. "gingen rename resource NEW OLD"
+renames it back, with a migration of its own.
+
+The routes move from /api/v1/OLD_PLURAL to /api/v1/NEW_PLURAL: a breaking change for the
+API's clients (the note says so before acting), and the old paths answer 404 (see the README
+on how to tell old clients). An edited file of the resource or of one that references it
+stops the command, naming it, unless --force is given.`,
+		Example: `  gingen rename resource article post
+  gingen rename resource person member --dry-run
+  gingen rename resource person person --plural persons`,
+		Args:              nameRequired("name the resource and its new name, e.g. gingen rename resource article post", exactArgs(2)),
+		ValidArgsFunction: completeRenameResource,
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Old, opts.New = args[0], args[1]
+			return runFieldPlan(con, templDir, quiet, dryRun, func(_ string, project, tfs fs.FS) (generator.Plan, error) {
+				return generator.PlanRenameResource(project, opts, tfs)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Plural, "plural", "", "the new name's plural (its table and routes), when not the one gingen derives")
+	f.BoolVar(&opts.Force, "force", false, "write the files of the resource and of those that reference it again even if edited since, losing the edits")
+	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
+	addQuietFlag(f, &quiet)
+	addProjectTemplatesFlag(cmd, &templDir)
+	return cmd
+}
+
+// completeRenameResource completes rename resource: the project's resources, for OLD.
+func completeRenameResource(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	if len(args) == 0 {
+		for _, r := range recordedResourceNames() {
+			if strings.HasPrefix(r, toComplete) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeRenameField completes rename field: the project's resources, then the fields of
