@@ -25,17 +25,16 @@ import (
 //     one is a client about to send its request, e.g. a health check);
 //  2. then HTTP/1 connections whose handler, running for at least slowBodyWait, is blocked
 //     reading the request body, the slowest body first (fewest bytes a second since the
-//     request started): their read deadline is moved to the past and pinned there, so the handler's read fails with os.ErrDeadlineExceeded (which
-//     a handler answers like any body that came too slowly: a generated project's
-//     BodyDeadline answers 408) and the server closes the connection; evictGrace later it is
-//     closed anyway.
+//     request started): their read deadline is moved to the past (so the handler's read
+//     most likely fails as a timeout, which a generated project logs as 408) and the
+//     connection is closed at once: its descriptor is what the new connection needs.
 //
 // A connection whose handler is running (not waiting for its body), an HTTP/2 connection
 // with streams open, a connection serving a registered Stream and a hijacked one (a
 // websocket) are never evicted. When nothing can be evicted the listener waits, as
 // LimitListener does, until a connection closes or becomes evictable; the connection it
-// accepted meanwhile waits with it, so the overshoot is one descriptor per listener, plus
-// the slow bodies being evicted (at most maxEvicting at once). The state comes from
+// accepted meanwhile waits with it, so the overshoot is one descriptor per listener. The
+// state comes from
 // http.Server.ConnState and from the server's handler, which records when a handler waits
 // for its body; eviction starts only when a connection is accepted at the cap, so a drain
 // (which closes the listeners first) never evicts anything.
@@ -45,11 +44,8 @@ const (
 	// a request must have run while its handler waits for the body, before its connection
 	// may be evicted: a client sending at the speed of its link is usually done by then.
 	slowBodyWait = 100 * time.Millisecond
-	// evictGrace is how long an evicted slow body's handler has to answer before its
-	// connection is closed under it.
-	evictGrace = time.Second
-	// maxEvicting bounds the slow bodies evicted and not yet closed, each still holding its
-	// descriptor.
+	// maxEvicting bounds the connections evicted and not yet closed, each still holding its
+	// descriptor (evict closes them at once: a bound against a close that blocks).
 	maxEvicting = 32
 )
 
@@ -204,8 +200,11 @@ func (c *trackedConn) evict(slow bool) {
 		_ = c.Close() // the server's reader sees it closed
 		return
 	}
+	// The deadline first, so that the handler's read most likely fails as a timeout (and is
+	// logged as one), then the close: the descriptor is needed now, and a handler starved of
+	// CPU under a flood would hold it for as long as it takes to answer.
 	_ = c.Conn.SetReadDeadline(aLongTimeAgo()) // a closed connection refuses it: then it is gone already
-	time.AfterFunc(evictGrace, func() { _ = c.Close() })
+	_ = c.Close()
 }
 
 // aLongTimeAgo is a read deadline that has passed.

@@ -75,8 +75,8 @@ func slowClient(t *testing.T, addr string, body bool, status chan<- string) net.
 // TestAtTheCapSlowClientsAreShedForAProbe: with MaxConns = 20, a running request, then 40
 // slow clients (19 that trickle a body, then 21 that never finish their headers). Probes on new
 // connections are still served (before, they waited in the accept queue behind the slow
-// clients, whose timeouts here are a minute), slow clients are shed (the headers first, then
-// a slow body, answered 408), and the running request is never evicted: it is answered once
+// clients, whose timeouts here are a minute), slow clients are shed (the slowloris ones
+// first, slow bodies when no other may go), and the running request is never evicted: it is answered once
 // it ends.
 func TestAtTheCapSlowClientsAreShedForAProbe(t *testing.T) {
 	ln := listen(t)
@@ -138,9 +138,6 @@ func TestAtTheCapSlowClientsAreShedForAProbe(t *testing.T) {
 		}
 	}
 	t.Logf("slow clients shed: %v", got)
-	if got["HTTP/1.1 408 Request Timeout"] == 0 {
-		t.Errorf("no slow body was answered 408: %v", got)
-	}
 
 	end()
 	res := <-ran
