@@ -34,10 +34,10 @@ import (
 // websocket) are never evicted. When nothing can be evicted the listener waits, as
 // LimitListener does, until a connection closes or becomes evictable; the connection it
 // accepted meanwhile waits with it, so the overshoot is one descriptor per listener. The
-// state comes from
-// http.Server.ConnState and from the server's handler, which records when a handler waits
-// for its body; eviction starts only when a connection is accepted at the cap, so a drain
-// (which closes the listeners first) never evicts anything.
+// state comes from http.Server.ConnState and from the server's handler, which records when
+// a handler waits for its body and how much of it came; eviction starts only when a
+// connection is accepted at the cap, so a drain (which closes the listeners first) never
+// evicts anything.
 
 const (
 	// slowBodyWait is how long a connection must have waited for its request's headers, or
