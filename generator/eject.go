@@ -23,7 +23,6 @@ func restartRequires() []string {
 	return []string{
 		"github.com/cloudflare/tableflip",
 		"github.com/coreos/go-systemd/v22",
-		"golang.org/x/net",
 		"golang.org/x/sys",
 	}
 }

@@ -5,6 +5,5 @@ go 1.26.0
 require (
 	github.com/cloudflare/tableflip v1.2.3
 	github.com/coreos/go-systemd/v22 v22.7.0
-	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
 )

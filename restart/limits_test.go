@@ -47,7 +47,10 @@ func TestAnIdleNewConnectionIsClosedAfterReadHeaderTimeout(t *testing.T) {
 	}
 }
 
-func TestMaxConnsCapsTheConnectionsServedAtOnce(t *testing.T) {
+// TestAtTheCapTheOldestIdleConnectionMakesRoom: with MaxConns = 2 and two connections that
+// send nothing, a third is served at once (it used to wait in the accept queue until one of
+// them went), and the older of the two is closed to make room.
+func TestAtTheCapTheOldestIdleConnectionMakesRoom(t *testing.T) {
 	ln := listen(t)
 	o := testOptions()
 	o.MaxConns = 2
@@ -62,23 +65,23 @@ func TestMaxConnsCapsTheConnectionsServedAtOnce(t *testing.T) {
 		}
 		defer c.Close()
 		idle = append(idle, c)
+		time.Sleep(2 * slowBodyWait) // accepted in this order, each old enough to be shed
 	}
-	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
-	url := "http://" + ln.Addr().String() + "/"
-	if resp, err := client.Get(url); err == nil {
-		resp.Body.Close()
-		t.Fatal("a third connection was served while two were open, with MaxConns = 2")
-	}
-	// One of the two goes: the waiting connection is accepted.
-	if err := idle[0].Close(); err != nil {
-		t.Fatal(err)
-	}
-	client.Timeout = 5 * time.Second
-	resp, err := client.Get(url)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + ln.Addr().String() + "/")
 	if err != nil {
-		t.Fatalf("once a connection closed: %v", err)
+		t.Fatalf("a third connection with two idle ones at the cap: %v", err)
 	}
 	resp.Body.Close()
+	for i, want := range []bool{true, false} {
+		if err := idle[i].SetReadDeadline(time.Now().Add(300 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := idle[i].Read(make([]byte, 1))
+		if closed := err != nil && !os.IsTimeout(err); closed != want {
+			t.Errorf("idle connection %d: read %v; want it closed: %t", i+1, err, want)
+		}
+	}
 }
 
 func TestOnServeHearsTheGenerationAndItsHandOver(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // Options configure how a generation serves and restarts.
@@ -41,7 +39,10 @@ type Options struct {
 	// the wait of a kept-alive connection for its next request (0: ReadTimeout).
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
-	// MaxConns caps the connections each listener serves at once; 0: no cap.
+	// MaxConns caps the connections each listener serves at once; 0: no cap. At the cap the
+	// listener keeps accepting and sheds the connection that has waited longest for its
+	// request's headers, or else the slowest request body, never a running request or a
+	// registered Stream (shed.go); when none may be shed, new connections wait for room.
 	MaxConns int
 	// CertFile and KeyFile, when set, are a PEM certificate (chain) and its key: the server
 	// speaks TLS on every listener, HTTP/2 and HTTP/1.1. Each generation loads them when it
@@ -114,7 +115,7 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 	if o.MaxConns > 0 {
 		capped := make([]net.Listener, len(lns))
 		for i, ln := range lns {
-			capped[i] = netutil.LimitListener(ln, o.MaxConns)
+			capped[i] = newShedListener(ln, o.MaxConns)
 		}
 		lns = capped
 	}
@@ -128,19 +129,23 @@ func startServer(h http.Handler, lns []net.Listener, o Options) *server {
 			if r.ProtoMajor != 1 {
 				// HTTP/2 has no "Connection: close": a draining server ends its
 				// connections with GOAWAY (Shutdown), and the clients finish their streams.
-				h.ServeHTTP(w, r)
+				trackRequest(h, w, r)
 				return
 			}
-			h.ServeHTTP(&drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
+			trackRequest(h, &drainAwareWriter{ResponseWriter: w, draining: &s.draining}, r)
 		}),
 		BaseContext:       func(net.Listener) context.Context { return s.streams.base(context.Background()) },
+		ConnContext:       withConn,
 		TLSConfig:         o.tls,
 		ReadTimeout:       o.ReadTimeout,
 		ReadHeaderTimeout: cmp.Or(o.ReadHeaderTimeout, o.ReadTimeout),
 		IdleTimeout:       cmp.Or(o.IdleTimeout, o.ReadTimeout),
 		WriteTimeout:      o.WriteTimeout,
 		ErrorLog:          slog.NewLogLogger(o.logger().Handler(), slog.LevelWarn),
-		ConnState: func(_ net.Conn, state http.ConnState) {
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if tc := trackedConnOf(c); tc != nil {
+				tc.setState(state)
+			}
 			switch state {
 			case http.StateNew:
 				s.open.Add(1)

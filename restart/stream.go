@@ -25,7 +25,18 @@ func Stream(r *http.Request) (done <-chan struct{}, end func()) {
 	if !ok {
 		return r.Context().Done(), func() {}
 	}
-	return st.add()
+	done, endStream := st.add()
+	tc := connOf(r)
+	if tc == nil {
+		return done, endStream
+	}
+	// Its connection is never shed at the connection cap while the stream runs.
+	tc.streams.Add(1)
+	var once sync.Once
+	return done, func() {
+		once.Do(func() { tc.streams.Add(-1) })
+		endStream()
+	}
 }
 
 // streamsKey is the context key of a generation's streams, set on every connection's base

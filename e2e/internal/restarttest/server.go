@@ -44,6 +44,9 @@ type ServerConfig struct {
 	Log io.Writer
 	// Ports is where the server's port is picked from; zero: any free port.
 	Ports PortRange
+	// Wrap, when set, is a command the binary is started through, which must exec it (so
+	// that the pid stays the server's), e.g. prlimit --nofile=1024:1024 --.
+	Wrap []string
 }
 
 // Server is a running generated project, started the way its deploy files start it.
@@ -133,15 +136,16 @@ func (s *Server) launch() error {
 		s.cfg.EnvPrefix+"_APP_PIDFILE="+s.pidFile,
 	)
 	env = append(env, s.cfg.Env...)
+	argv := append(slices.Clone(s.cfg.Wrap), s.cfg.Binary)
 	var cmd *exec.Cmd
 	if s.cfg.Strategy == Systemd {
 		// As systemd does: the socket is fd 3, LISTEN_PID names the process that execs the
 		// server. exec keeps the shell's pid, so $$ is the server's pid.
-		cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, s.cfg.Binary)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ exec "$0" "$@"`}, argv...)...)
 		cmd.ExtraFiles = []*os.File{s.socket}
 		env = append(env, "LISTEN_FDS=1", "LISTEN_FDNAMES=http", "NOTIFY_SOCKET="+s.Notify.Path)
 	} else {
-		cmd = exec.Command(s.cfg.Binary)
+		cmd = exec.Command(argv[0], argv[1:]...)
 	}
 	cmd.Dir = s.cfg.WorkDir
 	cmd.Env = env

@@ -34,6 +34,13 @@ func Open(ctx context.Context, cfg setting.Database) (*gorm.DB, error) {
 		if err := useSingleWriter(db, cfg); err != nil {
 			return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
 		}
+	} else {
+		// One pool, bounded as the descriptors the connection cap keeps for it.
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))
+		}
+		sqlDB.SetMaxOpenConns(setting.SQLiteConns)
 	}
 	if err := Ping(ctx, db); err != nil {
 		return nil, errors.Join(fmt.Errorf("open database %s: %w", cfg.DSN, err), Close(db))

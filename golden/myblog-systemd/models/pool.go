@@ -97,6 +97,9 @@ func useSingleWriter(db *gorm.DB, cfg setting.Database) error {
 	if err != nil {
 		return fmt.Errorf("open read pool: %w", err)
 	}
+	// Bounded, so that the descriptors the connection cap keeps for the database
+	// (setting.SQLiteConns) are enough under any load: queries beyond it wait for a reader.
+	reader.SetMaxOpenConns(readPoolMax)
 	reader.SetMaxIdleConns(readPoolIdle)
 	checkpoint, err := sql.Open(sqlite.DriverName, cfg.DSN+dsnSeparator(cfg.DSN)+"_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -172,8 +175,13 @@ func (q writeQueue) leave(db *gorm.DB) {
 	}
 }
 
-// readPoolIdle is how many idle read connections stay open between bursts.
-const readPoolIdle = 8
+// readPoolMax is how many read connections may be open at once: what setting.SQLiteConns
+// leaves beside the writer and the checkpointer. readPoolIdle of them stay open between
+// bursts.
+const (
+	readPoolMax  = setting.SQLiteConns - 2
+	readPoolIdle = 8
+)
 
 // sqliteReadPragmas are the read pool's: those of the writer (sqlitePragmas) without
 // _txlock=immediate, and query_only.

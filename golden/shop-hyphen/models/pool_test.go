@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -152,5 +155,88 @@ func TestCloseTwiceIsHarmless(t *testing.T) {
 	}
 	if err := Close(db); err != nil {
 		t.Errorf("second Close: %v, want nil as database/sql gives", err)
+	}
+}
+
+// openFileCount is how many descriptors this process holds (Linux: /proc/self/fd).
+func openFileCount() (int, error) {
+	fds, err := os.ReadDir("/proc/self/fd")
+	return len(fds), err
+}
+
+// TestTheDatabaseHoldsNoMoreFilesThanTheConnectionCapKeeps: 64 reading transactions at once,
+// beside a writing one: the read pool opens at most readPoolMax connections (the others
+// wait), and the descriptors the database holds stay within what the automatic connection
+// cap keeps for it (setting's DatabaseFiles), so a flood of clients cannot starve it of files.
+func TestTheDatabaseHoldsNoMoreFilesThanTheConnectionCapKeeps(t *testing.T) {
+	before, err := openFileCount()
+	if err != nil {
+		t.Skipf("cannot count this process's open files: %v", err)
+	}
+	db := openTestFile(t, true)
+	if err := db.Create(&note{Text: "a"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	var inside atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 65)
+	wg.Go(func() {
+		errs <- db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&note{Text: "b"}).Error; err != nil {
+				return err
+			}
+			<-hold
+			return nil
+		})
+	})
+	for range 64 {
+		wg.Go(func() {
+			errs <- Reading(db).Transaction(func(tx *gorm.DB) error {
+				var n int64
+				if err := tx.Model(&note{}).Count(&n).Error; err != nil {
+					return err
+				}
+				inside.Add(1)
+				<-hold
+				return nil
+			})
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inside.Load() < readPoolMax && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Long enough for a reader beyond the bound to get in, and for a checkpoint to run.
+	time.Sleep(2 * checkpointInterval)
+	n := inside.Load()
+	during, err := openFileCount()
+	close(hold)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a transaction: %v", err)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != readPoolMax {
+		t.Errorf("%d reading transactions ran at once, want the read pool's bound %d", n, readPoolMax)
+	}
+	if kept := setting.Default().DatabaseFiles(); during-before > kept {
+		t.Errorf("the database holds %d descriptors, more than the %d the connection cap keeps for it", during-before, kept)
+	}
+	t.Logf("%d descriptors with the writer and %d readers busy; %d kept", during-before, n, setting.Default().DatabaseFiles())
+}
+
+func TestWithoutSingleWriterThePoolIsBoundedToo(t *testing.T) {
+	sqlDB, err := openTestFile(t, false).DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sqlDB.Stats().MaxOpenConnections; got != setting.SQLiteConns {
+		t.Errorf("the pool opens up to %d connections, want setting.SQLiteConns (%d)", got, setting.SQLiteConns)
 	}
 }

@@ -20,7 +20,7 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	if openFiles == 0 {
 		return s.Server.MaxConns, nil
 	}
-	reserve := uint64(reservedFiles + s.databaseFiles()) //nolint:gosec // G115: small counts, never negative (Validate refuses a negative MaxOpenConns)
+	reserve := uint64(reservedFiles + s.DatabaseFiles()) //nolint:gosec // G115: small counts, never negative (Validate refuses a negative MaxOpenConns)
 	if openFiles <= reserve+16 {
 		return 0, fmt.Errorf("[server] MaxConns: the open-file limit %d leaves no room for connections once %d descriptors are kept for the database, the log and the admin port; raise it (ulimit -n, systemd's LimitNOFILE=)", openFiles, reserve)
 	}
@@ -34,10 +34,10 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	return s.Server.MaxConns, nil
 }
 
-// databaseFiles is how many descriptors the database pool may hold: one per connection,
+// DatabaseFiles is how many descriptors the database pool may hold: one per connection,
 // twice during a restart's hand-over is not counted (each process has its own limit); with no
 // MaxOpenConns, 64 are kept.
-func (s Settings) databaseFiles() int {
+func (s Settings) DatabaseFiles() int {
 	if s.Database.MaxOpenConns == 0 {
 		return 64
 	}

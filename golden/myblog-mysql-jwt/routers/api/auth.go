@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -36,7 +37,8 @@ type LoginResponse struct {
 }
 
 // Login handles POST /auth: it checks the username and password against the users table
-// and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body,
+// and answers a signed token (200), or 401 for wrong credentials, 400 for a malformed body
+// (408 for one that came too slowly),
 // 429 with Retry-After once the client IP, or the user name from this client, is throttled,
 // and 503 while the database cannot be reached. A user name is throttled in its normalized
 // form (models.NormalizeUsername), so that its spellings share one allowance, and counted
@@ -53,6 +55,12 @@ func Login(db *gorm.DB, tokens *auth.Tokens, throttles *auth.LoginThrottles) gin
 		var req LoginRequest
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBytes)
 		if err := c.ShouldBindJSON(&req); err != nil || req.Username == "" || req.Password == "" {
+			// A body cut for coming too slowly ([server] BodyMinRate, or the connection shed at
+			// the connection cap) is a timeout, not a malformed request.
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.AbortWithStatusJSON(http.StatusRequestTimeout, gin.H{"error": "request body arrived too slowly"})
+				return
+			}
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": `send a JSON object {"username": "...", "password": "..."}`})
 			return
 		}

@@ -148,7 +148,7 @@ func TestTheConnectionCapLeavesRoomUnderTheOpenFileLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reserve := reservedFiles + s.databaseFiles()
+	reserve := reservedFiles + s.DatabaseFiles()
 	for _, tc := range []struct {
 		name      string
 		maxConns  int

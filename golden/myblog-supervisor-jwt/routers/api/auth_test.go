@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -388,5 +391,36 @@ func TestFailedSignInsLogNoUserName(t *testing.T) {
 		if strings.Contains(strings.ToLower(out), strings.ToLower(clear)) {
 			t.Errorf("the log holds the user name %q:\n%s", clear, out)
 		}
+	}
+}
+
+// TestASlowSignInBodyIsAnswered408: a body cut by BodyDeadline for coming too slowly is a
+// timeout (408), not a malformed request (400).
+func TestASlowSignInBodyIsAnswered408(t *testing.T) {
+	h, _ := newAuthAPI(t)
+	r := gin.New()
+	r.Use(middleware.BodyDeadline(1000, 200*time.Millisecond, 10*time.Second))
+	r.POST("/auth", gin.WrapH(h))
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The test's bound, not a timing goal: the server must answer long before it.
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(conn, "POST /auth HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"username\": \"ann"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickled sign-in: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("status = %d, want 408", resp.StatusCode)
 	}
 }

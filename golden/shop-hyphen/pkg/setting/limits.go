@@ -20,7 +20,7 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	if openFiles == 0 {
 		return s.Server.MaxConns, nil
 	}
-	reserve := uint64(reservedFiles + s.databaseFiles()) //nolint:gosec // G115: small counts, never negative (Validate refuses a negative MaxOpenConns)
+	reserve := uint64(reservedFiles + s.DatabaseFiles()) //nolint:gosec // G115: small counts, never negative (Validate refuses a negative MaxOpenConns)
 	if openFiles <= reserve+16 {
 		return 0, fmt.Errorf("[server] MaxConns: the open-file limit %d leaves no room for connections once %d descriptors are kept for the database, the log and the admin port; raise it (ulimit -n, systemd's LimitNOFILE=)", openFiles, reserve)
 	}
@@ -34,6 +34,11 @@ func (s Settings) ConnCap(openFiles uint64) (int, error) {
 	return s.Server.MaxConns, nil
 }
 
-// databaseFiles is how many descriptors the database may hold: the writer, the checkpointer
-// and the idle readers, each with the database file and its -wal file open.
-func (s Settings) databaseFiles() int { return 2 * 16 }
+// SQLiteConns is how many connections a SQLite database holds at most, which models.Open
+// makes true: with [database] SingleWriter, the writer, the checkpointer and a read pool of
+// SQLiteConns-2; without, its one pool.
+const SQLiteConns = 16
+
+// DatabaseFiles is how many descriptors the database may hold: each connection keeps the
+// database file and its -wal file open, and a process's connections share one -shm file.
+func (s Settings) DatabaseFiles() int { return 2*SQLiteConns + 1 }
