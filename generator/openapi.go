@@ -186,8 +186,15 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 	required := []string{"id", "created_at", "updated_at", "version"}
 	inProps := obj{}
 	var inRequired []string
-	for i, fd := range d.Fields {
-		f := r.Fields[i]
+	if o := d.Owner; o != nil {
+		s := fieldSchema(o.src)
+		s["readOnly"] = true
+		s["description"] = "the user who created it, from the token; only this user sees and changes it"
+		props[o.Name] = s
+		required = append(required, o.Name)
+	}
+	for _, fd := range d.Fields {
+		f := fd.src
 		s := fieldSchema(f)
 		props[fd.Name] = s
 		required = append(required, fd.Name)
