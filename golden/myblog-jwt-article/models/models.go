@@ -96,6 +96,8 @@ func All() []any {
 		&User{},
 		&Article{},
 		&Comment{},
+		&Note{},
+		&Reminder{},
 		// gingen:models
 	}
 }

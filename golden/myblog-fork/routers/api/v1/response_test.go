@@ -232,6 +232,18 @@ type sampleBody struct {
 	Owner uint       `json:"owner_id"`
 }
 
+func TestBinderRefusesReadOnlyFieldsByName(t *testing.T) {
+	b := newBinder(readOnly("owner_id", "is set by the server"))
+	var req sampleBody
+	status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1, "owner_id": 2}`), &req)
+	if resp == nil || status != http.StatusBadRequest || resp.Fields["owner_id"] != "is set by the server" {
+		t.Fatalf("decode of a body setting owner_id = %d %+v, want 400 naming owner_id", status, resp)
+	}
+	if status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1}`), &req); resp != nil {
+		t.Errorf("decode of a body without owner_id = %d %+v, want it accepted", status, resp)
+	}
+}
+
 func TestBinderNamesEveryOffendingField(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string

@@ -191,16 +191,29 @@ func parseID(c *gin.Context) (uint, bool) {
 // one, and names fields by their JSON names, as clients spell them.
 type binder struct {
 	validate *validator.Validate
+	// readOnly are keys of the resource that bodies must not set, with the reason: fields
+	// the server fills in itself (an owner, from the token).
+	readOnly map[string]string
 }
 
-func newBinder() *binder {
+// readOnlyField is a key request bodies must not set, and the reason told to the client.
+type readOnlyField struct{ key, why string }
+
+// readOnly names a field newBinder's bodies must not set.
+func readOnly(key, why string) readOnlyField { return readOnlyField{key: key, why: why} }
+
+func newBinder(fixed ...readOnlyField) *binder {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(jsonName)
 	// notblank refuses a string of spaces only, which "required" lets through.
 	if err := v.RegisterValidation("notblank", validators.NotBlank); err != nil {
 		panic(fmt.Sprintf("register notblank: %v", err)) // only a programming error: a bad tag name
 	}
-	return &binder{validate: v}
+	b := &binder{validate: v, readOnly: map[string]string{}}
+	for _, f := range fixed {
+		b.readOnly[f.key] = f.why
+	}
+	return b
 }
 
 // jsonName is a struct field's name in JSON, or "" for a field JSON skips.
@@ -304,7 +317,10 @@ func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int
 	// A key the resource does not have is refused rather than dropped: a typo (titel) would
 	// otherwise be a silent no-op, and a generated field (id, created_at) is not the client's.
 	for key := range raw {
-		if !known[key] {
+		switch why, fixed := b.readOnly[key]; {
+		case fixed:
+			fields[key] = why
+		case !known[key]:
 			fields[key] = "is not a field of this resource"
 		}
 	}
