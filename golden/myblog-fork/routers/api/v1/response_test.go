@@ -244,6 +244,35 @@ func TestBinderRefusesReadOnlyFieldsByName(t *testing.T) {
 	}
 }
 
+func TestBindJSONUnderTakesTheParentFromThePath(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+		message    string
+	}{
+		{"left out", `{"title": "a", "views": 1}`, true, ""},
+		{"another id", `{"title": "a", "views": 1, "owner_id": 8}`, false, "is the id in the path; leave it out"},
+		{"the same id", `{"title": "a", "views": 1, "owner_id": 7}`, false, "is the id in the path; leave it out"},
+		{"null", `{"title": "a", "views": 1, "owner_id": null}`, false, "is the id in the path; leave it out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(rec)
+			c.Request = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			var req sampleBody
+			ok := newBinder().bindJSONUnder(c, &req, "owner_id", 7)
+			switch {
+			case ok != tc.ok:
+				t.Fatalf("bindJSONUnder = %v (%d %s), want %v", ok, rec.Code, rec.Body, tc.ok)
+			case ok && req.Owner != 7:
+				t.Errorf("owner_id = %d, want 7 from the path", req.Owner)
+			case !ok && (rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["owner_id"] != tc.message):
+				t.Errorf("answer %d %s, want 400 with owner_id: %s", rec.Code, rec.Body, tc.message)
+			}
+		})
+	}
+}
+
 func TestBinderNamesEveryOffendingField(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string

@@ -32,6 +32,7 @@ import (
 // PATCH and DELETE honour If-Match (412 once the note changed): etag.go.
 //
 //	GET    /api/v1/articles/:id/notes  list the notes of one article
+//	POST   /api/v1/articles/:id/notes  create a note of that article (article_id from the path)
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 //
@@ -39,8 +40,8 @@ import (
 // each route sees only the caller's notes, and another user's answers 404, as a missing
 // one does, so that ids tell nothing. There is no way around it through the API.
 func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
-	h := &noteHandler{db: db, bind: newBinder(readOnly("owner_id", "is the user of your token; leave it out"))}
 	g := api.Group("/notes")
+	h := &noteHandler{db: db, bind: newBinder(readOnly("owner_id", "is the user of your token; leave it out")), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -51,6 +52,7 @@ func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
 	g.DELETE("/:id", h.delete)
 	api.GET("/articles/:id/notes", h.listByArticle)
 	api.HEAD("/articles/:id/notes", h.listByArticle)
+	api.POST("/articles/:id/notes", h.createUnderArticle)
 }
 
 // noteListSpec is what lists of notes filter, sort and include by.
@@ -109,6 +111,7 @@ func (r *noteRequest) columns(sent []string) map[string]any {
 type noteHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the notes: /api/v1/notes
 }
 
 func (h *noteHandler) list(c *gin.Context) {
@@ -129,16 +132,43 @@ func (h *noteHandler) listByArticle(c *gin.Context) {
 	if !ok {
 		return
 	}
-	switch found, err := exists(c.Request.Context(), h.db, &models.Article{}, id); {
-	case err != nil:
-		respondInternal(c, err)
-		return
-	case !found:
-		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+	if !h.foundArticle(c, id) {
 		return
 	}
 	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "article_id"}, Value: id})
 	h.respondList(c, q)
+}
+
+// createUnderArticle creates a note of the article :id, which its
+// article_id takes from the path: 404 when there is no such article.
+func (h *noteHandler) createUnderArticle(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	if !h.foundArticle(c, id) {
+		return
+	}
+	var req noteRequest
+	if !h.bind.bindJSONUnder(c, &req, "article_id", id) {
+		return
+	}
+	h.insert(c, &req)
+}
+
+// foundArticle reports whether the article id exists; when
+// not, it answers 404 (500 when the lookup fails).
+func (h *noteHandler) foundArticle(c *gin.Context, id uint) bool {
+	db := h.db
+	switch found, err := exists(c.Request.Context(), db, &models.Article{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return false
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+		return false
+	}
+	return true
 }
 
 // respondList answers one page of the notes q selects.
@@ -202,6 +232,11 @@ func (h *noteHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the note req describes and answers it, 201.
+func (h *noteHandler) insert(c *gin.Context, req *noteRequest) {
 	item := models.Note{Version: 1}
 	req.apply(&item)
 	owner, ok := callerID(c)
@@ -213,7 +248,7 @@ func (h *noteHandler) create(c *gin.Context) {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

@@ -31,11 +31,12 @@ import (
 // PATCH and DELETE honour If-Match (412 once the reminder changed): etag.go.
 //
 //	GET    /api/v1/notes/:id/reminders  list the reminders of one note
+//	POST   /api/v1/notes/:id/reminders  create a reminder of that note (note_id from the path)
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterReminders(api *gin.RouterGroup, db *gorm.DB) {
-	h := &reminderHandler{db: db, bind: newBinder()}
 	g := api.Group("/reminders")
+	h := &reminderHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -46,6 +47,7 @@ func RegisterReminders(api *gin.RouterGroup, db *gorm.DB) {
 	g.DELETE("/:id", h.delete)
 	api.GET("/notes/:id/reminders", h.listByNote)
 	api.HEAD("/notes/:id/reminders", h.listByNote)
+	api.POST("/notes/:id/reminders", h.createUnderNote)
 }
 
 // reminderListSpec is what lists of reminders filter, sort and include by.
@@ -96,6 +98,7 @@ func (r *reminderRequest) columns(sent []string) map[string]any {
 type reminderHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the reminders: /api/v1/reminders
 }
 
 func (h *reminderHandler) list(c *gin.Context) {
@@ -116,21 +119,49 @@ func (h *reminderHandler) listByNote(c *gin.Context) {
 	if !ok {
 		return
 	}
-	// Under another user's note, as under a missing one: 404.
-	owner, ok := callerID(c)
-	if !ok {
-		return
-	}
-	switch found, err := exists(c.Request.Context(), h.db.Where("owner_id = ?", owner), &models.Note{}, id); {
-	case err != nil:
-		respondInternal(c, err)
-		return
-	case !found:
-		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)
+	if !h.foundNote(c, id) {
 		return
 	}
 	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "note_id"}, Value: id})
 	h.respondList(c, q)
+}
+
+// createUnderNote creates a reminder of the note :id, which its
+// note_id takes from the path: 404 when there is no such note of the caller's.
+func (h *reminderHandler) createUnderNote(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	if !h.foundNote(c, id) {
+		return
+	}
+	var req reminderRequest
+	if !h.bind.bindJSONUnder(c, &req, "note_id", id) {
+		return
+	}
+	h.insert(c, &req)
+}
+
+// foundNote reports whether the note id exists and is the caller's; when
+// not, it answers 404 (500 when the lookup fails).
+func (h *reminderHandler) foundNote(c *gin.Context, id uint) bool {
+	db := h.db
+	// Under another user's note, as under a missing one: 404.
+	owner, ok := callerID(c)
+	if !ok {
+		return false
+	}
+	db = db.Where("owner_id = ?", owner)
+	switch found, err := exists(c.Request.Context(), db, &models.Note{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return false
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("note %d not found", id), nil)
+		return false
+	}
+	return true
 }
 
 // respondList answers one page of the reminders q selects.
@@ -190,13 +221,18 @@ func (h *reminderHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the reminder req describes and answers it, 201.
+func (h *reminderHandler) insert(c *gin.Context, req *reminderRequest) {
 	item := models.Reminder{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

@@ -378,3 +378,48 @@ func TestRemindersAreListedUnderTheirNote(t *testing.T) {
 		t.Errorf("GET %s by another user = %d %s, want 404", nested, rec.Code, rec.Body)
 	}
 }
+
+func TestRemindersAreCreatedUnderTheirNote(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	parent := createTestNote(t, db, 101)
+	nested := fmt.Sprintf("/api/v1/notes/%d/reminders", parent.ID)
+	for n := 1; n <= 2; n++ {
+		body := withoutKey(validReminderBody(t, db, n), "note_id")
+		rec := do(t, api, http.MethodPost, nested, body)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST %s body %d = %d %s, want 201", nested, n, rec.Code, rec.Body)
+		}
+		created := decodeBody[models.Reminder](t, rec)
+		if created.NoteID != parent.ID {
+			t.Errorf("POST %s made note_id %d, want %d from the path", nested, created.NoteID, parent.ID)
+		}
+		itemPath := fmt.Sprintf("/api/v1/reminders/%d", created.ID)
+		if loc := rec.Header().Get("Location"); loc != itemPath {
+			t.Errorf("Location = %q, want %q", loc, itemPath)
+		}
+		if rec := do(t, api, http.MethodGet, itemPath, nil); rec.Code != http.StatusOK {
+			t.Errorf("GET %s after the nested create = %d %s, want 200", itemPath, rec.Code, rec.Body)
+		}
+	}
+	// The path says the note; a body that says it too is refused, whatever it says.
+	other := createTestNote(t, db, 102)
+	for i, id := range []uint{other.ID, parent.ID} {
+		rec := do(t, api, http.MethodPost, nested, withValue(validReminderBody(t, db, 3+i), "note_id", id))
+		if rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["note_id"] == "" {
+			t.Errorf("POST %s with note_id %d = %d %s, want 400 naming note_id", nested, id, rec.Code, rec.Body)
+		}
+	}
+	missing := fmt.Sprintf("/api/v1/notes/%d/reminders", other.ID+1000)
+	if rec := do(t, api, http.MethodPost, missing, withoutKey(validReminderBody(t, db, 5), "note_id")); rec.Code != http.StatusNotFound {
+		t.Errorf("POST %s = %d %s, want 404", missing, rec.Code, rec.Body)
+	}
+	asBob := http.Header{"Authorization": {"Bearer " + testToken(t, createTestUser(t, db, 3))}}
+	if rec := doWith(t, api, http.MethodPost, nested, withoutKey(validReminderBody(t, db, 6), "note_id"), asBob); rec.Code != http.StatusNotFound {
+		t.Errorf("POST %s by another user = %d %s, want 404", nested, rec.Code, rec.Body)
+	}
+	var count int64
+	if err := db.Model(&models.Reminder{}).Where("note_id = ?", parent.ID).Count(&count).Error; err != nil || count != 2 {
+		t.Errorf("reminders of the note in the database = %d (%v), want the 2 created", count, err)
+	}
+}

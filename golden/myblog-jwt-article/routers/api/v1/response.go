@@ -233,6 +233,25 @@ func (b *binder) bindJSON(c *gin.Context, dst any) bool {
 	return ok
 }
 
+// bindJSONUnder is bindJSON for a create under a parent the path names
+// (POST /api/v1/articles/:id/comments): key, the reference to the parent, takes the path's
+// id. A body that sets key is refused naming it, even to that id: the document leaves key
+// out of the body, and the server accepts what the document allows, no more.
+func (b *binder) bindJSONUnder(c *gin.Context, dst any, key string, id uint) bool {
+	_, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, false, &pathValue{key: key, id: id})
+	if resp != nil {
+		respondError(c, status, resp.Error, resp.Fields)
+		return false
+	}
+	return true
+}
+
+// pathValue is a field a create under a parent takes from the path: its key and the id.
+type pathValue struct {
+	key string
+	id  uint
+}
+
 // bindPatch is bindJSON for a PATCH body, which may leave fields out: it validates only the
 // fields the body sets and returns their JSON names.
 func (b *binder) bindPatch(c *gin.Context, dst any) ([]string, bool) {
@@ -240,7 +259,7 @@ func (b *binder) bindPatch(c *gin.Context, dst any) ([]string, bool) {
 }
 
 func (b *binder) bind(c *gin.Context, dst any, partial bool) ([]string, bool) {
-	sent, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, partial)
+	sent, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, partial, nil)
 	if resp != nil {
 		respondError(c, status, resp.Error, resp.Fields)
 		return nil, false
@@ -251,7 +270,7 @@ func (b *binder) bind(c *gin.Context, dst any, partial bool) ([]string, bool) {
 // decode is bindJSON without gin: it returns the status and body of the error response, or
 // a nil body when dst is filled and valid.
 func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
-	_, status, resp := b.decodeFields(r, dst, false)
+	_, status, resp := b.decodeFields(r, dst, false, nil)
 	return status, resp
 }
 
@@ -263,8 +282,9 @@ func nullable(sf reflect.StructField) bool {
 }
 
 // decodeFields is decode, which also returns the JSON names of the fields the body sets;
-// partial validates only those (PATCH), not the fields it leaves out.
-func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int, *ErrorResponse) {
+// partial validates only those (PATCH), not the fields it leaves out; under, when not nil,
+// is a field the path sets (bindJSONUnder).
+func (b *binder) decodeFields(r io.Reader, dst any, partial bool, under *pathValue) ([]string, int, *ErrorResponse) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -292,6 +312,12 @@ func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int
 		return nil, http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
 	}
 	fields := map[string]string{}
+	if under != nil {
+		if _, ok := raw[under.key]; ok {
+			fields[under.key] = "is the id in the path; leave it out"
+		}
+		raw[under.key] = json.RawMessage(strconv.FormatUint(uint64(under.id), 10))
+	}
 	var sent, sentGo []string
 	v := reflect.ValueOf(dst).Elem()
 	known := map[string]bool{}
