@@ -79,6 +79,11 @@ func (m Manifest) validate(b []byte) error {
 			if _, err := ParseField(f.String()); err != nil {
 				return bad(k, "%v", err)
 			}
+			if f.owner() {
+				if err := checkOwner(m, Resource{Name: r.Name, Fields: r.Fields[:j]}, f); err != nil {
+					return bad(k, "%v", err)
+				}
+			}
 			target := f.RefTarget()
 			if f.Type == TypeReferences && (target != usersTarget || m.Auth != AuthJWT) && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == target }) {
 				return bad(k, "field %q references resource %q, which is not recorded before it; restore the resource's entry above this one", f, target)

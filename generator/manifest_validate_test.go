@@ -167,6 +167,9 @@ func TestParseManifestAcceptsReferencesToATarget(t *testing.T) {
 		{"the users table of a jwt project", AuthJWT, Field{Name: "author", Type: TypeReferences, Target: "user"}, ""},
 		{"the users table without jwt", AuthNone, Field{Name: "author", Type: TypeReferences, Target: "user"}, `references resource "user"`},
 		{"a target never recorded", AuthJWT, Field{Name: "author", Type: TypeReferences, Target: "writer"}, `references resource "writer"`},
+		{"the owner in a jwt project", AuthJWT, Field{Name: "owner", Type: TypeReferences, Target: "user", Modifiers: []string{ModOwner}}, ""},
+		{"the owner without jwt", AuthNone, Field{Name: "owner", Type: TypeReferences, Target: "user", Modifiers: []string{ModOwner}}, "only projects made with --auth jwt"},
+		{"an owner that is not a user", AuthJWT, Field{Name: "article", Type: TypeReferences, Modifiers: []string{ModOwner}}, "only a reference to the users table"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := recordedManifest()
@@ -184,6 +187,22 @@ func TestParseManifestAcceptsReferencesToATarget(t *testing.T) {
 				t.Fatalf("ParseManifest = %v, want an error mentioning %s", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestParseManifestRefusesASecondOwner(t *testing.T) {
+	m := recordedManifest()
+	m.Auth = AuthJWT
+	owner := func(name string) Field {
+		return Field{Name: name, Type: TypeReferences, Target: "user", Modifiers: []string{ModOwner}}
+	}
+	m.Resources[1].Fields = []Field{owner("owner"), owner("editor")}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseManifest(b); err == nil || !strings.Contains(err.Error(), "resources[1].fields[1]") || !strings.Contains(err.Error(), "a row has one owner") {
+		t.Errorf("ParseManifest = %v, want the second owner refused by its key", err)
 	}
 }
 

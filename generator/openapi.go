@@ -186,8 +186,15 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 	required := []string{"id", "created_at", "updated_at", "version"}
 	inProps := obj{}
 	var inRequired []string
-	for i, fd := range d.Fields {
-		f := r.Fields[i]
+	if o := d.Owner; o != nil {
+		s := fieldSchema(o.src)
+		s["readOnly"] = true
+		s["description"] = "the user who created it, from the token; only this user sees and changes it"
+		props[o.Name] = s
+		required = append(required, o.Name)
+	}
+	for _, fd := range d.Fields {
+		f := fd.src
 		s := fieldSchema(f)
 		props[fd.Name] = s
 		required = append(required, fd.Name)
@@ -283,11 +290,33 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 		})),
 	}
 	for _, n := range d.Nested {
+		// The body of a create under the parent: without the reference, which the path sets.
+		under := d.Camel + "InputOf" + n.Ref.Camel
+		underProps := obj{}
+		for k, v := range inProps {
+			if k != n.Name {
+				underProps[k] = v
+			}
+		}
+		underSchema := obj{"type": "object", "additionalProperties": false, "properties": underProps,
+			"description": "The body of a create under a " + n.Ref.Human + ": the fields of " + input + " but " + n.Name + ", the id in the path."}
+		if req := slices.DeleteFunc(slices.Clone(inRequired), func(k string) bool { return k == n.Name }); len(req) > 0 {
+			underSchema["required"] = req
+		}
+		schemas[under] = underSchema
 		paths["/api/v1/"+n.Ref.Plural+"/{id}/"+d.Plural] = obj{
 			"parameters": []any{idParam},
 			"get": op("list"+d.CamelPlural+"Of"+n.Ref.Camel, "List the "+Human(d.Plural)+" of a "+n.Ref.Human, obj{
 				"parameters": listParams,
 				"responses":  errorsOf(obj{"200": listResponse("One page of " + Human(d.Plural))}, "400", "404"),
+			}),
+			"post": op("create"+d.Camel+"Of"+n.Ref.Camel, "Create a "+d.Human+" of a "+n.Ref.Human, obj{
+				"requestBody": body(under),
+				"responses": errorsOf(obj{"201": obj{
+					"description": "The " + d.Human + " created",
+					"headers":     obj{"Location": obj{"description": "The path of the new " + d.Human, "schema": obj{"type": "string"}}, "ETag": etagHeader()},
+					"content":     obj{"application/json": obj{"schema": ref(item)}},
+				}}, "400", "404", "409", "413"),
 			}),
 		}
 	}

@@ -33,11 +33,14 @@ const (
 	ModRequired = "required" // the request must set the field (default for string, text, references)
 	ModOptional = "optional" // the request may leave the field out (default for the other types)
 	ModSearch   = "search"   // lists search the field with ?q= (string and text fields)
+	// ModOwner marks the references field to the users table of --auth jwt that owns a row:
+	// create sets it from the token, and every route sees only the caller's rows.
+	ModOwner = "owner"
 )
 
 // FieldModifiers lists the modifiers.
 func FieldModifiers() []string {
-	return []string{ModUnique, ModIndex, ModRequired, ModOptional, ModSearch}
+	return []string{ModUnique, ModIndex, ModRequired, ModOptional, ModSearch, ModOwner}
 }
 
 // maxStringLen is the length limit of string fields, in characters: the column's size and
@@ -81,6 +84,9 @@ func reservedFieldNames() []string { return []string{"page", "page_size", "sort"
 
 // Has reports whether the field carries the modifier.
 func (f Field) Has(mod string) bool { return slices.Contains(f.Modifiers, mod) }
+
+// owner reports whether the field is the owner of its rows (the owner modifier).
+func (f Field) owner() bool { return f.Has(ModOwner) }
 
 // Required reports whether requests must set the field: strings and references must, unless
 // marked optional; other types need not, unless marked required.
@@ -151,6 +157,8 @@ func ParseField(spec string) (Field, error) {
 		return Field{}, inputErrorf("field %q: references fields are always required (the foreign key is NOT NULL); drop the optional modifier", spec)
 	case f.Has(ModSearch) && f.Type != TypeString && f.Type != TypeText:
 		return Field{}, inputErrorf("field %q: only string and text fields can be searched; drop the search modifier, or filter the field by its value", spec)
+	case f.Has(ModOwner) && (f.Type != TypeReferences || f.RefTarget() != usersTarget):
+		return Field{}, inputErrorf("field %q: only a reference to the users table can be the owner; write it as %s:references:%s:owner", spec, f.Name, usersTarget)
 	}
 	return f, nil
 }
@@ -239,6 +247,11 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 		if err != nil {
 			return Resource{}, err
 		}
+		if f.owner() {
+			if err := checkOwner(m, res, f); err != nil {
+				return Resource{}, err
+			}
+		}
 		if m.DB == DBMySQL && f.Type == TypeText && (f.Has(ModUnique) || f.Has(ModIndex)) {
 			return Resource{}, inputErrorf("field %q: MySQL cannot index a text column (no length limit); use string, at most %d characters, for a unique or indexed field", f, maxStringLen)
 		}
@@ -282,6 +295,20 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 		return Resource{}, err
 	}
 	return res, nil
+}
+
+// checkOwner checks an owner field against the project and the fields of res before it:
+// owners exist only where tokens name users, and a row has one owner.
+func checkOwner(m Manifest, res Resource, f Field) error {
+	if m.Auth != AuthJWT {
+		return inputErrorf("field %q: only projects made with --auth jwt have users to own rows; drop the owner modifier", f)
+	}
+	for _, prev := range res.Fields {
+		if prev.owner() {
+			return inputErrorf("field %q: resource %s already has the owner field %s; a row has one owner, drop one owner modifier", f, res.Name, prev.Name)
+		}
+	}
+	return nil
 }
 
 // validateResourceName checks a resource name: it becomes a Go type, file names, a table and

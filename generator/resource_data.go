@@ -39,6 +39,9 @@ type ResourceData struct {
 	// Pair are the first two fields, which the test of concurrent PATCHes writes one each;
 	// fewer for a resource with fewer fields.
 	Pair []FieldData
+	// Owner is the field that owns the rows (the owner modifier), or nil. It is in none of
+	// the lists above: clients neither send nor filter it; the token's user is its value.
+	Owner *FieldData
 	// Time is the first time field, which the time zone test filters and sorts by; nil for a
 	// resource without one.
 	Time *FieldData
@@ -67,6 +70,8 @@ type FieldData struct {
 	SampleGo   string
 	SampleJSON string
 	WrongJSON  string
+	// src is the field as gingen.yaml records it.
+	src Field
 }
 
 // RefData describes the resource a references field points to.
@@ -83,6 +88,9 @@ type RefData struct {
 	// Routed: the target is a resource of the API (not the users table), with routes under
 	// /api/v1/<Plural> and a createTest<Camel> test helper.
 	Routed bool
+	// Owner is the column of the target's owner field, or "" when its rows have no owner:
+	// a route under one of its rows sees only the caller's.
+	Owner string
 }
 
 func newResourceData(m Manifest, r Resource) ResourceData {
@@ -99,6 +107,10 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 	}
 	for _, f := range r.Fields {
 		fd := newFieldData(m, f)
+		if f.owner() {
+			d.Owner = &fd
+			continue
+		}
 		d.Fields = append(d.Fields, fd)
 		if f.Has(ModUnique) {
 			d.Unique = append(d.Unique, fd)
@@ -152,7 +164,7 @@ func addCommand(r Resource) string {
 }
 
 func newFieldData(m Manifest, f Field) FieldData {
-	fd := FieldData{Spec: f.String(), Name: f.column(), GoName: Camel(f.column()), Type: f.Type}
+	fd := FieldData{Spec: f.String(), Name: f.column(), GoName: Camel(f.column()), Type: f.Type, src: f}
 	required := f.Required()
 	tag := []string{"column:" + fd.Name}
 	var goType string
@@ -187,8 +199,17 @@ func newFieldData(m Manifest, f Field) FieldData {
 		target, routed := m.refTarget(f)
 		fd.Ref = &RefData{Name: target.Name, Camel: Camel(target.Name), Lower: LowerCamel(target.Name), Human: Human(target.Name), Plural: target.Plural,
 			Relation: Camel(f.Name), Include: f.Name, Routed: routed}
+		for _, tf := range target.Fields {
+			if tf.owner() {
+				fd.Ref.Owner = tf.column()
+			}
+		}
 		goType = "uint"
 		fd.SampleGo = fmt.Sprintf("createTest%s(t, db, n).ID", fd.Ref.Camel)
+		if f.owner() {
+			// The tests' rows belong to the user the test API's requests come from.
+			fd.SampleGo = "testOwner(t, db).ID"
+		}
 		fd.WrongJSON = `"first"`
 		fd.Validate = "required"
 	}

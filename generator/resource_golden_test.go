@@ -28,6 +28,9 @@ func goldenResources() map[string][]ResourceOptions {
 		"myblog-jwt-article": {
 			{Name: "article", Fields: []string{"author:references:user", "title:string:search", "body:text", "views:int", "published_at:time:optional"}},
 			{Name: "comment", Fields: []string{"article:references", "author:references:user", "reply_to:references:article", "body:text"}},
+			// Rows owned by their creator, and a resource under them.
+			{Name: "note", Fields: []string{"owner:references:user:owner", "title:string:search", "article:references", "due_at:time:optional"}},
+			{Name: "reminder", Fields: []string{"note:references", "text:string"}},
 		},
 	}
 }

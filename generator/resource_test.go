@@ -19,6 +19,7 @@ func TestParseFieldReadsNameTypeAndModifiers(t *testing.T) {
 		"reply_to:references:article:required": {Name: "reply_to", Type: TypeReferences, Target: "article", Modifiers: []string{ModRequired}},
 		"title:string:search":                  {Name: "title", Type: TypeString, Modifiers: []string{ModSearch}},
 		"body:text:optional:search":            {Name: "body", Type: TypeText, Modifiers: []string{ModOptional, ModSearch}},
+		"owner:references:user:owner":          {Name: "owner", Type: TypeReferences, Target: "user", Modifiers: []string{ModOwner}},
 	} {
 		got, err := ParseField(spec)
 		if err != nil {
@@ -100,6 +101,9 @@ func TestParseFieldRejectsBadSpecsNamingTheFix(t *testing.T) {
 		{"published_at:time:search", []string{"only string and text fields can be searched"}},
 		{"article:references:search", []string{"only string and text fields can be searched"}},
 		{"title:string:search:search", []string{`"search" is given twice`}},
+		{"owner:int:owner", []string{"only a reference to the users table can be the owner", "owner:references:user:owner"}},
+		{"article:references:owner", []string{"only a reference to the users table can be the owner"}},
+		{"owner:references:article:owner", []string{"only a reference to the users table can be the owner"}},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			_, err := ParseField(tc.spec)
@@ -213,6 +217,43 @@ func TestResolveAcceptsTheUsersTableWithJWT(t *testing.T) {
 	}
 	if len(d.Nested) != 0 {
 		t.Errorf("nested routes = %v, want none under the users table (it has no routes)", d.Nested)
+	}
+}
+
+func TestResolveRefusesAnOwnerWithoutJWTOrTwice(t *testing.T) {
+	m := manifestWith()
+	_, err := ResourceOptions{Name: "note", Fields: []string{"owner:references:user:owner"}}.resolve(m)
+	wantInputError(t, err, "only projects made with --auth jwt", "drop the owner modifier")
+	m.Auth = AuthJWT
+	_, err = ResourceOptions{Name: "note", Fields: []string{"owner:references:user:owner", "editor:references:user:owner"}}.resolve(m)
+	wantInputError(t, err, "already has the owner field owner", "one owner")
+}
+
+func TestResourceDataKeepsTheOwnerOutOfTheRequest(t *testing.T) {
+	m := manifestWith()
+	m.Auth = AuthJWT
+	note, err := ResourceOptions{Name: "note", Fields: []string{"title:string", "owner:references:user:owner"}}.resolve(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Resources = append(m.Resources, note)
+	d := newResourceData(m, note)
+	if d.Owner == nil || d.Owner.Name != "owner_id" || d.Owner.SampleGo != "testOwner(t, db).ID" {
+		t.Fatalf("owner = %+v, want owner_id owned by the test user", d.Owner)
+	}
+	for name, list := range map[string][]FieldData{"fields": d.Fields, "references": d.References, "required": d.Required, "filters": d.Filters, "pair": d.Pair} {
+		for _, f := range list {
+			if f.Name == "owner_id" {
+				t.Errorf("%s hold the owner, which requests neither send nor filter", name)
+			}
+		}
+	}
+	reminder, err := ResourceOptions{Name: "reminder", Fields: []string{"note:references"}}.resolve(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := newResourceData(m, reminder).Nested[0].Ref; ref.Owner != "owner_id" {
+		t.Errorf("a reference to an owned resource: owner %q, want owner_id", ref.Owner)
 	}
 }
 

@@ -61,11 +61,14 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   unique is enforced by the database and a taken value is answered 409; string, text and
   references fields are required unless marked optional, the other types optional unless
   marked required; search (string and text only) makes lists search the field with ?q=text
-  (case-insensitive substring, LIKE with % and _ escaped).`,
+  (case-insensitive substring, LIKE with % and _ escaped); owner, on a reference to the
+  users table of --auth jwt (owner:references:user:owner), sets it from the token on create
+  and lets each user see, change and delete only their own rows (404 for the others').`,
 		Example: `  gingen add resource article title:string body:text published:bool views:int published_at:time
   gingen add resource tag name:string:unique
   gingen add resource post title:string:search body:text:search
   gingen add resource comment article:references author:string body:text
+  gingen add resource note owner:references:user:owner title:string   # --auth jwt projects
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,
 		Args:              nameRequired("give the resource a singular snake_case name, e.g. gingen add resource article title:string body:text", nil),

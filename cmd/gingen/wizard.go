@@ -115,6 +115,7 @@ func modifierHelp() map[string]string {
 		generator.ModRequired: "requests must set it (default for string, text, references)",
 		generator.ModOptional: "requests may leave it out (default for the other types)",
 		generator.ModSearch:   "lists search it with ?q= (string and text only)",
+		generator.ModOwner:    "the row's owner, from the token: only that user sees it (owner:references:user:owner, --auth jwt)",
 	}
 }
 

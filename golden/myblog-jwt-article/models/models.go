@@ -103,6 +103,8 @@ func All() []any {
 		&User{},
 		&Article{},
 		&Comment{},
+		&Note{},
+		&Reminder{},
 		// gingen:models
 	}
 }

@@ -32,11 +32,12 @@ import (
 // PATCH and DELETE honour If-Match (412 once the person changed): etag.go.
 //
 //	GET    /api/v1/tags/:id/people  list the people of one tag
+//	POST   /api/v1/tags/:id/people  create a person of that tag (tag_id from the path)
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterPeople(api *gin.RouterGroup, db *gorm.DB) {
-	h := &personHandler{db: db, bind: newBinder()}
 	g := api.Group("/people")
+	h := &personHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -47,6 +48,7 @@ func RegisterPeople(api *gin.RouterGroup, db *gorm.DB) {
 	g.DELETE("/:id", h.delete)
 	api.GET("/tags/:id/people", h.listByTag)
 	api.HEAD("/tags/:id/people", h.listByTag)
+	api.POST("/tags/:id/people", h.createUnderTag)
 }
 
 // personListSpec is what lists of people filter, sort and include by.
@@ -149,6 +151,7 @@ func (r *personRequest) columns(sent []string) map[string]any {
 type personHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the people: /api/v1/people
 }
 
 func (h *personHandler) list(c *gin.Context) {
@@ -169,16 +172,43 @@ func (h *personHandler) listByTag(c *gin.Context) {
 	if !ok {
 		return
 	}
-	switch found, err := exists(c.Request.Context(), h.db, &models.Tag{}, id); {
-	case err != nil:
-		respondInternal(c, err)
-		return
-	case !found:
-		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
+	if !h.foundTag(c, id) {
 		return
 	}
 	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "tag_id"}, Value: id})
 	h.respondList(c, q)
+}
+
+// createUnderTag creates a person of the tag :id, which its
+// tag_id takes from the path: 404 when there is no such tag.
+func (h *personHandler) createUnderTag(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	if !h.foundTag(c, id) {
+		return
+	}
+	var req personRequest
+	if !h.bind.bindJSONUnder(c, &req, "tag_id", id) {
+		return
+	}
+	h.insert(c, &req)
+}
+
+// foundTag reports whether the tag id exists; when
+// not, it answers 404 (500 when the lookup fails).
+func (h *personHandler) foundTag(c *gin.Context, id uint) bool {
+	db := h.db
+	switch found, err := exists(c.Request.Context(), db, &models.Tag{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return false
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("tag %d not found", id), nil)
+		return false
+	}
+	return true
 }
 
 // respondList answers one page of the people q selects.
@@ -238,13 +268,18 @@ func (h *personHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the person req describes and answers it, 201.
+func (h *personHandler) insert(c *gin.Context, req *personRequest) {
 	item := models.Person{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

@@ -479,3 +479,44 @@ func TestPeopleAreListedUnderTheirTag(t *testing.T) {
 		t.Errorf("GET %s = %d %s, want 404", missing, rec.Code, rec.Body)
 	}
 }
+
+func TestPeopleAreCreatedUnderTheirTag(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	parent := createTestTag(t, db, 101)
+	nested := fmt.Sprintf("/api/v1/tags/%d/people", parent.ID)
+	for n := 1; n <= 2; n++ {
+		body := withoutKey(validPersonBody(t, db, n), "tag_id")
+		rec := do(t, api, http.MethodPost, nested, body)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST %s body %d = %d %s, want 201", nested, n, rec.Code, rec.Body)
+		}
+		created := decodeBody[models.Person](t, rec)
+		if created.TagID != parent.ID {
+			t.Errorf("POST %s made tag_id %d, want %d from the path", nested, created.TagID, parent.ID)
+		}
+		itemPath := fmt.Sprintf("/api/v1/people/%d", created.ID)
+		if loc := rec.Header().Get("Location"); loc != itemPath {
+			t.Errorf("Location = %q, want %q", loc, itemPath)
+		}
+		if rec := do(t, api, http.MethodGet, itemPath, nil); rec.Code != http.StatusOK {
+			t.Errorf("GET %s after the nested create = %d %s, want 200", itemPath, rec.Code, rec.Body)
+		}
+	}
+	// The path says the tag; a body that says it too is refused, whatever it says.
+	other := createTestTag(t, db, 102)
+	for i, id := range []uint{other.ID, parent.ID} {
+		rec := do(t, api, http.MethodPost, nested, withValue(validPersonBody(t, db, 3+i), "tag_id", id))
+		if rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["tag_id"] == "" {
+			t.Errorf("POST %s with tag_id %d = %d %s, want 400 naming tag_id", nested, id, rec.Code, rec.Body)
+		}
+	}
+	missing := fmt.Sprintf("/api/v1/tags/%d/people", other.ID+1000)
+	if rec := do(t, api, http.MethodPost, missing, withoutKey(validPersonBody(t, db, 5), "tag_id")); rec.Code != http.StatusNotFound {
+		t.Errorf("POST %s = %d %s, want 404", missing, rec.Code, rec.Body)
+	}
+	var count int64
+	if err := db.Model(&models.Person{}).Where("tag_id = ?", parent.ID).Count(&count).Error; err != nil || count != 2 {
+		t.Errorf("people of the tag in the database = %d (%v), want the 2 created", count, err)
+	}
+}

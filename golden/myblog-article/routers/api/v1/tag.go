@@ -31,8 +31,8 @@ import (
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterTags(api *gin.RouterGroup, db *gorm.DB) {
-	h := &tagHandler{db: db, bind: newBinder()}
 	g := api.Group("/tags")
+	h := &tagHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -83,6 +83,7 @@ func (r *tagRequest) columns(sent []string) map[string]any {
 type tagHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the tags: /api/v1/tags
 }
 
 func (h *tagHandler) list(c *gin.Context) {
@@ -150,13 +151,18 @@ func (h *tagHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the tag req describes and answers it, 201.
+func (h *tagHandler) insert(c *gin.Context, req *tagRequest) {
 	item := models.Tag{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

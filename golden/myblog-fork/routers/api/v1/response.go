@@ -191,16 +191,29 @@ func parseID(c *gin.Context) (uint, bool) {
 // one, and names fields by their JSON names, as clients spell them.
 type binder struct {
 	validate *validator.Validate
+	// readOnly are keys of the resource that bodies must not set, with the reason: fields
+	// the server fills in itself (an owner, from the token).
+	readOnly map[string]string
 }
 
-func newBinder() *binder {
+// readOnlyField is a key request bodies must not set, and the reason told to the client.
+type readOnlyField struct{ key, why string }
+
+// readOnly names a field newBinder's bodies must not set.
+func readOnly(key, why string) readOnlyField { return readOnlyField{key: key, why: why} }
+
+func newBinder(fixed ...readOnlyField) *binder {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(jsonName)
 	// notblank refuses a string of spaces only, which "required" lets through.
 	if err := v.RegisterValidation("notblank", validators.NotBlank); err != nil {
 		panic(fmt.Sprintf("register notblank: %v", err)) // only a programming error: a bad tag name
 	}
-	return &binder{validate: v}
+	b := &binder{validate: v, readOnly: map[string]string{}}
+	for _, f := range fixed {
+		b.readOnly[f.key] = f.why
+	}
+	return b
 }
 
 // jsonName is a struct field's name in JSON, or "" for a field JSON skips.
@@ -220,6 +233,25 @@ func (b *binder) bindJSON(c *gin.Context, dst any) bool {
 	return ok
 }
 
+// bindJSONUnder is bindJSON for a create under a parent the path names
+// (POST /api/v1/articles/:id/comments): key, the reference to the parent, takes the path's
+// id. A body that sets key is refused naming it, even to that id: the document leaves key
+// out of the body, and the server accepts what the document allows, no more.
+func (b *binder) bindJSONUnder(c *gin.Context, dst any, key string, id uint) bool {
+	_, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, false, &pathValue{key: key, id: id})
+	if resp != nil {
+		respondError(c, status, resp.Error, resp.Fields)
+		return false
+	}
+	return true
+}
+
+// pathValue is a field a create under a parent takes from the path: its key and the id.
+type pathValue struct {
+	key string
+	id  uint
+}
+
 // bindPatch is bindJSON for a PATCH body, which may leave fields out: it validates only the
 // fields the body sets and returns their JSON names.
 func (b *binder) bindPatch(c *gin.Context, dst any) ([]string, bool) {
@@ -227,7 +259,7 @@ func (b *binder) bindPatch(c *gin.Context, dst any) ([]string, bool) {
 }
 
 func (b *binder) bind(c *gin.Context, dst any, partial bool) ([]string, bool) {
-	sent, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, partial)
+	sent, status, resp := b.decodeFields(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes), dst, partial, nil)
 	if resp != nil {
 		respondError(c, status, resp.Error, resp.Fields)
 		return nil, false
@@ -238,7 +270,7 @@ func (b *binder) bind(c *gin.Context, dst any, partial bool) ([]string, bool) {
 // decode is bindJSON without gin: it returns the status and body of the error response, or
 // a nil body when dst is filled and valid.
 func (b *binder) decode(r io.Reader, dst any) (int, *ErrorResponse) {
-	_, status, resp := b.decodeFields(r, dst, false)
+	_, status, resp := b.decodeFields(r, dst, false, nil)
 	return status, resp
 }
 
@@ -250,8 +282,9 @@ func nullable(sf reflect.StructField) bool {
 }
 
 // decodeFields is decode, which also returns the JSON names of the fields the body sets;
-// partial validates only those (PATCH), not the fields it leaves out.
-func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int, *ErrorResponse) {
+// partial validates only those (PATCH), not the fields it leaves out; under, when not nil,
+// is a field the path sets (bindJSONUnder).
+func (b *binder) decodeFields(r io.Reader, dst any, partial bool, under *pathValue) ([]string, int, *ErrorResponse) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -279,6 +312,12 @@ func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int
 		return nil, http.StatusBadRequest, &ErrorResponse{Error: "request body must be a JSON object"}
 	}
 	fields := map[string]string{}
+	if under != nil {
+		if _, ok := raw[under.key]; ok {
+			fields[under.key] = "is the id in the path; leave it out"
+		}
+		raw[under.key] = json.RawMessage(strconv.FormatUint(uint64(under.id), 10))
+	}
 	var sent, sentGo []string
 	v := reflect.ValueOf(dst).Elem()
 	known := map[string]bool{}
@@ -304,7 +343,10 @@ func (b *binder) decodeFields(r io.Reader, dst any, partial bool) ([]string, int
 	// A key the resource does not have is refused rather than dropped: a typo (titel) would
 	// otherwise be a silent no-op, and a generated field (id, created_at) is not the client's.
 	for key := range raw {
-		if !known[key] {
+		switch why, fixed := b.readOnly[key]; {
+		case fixed:
+			fields[key] = why
+		case !known[key]:
 			fields[key] = "is not a field of this resource"
 		}
 	}

@@ -32,8 +32,8 @@ import (
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterArticles(api *gin.RouterGroup, db *gorm.DB) {
-	h := &articleHandler{db: db, bind: newBinder()}
 	g := api.Group("/articles")
+	h := &articleHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -111,6 +111,7 @@ func (r *articleRequest) columns(sent []string) map[string]any {
 type articleHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the articles: /api/v1/articles
 }
 
 func (h *articleHandler) list(c *gin.Context) {
@@ -178,13 +179,18 @@ func (h *articleHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the article req describes and answers it, 201.
+func (h *articleHandler) insert(c *gin.Context, req *articleRequest) {
 	item := models.Article{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

@@ -31,11 +31,12 @@ import (
 // PATCH and DELETE honour If-Match (412 once the comment changed): etag.go.
 //
 //	GET    /api/v1/articles/:id/comments  list the comments of one article
+//	POST   /api/v1/articles/:id/comments  create a comment of that article (article_id from the path)
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterComments(api *gin.RouterGroup, db *gorm.DB) {
-	h := &commentHandler{db: db, bind: newBinder()}
 	g := api.Group("/comments")
+	h := &commentHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -46,6 +47,7 @@ func RegisterComments(api *gin.RouterGroup, db *gorm.DB) {
 	g.DELETE("/:id", h.delete)
 	api.GET("/articles/:id/comments", h.listByArticle)
 	api.HEAD("/articles/:id/comments", h.listByArticle)
+	api.POST("/articles/:id/comments", h.createUnderArticle)
 }
 
 // commentListSpec is what lists of comments filter, sort and include by.
@@ -109,6 +111,7 @@ func (r *commentRequest) columns(sent []string) map[string]any {
 type commentHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the comments: /api/v1/comments
 }
 
 func (h *commentHandler) list(c *gin.Context) {
@@ -129,16 +132,43 @@ func (h *commentHandler) listByArticle(c *gin.Context) {
 	if !ok {
 		return
 	}
-	switch found, err := exists(c.Request.Context(), h.db, &models.Article{}, id); {
-	case err != nil:
-		respondInternal(c, err)
-		return
-	case !found:
-		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+	if !h.foundArticle(c, id) {
 		return
 	}
 	q.where = append(q.where, clause.Eq{Column: clause.Column{Name: "article_id"}, Value: id})
 	h.respondList(c, q)
+}
+
+// createUnderArticle creates a comment of the article :id, which its
+// article_id takes from the path: 404 when there is no such article.
+func (h *commentHandler) createUnderArticle(c *gin.Context) {
+	id, ok := parseID(c)
+	if !ok {
+		return
+	}
+	if !h.foundArticle(c, id) {
+		return
+	}
+	var req commentRequest
+	if !h.bind.bindJSONUnder(c, &req, "article_id", id) {
+		return
+	}
+	h.insert(c, &req)
+}
+
+// foundArticle reports whether the article id exists; when
+// not, it answers 404 (500 when the lookup fails).
+func (h *commentHandler) foundArticle(c *gin.Context, id uint) bool {
+	db := h.db
+	switch found, err := exists(c.Request.Context(), db, &models.Article{}, id); {
+	case err != nil:
+		respondInternal(c, err)
+		return false
+	case !found:
+		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
+		return false
+	}
+	return true
 }
 
 // respondList answers one page of the comments q selects.
@@ -198,13 +228,18 @@ func (h *commentHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the comment req describes and answers it, 201.
+func (h *commentHandler) insert(c *gin.Context, req *commentRequest) {
 	item := models.Comment{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

@@ -441,3 +441,44 @@ func TestCommentsAreListedUnderTheirArticle(t *testing.T) {
 		t.Errorf("GET %s = %d %s, want 404", missing, rec.Code, rec.Body)
 	}
 }
+
+func TestCommentsAreCreatedUnderTheirArticle(t *testing.T) {
+	db := newTestDB(t)
+	api := newTestAPI(t, db)
+	parent := createTestArticle(t, db, 101)
+	nested := fmt.Sprintf("/api/v1/articles/%d/comments", parent.ID)
+	for n := 1; n <= 2; n++ {
+		body := withoutKey(validCommentBody(t, db, n), "article_id")
+		rec := do(t, api, http.MethodPost, nested, body)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("POST %s body %d = %d %s, want 201", nested, n, rec.Code, rec.Body)
+		}
+		created := decodeBody[models.Comment](t, rec)
+		if created.ArticleID != parent.ID {
+			t.Errorf("POST %s made article_id %d, want %d from the path", nested, created.ArticleID, parent.ID)
+		}
+		itemPath := fmt.Sprintf("/api/v1/comments/%d", created.ID)
+		if loc := rec.Header().Get("Location"); loc != itemPath {
+			t.Errorf("Location = %q, want %q", loc, itemPath)
+		}
+		if rec := do(t, api, http.MethodGet, itemPath, nil); rec.Code != http.StatusOK {
+			t.Errorf("GET %s after the nested create = %d %s, want 200", itemPath, rec.Code, rec.Body)
+		}
+	}
+	// The path says the article; a body that says it too is refused, whatever it says.
+	other := createTestArticle(t, db, 102)
+	for i, id := range []uint{other.ID, parent.ID} {
+		rec := do(t, api, http.MethodPost, nested, withValue(validCommentBody(t, db, 3+i), "article_id", id))
+		if rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["article_id"] == "" {
+			t.Errorf("POST %s with article_id %d = %d %s, want 400 naming article_id", nested, id, rec.Code, rec.Body)
+		}
+	}
+	missing := fmt.Sprintf("/api/v1/articles/%d/comments", other.ID+1000)
+	if rec := do(t, api, http.MethodPost, missing, withoutKey(validCommentBody(t, db, 5), "article_id")); rec.Code != http.StatusNotFound {
+		t.Errorf("POST %s = %d %s, want 404", missing, rec.Code, rec.Body)
+	}
+	var count int64
+	if err := db.Model(&models.Comment{}).Where("article_id = ?", parent.ID).Count(&count).Error; err != nil || count != 2 {
+		t.Errorf("comments of the article in the database = %d (%v), want the 2 created", count, err)
+	}
+}

@@ -28,6 +28,8 @@ import (
 	"myblog/internal/dbtest"
 	"myblog/middleware"
 	"myblog/models"
+	"myblog/pkg/auth"
+	"myblog/pkg/setting"
 )
 
 // The helpers below are shared by the tests of every resource (routers/api/v1/*_test.go).
@@ -46,12 +48,62 @@ func newTestDB(t *testing.T) *gorm.DB {
 	return db.Session(&gorm.Session{Logger: db.Logger.LogMode(logger.Silent)})
 }
 
-// newTestAPI returns a handler serving every resource under /api/v1, as the server does.
+// testSecret signs the tokens of the tests' requests.
+const testSecret = "kV3x9Qm2T7pLwZ4bN8cR1yH6dF0sJ5gA+uE/oI3tY7w="
+
+// newTestJWT returns the JWT middleware of newTestAPI, which accepts testToken's tokens of
+// the users of db.
+func newTestJWT(t *testing.T, db *gorm.DB) gin.HandlerFunc {
+	t.Helper()
+	exists := func(ctx context.Context, id uint, username string) (bool, error) {
+		return models.UserExists(ctx, db, id, username)
+	}
+	return middleware.JWT(newTestTokens(t), exists)
+}
+
+func newTestTokens(t *testing.T) *auth.Tokens {
+	t.Helper()
+	tokens, err := auth.NewTokens(setting.Auth{Secret: testSecret, TokenTTL: time.Hour}, "myblog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
+// testToken is a token for user that newTestAPI accepts.
+func testToken(t *testing.T, user models.User) string {
+	t.Helper()
+	token, _, err := newTestTokens(t).Issue(user.ID, user.Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// testOwner is the user newTestAPI's requests come from when they send no token of their
+// own, created on first use.
+func testOwner(t *testing.T, db *gorm.DB) models.User {
+	t.Helper()
+	u := models.User{Username: "tester", PasswordHash: "not a bcrypt hash: nobody signs in"}
+	if err := db.Where(models.User{Username: u.Username}).FirstOrCreate(&u).Error; err != nil {
+		t.Fatalf("create the test user: %v", err)
+	}
+	return u
+}
+
+// newTestAPI returns a handler serving every resource under /api/v1 behind JWT, as the
+// server does. A request without an Authorization header is sent with testOwner's token.
 func newTestAPI(t *testing.T, db *gorm.DB) http.Handler {
 	t.Helper()
 	r := gin.New()
-	Register(r.Group("/api/v1"), db)
-	return r
+	Register(r.Group("/api/v1", newTestJWT(t, db)), db)
+	token := "Bearer " + testToken(t, testOwner(t, db))
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("Authorization") == "" {
+			req.Header.Set("Authorization", token)
+		}
+		r.ServeHTTP(w, req)
+	})
 }
 
 // do sends a request to h: body is nil (no body), a string (sent as is) or a value sent as
@@ -246,6 +298,47 @@ type sampleBody struct {
 	Seen  bool       `json:"seen"`
 	At    *time.Time `json:"at"`
 	Owner uint       `json:"owner_id"`
+}
+
+func TestBinderRefusesReadOnlyFieldsByName(t *testing.T) {
+	b := newBinder(readOnly("owner_id", "is set by the server"))
+	var req sampleBody
+	status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1, "owner_id": 2}`), &req)
+	if resp == nil || status != http.StatusBadRequest || resp.Fields["owner_id"] != "is set by the server" {
+		t.Fatalf("decode of a body setting owner_id = %d %+v, want 400 naming owner_id", status, resp)
+	}
+	if status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1}`), &req); resp != nil {
+		t.Errorf("decode of a body without owner_id = %d %+v, want it accepted", status, resp)
+	}
+}
+
+func TestBindJSONUnderTakesTheParentFromThePath(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+		message    string
+	}{
+		{"left out", `{"title": "a", "views": 1}`, true, ""},
+		{"another id", `{"title": "a", "views": 1, "owner_id": 8}`, false, "is the id in the path; leave it out"},
+		{"the same id", `{"title": "a", "views": 1, "owner_id": 7}`, false, "is the id in the path; leave it out"},
+		{"null", `{"title": "a", "views": 1, "owner_id": null}`, false, "is the id in the path; leave it out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(rec)
+			c.Request = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			var req sampleBody
+			ok := newBinder().bindJSONUnder(c, &req, "owner_id", 7)
+			switch {
+			case ok != tc.ok:
+				t.Fatalf("bindJSONUnder = %v (%d %s), want %v", ok, rec.Code, rec.Body, tc.ok)
+			case ok && req.Owner != 7:
+				t.Errorf("owner_id = %d, want 7 from the path", req.Owner)
+			case !ok && (rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["owner_id"] != tc.message):
+				t.Errorf("answer %d %s, want 400 with owner_id: %s", rec.Code, rec.Body, tc.message)
+			}
+		})
+	}
 }
 
 func TestBinderNamesEveryOffendingField(t *testing.T) {

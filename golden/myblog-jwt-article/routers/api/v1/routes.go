@@ -10,5 +10,7 @@ import (
 func Register(api *gin.RouterGroup, db *gorm.DB) {
 	RegisterArticles(api, db)
 	RegisterComments(api, db)
+	RegisterNotes(api, db)
+	RegisterReminders(api, db)
 	// gingen:routes
 }

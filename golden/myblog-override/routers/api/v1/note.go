@@ -31,8 +31,8 @@ import (
 //
 // HEAD answers as GET does, headers only (the server sends no body to a HEAD).
 func RegisterNotes(api *gin.RouterGroup, db *gorm.DB) {
-	h := &noteHandler{db: db, bind: newBinder()}
 	g := api.Group("/notes")
+	h := &noteHandler{db: db, bind: newBinder(), base: g.BasePath()}
 	g.GET("", h.list)
 	g.HEAD("", h.list)
 	g.POST("", h.create)
@@ -88,6 +88,7 @@ func (r *noteRequest) columns(sent []string) map[string]any {
 type noteHandler struct {
 	db   *gorm.DB
 	bind *binder
+	base string // the path of the notes: /api/v1/notes
 }
 
 func (h *noteHandler) list(c *gin.Context) {
@@ -155,13 +156,18 @@ func (h *noteHandler) create(c *gin.Context) {
 	if !h.bind.bindJSON(c, &req) {
 		return
 	}
+	h.insert(c, &req)
+}
+
+// insert creates the note req describes and answers it, 201.
+func (h *noteHandler) insert(c *gin.Context, req *noteRequest) {
 	item := models.Note{Version: 1}
 	req.apply(&item)
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
 	}
-	c.Header("Location", path.Join(c.Request.URL.Path, strconv.FormatUint(uint64(item.ID), 10)))
+	c.Header("Location", path.Join(h.base, strconv.FormatUint(uint64(item.ID), 10)))
 	setETag(c, item.ID, item.Version)
 	c.PureJSON(http.StatusCreated, item)
 }

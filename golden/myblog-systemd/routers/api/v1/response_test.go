@@ -232,6 +232,47 @@ type sampleBody struct {
 	Owner uint       `json:"owner_id"`
 }
 
+func TestBinderRefusesReadOnlyFieldsByName(t *testing.T) {
+	b := newBinder(readOnly("owner_id", "is set by the server"))
+	var req sampleBody
+	status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1, "owner_id": 2}`), &req)
+	if resp == nil || status != http.StatusBadRequest || resp.Fields["owner_id"] != "is set by the server" {
+		t.Fatalf("decode of a body setting owner_id = %d %+v, want 400 naming owner_id", status, resp)
+	}
+	if status, resp := b.decode(strings.NewReader(`{"title": "a", "views": 1}`), &req); resp != nil {
+		t.Errorf("decode of a body without owner_id = %d %+v, want it accepted", status, resp)
+	}
+}
+
+func TestBindJSONUnderTakesTheParentFromThePath(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+		message    string
+	}{
+		{"left out", `{"title": "a", "views": 1}`, true, ""},
+		{"another id", `{"title": "a", "views": 1, "owner_id": 8}`, false, "is the id in the path; leave it out"},
+		{"the same id", `{"title": "a", "views": 1, "owner_id": 7}`, false, "is the id in the path; leave it out"},
+		{"null", `{"title": "a", "views": 1, "owner_id": null}`, false, "is the id in the path; leave it out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(rec)
+			c.Request = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			var req sampleBody
+			ok := newBinder().bindJSONUnder(c, &req, "owner_id", 7)
+			switch {
+			case ok != tc.ok:
+				t.Fatalf("bindJSONUnder = %v (%d %s), want %v", ok, rec.Code, rec.Body, tc.ok)
+			case ok && req.Owner != 7:
+				t.Errorf("owner_id = %d, want 7 from the path", req.Owner)
+			case !ok && (rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["owner_id"] != tc.message):
+				t.Errorf("answer %d %s, want 400 with owner_id: %s", rec.Code, rec.Body, tc.message)
+			}
+		})
+	}
+}
+
 func TestBinderNamesEveryOffendingField(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
