@@ -64,6 +64,12 @@ func (st *streams) base(ctx context.Context) context.Context {
 func (st *streams) add() (<-chan struct{}, func()) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.draining && st.n == 0 {
+		// The drain has seen the last stream end (idle is closed): a stream that starts now,
+		// e.g. a client reconnecting on a kept-alive connection, is told to end at once and
+		// is not waited for. Counting it would close idle a second time when it ends.
+		return st.done, func() {}
+	}
 	st.n++
 	var once sync.Once
 	return st.done, func() {
