@@ -42,6 +42,10 @@ type ResourceData struct {
 	// Owner is the field that owns the rows (the owner modifier), or nil. It is in none of
 	// the lists above: clients neither send nor filter it; the token's user is its value.
 	Owner *FieldData
+	// OwnedRefs are the references to resources whose rows have an owner: a write must name
+	// a row of the caller's, or a client could hang its rows under (and ?include) another
+	// user's.
+	OwnedRefs []FieldData
 	// Time is the first time field, which the time zone test filters and sorts by; nil for a
 	// resource without one.
 	Time *FieldData
@@ -117,6 +121,9 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		}
 		if fd.Ref != nil {
 			d.References = append(d.References, fd)
+			if fd.Ref.Owner != "" {
+				d.OwnedRefs = append(d.OwnedRefs, fd)
+			}
 		}
 		if f.Required() {
 			d.Required = append(d.Required, fd)

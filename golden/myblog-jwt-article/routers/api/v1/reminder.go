@@ -228,6 +228,9 @@ func (h *reminderHandler) create(c *gin.Context) {
 func (h *reminderHandler) insert(c *gin.Context, req *reminderRequest) {
 	item := models.Reminder{Version: 1}
 	req.apply(&item)
+	if !h.refsAreCallers(c, &item, nil) {
+		return
+	}
 	if err := h.db.WithContext(c.Request.Context()).Create(&item).Error; err != nil {
 		h.saveFailed(c, &item, nil, err)
 		return
@@ -278,6 +281,11 @@ func (h *reminderHandler) write(c *gin.Context, id uint, req *reminderRequest, s
 		// Nothing to write, or an If-Match no version of this reminder meets: the answer
 		// depends on the row alone.
 		h.respondUnchanged(c, id, pre)
+		return
+	}
+	var values models.Reminder
+	req.apply(&values)
+	if !h.refsAreCallers(c, &values, sent) {
 		return
 	}
 	updates["version"] = gorm.Expr("version + 1")
@@ -372,6 +380,34 @@ func (h *reminderHandler) find(c *gin.Context, id uint, item *models.Reminder, p
 		return false
 	case err != nil:
 		respondInternal(c, fmt.Errorf("get reminder %d: %w", id, err))
+		return false
+	}
+	return true
+}
+
+// refsAreCallers answers 400, as for a missing row, when a field sent (every field when sent
+// is nil) refers to a row of an owned resource that is not the caller's: the reference
+// would show another user's row to the caller (?include) and hang this reminder under it.
+// Owners never change, so the check cannot be outdated by the write that follows it; a row
+// deleted meanwhile is the foreign key's to refuse.
+func (h *reminderHandler) refsAreCallers(c *gin.Context, item *models.Reminder, sent []string) bool {
+	owner, ok := callerID(c)
+	if !ok {
+		return false
+	}
+	fields := map[string]string{}
+	if sentField(sent, "note_id") {
+		found, err := exists(c.Request.Context(), h.db.Where("owner_id = ?", owner), &models.Note{}, item.NoteID)
+		if err != nil {
+			respondInternal(c, err)
+			return false
+		}
+		if !found {
+			fields["note_id"] = fmt.Sprintf("no note has id %d", item.NoteID)
+		}
+	}
+	if len(fields) > 0 {
+		respondError(c, http.StatusBadRequest, "invalid fields", fields)
 		return false
 	}
 	return true

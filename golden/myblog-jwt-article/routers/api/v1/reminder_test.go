@@ -418,6 +418,26 @@ func TestRemindersAreCreatedUnderTheirNote(t *testing.T) {
 	if rec := doWith(t, api, http.MethodPost, nested, withoutKey(validReminderBody(t, db, 6), "note_id"), asBob); rec.Code != http.StatusNotFound {
 		t.Errorf("POST %s by another user = %d %s, want 404", nested, rec.Code, rec.Body)
 	}
+	// Nor through the plain routes: a reminder of another user's note is refused
+	// as one of a missing note, on create and on PATCH.
+	rec := doWith(t, api, http.MethodPost, "/api/v1/reminders", withValue(validReminderBody(t, db, 201), "note_id", parent.ID), asBob)
+	if rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["note_id"] == "" {
+		t.Errorf("POST /api/v1/reminders by another user with note_id %d = %d %s, want 400 naming note_id", parent.ID, rec.Code, rec.Body)
+	}
+	rec = doWith(t, api, http.MethodPost, "/api/v1/notes", validNoteBody(t, db, 202), asBob)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/notes by bob = %d %s, want 201", rec.Code, rec.Body)
+	}
+	bobs := decodeBody[models.Note](t, rec)
+	rec = doWith(t, api, http.MethodPost, fmt.Sprintf("/api/v1/notes/%d/reminders", bobs.ID), withoutKey(validReminderBody(t, db, 203), "note_id"), asBob)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("POST under bob's note by bob = %d %s, want 201", rec.Code, rec.Body)
+	}
+	bobsChild := fmt.Sprintf("/api/v1/reminders/%d", decodeBody[models.Reminder](t, rec).ID)
+	rec = doWith(t, api, http.MethodPatch, bobsChild, map[string]any{"note_id": parent.ID}, asBob)
+	if rec.Code != http.StatusBadRequest || decodeBody[ErrorResponse](t, rec).Fields["note_id"] == "" {
+		t.Errorf("PATCH %s by bob to another user's note = %d %s, want 400 naming note_id", bobsChild, rec.Code, rec.Body)
+	}
 	var count int64
 	if err := db.Model(&models.Reminder{}).Where("note_id = ?", parent.ID).Count(&count).Error; err != nil || count != 2 {
 		t.Errorf("reminders of the note in the database = %d (%v), want the 2 created", count, err)
