@@ -164,6 +164,26 @@ func publish(version string) ([]string, error) {
 	return []string{"GOPROXY=" + proxy, "GONOSUMDB=" + Path, "GODEBUG=goindex=0"}, nil
 }
 
+// Upstream is this machine's module proxy list without the file-based proxies Env adds (a
+// caller's environment may carry them): where a project that needs nothing of this checkout
+// gets its modules. "off" when nothing is left.
+func Upstream() (string, error) {
+	proxy, err := goEnv("GOPROXY")
+	if err != nil {
+		return "", err
+	}
+	var keep []string
+	for _, p := range strings.FieldsFunc(proxy, func(r rune) bool { return r == ',' || r == '|' }) {
+		if !strings.HasPrefix(p, "file://") {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return "off", nil
+	}
+	return strings.Join(keep, ","), nil
+}
+
 // dropStaleCache removes version of the library from the module cache when the cache holds
 // it with another zip hash than want.
 func dropStaleCache(version, want string) error {

@@ -22,3 +22,21 @@ func TestTheLibraryBuildsOnEveryOS(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamLeavesOutTheFileProxies(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"file:///tmp/restart-proxy,https://mirror.invalid|direct", "https://mirror.invalid,direct"},
+		{"https://mirror.invalid", "https://mirror.invalid"},
+		{"file:///tmp/restart-proxy", "off"},
+		{"off", "off"},
+	} {
+		t.Setenv("GOPROXY", tc.env)
+		got, err := Upstream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("GOPROXY=%s: Upstream() = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
