@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -89,16 +90,28 @@ func TestReAddingAResourceWithFewerFieldsServes(t *testing.T) {
 // TestAProjectWaitsForItsDatabaseWithConnectRetries). They wait mostly on go test, so two at a
 // time (go test's -parallel, GOMAXPROCS by default) overlap one's links with the other's runs.
 
-// TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase is issue 19's repro on each
-// database: article is migration 1, tag and note come after it, destroy resource article;
-// the project's own test (generator/testdata/droptable) fills tags and notes, applies the
-// migration that drops articles, and counts their rows.
-func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T) {
-	t.Parallel() // see parallelDBTests
+// schemaChange is one of issue 19's repros, run on every database (schemaChange.run): a
+// project with resources, a gingen change applied to it, then a test of the project's own
+// (generator/testdata/<testdata>/keep_rows_test.go.txt, written into internal/migrate as
+// testFile) run by go test over packages against the database, beside the project's tests.
+type schemaChange struct {
+	resources []generator.ResourceOptions
+	// change plans a change of the project (in its folder fsys) for apply.
+	change   []func(fsys fs.FS) (generator.Plan, error)
+	testdata string
+	testFile string
+	packages []string
+	// check, when set, reads the output of go test -v.
+	check func(t *testing.T, out string)
+}
+
+// run runs the repro on SQLite, PostgreSQL and MariaDB, in parallel (see parallelDBTests).
+func (c schemaChange) run(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("generates and tests a project per database")
 	}
-	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "droptable", "keep_rows_test.go.txt"))
+	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", c.testdata, "keep_rows_test.go.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,53 +122,9 @@ func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T)
 			if db != generator.DBSQLite {
 				env = requireServer(t, db).projectEnv("MYBLOG", "")
 			}
-			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
-				generator.ResourceOptions{Name: "article", Fields: []string{"title:string"}},
-				generator.ResourceOptions{Name: "tag", Fields: []string{"name:string:unique"}},
-				generator.ResourceOptions{Name: "note", Fields: []string{"body:text"}})
-			destroy, err := generator.PlanDestroyResource(os.DirFS(project), generator.DestroyOptions{Name: "article"}, templates.FS())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := destroy.Apply(project); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "keep_rows_test.go"), src, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			// The migrate package only: the rest is TestAddFieldProjectsPassTheirTestsOnEveryDatabase's.
-			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "./internal/migrate")
-			cmd.Env = append(append(cmd.Env, env...), "CI=true")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("go test in %s: %v\n%s", project, err, out)
-			}
-		})
-	}
-}
-
-// TestRenamingFieldsKeepsTheRowsOnEveryDatabase: articles and tags get rows, gingen rename
-// field renames a unique field and an indexed one, migrate up: the rows keep their values
-// under the new names (generator/testdata/renamefield), and the project's own tests (the
-// migrated schema is the models', index names included) pass.
-func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates and tests a project per database")
-	}
-	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "renamefield", "keep_rows_test.go.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
-		t.Run(db, func(t *testing.T) {
-			var env []string
-			if db != generator.DBSQLite {
-				env = requireServer(t, db).projectEnv("MYBLOG", "")
-			}
-			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
-				generator.ResourceOptions{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
-				generator.ResourceOptions{Name: "tag", Fields: []string{"name:string:index"}})
-			for _, o := range []generator.RenameFieldOptions{{Resource: "article", Old: "title", New: "headline"}, {Resource: "tag", Old: "name", New: "label"}} {
-				plan, err := generator.PlanRenameField(os.DirFS(project), o, templates.FS())
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort}, c.resources...)
+			for _, change := range c.change {
+				plan, err := change(os.DirFS(project))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -163,16 +132,64 @@ func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "rename_rows_test.go"), src, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", c.testFile), src, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "./internal/migrate", "./models", "./routers/...")
+			cmd := restarttest.GoCmd(t.Context(), project, append([]string{"test", "-count=1", "-v"}, c.packages...)...)
 			cmd.Env = append(append(cmd.Env, env...), "CI=true")
-			if out, err := cmd.CombinedOutput(); err != nil {
+			out, err := cmd.CombinedOutput()
+			if err != nil {
 				t.Fatalf("go test in %s: %v\n%s", project, err, out)
+			}
+			if c.check != nil {
+				c.check(t, string(out))
 			}
 		})
 	}
+}
+
+// TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase is issue 19's repro on each
+// database: article is migration 1, tag and note come after it, destroy resource article;
+// the project's own test (generator/testdata/droptable) fills tags and notes, applies the
+// migration that drops articles, and counts their rows.
+func TestDestroyingAResourceKeepsTheOtherTablesRowsOnEveryDatabase(t *testing.T) {
+	t.Parallel() // see parallelDBTests
+	schemaChange{
+		resources: []generator.ResourceOptions{
+			{Name: "article", Fields: []string{"title:string"}},
+			{Name: "tag", Fields: []string{"name:string:unique"}},
+			{Name: "note", Fields: []string{"body:text"}},
+		},
+		change: []func(fs.FS) (generator.Plan, error){func(fsys fs.FS) (generator.Plan, error) {
+			return generator.PlanDestroyResource(fsys, generator.DestroyOptions{Name: "article"}, templates.FS())
+		}},
+		testdata: "droptable",
+		testFile: "keep_rows_test.go",
+		// The migrate package only: the rest is TestAddFieldProjectsPassTheirTestsOnEveryDatabase's.
+		packages: []string{"./internal/migrate"},
+	}.run(t)
+}
+
+// TestRenamingFieldsKeepsTheRowsOnEveryDatabase: articles and tags get rows, gingen rename
+// field renames a unique field and an indexed one, migrate up: the rows keep their values
+// under the new names (generator/testdata/renamefield), and the project's own tests (the
+// migrated schema is the models', index names included) pass.
+func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
+	t.Parallel() // see parallelDBTests
+	var change []func(fs.FS) (generator.Plan, error)
+	for _, o := range []generator.RenameFieldOptions{{Resource: "article", Old: "title", New: "headline"}, {Resource: "tag", Old: "name", New: "label"}} {
+		change = append(change, func(fsys fs.FS) (generator.Plan, error) { return generator.PlanRenameField(fsys, o, templates.FS()) })
+	}
+	schemaChange{
+		resources: []generator.ResourceOptions{
+			{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
+			{Name: "tag", Fields: []string{"name:string:index"}},
+		},
+		change:   change,
+		testdata: "renamefield",
+		testFile: "rename_rows_test.go",
+		packages: []string{"./internal/migrate", "./models", "./routers/..."},
+	}.run(t)
 }
 
 // TestRenamingResourcesKeepsTheRowsOnEveryDatabase: articles and the comments that reference
@@ -183,51 +200,30 @@ func TestRenamingFieldsKeepsTheRowsOnEveryDatabase(t *testing.T) {
 // migrated schema is the models', index and foreign key names included) pass.
 func TestRenamingResourcesKeepsTheRowsOnEveryDatabase(t *testing.T) {
 	t.Parallel() // see parallelDBTests
-	if testing.Short() {
-		t.Skip("generates and tests a project per database")
+	var change []func(fs.FS) (generator.Plan, error)
+	for _, o := range []generator.RenameResourceOptions{{Old: "article", New: "post"}, {Old: "comment", New: "remark"}} {
+		change = append(change, func(fsys fs.FS) (generator.Plan, error) { return generator.PlanRenameResource(fsys, o, templates.FS()) })
 	}
-	src, err := os.ReadFile(filepath.Join("..", "generator", "testdata", "renameresource", "keep_rows_test.go.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, db := range []string{generator.DBSQLite, generator.DBPostgres, generator.DBMySQL} {
-		t.Run(db, func(t *testing.T) {
-			t.Parallel()
-			var env []string
-			if db != generator.DBSQLite {
-				env = requireServer(t, db).projectEnv("MYBLOG", "")
-			}
-			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort},
-				generator.ResourceOptions{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
-				generator.ResourceOptions{Name: "comment", Fields: []string{"article:references", "text:text"}})
-			for _, o := range []generator.RenameResourceOptions{{Old: "article", New: "post"}, {Old: "comment", New: "remark"}} {
-				plan, err := generator.PlanRenameResource(os.DirFS(project), o, templates.FS())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := plan.Apply(project); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(project, "internal", "migrate", "rename_resource_rows_test.go"), src, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := restarttest.GoCmd(t.Context(), project, "test", "-count=1", "-v", "./internal/migrate", "./models", "./routers/...")
-			cmd.Env = append(append(cmd.Env, env...), "CI=true")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("go test in %s: %v\n%s", project, err, out)
-			}
-			for _, line := range strings.Split(string(out), "\n") {
+	schemaChange{
+		resources: []generator.ResourceOptions{
+			{Name: "article", Fields: []string{"title:string:unique", "body:text"}},
+			{Name: "comment", Fields: []string{"article:references", "text:text"}},
+		},
+		change:   change,
+		testdata: "renameresource",
+		testFile: "rename_resource_rows_test.go",
+		packages: []string{"./internal/migrate", "./models", "./routers/..."},
+		check: func(t *testing.T, out string) {
+			for _, line := range strings.Split(out, "\n") {
 				if strings.Contains(line, "SQLite ") || strings.Contains(line, "--- PASS: TestRenamingResourcesKeepsTheRows") {
 					t.Log(strings.TrimSpace(line))
 				}
 			}
-			if !strings.Contains(string(out), "--- PASS: TestRenamingResourcesKeepsTheRows") || !strings.Contains(string(out), "--- PASS: TestMigrationsMatchTheModels") {
+			if !strings.Contains(out, "--- PASS: TestRenamingResourcesKeepsTheRows") || !strings.Contains(out, "--- PASS: TestMigrationsMatchTheModels") {
 				t.Errorf("the rows test or the schema test did not run:\n%s", out)
 			}
-		})
-	}
+		},
+	}.run(t)
 }
 
 // TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy deploys, in each strategy, the
