@@ -233,10 +233,13 @@ func TestServerDatabasesServeCRUDAndSurviveAnOutage(t *testing.T) {
 	} {
 		t.Run(tc.db, func(t *testing.T) {
 			server := requireServer(t, tc.db)
-			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-			defer cancel()
 			project := generateProject(t, generator.Options{Name: "myblog", Strategy: tc.strategy, DB: tc.db, Port: generator.DefaultPort}, blogResources()...)
 			goTest(t, project, server.projectEnv("MYBLOG", ""))
+			// The bound of the build, the serving and the outage, from here: the project's
+			// tests above compile its dependencies first, which on a cold build cache took
+			// longer than the 6 minutes alone and left the build no time.
+			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+			defer cancel()
 
 			name := "gingen_e2e_crud"
 			server.freshDatabase(t, name)
