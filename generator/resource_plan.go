@@ -55,20 +55,10 @@ type Plan struct {
 	// table stays in the databases that ran it.
 	Notes []string
 	// ManifestSum, when set, is the SHA-256 of gingen.yaml read before the plan was made
-	// (ReadManifestSum): the plan is applied only if gingen.yaml still has it, else Apply
+	// (Project.Sum, read by Open before planning): the plan is applied only if gingen.yaml still has it, else Apply
 	// returns ErrProjectChanged. Every change of a project rewrites gingen.yaml, so two gingen
 	// commands planned from the same state cannot both apply: the second would undo the first.
 	ManifestSum string
-}
-
-// ReadManifestSum returns the SHA-256 of the project's gingen.yaml, for Plan.ManifestSum; read
-// it before planning.
-func ReadManifestSum(project fs.FS) (string, error) {
-	b, err := ReadManifestFile(project)
-	if err != nil {
-		return "", err
-	}
-	return digest(b), nil
 }
 
 // Apply carries the plan out in the project at root, all or nothing.

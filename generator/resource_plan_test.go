@@ -285,10 +285,11 @@ func TestFindProjectRootLooksUpward(t *testing.T) {
 // gingen.yaml and markers would no longer record the first resource).
 func TestTwoPlansFromOneStateCannotBothApply(t *testing.T) {
 	root := newTestProject(t)
-	sum, err := ReadManifestSum(os.DirFS(root))
+	opened, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sum := opened.Sum
 	plan := func(name string) Plan {
 		p, err := PlanAddResource(os.DirFS(root), ResourceOptions{Name: name, Fields: []string{"title:string"}}, templates.FS())
 		if err != nil {
@@ -307,10 +308,10 @@ func TestTwoPlansFromOneStateCannotBothApply(t *testing.T) {
 	}
 	sameTree(t, after, snapshot(t, root))
 	// Planned again from the project as it is now, it applies.
-	sum, err = ReadManifestSum(os.DirFS(root))
-	if err != nil {
+	if opened, err = Open(root); err != nil {
 		t.Fatal(err)
 	}
+	sum = opened.Sum
 	if err := plan("tag").Apply(root); err != nil {
 		t.Fatalf("add planned anew: %v", err)
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -102,11 +100,12 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return err
 	}
-	project, sum, err := openProject(root)
+	opened, err := generator.Open(root)
 	if err != nil {
 		return err
 	}
-	dir, err := resourceTemplatesDir(project, root, req.templates)
+	project, sum := opened.FS, opened.Sum
+	dir, err := opened.TemplatesDir(req.templates)
 	if err != nil {
 		return err
 	}
@@ -146,30 +145,6 @@ func runAddResource(con console, req addRequest) error {
 		r.printf("\nThe same without questions:\n  %s\n", addResourceCommandLine(req))
 	}
 	return nil
-}
-
-// resourceTemplatesDir is the folder of templates to lay over the embedded ones: the flag's,
-// or else the manifest's templates: key, which is relative to the project's root.
-func resourceTemplatesDir(project fs.FS, root, flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	b, err := generator.ReadManifestFile(project)
-	if err != nil {
-		return "", err
-	}
-	m, err := generator.ParseManifest(b)
-	if err != nil {
-		return "", fmt.Errorf("%w; fix the file or restore it from version control", err)
-	}
-	if m.Templates == "" {
-		return "", nil
-	}
-	dir := m.TemplatesDir(root)
-	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("the templates: key of %s names %s, which cannot be read (%w); restore the folder or remove the key", filepath.Join(root, generator.ManifestName), m.Templates, err)
-	}
-	return dir, nil
 }
 
 // addResourceCommandLine is the command that adds what the field wizard just added.
@@ -263,24 +238,10 @@ func recoverProject(con console, root string, dryRun bool) error {
 	return nil
 }
 
-// openProject opens the project at root for planning a change, and returns with it the
-// SHA-256 of its gingen.yaml, read first, for carryOut.
-func openProject(root string) (fs.FS, string, error) {
-	project, err := generator.ProjectFS(root)
-	if err != nil {
-		return nil, "", fmt.Errorf("open the project: %w", err)
-	}
-	sum, err := generator.ReadManifestSum(project)
-	if err != nil {
-		return nil, "", err
-	}
-	return project, sum, nil
-}
-
 // carryOut prints a plan's steps and, unless dryRun, applies it. Ctrl-C or SIGTERM before
 // the change's commit point rolls it back (exit 130); after it, the change is finished.
 //
-// sum is the SHA-256 of gingen.yaml read before the plan was made (generator.ReadManifestSum):
+// sum is the SHA-256 of gingen.yaml read before the plan was made (generator.Project.Sum):
 // if another gingen command changed the project since, nothing is written.
 func carryOut(r reporter, root string, plan generator.Plan, sum string, dryRun bool) error {
 	plan.ManifestSum = sum

@@ -61,11 +61,12 @@ commit has the file) and is the newest migration is deleted instead, as the add 
 			if err != nil {
 				return err
 			}
-			project, sum, err := openProject(root)
+			opened, err := generator.Open(root)
 			if err != nil {
 				return err
 			}
-			dir, err := resourceTemplatesDir(project, root, templDir)
+			project, sum := opened.FS, opened.Sum
+			dir, err := opened.TemplatesDir(templDir)
 			if err != nil {
 				return err
 			}
@@ -114,13 +115,9 @@ func projectManifest() (generator.Manifest, bool) {
 	if err != nil {
 		return generator.Manifest{}, false
 	}
-	b, err := generator.ReadManifestFile(os.DirFS(root))
+	p, err := generator.Open(root)
 	if err != nil {
 		return generator.Manifest{}, false
 	}
-	m, err := generator.ParseManifest(b)
-	if err != nil {
-		return generator.Manifest{}, false
-	}
-	return m, true
+	return p.Manifest, true
 }

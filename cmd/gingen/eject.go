@@ -62,10 +62,11 @@ func runEject(con console, from string, dryRun bool, r reporter) error {
 	if err != nil {
 		return err
 	}
-	project, sum, err := openProject(root)
+	opened, err := generator.Open(root)
 	if err != nil {
 		return err
 	}
+	project, sum := opened.FS, opened.Sum
 	if err := generator.CheckEject(project); err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runEject(con console, from string, dryRun bool, r reporter) error {
 			return err
 		}
 	}
-	dir, err := resourceTemplatesDir(project, root, "")
+	dir, err := opened.TemplatesDir("")
 	if err != nil {
 		return err
 	}

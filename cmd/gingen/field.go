@@ -102,11 +102,12 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
-	project, sum, err := openProject(root)
+	opened, err := generator.Open(root)
 	if err != nil {
 		return err
 	}
-	dir, err := resourceTemplatesDir(project, root, templDir)
+	project, sum := opened.FS, opened.Sum
+	dir, err := opened.TemplatesDir(templDir)
 	if err != nil {
 		return err
 	}

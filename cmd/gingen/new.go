@@ -395,19 +395,11 @@ func existingProject(con console, target string, dryRun bool) (*generator.Manife
 	if err := recoverProject(con, target, dryRun); err != nil {
 		return nil, err
 	}
-	project, err := generator.ProjectFS(target)
-	if err != nil {
-		return nil, fmt.Errorf("open the project: %w", err)
-	}
-	b, err := generator.ReadManifestFile(project)
+	p, err := generator.Open(target)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", target, err)
 	}
-	m, err := generator.ParseManifest(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w; fix %s or restore it from version control", err, filepath.Join(target, generator.ManifestName))
-	}
-	return &m, nil
+	return &p.Manifest, nil
 }
 
 // sameAsManifest checks the flags given to gingen new against the gingen.yaml of the project

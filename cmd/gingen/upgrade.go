@@ -91,11 +91,12 @@ func planUpgrade(con console, opts generator.UpgradeOptions, dryRun bool) (upgra
 	if err != nil {
 		return upgradeProject{}, err
 	}
-	project, sum, err := openProject(root)
+	opened, err := generator.Open(root)
 	if err != nil {
 		return upgradeProject{}, err
 	}
-	dir, err := resourceTemplatesDir(project, root, "")
+	project, sum := opened.FS, opened.Sum
+	dir, err := opened.TemplatesDir("")
 	if err != nil {
 		return upgradeProject{}, err
 	}
