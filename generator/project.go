@@ -1,10 +1,12 @@
 package generator
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Project is a gingen project opened for one command: its files, read through an os.Root
@@ -15,7 +17,9 @@ import (
 type Project struct {
 	// Root is the project's folder, as given to Open.
 	Root string
-	// FS serves the project's files, confined to Root.
+	// FS serves the project's files, confined to Root, and gingen.yaml as Open read it: a
+	// plan made from FS sees the very bytes Sum is the digest of, whatever happens to the
+	// file meanwhile (a change by another command makes the plan's Apply refuse).
 	FS       fs.FS
 	Manifest Manifest
 	// Sum is the SHA-256 of the gingen.yaml Manifest was parsed from.
@@ -38,8 +42,66 @@ func Open(root string) (*Project, error) {
 	if err != nil {
 		return nil, inputErrorf("%v; fix the file or restore it from version control", err)
 	}
-	return &Project{Root: root, FS: fsys, Manifest: m, Sum: digest(b)}, nil
+	pinned := manifestPinned{fsys: fsys, manifest: b, at: time.Now()}
+	return &Project{Root: root, FS: pinned, Manifest: m, Sum: digest(b)}, nil
 }
+
+// manifestPinned serves fsys's files, except gingen.yaml, served from memory.
+type manifestPinned struct {
+	fsys     fs.FS
+	manifest []byte
+	at       time.Time
+}
+
+func (p manifestPinned) Open(name string) (fs.File, error) {
+	if name == ManifestName {
+		return &pinnedFile{Reader: bytes.NewReader(p.manifest), info: p.info()}, nil
+	}
+	return p.fsys.Open(name)
+}
+
+func (p manifestPinned) Stat(name string) (fs.FileInfo, error) {
+	if name == ManifestName {
+		return p.info(), nil
+	}
+	return fs.Stat(p.fsys, name)
+}
+
+func (p manifestPinned) ReadFile(name string) ([]byte, error) {
+	if name == ManifestName {
+		return bytes.Clone(p.manifest), nil
+	}
+	return fs.ReadFile(p.fsys, name)
+}
+
+func (p manifestPinned) ReadDir(name string) ([]fs.DirEntry, error) {
+	return fs.ReadDir(p.fsys, name)
+}
+
+func (p manifestPinned) info() fs.FileInfo {
+	return pinnedInfo{size: int64(len(p.manifest)), at: p.at}
+}
+
+// pinnedFile is gingen.yaml as Open read it.
+type pinnedFile struct {
+	*bytes.Reader
+	info fs.FileInfo
+}
+
+func (f *pinnedFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *pinnedFile) Close() error               { return nil }
+
+type pinnedInfo struct {
+	size int64
+	at   time.Time
+}
+
+func (i pinnedInfo) Name() string       { return ManifestName }
+func (i pinnedInfo) Size() int64        { return i.size }
+func (i pinnedInfo) Mode() fs.FileMode  { return 0o644 }
+func (i pinnedInfo) ModTime() time.Time { return i.at }
+func (i pinnedInfo) IsDir() bool        { return false }
+func (i pinnedInfo) Sys() any           { return nil }
 
 // TemplatesDir is the folder of templates to lay over the embedded ones: flag when it is set,
 // else the manifest's templates: key (relative to the project's root), which must be

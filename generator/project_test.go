@@ -1,9 +1,11 @@
 package generator
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +30,19 @@ func TestOpenReadsTheManifestOnceAndConfinesTheFiles(t *testing.T) {
 	}
 	if p.Manifest.Name != "myblog" || p.Root != root {
 		t.Errorf("Open = %+v, want the project myblog at %s", p, root)
+	}
+	// Plans read gingen.yaml as Open read it, even after the file changed.
+	if err := os.WriteFile(filepath.Join(root, ManifestName), []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readManifest(p.FS); err != nil || got.Name != "myblog" {
+		t.Errorf("readManifest(p.FS) after the file changed = %+v, %v; want the manifest Open read", got, err)
+	}
+	if got, err := fs.ReadFile(p.FS, ManifestName); err != nil || !bytes.Equal(got, b) {
+		t.Errorf("fs.ReadFile(p.FS, gingen.yaml) = %q, %v; want the bytes Open read", got, err)
+	}
+	if _, err := fs.ReadFile(p.FS, "conf/app.ini"); err != nil {
+		t.Errorf("other files: %v", err)
 	}
 	// The files are confined: a link out of the project is refused, naming it.
 	outside := filepath.Join(t.TempDir(), "secret")
