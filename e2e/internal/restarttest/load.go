@@ -3,6 +3,7 @@ package restarttest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,11 @@ type LoadConfig struct {
 	PostBody   []byte
 	PostStatus int
 	PostEvery  int
+	// TLS, when set, is the clients' TLS configuration for an https BaseURL (the server's
+	// CA in RootCAs). HTTP2 of the kept-alive clients then speak HTTP/2 (one connection,
+	// many streams each), the others HTTP/1.1; fresh clients speak HTTP/1.1.
+	TLS   *tls.Config
+	HTTP2 int
 }
 
 // Result is what one request did.
@@ -49,6 +55,7 @@ type Result struct {
 	Version  string
 	KeepConn bool
 	Post     bool
+	HTTP2    bool // answered over HTTP/2
 }
 
 // End is when the request finished.
@@ -77,18 +84,25 @@ func StartLoad(ctx context.Context, cfg LoadConfig) *Load {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	l := &Load{cfg: cfg, cancel: cancel, results: make([][]Result, cfg.KeepAlive+cfg.Fresh)}
-	keep := &http.Transport{MaxIdleConnsPerHost: cfg.KeepAlive + 1, DisableCompression: true}
-	fresh := &http.Transport{DisableKeepAlives: true, DisableCompression: true}
+	keep := &http.Transport{MaxIdleConnsPerHost: cfg.KeepAlive + 1, DisableCompression: true, TLSClientConfig: cfg.TLS.Clone()}
+	fresh := &http.Transport{DisableKeepAlives: true, DisableCompression: true, TLSClientConfig: cfg.TLS.Clone()}
 	for i := range cfg.KeepAlive + cfg.Fresh {
 		tr := keep
-		if i >= cfg.KeepAlive {
+		switch {
+		case i >= cfg.KeepAlive:
 			tr = fresh
+		case i < cfg.HTTP2 && cfg.TLS != nil:
+			// A transport per HTTP/2 client: each has its own connection, as separate
+			// clients would, instead of all sharing one. Each its own copy of the TLS
+			// configuration, too: enabling HTTP/2 adds "h2" to the configuration's
+			// NextProtos, which must not reach the HTTP/1.1 clients.
+			tr = &http.Transport{DisableCompression: true, TLSClientConfig: cfg.TLS.Clone(), ForceAttemptHTTP2: true}
 		}
 		client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			l.client(ctx, client, i, tr == keep)
+			l.client(ctx, client, i, i < cfg.KeepAlive)
 		}()
 	}
 	return l
@@ -143,6 +157,7 @@ func (l *Load) once(ctx context.Context, client *http.Client, post bool) Result 
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	r.Latency = time.Since(r.Start)
+	r.HTTP2 = resp.ProtoMajor == 2
 	switch {
 	case err != nil:
 		r.Err = Classify(err)

@@ -115,6 +115,9 @@ func RunRestarts(ctx context.Context, srv *Server, bin string, plan Plan) (*Run,
 	}
 	plan.Slow.Addr = u.Host
 	plan.Load.BaseURL = srv.BaseURL
+	if srv.cfg.TLS != nil {
+		plan.Load.TLS, plan.Slow.TLS = srv.cfg.TLS, srv.cfg.TLS
+	}
 	master := srv.StartedPID()
 
 	mem := SampleMemory(srv)

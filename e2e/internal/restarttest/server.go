@@ -2,6 +2,7 @@ package restarttest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,6 +48,10 @@ type ServerConfig struct {
 	// Wrap, when set, is a command the binary is started through, which must exec it (so
 	// that the pid stays the server's), e.g. prlimit --nofile=1024:1024 --.
 	Wrap []string
+	// TLS, when set, says the server serves HTTPS (Env names its CertFile and KeyFile): the
+	// harness then speaks TLS with this client configuration (the server's CA in RootCAs),
+	// BaseURL is https and RunRestarts' load and slow requests use it too.
+	TLS *tls.Config
 }
 
 // Server is a running generated project, started the way its deploy files start it.
@@ -95,7 +100,11 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	} else if s.port, err = cfg.Ports.FreePort(); err != nil {
 		return nil, err
 	}
-	s.BaseURL = "http://127.0.0.1:" + strconv.Itoa(s.port)
+	scheme := "http"
+	if cfg.TLS != nil {
+		scheme = "https"
+	}
+	s.BaseURL = scheme + "://127.0.0.1:" + strconv.Itoa(s.port)
 	s.pidFile = filepath.Join(cfg.WorkDir, "server.pid")
 	if err := s.launch(); err != nil {
 		return nil, err
@@ -276,7 +285,7 @@ func (s *Server) Health(ctx context.Context) (Health, error) {
 		return Health{}, err
 	}
 	// A fresh connection each time, so the answer comes from whoever accepts now.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: s.cfg.TLS.Clone()}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return Health{}, err

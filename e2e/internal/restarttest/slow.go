@@ -3,6 +3,7 @@ package restarttest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +27,8 @@ type SlowConfig struct {
 	Trickle time.Duration
 	// Timeout bounds the whole exchange (default Trickle + 30s).
 	Timeout time.Duration
+	// TLS, when set, speaks HTTPS (HTTP/1.1) with this client configuration.
+	TLS *tls.Config
 }
 
 // SlowResult is what one slow request did.
@@ -62,8 +65,21 @@ func StartSlow(ctx context.Context, cfg SlowConfig) (*SlowRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("slow request: %w", err)
 	}
-	r.conn, r.br = conn, bufio.NewReader(conn)
 	_ = conn.SetDeadline(r.res.Start.Add(cfg.Timeout))
+	if cfg.TLS != nil {
+		c := cfg.TLS.Clone()
+		c.NextProtos = []string{"http/1.1"}
+		if c.ServerName == "" {
+			c.ServerName, _, _ = net.SplitHostPort(cfg.Addr) // as http.Transport does
+		}
+		tc := tls.Client(conn, c)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("slow request: TLS handshake: %w", err)
+		}
+		conn = tc
+	}
+	r.conn, r.br = conn, bufio.NewReader(conn)
 	if err := r.begin(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("slow request: %w", err)
