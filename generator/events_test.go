@@ -213,3 +213,34 @@ func TestEventsAreRefusedForAnOwnedResource(t *testing.T) {
 		t.Error("a refused add resource changed the project")
 	}
 }
+
+// A gingen.yaml edited by hand to give an owned resource events is refused, naming the key.
+func TestAManifestWithEventsOnAnOwnedResourceIsRefused(t *testing.T) {
+	opts := Options{Name: "myblog", Port: DefaultPort, Auth: AuthJWT}
+	opts.Normalize()
+	files, err := PlanProject(opts, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanAddResource(memFS(files), ResourceOptions{Name: "note", Fields: []string{"owner:references:user:owner", "title:string"}}, templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = applyInMemory(files, plan)
+	var manifest []byte
+	for _, f := range files {
+		if f.Path == ManifestName {
+			manifest = f.Body
+		}
+	}
+	if _, err := ParseManifest(manifest); err != nil {
+		t.Fatalf("the manifest of an owned resource: %v", err)
+	}
+	edited := strings.Replace(string(manifest), "    plural: notes\n", "    plural: notes\n    events: true\n", 1)
+	if edited == string(manifest) {
+		t.Fatal("found no plural: notes line to edit")
+	}
+	if _, err := ParseManifest([]byte(edited)); err == nil || !strings.Contains(err.Error(), "resources[0].events") {
+		t.Fatalf("ParseManifest of an owned resource with events = %v, want an error naming resources[0].events", err)
+	}
+}
