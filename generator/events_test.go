@@ -244,3 +244,44 @@ func TestAManifestWithEventsOnAnOwnedResourceIsRefused(t *testing.T) {
 		t.Fatalf("ParseManifest of an owned resource with events = %v, want an error naming resources[0].events", err)
 	}
 }
+
+// The first events resource merges its lines into a models.go the user edited, and gingen
+// upgrade of an events project (here to another strategy) keeps the events machinery.
+func TestEventsMergeIntoEditedFilesAndSurviveAnUpgrade(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
+	models := filepath.Join(root, "models", "models.go")
+	b, err := os.ReadFile(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mine = "\n// Kept: a line of the user's own.\n"
+	if err := os.WriteFile(models, append(b, mine...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addResource(t, root, ResourceOptions{Name: "note", Fields: []string{"title:string"}, Events: true})
+	got := readFile(t, root, "models/models.go")
+	if !strings.Contains(got, mine) || !strings.Contains(got, "&OutboxEvent{},") || !strings.Contains(got, "&Note{},") {
+		t.Fatalf("models.go after add resource --events lacks the user's line, the outbox or the note:\n%s", got)
+	}
+
+	// The upgrade in a project of its own: an edited models.go is a conflict for gingen
+	// upgrade, with events or without.
+	root = newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "note", Fields: []string{"title:string"}, Events: true})
+	plan := upgrade(t, root, UpgradeOptions{Strategy: StrategySupervisor}, templates.FS())
+	if len(plan.conflicts) > 0 {
+		t.Errorf("upgrade conflicts: %v", plan.conflicts)
+	}
+	for _, p := range []string{"routers/api/v1/events.go", "models/outbox.go", "db/migrations/00002_create_outbox_events.sql"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("after upgrade: %v", err)
+		}
+	}
+	if !strings.Contains(readFile(t, root, "go.mod"), "github.com/coder/websocket") {
+		t.Error("after upgrade go.mod lacks the websocket module")
+	}
+	if got := readFile(t, root, "models/models.go"); !strings.Contains(got, "&OutboxEvent{},") {
+		t.Errorf("models.go after upgrade:\n%s", got)
+	}
+}
