@@ -233,7 +233,11 @@ func TestServerDatabasesServeCRUDAndSurviveAnOutage(t *testing.T) {
 	} {
 		t.Run(tc.db, func(t *testing.T) {
 			server := requireServer(t, tc.db)
-			project := generateProject(t, generator.Options{Name: "myblog", Strategy: tc.strategy, DB: tc.db, Port: generator.DefaultPort}, blogResources()...)
+			// With a resource added with --events: the project's own tests then run the
+			// outbox's ordering (models/outbox_test.go: concurrent writers, a reader that must
+			// see every id in order, none skipped) and the event streams against the server.
+			resources := append(blogResources(), generator.ResourceOptions{Name: "notice", Fields: []string{"title:string", "level:int"}, Events: true})
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: tc.strategy, DB: tc.db, Port: generator.DefaultPort}, resources...)
 			goTest(t, project, server.projectEnv("MYBLOG", ""))
 			// The bound of the build, the serving and the outage, from here: the project's
 			// tests above compile its dependencies first, which on a cold build cache took

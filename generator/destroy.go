@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 )
 
@@ -81,8 +82,31 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 		return Plan{}, inputErrorf("%s edited since gingen generated %s for resource %s; keep your changes by moving %s away first, or pass --force to delete %s anyway", subject, object, name, object, object)
 	}
 
+	kept := make([]Resource, 0, len(m.Resources)-1)
+	for _, r := range m.Resources {
+		if r.Name != name {
+			kept = append(kept, r)
+		}
+	}
 	changed := map[string][]byte{}
 	var order []string
+	if res.Events && !slices.ContainsFunc(kept, func(r Resource) bool { return r.Events }) {
+		// The last resource with events takes the streams and their module along; the
+		// outbox table and its migration stay (templateDirs).
+		// Rendered with the resource, its events off: its lines at the markers are removed
+		// below, from the files as this leaves them.
+		after := m
+		after.Resources = slices.Clone(m.Resources)
+		for i := range after.Resources {
+			after.Resources[i].Events = false
+		}
+		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name); err != nil {
+			return Plan{}, err
+		}
+		if p := m.OutboxMigration(); p != "" {
+			plan.Notes = append(plan.Notes, "The "+OutboxTable+" table keeps the events of every resource, "+name+"'s included, and "+p+" stays: no resource has events any more, but a database may have run it. Empty or drop the table yourself, in a migration of your own, once no client resumes from it.")
+		}
+	}
 	for _, ins := range res.Inserts {
 		src, seen := changed[ins.Path]
 		if !seen {
@@ -137,12 +161,6 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 		plan.Notes = append(plan.Notes, note)
 	}
 
-	kept := make([]Resource, 0, len(m.Resources)-1)
-	for _, r := range m.Resources {
-		if r.Name != name {
-			kept = append(kept, r)
-		}
-	}
 	m.Resources = kept
 	if err := plan.updateManifest(project, m); err != nil {
 		return Plan{}, err

@@ -34,6 +34,9 @@ func goldenCases() map[string]Options {
 		// myblog-jwt-article: resources referencing the users table of --auth jwt and one
 		// resource twice (goldenResources).
 		"myblog-jwt-article": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Auth: AuthJWT, Port: 8000},
+		// myblog-events: a resource added with --events under the supervisor strategy, which
+		// e2e restarts under 100 subscribers (goldenResources).
+		"myblog-events": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Port: 8000},
 		// myblog-override is rendered with testdata/override laid over the templates
 		// (golden_override_test.go).
 		"myblog-override": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -138,6 +140,44 @@ func ParseManifest(b []byte) (Manifest, error) {
 
 // RestartEjected reports whether the project owns a copy of the restart library.
 func (m Manifest) RestartEjected() bool { return slices.Contains(m.Ejected, EjectRestart) }
+
+// OutboxTable is the table of resource events (templates/project/events, models.OutboxEvent).
+const OutboxTable = "outbox_events"
+
+// outboxMigration is the name, without its version, of the migration that creates
+// OutboxTable (templates/project/outbox).
+const outboxMigration = "create_" + OutboxTable
+
+// HasEvents reports whether a resource of the project was added with --events: only then do
+// its files include the outbox, the event streams and the websocket module.
+func (m Manifest) HasEvents() bool {
+	return slices.ContainsFunc(m.Resources, func(r Resource) bool { return r.Events })
+}
+
+// OutboxMigration returns the path of the outbox table's migration m records among the
+// project's files, or "" when the project never had one.
+func (m Manifest) OutboxMigration() string {
+	for _, f := range m.Files {
+		if path.Dir(f.Path) == MigrationsDir && migrationVersion(f.Path) > 0 && strings.HasSuffix(f.Path, "_"+outboxMigration+".sql") {
+			return f.Path
+		}
+	}
+	return ""
+}
+
+// KeepsOutbox reports whether the project has the outbox table's migration: once written it
+// stays, with the table, after the last resource with events is destroyed.
+func (m Manifest) KeepsOutbox() bool { return m.OutboxMigration() != "" }
+
+// outboxMigrationIn returns the path of the outbox table's migration among files, or "".
+func (Manifest) outboxMigrationIn(files []File) string {
+	for _, f := range files {
+		if path.Dir(f.Path) == MigrationsDir && strings.HasSuffix(f.Path, "_"+outboxMigration+".sql") {
+			return f.Path
+		}
+	}
+	return ""
+}
 
 // Options returns the project options the manifest records.
 func (m Manifest) Options() Options {

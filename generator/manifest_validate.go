@@ -83,6 +83,9 @@ func (m Manifest) validate(b []byte) error {
 				if err := checkOwner(m, Resource{Name: r.Name, Fields: r.Fields[:j]}, f); err != nil {
 					return bad(k, "%v", err)
 				}
+				if r.Events {
+					return bad(key+".events", "resource %q has an owner (field %s) and events, which would show every user's %s to every subscriber; remove events: true", r.Name, f.Name, r.Plural)
+				}
 			}
 			target := f.RefTarget()
 			if f.Type == TypeReferences && (target != usersTarget || m.Auth != AuthJWT) && !slices.ContainsFunc(m.Resources[:i], func(prev Resource) bool { return prev.Name == target }) {

@@ -289,6 +289,9 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 			"responses": errorsOf(obj{"204": obj{"description": "Deleted"}}, "400", "404", "409"),
 		})),
 	}
+	if r.Events {
+		addEventsOpenAPI(d, paths, schemas, op)
+	}
 	for _, n := range d.Nested {
 		// The body of a create under the parent: without the reference, which the path sets.
 		under := d.Camel + "InputOf" + n.Ref.Camel
@@ -319,6 +322,60 @@ func addResourceOpenAPI(m Manifest, r Resource, paths, schemas obj, jwt bool) {
 				}}, "400", "404", "409", "413"),
 			}),
 		}
+	}
+}
+
+// StreamExtension marks the operations of the document that answer with a stream that lasts
+// (server-sent events, a websocket) rather than one response: the generated contract test,
+// which checks request/response exchanges, leaves them to the tests of the streams.
+const StreamExtension = "x-gingen-stream"
+
+// addEventsOpenAPI declares the live events of a resource added with --events: the
+// server-sent event stream, as text/event-stream, and the websocket, as OpenAPI 3 can: a
+// GET answered 101 Switching Protocols, its messages described by the {Camel}Event schema.
+func addEventsOpenAPI(d ResourceData, paths, schemas obj, op func(id, summary string, o obj) obj) {
+	event := d.Camel + "Event"
+	schemas[event] = obj{
+		"type": "object", "required": []string{"id", "action", "data"}, "additionalProperties": false,
+		"description": "One change of a " + d.Human + ": a websocket message; a server-sent event carries id as its id, action as its event type and data as its data.",
+		"properties": obj{
+			"id":     obj{"type": "integer", "minimum": 1, "description": "The outbox id: events come in its order; resume after it"},
+			"action": obj{"type": "string", "enum": []string{"created", "updated", "deleted"}},
+			"data": obj{"description": "The " + d.Human + " as written; for deleted, its id only",
+				"oneOf": []any{ref(d.Camel), obj{"type": "object", "required": []string{"id"}, "additionalProperties": false, "properties": obj{"id": idSchema()}}}},
+		},
+	}
+	after := obj{"name": "after", "in": "query", "required": false, "schema": obj{"type": "integer", "minimum": 0},
+		"description": "Start after this event id (0: every event kept); without it and without Last-Event-ID, the stream starts at the newest event"}
+	stream := func(o obj) obj {
+		o[StreamExtension] = true
+		return o
+	}
+	collection := "/api/v1/" + d.Plural
+	paths[collection+"/events"] = obj{
+		"get": op("stream"+d.CamelPlural+"Events", "Follow the changes of "+Human(d.Plural)+" as server-sent events", stream(obj{
+			"description": "Replays the events after Last-Event-ID (or ?after), then streams new ones, in id order, each once. When the server restarts or shuts down the stream ends with a retry: field; the client reconnects with Last-Event-ID and resumes.",
+			"parameters": []any{
+				obj{"name": "Last-Event-ID", "in": "header", "required": false, "schema": obj{"type": "string", "pattern": "^[0-9]+$"},
+					"description": "The id of the last event received: what an EventSource sends when it reconnects"},
+				after,
+			},
+			"responses": errorsOf(obj{"200": obj{
+				"description": "An endless text/event-stream: id: the outbox id, event: created, updated or deleted, data: the " + event + "'s data as JSON",
+				"content":     obj{"text/event-stream": obj{"schema": obj{"type": "string"}}},
+			}}, "400"),
+		})),
+	}
+	paths[collection+"/events/ws"] = obj{
+		"get": op("stream"+d.CamelPlural+"EventsWebSocket", "Follow the changes of "+Human(d.Plural)+" over a websocket", stream(obj{
+			"description": "A websocket handshake (RFC 6455). Each message is an " + event + " (JSON), after ?after, in id order, each once. When the server restarts or shuts down it closes with status 1012 (service restart); the client reconnects with ?after= the last id received.",
+			"parameters":  []any{after},
+			"responses": errorsOf(obj{
+				"101": obj{"description": "Switching Protocols: the websocket; its messages are " + event + " objects",
+					"content": obj{"application/json": obj{"schema": ref(event)}}},
+				"426": obj{"description": "Not a websocket handshake: Upgrade Required"},
+			}, "400"),
+		})),
 	}
 }
 
@@ -531,7 +588,8 @@ func usedHeaders(paths obj) (obj, error) {
 func finishOperations(paths obj, jwt bool) {
 	for _, p := range paths {
 		item := p.(obj)
-		if get, ok := item["get"].(obj); ok {
+		// A stream has no HEAD: it is served by GET only.
+		if get, ok := item["get"].(obj); ok && get[StreamExtension] == nil {
 			item["head"] = headOf(get)
 		}
 		for method, o := range item {

@@ -52,6 +52,9 @@ type ProjectData struct {
 	DBUser string
 	// DBPort is the database server's default port; 0 for sqlite.
 	DBPort int
+	// Events: a resource of the project was added with --events (Manifest.HasEvents); the
+	// outbox, the event streams and their websocket module are rendered only then.
+	Events bool
 }
 
 // maxDBUser is the longest user name MySQL accepts (MariaDB and PostgreSQL accept longer).
@@ -107,10 +110,21 @@ func dbPort(db string) int {
 // master/worker machinery shared by the strategies that keep a stable master process
 // (supervisor, systemd), the restart strategy, and the combination's go.mod and go.sum
 // (written by internal/depsgen).
-func templateDirs(o Options) []string {
+//
+// A project with a resource added with --events also gets project/events (the outbox model
+// and the event streams); project/outbox (the outbox table's migration) stays once it was
+// rendered, after the last such resource is destroyed too: the table may hold events, and a
+// migration that may have run is never taken back (see Manifest.KeepsOutbox).
+func templateDirs(o Options, events, outbox bool) []string {
 	dirs := []string{"project/base", "project/db/" + o.DB}
 	if o.Auth != AuthNone {
 		dirs = append(dirs, "project/auth/"+o.Auth)
+	}
+	if events {
+		dirs = append(dirs, "project/events")
+	}
+	if events || outbox {
+		dirs = append(dirs, "project/outbox")
 	}
 	if s, _ := Strategy(o.Strategy); s.StableMaster {
 		dirs = append(dirs, "project/master")
@@ -154,8 +168,9 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	}
 	data := newProjectData(o)
 	data.RestartEjected = m.RestartEjected()
+	data.Events = m.HasEvents()
 	byPath := map[string]File{}
-	for _, dir := range templateDirs(o) {
+	for _, dir := range templateDirs(o, data.Events, m.KeepsOutbox()) {
 		if _, err := fs.Stat(tfs, dir); errors.Is(err, fs.ErrNotExist) {
 			// A tree an earlier release did not have yet (its base render, in upgrade).
 			continue
@@ -196,7 +211,7 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 			newest++
 			recorded.VersionMigration = migrationPath(newest, "add_version_to_"+recorded.Plural)
 		}
-		res := Resource{Name: recorded.Name, Plural: recorded.Plural, Fields: recorded.Fields}
+		res := Resource{Name: recorded.Name, Plural: recorded.Plural, Fields: recorded.Fields, Events: recorded.Events}
 		files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
 		if err != nil {
 			return nil, Manifest{}, err

@@ -200,6 +200,10 @@ type ResourceOptions struct {
 	Plural string
 	// Fields are the field specs, name:type[:modifier...].
 	Fields []string
+	// Events: every create, update and delete of the resource writes an event to the
+	// project's outbox table in its transaction, served live at /api/v1/PLURAL/events
+	// (server-sent events) and /api/v1/PLURAL/events/ws (a websocket).
+	Events bool
 }
 
 // resolve validates the options against the project's manifest and returns the resource to
@@ -233,7 +237,13 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 			return Resource{}, inputErrorf("resource %q (plural %q) would share routes or names with resource %q (plural %q); pick another name or --plural", name, plural, r.Name, r.Plural)
 		}
 	}
-	res := Resource{Name: name, Plural: plural}
+	if plural == OutboxTable && (o.Events || m.HasEvents() || m.KeepsOutbox()) {
+		return Resource{}, inputErrorf("resource %q would use the table %s, which holds the project's resource events; pick another name or --plural", name, OutboxTable)
+	}
+	if o.Events && slices.ContainsFunc(m.Resources, func(r Resource) bool { return r.Plural == OutboxTable }) {
+		return Resource{}, inputErrorf("--events needs the table %s, which a resource of the project uses; rename that resource first (gingen rename resource)", OutboxTable)
+	}
+	res := Resource{Name: name, Plural: plural, Events: o.Events}
 	columns := map[string]string{} // column or Go name -> the field spec that uses it
 	for _, c := range generatedColumns() {
 		columns[c] = "the generated " + c
@@ -250,6 +260,9 @@ func (o ResourceOptions) resolve(m Manifest) (Resource, error) {
 		if f.owner() {
 			if err := checkOwner(m, res, f); err != nil {
 				return Resource{}, err
+			}
+			if o.Events {
+				return Resource{}, inputErrorf("field %q: the events of a resource with an owner would show every user's %s to every subscriber; drop --events or the owner modifier", f, plural)
 			}
 		}
 		if m.DB == DBMySQL && f.Type == TypeText && (f.Has(ModUnique) || f.Has(ModIndex)) {

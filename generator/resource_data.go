@@ -46,6 +46,8 @@ type ResourceData struct {
 	// a row of the caller's, or a client could hang its rows under (and ?include) another
 	// user's.
 	OwnedRefs []FieldData
+	// Events: the resource's writes record outbox events, served at PLURAL/events.
+	Events bool
 	// Time is the first time field, which the time zone test filters and sorts by; nil for a
 	// resource without one.
 	Time *FieldData
@@ -108,6 +110,7 @@ func newResourceData(m Manifest, r Resource) ResourceData {
 		Human:        Human(r.Name),
 		Command:      addCommand(r),
 		MaxStringLen: maxStringLen,
+		Events:       r.Events,
 	}
 	for _, f := range r.Fields {
 		fd := newFieldData(m, f)
@@ -166,6 +169,9 @@ func addCommand(r Resource) string {
 	}
 	for _, f := range r.Fields {
 		parts = append(parts, f.String())
+	}
+	if r.Events {
+		parts = append(parts, "--events")
 	}
 	return strings.Join(parts, " ")
 }

@@ -25,8 +25,11 @@ func goldenResources() map[string][]ResourceOptions {
 				"born_at:time:required", "api_key:string:unique", "tag:references",
 			}},
 		},
+		"myblog-events": {
+			{Name: "note", Fields: []string{"title:string", "body:text:optional"}, Events: true},
+		},
 		"myblog-jwt-article": {
-			{Name: "article", Fields: []string{"author:references:user", "title:string:search", "body:text", "views:int", "published_at:time:optional"}},
+			{Name: "article", Fields: []string{"author:references:user", "title:string:search", "body:text", "views:int", "published_at:time:optional"}, Events: true},
 			{Name: "comment", Fields: []string{"article:references", "author:references:user", "reply_to:references:article", "body:text"}},
 			// Rows owned by their creator, and a resource under them.
 			{Name: "note", Fields: []string{"owner:references:user:owner", "title:string:search", "article:references", "due_at:time:optional"}},

@@ -10,9 +10,12 @@ import (
 // `add resource` generated and registered, so that `destroy resource` removes that and
 // nothing else, even after gingen's templates change.
 type Resource struct {
-	Name    string          `yaml:"name"`
-	Plural  string          `yaml:"plural"`
-	Fields  []Field         `yaml:"fields,omitempty"`
+	Name   string  `yaml:"name"`
+	Plural string  `yaml:"plural"`
+	Fields []Field `yaml:"fields,omitempty"`
+	// Events is set for a resource added with --events: its writes go to the outbox table
+	// (models.OutboxEvent) in their transaction, and its events are served live.
+	Events  bool            `yaml:"events,omitempty"`
 	Files   []GeneratedFile `yaml:"files"`
 	Inserts []Insertion     `yaml:"inserts"`
 	// Migration is the migration that creates the resource's table (one of Files); it is

@@ -175,6 +175,21 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: ins.Path, Line: line, Text: ins.Line})
 		}
 	}
+	if res.Events && !m.HasEvents() {
+		// The first resource with events brings the outbox, the streams and their module.
+		plain := res
+		plain.Events = false
+		hadOutbox := m.KeepsOutbox()
+		before, after := m, m
+		before.Resources = append(slices.Clone(m.Resources), plain)
+		after.Resources = append(slices.Clone(m.Resources), res)
+		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name); err != nil {
+			return Plan{}, err
+		}
+		if p := after.outboxMigrationIn(plan.Writes); p != "" && !hadOutbox {
+			plan.Notes = append(plan.Notes, p+" creates the "+OutboxTable+" table, which the events of "+res.Plural+" are written to: run go run . migrate up (or start the server) before serving them.")
+		}
+	}
 	for _, p := range order {
 		plan.Writes = append(plan.Writes, File{Path: p, Body: edited[p], Mode: fileMode(project, p)})
 	}

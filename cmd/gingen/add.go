@@ -40,7 +40,10 @@ db/migrations/NNNNN_create_PLURAL.sql (the migration that creates its table, app
 start), routers/api/v1/NAME.go (list, get, create, update, delete under /api/v1/PLURAL) and
 routers/api/v1/NAME_test.go, registered at the gingen:models and gingen:routes markers and
 recorded in gingen.yaml, so that "gingen destroy resource NAME" can undo it. Fields added
-later: "gingen add field NAME field:type...".
+later: "gingen add field NAME field:type...". With --events, each create, update and
+delete also writes an event to the project's outbox table in the same transaction, served
+live at /api/v1/PLURAL/events (server-sent events, resumable with Last-Event-ID) and
+/api/v1/PLURAL/events/ws (a websocket).
 
 NAME is a singular snake_case name; its plural comes from an inflection library
 (category -> categories, person -> people) unless --plural is given.
@@ -67,6 +70,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
   gingen add resource post title:string:search body:text:search
   gingen add resource comment article:references author:string body:text
   gingen add resource note owner:references:user:owner title:string   # --auth jwt projects
+  gingen add resource order item:string quantity:int --events
   gingen add resource person name:string --plural persons --dry-run
   gingen add resource note                     # on a terminal: asks for the fields`,
 		Args:              nameRequired("give the resource a singular snake_case name, e.g. gingen add resource article title:string body:text", nil),
@@ -78,6 +82,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.opts.Plural, "plural", "", "plural of NAME, for the routes and the table (default: derived from NAME)")
+	f.BoolVar(&req.opts.Events, "events", false, "record every create, update and delete in the outbox table and serve them live at /api/v1/PLURAL/events (server-sent events) and /api/v1/PLURAL/events/ws (websocket)")
 	f.BoolVar(&req.dryRun, "dry-run", false, "print the files it would create and the lines it would insert, and write nothing")
 	addNoInputFlags(f, &req.noInput)
 	addQuietFlag(f, &req.quiet)
@@ -152,6 +157,9 @@ func addResourceCommandLine(req addRequest) string {
 	args := append([]string{"gingen", "add", "resource", req.opts.Name}, req.opts.Fields...)
 	if req.opts.Plural != "" {
 		args = append(args, "--plural", req.opts.Plural)
+	}
+	if req.opts.Events {
+		args = append(args, "--events")
 	}
 	if req.templates != "" {
 		args = append(args, "--templates", req.templates)

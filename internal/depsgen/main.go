@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,8 +143,50 @@ func readPins(path string) ([]string, error) {
 }
 
 // Generate renders the combination's project in a scratch folder, tidies it from the pins,
-// checks that resources need nothing more, and returns its go.mod and go.sum templates.
+// checks that resources need nothing more, and returns its go.mod and go.sum templates. It
+// tidies a second project of the combination with a resource added with --events too: the
+// lines only that one needs (the websocket module of the event streams) go into the templates
+// within {{if .Events}} blocks (eventsBlocks), so that a project without events requires
+// exactly what it did before events existed.
 func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, err error) {
+	restartDir, err := filepath.Abs(filepath.Join(checkout, "restart"))
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, plainSum, err := tidied(restartDir, c, pins, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, eventsSum, err := tidied(restartDir, c, pins, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	plainTmpl, err := templatize(plain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
+	}
+	eventsTmpl, err := templatize(events)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
+	}
+	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	if mod, err = eventsBlocks(plainTmpl, eventsTmpl); err != nil {
+		return nil, nil, fmt.Errorf("%s: go.mod: %w", c.Key(), err)
+	}
+	if sum, err = eventsBlocks(addSumLines(plainSum, lines), addSumLines(eventsSum, lines)); err != nil {
+		return nil, nil, fmt.Errorf("%s: go.sum: %w", c.Key(), err)
+	}
+	return mod, sum, nil
+}
+
+// tidied renders the combination's project (with events: and a resource added with
+// --events) in a scratch folder with every pin required, tidies it and returns its go.mod
+// and go.sum. Without events it also checks that resources of every field type need nothing
+// more.
+func tidied(restartDir string, c Combination, pins []string, events bool) (mod, sum []byte, err error) {
 	scratch, err := os.MkdirTemp("", "depsgen-*")
 	if err != nil {
 		return nil, nil, err
@@ -151,10 +194,6 @@ func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, e
 	defer os.RemoveAll(scratch)
 	root := filepath.Join(scratch, "depsgen")
 
-	restartDir, err := filepath.Abs(filepath.Join(checkout, "restart"))
-	if err != nil {
-		return nil, nil, err
-	}
 	// The restart library is required at the version this gingen releases it with, and
 	// tidied against the checkout's copy: that version is not published before the release.
 	seed := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire (\n\t" + strings.Join(pins, "\n\t") +
@@ -173,6 +212,11 @@ func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, e
 	if _, err := generator.WriteProject(root, files, generator.WriteOptions{}); err != nil {
 		return nil, nil, fmt.Errorf("%s: write: %w", c.Key(), err)
 	}
+	if events {
+		if err := addResources(root, tfs, []generator.ResourceOptions{eventsResource()}); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
+		}
+	}
 	if err := gomod(root, "tidy"); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
 	}
@@ -182,29 +226,72 @@ func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, e
 	if sum, err = os.ReadFile(filepath.Join(root, "go.sum")); err != nil {
 		return nil, nil, err
 	}
-
-	for _, r := range sampleResources() {
-		plan, err := generator.PlanAddResource(os.DirFS(root), r, templates.FS())
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: add resource %s: %w", c.Key(), r.Name, err)
-		}
-		if err := plan.Apply(root); err != nil {
-			return nil, nil, fmt.Errorf("%s: add resource %s: %w", c.Key(), r.Name, err)
-		}
+	if events {
+		return mod, sum, nil
+	}
+	if err := addResources(root, templates.FS(), sampleResources()); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
 	}
 	if err := gomod(root, "tidy", "-diff"); err != nil {
 		return nil, nil, fmt.Errorf("%s: the resource templates import a module a fresh project does not require; import it from a project file too: %w", c.Key(), err)
 	}
+	return mod, sum, nil
+}
 
-	tmpl, err := templatize(mod)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
+// addResources runs gingen add resource for each of rs in the project at root.
+func addResources(root string, tfs fs.FS, rs []generator.ResourceOptions) error {
+	for _, r := range rs {
+		plan, err := generator.PlanAddResource(os.DirFS(root), r, tfs)
+		if err != nil {
+			return fmt.Errorf("add resource %s: %w", r.Name, err)
+		}
+		if err := plan.Apply(root); err != nil {
+			return fmt.Errorf("add resource %s: %w", r.Name, err)
+		}
 	}
-	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
-	if err != nil {
-		return nil, nil, err
+	return nil
+}
+
+// eventsResource is a resource added with --events: its project imports the event streams.
+func eventsResource() generator.ResourceOptions {
+	return generator.ResourceOptions{Name: "feed_item", Fields: []string{"title:string"}, Events: true}
+}
+
+// eventsBlocks returns the template of plain with the lines only events has, in their place,
+// each run of them within {{if .Events}} ... {{end}}. Every line of plain must be in events,
+// in the same order: events only adds (a module of its own), it never changes a version.
+func eventsBlocks(plain, events []byte) ([]byte, error) {
+	p := strings.SplitAfter(string(plain), "\n")
+	e := strings.SplitAfter(string(events), "\n")
+	var out strings.Builder
+	i := 0
+	open := false
+	for _, l := range e {
+		if i < len(p) && l == p[i] {
+			if open {
+				out.WriteString("{{end}}")
+				open = false
+			}
+			out.WriteString(l)
+			i++
+			continue
+		}
+		if !strings.HasSuffix(l, "\n") || strings.Contains(l, "{{") {
+			return nil, fmt.Errorf("a project with events has %q where one without has %q: want added whole lines only", l, strings.Join(p[i:], ""))
+		}
+		if !open {
+			out.WriteString("{{if .Events}}")
+			open = true
+		}
+		out.WriteString(l)
 	}
-	return tmpl, addSumLines(sum, lines), nil
+	if open {
+		out.WriteString("{{end}}")
+	}
+	if i != len(p) {
+		return nil, fmt.Errorf("a project with events lacks %q, which one without has: events may only add lines", p[i])
+	}
+	return []byte(out.String()), nil
 }
 
 // sampleResources use every field type, a reference included.

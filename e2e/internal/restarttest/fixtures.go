@@ -38,22 +38,54 @@ func (f *Fixtures) Dir() string { return f.dir }
 // golden/myblog-article (POST /api/v1/articles): golden/myblog-<strategy> with the models,
 // routers and db (migrations) folders of golden/myblog-article, composed once.
 func (f *Fixtures) Project(strategy string) (string, error) {
+	return f.projectWith(strategy, "myblog-article")
+}
+
+// EventsProject is Project with the resources of golden/myblog-events (notes, added with
+// --events: POST /api/v1/notes, GET /api/v1/notes/events) instead.
+func (f *Fixtures) EventsProject(strategy string) (string, error) {
+	return f.projectWith(strategy, EventsGolden)
+}
+
+// EventsGolden is the golden case of a resource added with --events.
+const EventsGolden = "myblog-events"
+
+// projectWith composes golden/myblog-<strategy> with the models, routers and db folders of
+// the golden case resources, once.
+func (f *Fixtures) projectWith(strategy, resources string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if dir, ok := f.projects[strategy]; ok {
+	name := "myblog-" + strategy
+	if resources != "myblog-article" {
+		name += "-with-" + resources
+	}
+	if dir, ok := f.projects[name]; ok {
 		return dir, nil
 	}
-	dir := filepath.Join(f.dir, "myblog-"+strategy)
+	dir := filepath.Join(f.dir, name)
 	base := filepath.Join(f.Golden, "myblog-"+strategy)
-	extra := filepath.Join(f.Golden, "myblog-article")
+	extra := filepath.Join(f.Golden, resources)
 	if _, err := os.Stat(filepath.Join(extra, "go.mod")); err != nil {
-		return "", fmt.Errorf("the POST load needs golden/myblog-article: %w", err)
+		return "", fmt.Errorf("the resources need golden/%s: %w", resources, err)
 	}
 	// db holds the migrations that create the resources' tables.
 	if err := Compose(base, extra, dir, "models", "routers", "db"); err != nil {
 		return "", err
 	}
-	f.projects[strategy] = dir
+	if resources != "myblog-article" {
+		// The resources' project requires what they import (the websocket module of the
+		// event streams); every strategy's go.mod and go.sum are otherwise the same.
+		for _, name := range []string{"go.mod", "go.sum"} {
+			b, err := os.ReadFile(filepath.Join(extra, name))
+			if err != nil {
+				return "", fmt.Errorf("compose %s: %w", dir, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				return "", fmt.Errorf("compose %s: %w", dir, err)
+			}
+		}
+	}
+	f.projects[name] = dir
 	return dir, nil
 }
 
@@ -75,11 +107,27 @@ func (f *Fixtures) Versions(ctx context.Context, strategy string, versions ...st
 // Start deploys version of the strategy's project as cfg.WorkDir/myblog and starts it as
 // its deploy files would. cfg's Strategy, Binary, ConfigFile and EnvPrefix are filled in.
 func (f *Fixtures) Start(ctx context.Context, strategy, version string, cfg ServerConfig) (*Server, error) {
-	bins, err := f.Versions(ctx, strategy, version)
+	dir, err := f.Project(strategy)
 	if err != nil {
 		return nil, err
 	}
-	dir, _ := f.Project(strategy)
+	return f.startFrom(ctx, dir, strategy, version, cfg)
+}
+
+// StartEvents is Start with the project of EventsProject.
+func (f *Fixtures) StartEvents(ctx context.Context, strategy, version string, cfg ServerConfig) (*Server, error) {
+	dir, err := f.EventsProject(strategy)
+	if err != nil {
+		return nil, err
+	}
+	return f.startFrom(ctx, dir, strategy, version, cfg)
+}
+
+func (f *Fixtures) startFrom(ctx context.Context, dir, strategy, version string, cfg ServerConfig) (*Server, error) {
+	bin, err := f.Binary(ctx, dir, version)
+	if err != nil {
+		return nil, err
+	}
 	cfg.Strategy = strategy
 	cfg.Binary = filepath.Join(cfg.WorkDir, "myblog")
 	cfg.ConfigFile = filepath.Join(dir, "conf", "app.ini")
@@ -87,7 +135,7 @@ func (f *Fixtures) Start(ctx context.Context, strategy, version string, cfg Serv
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := Install(bins[0], cfg.Binary); err != nil {
+	if err := Install(bin, cfg.Binary); err != nil {
 		return nil, err
 	}
 	return Start(ctx, cfg)

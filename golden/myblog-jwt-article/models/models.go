@@ -101,6 +101,7 @@ func IsUnavailable(err error) bool {
 func All() []any {
 	return []any{
 		&User{},
+		&OutboxEvent{},
 		&Article{},
 		&Comment{},
 		&Note{},

@@ -20,6 +20,7 @@ import (
 	"myblog/models"
 	"myblog/pkg/auth"
 	"myblog/pkg/setting"
+	"myblog/routers/openapi"
 )
 
 // testDB is the database state newTestRouter's /healthz reports.
@@ -205,11 +206,71 @@ func TestTheAPIRequiresATokenFromAuth(t *testing.T) {
 	if code, _ := call(http.MethodGet, "/healthz", "", ""); code != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200 without a token", code)
 	}
+
+	// The live events of resources added with --events want the token GET wants.
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for p := range streamPaths(t) {
+		for _, tc := range []struct {
+			token string
+			want  int
+		}{{"", http.StatusUnauthorized}, {"not a token", http.StatusUnauthorized}, {token, http.StatusOK}} {
+			ctx, cancel := context.WithCancel(t.Context())
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+p+"?after=0", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			want := tc.want
+			if strings.HasSuffix(p, "/ws") && want == http.StatusOK {
+				want = http.StatusUpgradeRequired // authorized, but no websocket handshake
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatalf("GET %s: %v", p, err)
+			}
+			if resp.StatusCode != want {
+				t.Errorf("GET %s with token %q = %d, want %d", p, tc.token, resp.StatusCode, want)
+			}
+			cancel() // ends a stream that was let through
+			_ = resp.Body.Close()
+		}
+	}
+}
+
+// streamPaths are the paths of the document's streams (live events, marked
+// x-gingen-stream): served by GET only.
+func streamPaths(t *testing.T) map[string]bool {
+	t.Helper()
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(openapi.JSON(), &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	out := map[string]bool{}
+	for p, item := range doc.Paths {
+		if get, ok := item["get"].(map[string]any); ok && get["x-gingen-stream"] == true {
+			out[p] = true
+		}
+	}
+	return out
 }
 
 func TestEveryGETRouteAnswersHEADWithItsHeadersAndNoBody(t *testing.T) {
 	h := newTestRouter(t, &testDB{state: models.DBState{Up: true}})
-	heads := map[string]bool{}
+	heads := streamPaths(t) // a stream has no HEAD
+	for p := range heads {
+		found := false
+		for _, r := range h.Routes() {
+			found = found || r.Method == http.MethodGet && r.Path == p
+		}
+		if !found {
+			t.Errorf("the document's stream %s is not served", p)
+		}
+	}
 	for _, r := range h.Routes() {
 		if r.Method == http.MethodHead {
 			heads[r.Path] = true
