@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 )
@@ -27,12 +29,18 @@ type requestIDKey struct{}
 // and into the request's context, where every log line written with that context carries it
 // (see LogHandler).
 func RequestID() gin.HandlerFunc {
+	// The header's canonical spelling (X-Request-Id), looked up once: Header.Get and Set
+	// would spell it out again, a new string, on every request.
+	key := http.CanonicalHeaderKey(RequestIDHeader)
 	return func(c *gin.Context) {
-		id := c.GetHeader(RequestIDHeader)
+		var id string
+		if v := c.Request.Header[key]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		c.Header(RequestIDHeader, id)
+		c.Writer.Header()[key] = []string{id}
 		c.Request = c.Request.WithContext(WithRequestID(c.Request.Context(), id))
 		c.Next()
 	}
@@ -96,14 +104,41 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 const maxLogStringBytes = 4 << 10
 
 // boundRecord returns r with its message and long string and error attributes cut to
-// maxLogStringBytes.
+// maxLogStringBytes; r itself when nothing is that long (nearly always: copying every record,
+// an access log line on every request, would cost an allocation each).
 func boundRecord(r slog.Record) slog.Record {
+	long := len(r.Message) > maxLogStringBytes
+	r.Attrs(func(a slog.Attr) bool {
+		long = oversized(a)
+		return !long
+	})
+	if !long {
+		return r
+	}
 	out := slog.NewRecord(r.Time, r.Level, clip(r.Message, maxLogStringBytes), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(boundAttr(a))
 		return true
 	})
 	return out
+}
+
+// oversized reports whether boundAttr would cut a.
+func oversized(a slog.Attr) bool {
+	if a.Key == "stack" {
+		return false
+	}
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return len(v.String()) > maxLogStringBytes
+	case slog.KindAny:
+		err, ok := v.Any().(error)
+		return ok && len(err.Error()) > maxLogStringBytes
+	case slog.KindGroup:
+		return slices.ContainsFunc(v.Group(), oversized)
+	}
+	return false
 }
 
 func boundAttr(a slog.Attr) slog.Attr {

@@ -56,15 +56,26 @@ func AccessLog(logger *slog.Logger) gin.HandlerFunc {
 		if status >= http.StatusInternalServerError {
 			level = slog.LevelWarn
 		}
-		logger.LogAttrs(c.Request.Context(), level, "request",
+		ctx := c.Request.Context()
+		h := logger.Handler()
+		if !h.Enabled(ctx, level) {
+			return
+		}
+		// The record is made here rather than by logger.LogAttrs, which would look up its
+		// caller (runtime.Callers) on every request for a source line that would only ever
+		// name this function; its time is the end of the request, as LogAttrs's would be.
+		end := time.Now()
+		r := slog.NewRecord(end, level, "request", 0)
+		r.AddAttrs(
 			slog.String("method", c.Request.Method),
 			slog.String("route", c.FullPath()),
 			slog.String("path", Clip(c.Request.URL.Path)),
 			slog.Int("status", status),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", end.Sub(start)),
 			slog.String("client_ip", c.ClientIP()),
 		)
+		_ = h.Handle(ctx, r) // as LogAttrs: a handler that fails to write has nowhere to say so
 	}
 }
 

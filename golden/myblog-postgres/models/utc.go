@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 )
 
 // Times are instants: every time the models write or read is in UTC, whatever the server's
@@ -63,21 +64,79 @@ func toUTC(db *gorm.DB) {
 	}
 }
 
+// rowToUTC puts the times of row in UTC. A time field of the model itself is reached directly
+// and written only when it is not in UTC yet: rows read from SQLite, or from MySQL with
+// loc=UTC, are in UTC already, and looking at every field through gorm's accessors boxed
+// each value, allocations on every row of every read. Fields of embedded structs go through
+// gorm's accessors, which know the way to them; a row of another type than the statement's
+// model (a Find into a struct of one's own) has fields the model's schema does not describe,
+// and is walked by reflection.
 func rowToUTC(db *gorm.DB, row reflect.Value) {
 	if row.Kind() != reflect.Struct || !row.CanAddr() {
 		return
 	}
-	ctx := db.Statement.Context
+	if row.Type() != db.Statement.Schema.ModelType {
+		foreignRowToUTC(row)
+		return
+	}
 	for _, f := range db.Statement.Schema.Fields {
-		v, zero := f.ValueOf(ctx, row)
-		if zero {
+		if !isTimeType(f.FieldType) {
 			continue
 		}
-		switch v.(type) {
-		case time.Time, *time.Time:
-			if err := f.Set(ctx, row, UTC(v)); err != nil {
-				_ = db.AddError(fmt.Errorf("%s in UTC: %w", f.Name, err))
-			}
+		if len(f.StructField.Index) != 1 {
+			fieldToUTC(db, f, row)
+			continue
+		}
+		timeToUTC(row.Field(f.StructField.Index[0]))
+	}
+}
+
+// isTimeType reports whether t is time.Time or *time.Time.
+func isTimeType(t reflect.Type) bool {
+	return t == reflect.TypeFor[time.Time]() || t == reflect.TypeFor[*time.Time]()
+}
+
+// timeToUTC puts v, an addressable time.Time or *time.Time, in UTC. A pointer gets a new
+// time rather than a change to the one it points to, which may be shared (a request's).
+func timeToUTC(v reflect.Value) {
+	switch t := v.Addr().Interface().(type) {
+	case *time.Time:
+		if t.Location() != time.UTC {
+			*t = t.UTC()
+		}
+	case **time.Time:
+		if *t != nil && (*t).Location() != time.UTC {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+}
+
+// foreignRowToUTC puts in UTC the exported time fields of row, promoted ones included.
+func foreignRowToUTC(row reflect.Value) {
+	for _, sf := range reflect.VisibleFields(row.Type()) {
+		if !sf.IsExported() || !isTimeType(sf.Type) {
+			continue
+		}
+		// A field behind a nil embedded pointer, or of an unexported embedded struct, is
+		// left alone.
+		if v, err := row.FieldByIndexErr(sf.Index); err == nil && v.CanSet() {
+			timeToUTC(v)
+		}
+	}
+}
+
+// fieldToUTC puts the time of field f of row in UTC through gorm's accessors.
+func fieldToUTC(db *gorm.DB, f *schema.Field, row reflect.Value) {
+	ctx := db.Statement.Context
+	v, zero := f.ValueOf(ctx, row)
+	if zero {
+		return
+	}
+	switch v.(type) {
+	case time.Time, *time.Time:
+		if err := f.Set(ctx, row, UTC(v)); err != nil {
+			_ = db.AddError(fmt.Errorf("%s in UTC: %w", f.Name, err))
 		}
 	}
 }

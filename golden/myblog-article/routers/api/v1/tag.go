@@ -104,7 +104,9 @@ func (h *tagHandler) respondList(c *gin.Context, q listQuery) {
 	// BEGIN and COMMIT on every list, and under PostgreSQL's READ COMMITTED would not share
 	// one snapshot anyway.
 	// A new session: the two statements below each build on db without sharing clauses.
-	db := models.Reading(h.db.WithContext(c.Request.Context())).Session(&gorm.Session{})
+	// Both are queries outside a transaction, which the read pool takes by itself (no
+	// models.Reading needed).
+	db := h.db.WithContext(c.Request.Context())
 	if err := q.scope(q.filter(db)).Find(&resp.Items).Error; err != nil {
 		respondInternal(c, fmt.Errorf("list tags: %w", err))
 		return

@@ -130,23 +130,27 @@ func (p pagination) totalOf(n int) (int64, bool) {
 func setListHeaders(c *gin.Context, p pagination, total int64) {
 	c.Header("X-Total-Count", strconv.FormatInt(total, 10))
 	last := max(1, (total+int64(p.size)-1)/int64(p.size))
-	link := func(page int64, rel string) string {
-		u := url.URL{Path: c.Request.URL.Path}
-		q := c.Request.URL.Query()
+	// The path and the parameters are read once; each link sets its page in them.
+	path := (&url.URL{Path: c.Request.URL.Path}).RequestURI()
+	q := c.Request.URL.Query()
+	var links strings.Builder
+	link := func(page int64, rel string) {
+		if links.Len() > 0 {
+			links.WriteString(", ")
+		}
 		q.Set("page", strconv.FormatInt(page, 10))
-		u.RawQuery = q.Encode()
-		return fmt.Sprintf("<%s>; rel=%q", u.RequestURI(), rel)
+		links.WriteString("<" + path + "?" + q.Encode() + `>; rel="` + rel + `"`)
 	}
 	page := int64(p.page)
-	links := []string{link(1, "first")}
+	link(1, "first")
 	if page > 1 {
-		links = append(links, link(min(page-1, last), "prev"))
+		link(min(page-1, last), "prev")
 	}
 	if page < last {
-		links = append(links, link(page+1, "next"))
+		link(page+1, "next")
 	}
-	links = append(links, link(last, "last"))
-	c.Header("Link", strings.Join(links, ", "))
+	link(last, "last")
+	c.Header("Link", links.String())
 }
 
 // parsePage reads the page and page_size query parameters. On a bad value it answers 400,

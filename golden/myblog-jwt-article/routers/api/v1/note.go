@@ -181,11 +181,13 @@ func (h *noteHandler) respondList(c *gin.Context, q listQuery) {
 	// BEGIN and COMMIT on every list, and under PostgreSQL's READ COMMITTED would not share
 	// one snapshot anyway.
 	// A new session: the two statements below each build on db without sharing clauses.
+	// Both are queries outside a transaction, which the read pool takes by itself (no
+	// models.Reading needed).
 	mine, ok := h.mine(c, h.db.WithContext(c.Request.Context()))
 	if !ok {
 		return
 	}
-	db := models.Reading(mine).Session(&gorm.Session{})
+	db := mine.Session(&gorm.Session{})
 	if err := q.scope(q.filter(db)).Find(&resp.Items).Error; err != nil {
 		respondInternal(c, fmt.Errorf("list notes: %w", err))
 		return

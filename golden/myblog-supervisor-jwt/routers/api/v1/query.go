@@ -25,6 +25,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,10 +115,10 @@ const MaxInValues = 100
 
 // refuseRepeated answers 400, naming them, when query parameters are given more than once
 // (?views=11&views=12): no value of the two is more right than the other. It returns false
-// then.
-func refuseRepeated(c *gin.Context) bool {
+// then. query is the request's parameters, parsed once by the caller.
+func refuseRepeated(c *gin.Context, query url.Values) bool {
 	fields := map[string]string{}
-	for name, values := range c.Request.URL.Query() {
+	for name, values := range query {
 		if len(values) > 1 {
 			fields[name] = fmt.Sprintf("is given %d times; give it once (several values of a filter: %s=a,b)", len(values), name)
 		}
@@ -132,7 +133,8 @@ func refuseRepeated(c *gin.Context) bool {
 // parseListQuery reads a list request's parameters against spec. On a bad one it answers
 // 400, naming every offending parameter, and returns false.
 func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
-	if !refuseRepeated(c) {
+	query := c.Request.URL.Query()
+	if !refuseRepeated(c, query) {
 		return listQuery{}, false
 	}
 	page, ok := parsePage(c)
@@ -141,7 +143,6 @@ func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
 	}
 	q := listQuery{page: page}
 	fields := map[string]string{}
-	query := c.Request.URL.Query()
 	for _, name := range slices.Sorted(maps.Keys(query)) {
 		if slices.Contains(listParams(), name) {
 			continue
@@ -178,12 +179,12 @@ func parseListQuery(c *gin.Context, spec listSpec) (listQuery, bool) {
 		}
 		q.where = append(q.where, w)
 	}
-	order, msg := parseSort(c.Query("sort"), spec.sorts)
+	order, msg := parseSort(query.Get("sort"), spec.sorts)
 	if msg != "" {
 		fields["sort"] = msg
 	}
 	q.order = order
-	preloads, msg := parseInclude(c, spec.includes)
+	preloads, msg := parseInclude(query.Get("include"), spec.includes)
 	if msg != "" {
 		fields["include"] = msg
 	}
@@ -385,10 +386,9 @@ func parseSort(s string, allowed []string) ([]clause.OrderByColumn, string) {
 	return order, ""
 }
 
-// parseInclude reads ?include=article,author: the relations to preload. It returns them, or
-// a message for the 400.
-func parseInclude(c *gin.Context, includes map[string]string) ([]string, string) {
-	s := c.Query("include")
+// parseInclude reads ?include=article,author, s being its value: the relations to preload.
+// It returns them, or a message for the 400.
+func parseInclude(s string, includes map[string]string) ([]string, string) {
 	if s == "" {
 		return nil, ""
 	}
@@ -412,16 +412,20 @@ func parseInclude(c *gin.Context, includes map[string]string) ([]string, string)
 // parseItemQuery reads the parameters of a request for one item: only include. On a bad one
 // it answers 400 naming it, and returns false.
 func parseItemQuery(c *gin.Context, spec listSpec) ([]string, bool) {
-	if !refuseRepeated(c) {
+	if c.Request.URL.RawQuery == "" {
+		return nil, true // the usual read: nothing to parse
+	}
+	query := c.Request.URL.Query()
+	if !refuseRepeated(c, query) {
 		return nil, false
 	}
 	fields := map[string]string{}
-	for name := range c.Request.URL.Query() {
+	for name := range query {
 		if name != "include" {
 			fields[name] = "is not a parameter of this request; use include"
 		}
 	}
-	preloads, msg := parseInclude(c, spec.includes)
+	preloads, msg := parseInclude(query.Get("include"), spec.includes)
 	if msg != "" {
 		fields["include"] = msg
 	}

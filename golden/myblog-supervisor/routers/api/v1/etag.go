@@ -25,9 +25,11 @@ func etag(id uint, version uint64) string {
 	return `"` + strconv.FormatUint(uint64(id), 10) + "." + strconv.FormatUint(version, 10) + `"`
 }
 
-// setETag sets the ETag header of a response showing the row id at version.
+// setETag sets the ETag header of a response showing the row id at version. The key is
+// written as Header.Set would canonicalize it ("Etag"), without spelling it out anew on every
+// response.
 func setETag(c *gin.Context, id uint, version uint64) {
-	c.Header("ETag", etag(id, version))
+	c.Writer.Header()["Etag"] = []string{etag(id, version)}
 }
 
 // entityTags splits the values of an If-Match or If-None-Match header into their entity
