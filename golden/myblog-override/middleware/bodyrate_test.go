@@ -84,19 +84,24 @@ func TestASlowBodyIsCutOffAfterItsGrace(t *testing.T) {
 }
 
 func TestABodyAtTheMinimumRateIsServed(t *testing.T) {
-	// The handler works 600ms after reading the body, longer than the body's deadline: the
-	// deadline must be gone once the body is in, or the request's context would end.
-	conn := dial(t, bodyServer(t, 600*time.Millisecond))
-	const chunks, size = 8, 100
-	if _, err := fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n", chunks*size); err != nil {
+	// 1400 bytes at 1000 B/s may take 1.4s, and the handler works 1.5s after reading them,
+	// past that deadline: the request's context must outlive it (BodyDeadline clears the
+	// deadline at the body's end, as net/http does before its own background read). The
+	// client keeps ahead of the minimum by 400ms or more at every moment, so
+	// that a loaded machine's scheduling stalls (tens to hundreds of milliseconds) do not
+	// look like a slow client: 400 bytes with the headers (allowed until 400ms), then 100
+	// bytes every 25ms (4000 B/s) for 250ms, past the 200ms grace.
+	conn := dial(t, bodyServer(t, 1500*time.Millisecond))
+	const first, chunks, size = 400, 10, 100
+	total := first + chunks*size
+	if _, err := fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n%s", total, make([]byte, first)); err != nil {
 		t.Fatal(err)
 	}
-	// 100 bytes every 50ms: 2000 B/s, twice the minimum, for 400ms (past the 200ms grace).
 	for range chunks {
+		time.Sleep(25 * time.Millisecond)
 		if _, err := conn.Write(make([]byte, size)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -104,8 +109,8 @@ func TestABodyAtTheMinimumRateIsServed(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(body) != strconv.Itoa(chunks*size) {
-		t.Errorf("status = %d, body %q; want 200 and %d", resp.StatusCode, body, chunks*size)
+	if resp.StatusCode != http.StatusOK || string(body) != strconv.Itoa(total) {
+		t.Errorf("status = %d, body %q; want 200 and %d", resp.StatusCode, body, total)
 	}
 }
 
