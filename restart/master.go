@@ -223,7 +223,12 @@ func (s *supervisor) spawn() (*supervisorWorker, error) {
 	}
 	go func() {
 		w.err = cmd.Wait()
-		w.ready.Close()
+		// The ready pipe is not closed here: a worker that failed at once may have exited
+		// before start began to read it, and its reason ("fail ...") waits in the pipe.
+		// Its exit closed its end, so the read gets that line, then EOF; a deadline bounds
+		// the read should a process the worker started still hold the pipe. The reader
+		// closes the pipe (start).
+		_ = w.ready.SetReadDeadline(time.Now().Add(exitWait))
 		w.life.Close()
 		close(w.done)
 	}()
@@ -267,6 +272,7 @@ func (s *supervisor) start(ctx context.Context) (*supervisorWorker, error) {
 	ready := make(chan report, 1)
 	go func() {
 		d, err := readReady(w.ready)
+		w.ready.Close()
 		ready <- report{d, err}
 	}()
 	timer := time.NewTimer(s.readyTimeout)

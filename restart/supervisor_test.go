@@ -659,6 +659,36 @@ func TestSupervisorFirstWorkerFailureIsReturned(t *testing.T) {
 	}
 }
 
+// A worker that fails at once may be gone before the master reads its ready pipe: its reason
+// must still be read there, not lost to its exit (the master's error then said only "exit
+// status 1"; seen under -race on a loaded machine).
+func TestSupervisorReadsTheReasonOfAWorkerAlreadyGone(t *testing.T) {
+	t.Setenv(supervisorTestModeEnv, "fail")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSupervisor(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	w, err := s.spawn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.done: // exited and reaped before anyone read its pipe
+	case <-time.After(20 * time.Second):
+		t.Fatal("the failing worker did not exit")
+	}
+	_, err = readReady(w.ready)
+	var failed *workerError
+	if !errors.As(err, &failed) || !strings.Contains(failed.reason, "build fails on purpose") {
+		t.Fatalf("read the ready pipe of a worker already gone: %v, want its reason", err)
+	}
+}
+
 // Workers that keep crashing soon after they reported ready make the master give up after
 // MaxWorkerCrashes of them in a row: run returns an error naming the last exit status.
 func TestSupervisorGivesUpAfterFastCrashes(t *testing.T) {
