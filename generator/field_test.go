@@ -12,17 +12,7 @@ import (
 // newTestProjectOn is newTestProject on another database.
 func newTestProjectOn(t *testing.T, db string) string {
 	t.Helper()
-	opts := Options{Name: "myblog", Port: DefaultPort, DB: db}
-	opts.Normalize()
-	files, err := PlanProject(opts, templates.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "myblog")
-	if _, err := WriteProject(root, files, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return newTestProjectWith(t, Options{Name: "myblog", Port: DefaultPort, DB: db})
 }
 
 func apply(t *testing.T, root string, plan Plan, err error) Plan {

@@ -17,7 +17,13 @@ import (
 // newTestProject writes a fresh project, as gingen new does, and returns its root.
 func newTestProject(t *testing.T) string {
 	t.Helper()
-	opts := Options{Name: "myblog", Port: DefaultPort}
+	return newTestProjectWith(t, Options{Name: "myblog", Port: DefaultPort})
+}
+
+// newTestProjectWith writes a fresh project made with opts, as gingen new does, and returns
+// its root.
+func newTestProjectWith(t *testing.T, opts Options) string {
+	t.Helper()
 	opts.Normalize()
 	files, err := PlanProject(opts, templates.FS())
 	if err != nil {
