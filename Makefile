@@ -8,7 +8,14 @@
 
 GO ?= go
 
-.PHONY: help test full e2e check golden deps
+# go test, or gotestsum where it is installed (.ci/run installs it): the same output as go test's,
+# and every test's pass/fail event in $(TIMINGS)/LOOP.json, from which `make slowest` lists the
+# tests slower than 20 s: the figures the timeouts below are set from, in every CI log.
+GOTESTSUM ?= $(shell command -v gotestsum 2>/dev/null)
+TIMINGS ?= $(CURDIR)/.timings
+gotest = $(if $(GOTESTSUM),$(GOTESTSUM) --format standard-quiet --hide-summary skipped --jsonfile-timing-events $(TIMINGS)/$(1).json --,$(GO) test)
+
+.PHONY: help test full e2e check golden deps slowest timings
 
 ## help: list the targets
 help:
@@ -17,9 +24,9 @@ help:
 ## test: the fast loop: go test ./... at the root (unit, golden and script tests) and in restart/ (the restart library)
 # 10m: generator 138 s, cmd/gingen 72 s (go test -count=1 -json ./..., load average 4 to 21,
 # 2026-12-06); restart 57 s under -race in CI's make full.
-test:
-	$(GO) test -timeout 10m ./...
-	cd restart && $(GO) test -timeout 10m ./...
+test: timings
+	$(call gotest,test) -timeout 10m ./...
+	cd restart && $(call gotest,test-restart) -timeout 10m ./...
 
 ## full: the root module's tests including the slow variants (interrupted gingen runs, generated projects built, depsgen staleness), and the restart library's, all under the race detector (needs cgo: gcc)
 # One run under -race rather than a run without it here and a -race -short run of the same
@@ -28,9 +35,9 @@ test:
 # 60m: under -race, generator 1608 s and cmd/gingen 711 s in a cold CI run on a fresh clone
 # (empty module and build caches, beside make e2e and the gates, 2026-12-06); 1252 s and 903 s
 # warm at load 25. 10m: restart 57 s.
-full:
-	GINGEN_TEST_FULL=1 $(GO) test -race -timeout 60m ./...
-	cd restart && $(GO) test -race -timeout 10m ./...
+full: timings
+	GINGEN_TEST_FULL=1 $(call gotest,full) -race -timeout 60m ./...
+	cd restart && $(call gotest,full-restart) -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
 # 75m: the e2e package took 1677 s (28 min) in CI's warm make check (2026-12-06) and 2645 s
@@ -38,14 +45,21 @@ full:
 # of their own, e2e/realsystemd (the reload test 144 s, the chaos suite 307-580 s in earlier
 # runs), which go test runs at the same time as e2e: each package is under half of 75m warm;
 # 75m is 2.0x to 2.3x the busy figure less the real-systemd tests.
-e2e:
-	cd e2e && GINGEN_TEST_FULL=1 $(GO) test -timeout 75m ./...
+e2e: timings
+	cd e2e && GINGEN_TEST_FULL=1 $(call gotest,e2e) -timeout 75m ./...
 
 ## check: both loops at once, make full and make e2e, each one's output shown when it ends (CI runs this)
 # At once, as one go test ./... over both used to: the e2e module is the long pole, and most
 # of its time is spent waiting on servers, not on the CPU.
 check:
 	$(MAKE) -j2 --output-sync=target full e2e
+
+## slowest: the tests slower than 20 s in the last runs of the loops above (needs gotestsum: go install gotest.tools/gotestsum@v1.13.0)
+slowest:
+	@for f in $(TIMINGS)/*.json; do [ -s "$$f" ] || continue; echo "== slowest tests: $$(basename "$$f" .json)"; $(GOTESTSUM) tool slowest --jsonfile "$$f" --threshold 20s; done
+
+timings:
+	@$(if $(GOTESTSUM),mkdir -p $(TIMINGS),:)
 
 ## golden: rewrite golden/ from the templates, then build, vet and test every golden tree
 golden:
