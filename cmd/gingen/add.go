@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 func newAddCmd(con console) *cobra.Command {
@@ -105,19 +104,11 @@ func runAddResource(con console, req addRequest) error {
 	if err != nil {
 		return err
 	}
-	opened, err := generator.Open(root)
+	opened, err := openProject(root, req.templates)
 	if err != nil {
 		return err
 	}
-	project, sum := opened.FS, opened.Sum
-	dir, err := opened.TemplatesDir(req.templates)
-	if err != nil {
-		return err
-	}
-	tfs, err := generator.OpenTemplates(templates.FS(), dir)
-	if err != nil {
-		return err
-	}
+	project, sum, tfs := opened.FS, opened.Sum, opened.Templates
 	// Planned before any question: a bad NAME fails at once.
 	plan, err := generator.PlanAddResource(project, req.opts, tfs)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 func newDestroyCmd(con console) *cobra.Command {
@@ -61,19 +60,11 @@ commit has the file) and is the newest migration is deleted instead, as the add 
 			if err != nil {
 				return err
 			}
-			opened, err := generator.Open(root)
+			opened, err := openProject(root, templDir)
 			if err != nil {
 				return err
 			}
-			project, sum := opened.FS, opened.Sum
-			dir, err := opened.TemplatesDir(templDir)
-			if err != nil {
-				return err
-			}
-			tfs, err := generator.OpenTemplates(templates.FS(), dir)
-			if err != nil {
-				return err
-			}
+			project, sum, tfs := opened.FS, opened.Sum, opened.Templates
 			opts.NeverCommitted = neverCommitted(root)
 			plan, err := generator.PlanDestroyResource(project, opts, tfs)
 			if err != nil {

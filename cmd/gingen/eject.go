@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 func newEjectCmd(con console) *cobra.Command {
@@ -62,11 +61,11 @@ func runEject(con console, from string, dryRun bool, r reporter) error {
 	if err != nil {
 		return err
 	}
-	opened, err := generator.Open(root)
+	opened, err := openProject(root, "")
 	if err != nil {
 		return err
 	}
-	project, sum := opened.FS, opened.Sum
+	project, sum, tfs := opened.FS, opened.Sum, opened.Templates
 	if err := generator.CheckEject(project); err != nil {
 		return err
 	}
@@ -74,14 +73,6 @@ func runEject(con console, from string, dryRun bool, r reporter) error {
 		if from, err = restartSource(root); err != nil {
 			return err
 		}
-	}
-	dir, err := opened.TemplatesDir("")
-	if err != nil {
-		return err
-	}
-	tfs, err := generator.OpenTemplates(templates.FS(), dir)
-	if err != nil {
-		return err
 	}
 	plan, err := generator.PlanUpgrade(project, generator.UpgradeOptions{EjectRestart: os.DirFS(from), RestartReplace: restartReplace()}, tfs, nil)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 func newAddFieldCmd(con console) *cobra.Command {
@@ -102,19 +101,11 @@ func runFieldPlan(con console, templDir string, quiet, dryRun bool, planFn func(
 	if err != nil {
 		return err
 	}
-	opened, err := generator.Open(root)
+	opened, err := openProject(root, templDir)
 	if err != nil {
 		return err
 	}
-	project, sum := opened.FS, opened.Sum
-	dir, err := opened.TemplatesDir(templDir)
-	if err != nil {
-		return err
-	}
-	tfs, err := generator.OpenTemplates(templates.FS(), dir)
-	if err != nil {
-		return err
-	}
+	project, sum, tfs := opened.FS, opened.Sum, opened.Templates
 	plan, err := planFn(root, project, tfs)
 	if err != nil {
 		return err

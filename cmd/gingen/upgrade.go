@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 func newUpgradeCmd(con console) *cobra.Command {
@@ -91,19 +90,11 @@ func planUpgrade(con console, opts generator.UpgradeOptions, dryRun bool) (upgra
 	if err != nil {
 		return upgradeProject{}, err
 	}
-	opened, err := generator.Open(root)
+	opened, err := openProject(root, "")
 	if err != nil {
 		return upgradeProject{}, err
 	}
-	project, sum := opened.FS, opened.Sum
-	dir, err := opened.TemplatesDir("")
-	if err != nil {
-		return upgradeProject{}, err
-	}
-	tfs, err := generator.OpenTemplates(templates.FS(), dir)
-	if err != nil {
-		return upgradeProject{}, err
-	}
+	project, sum, tfs, dir := opened.FS, opened.Sum, opened.Templates, opened.TemplatesDir
 	var overlay fs.FS
 	if dir != "" {
 		if overlay, err = generator.TemplatesFolder(dir); err != nil {
