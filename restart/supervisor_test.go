@@ -639,19 +639,10 @@ func TestSupervisorWorkerEnv(t *testing.T) {
 func TestSupervisorFirstWorkerFailureIsReturned(t *testing.T) {
 	// A binary or config that cannot start at all must fail the service visibly (systemd,
 	// supervisord see the exit), not be retried forever behind a listening socket.
-	t.Setenv(supervisorTestModeEnv, "fail")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newSupervisor(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ln)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
+	s := newFailingSupervisor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = s.run(ctx, nil)
+	err := s.run(ctx, nil)
 	// The worker's own reason, not only its exit status: the master's error is often the
 	// last line a user sees.
 	if err == nil || !strings.Contains(err.Error(), "first worker") || !strings.Contains(err.Error(), "build fails on purpose") {
@@ -659,10 +650,10 @@ func TestSupervisorFirstWorkerFailureIsReturned(t *testing.T) {
 	}
 }
 
-// A worker that fails at once may be gone before the master reads its ready pipe: its reason
-// must still be read there, not lost to its exit (the master's error then said only "exit
-// status 1"; seen under -race on a loaded machine).
-func TestSupervisorReadsTheReasonOfAWorkerAlreadyGone(t *testing.T) {
+// newFailingSupervisor returns a master, on a listener of its own and closed when t ends,
+// whose workers fail at once with the reason "build fails on purpose".
+func newFailingSupervisor(t *testing.T) *supervisor {
+	t.Helper()
 	t.Setenv(supervisorTestModeEnv, "fail")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -672,7 +663,15 @@ func TestSupervisorReadsTheReasonOfAWorkerAlreadyGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	t.Cleanup(s.close)
+	return s
+}
+
+// A worker that fails at once may be gone before the master reads its ready pipe: its reason
+// must still be read there, not lost to its exit (the master's error then said only "exit
+// status 1"; seen under -race on a loaded machine).
+func TestSupervisorReadsTheReasonOfAWorkerAlreadyGone(t *testing.T) {
+	s := newFailingSupervisor(t)
 	w, err := s.spawn()
 	if err != nil {
 		t.Fatal(err)
