@@ -114,7 +114,7 @@ func (f *EventFeed) ServeSSE(c *gin.Context) {
 		return
 	}
 	done, end := restart.Stream(c.Request)
-	defer endStream(end)
+	defer end()
 	ctx := c.Request.Context()
 	w := c.Writer
 	streamDeadlines(w)
@@ -171,7 +171,7 @@ func (f *EventFeed) ServeWebSocket(c *gin.Context) {
 	}
 	defer func() { _ = conn.CloseNow() }()
 	done, end := restart.Stream(c.Request)
-	defer endStream(end)
+	defer end()
 	// The client sends nothing but control frames: CloseRead reads them, and its context
 	// ends when the client closes or goes away. A hijacked connection outlives the request's
 	// context as net/http sees it: the drain (done) and CloseRead end it, not that context.
@@ -201,16 +201,6 @@ func (f *EventFeed) ServeWebSocket(c *gin.Context) {
 		return
 	}
 	f.logEnd(ctx, err)
-}
-
-// endStream calls end, the restart library's end of a stream. For a stream registered after
-// the drain started (a request that came on a kept-alive connection to the draining
-// generation) restart v0.1.0's end closes a channel the drain closed already and panics: the
-// stream has ended by then, so the panic stops here instead of reaching the recovery
-// middleware, which would append an error to the finished stream.
-func endStream(end func()) {
-	defer func() { _ = recover() }()
-	end()
 }
 
 // errDraining ends follow when the generation drains.
