@@ -346,7 +346,7 @@ func addEventsOpenAPI(d ResourceData, paths, schemas obj, op func(id, summary st
 		},
 	}
 	after := obj{"name": "after", "in": "query", "required": false, "schema": obj{"type": "integer", "minimum": 0},
-		"description": "Start after this event id (0: every event kept); without it and without Last-Event-ID, the stream starts at the newest event"}
+		"description": "Start after this event id (0: every event kept; below the kept events: 410); without it and without Last-Event-ID, the stream starts at the newest event"}
 	stream := func(o obj) obj {
 		o[StreamExtension] = true
 		return o
@@ -363,18 +363,18 @@ func addEventsOpenAPI(d ResourceData, paths, schemas obj, op func(id, summary st
 			"responses": errorsOf(obj{"200": obj{
 				"description": "An endless text/event-stream: id: the outbox id, event: created, updated or deleted, data: the " + event + "'s data as JSON",
 				"content":     obj{"text/event-stream": obj{"schema": obj{"type": "string"}}},
-			}}, "400"),
+			}}, "400", "410"),
 		})),
 	}
 	paths[collection+"/events/ws"] = obj{
 		"get": op("stream"+d.CamelPlural+"EventsWebSocket", "Follow the changes of "+Human(d.Plural)+" over a websocket", stream(obj{
-			"description": "A websocket handshake (RFC 6455). Each message is an " + event + " (JSON), after ?after, in id order, each once. When the server restarts or shuts down it closes with status 1012 (service restart); the client reconnects with ?after= the last id received.",
+			"description": "A websocket handshake (RFC 6455). Each message is an " + event + " (JSON), after ?after, in id order, each once. When the server restarts or shuts down it closes with status 1012 (service restart); the client reconnects with ?after= the last id received. A stream whose next events were pruned while it lagged behind closes with status 4410; its reconnection gets 410.",
 			"parameters":  []any{after},
 			"responses": errorsOf(obj{
 				"101": obj{"description": "Switching Protocols: the websocket; its messages are " + event + " objects",
 					"content": obj{"application/json": obj{"schema": ref(event)}}},
 				"426": obj{"description": "Not a websocket handshake: Upgrade Required"},
-			}, "400"),
+			}, "400", "410"),
 		})),
 	}
 }
@@ -531,6 +531,7 @@ func errorsOf(responses obj, statuses ...string) obj {
 		"400": "Invalid parameters or body; fields names each offending one",
 		"404": "No such record",
 		"409": "A unique value is taken, or the record is still referenced",
+		"410": "The events after the position were pruned ([events] Retention): read the collection again, then follow from now, without a position",
 		"413": "The body is too large",
 		"500": "Internal error",
 		"503": "The database is unavailable; see Retry-After",

@@ -116,6 +116,7 @@ func run(ctx context.Context, configPath string) error {
 			return nil, nil, errors.Join(err, models.Close(db))
 		}
 		monitor := models.StartDBMonitor(func(ctx context.Context) error { return models.Ping(ctx, db) }, dbProbeInterval, logger)
+		pruner := models.StartEventPruner(db, cfg.Events.Retention, models.DefaultPruneEvery, logger)
 		handler := routers.New(routers.Deps{
 			DB:             db,
 			DBState:        monitor.State,
@@ -134,6 +135,7 @@ func run(ctx context.Context, configPath string) error {
 		}
 		cleanup := func() error {
 			monitor.Stop()
+			pruner.Stop()
 			var adminErr error
 			if adminSrv != nil {
 				ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)

@@ -31,6 +31,14 @@ type Settings struct {
 	Admin    Admin    `ini:"admin"`
 	Metrics  Metrics  `ini:"metrics"`
 	CORS     CORS     `ini:"cors"`
+	Events   Events   `ini:"events"`
+}
+
+// Events holds the [events] section: the outbox of the resources added with --events.
+type Events struct {
+	// Retention is how long the outbox keeps an event (models.EventPruner); 0 keeps every
+	// event. A client resuming from before the kept events gets 410 Gone.
+	Retention time.Duration `ini:"Retention"`
 }
 
 // Metrics holds the [metrics] section.
@@ -281,6 +289,7 @@ func Default() Settings {
 			BodyGrace:         5 * time.Second,
 		},
 		Database: Database{Type: "sqlite", DSN: "data/myblog.db", SlowQuery: 200 * time.Millisecond, SingleWriter: true},
+		Events:   Events{Retention: 7 * 24 * time.Hour},
 		CORS: CORS{
 			AllowMethods: "GET,POST,PUT,PATCH,DELETE",
 			AllowHeaders: "Authorization,Content-Type,X-Request-ID",
@@ -362,6 +371,9 @@ func (s Settings) Validate() error {
 	errs = append(errs, s.Server.validateTLS()...)
 	errs = append(errs, s.CORS.validate()...)
 	errs = append(errs, s.Admin.validate()...)
+	if s.Events.Retention < 0 {
+		errs = append(errs, fmt.Errorf("[events] Retention %s must be 0 (keep every event) or positive, e.g. 168h", s.Events.Retention))
+	}
 	if s.Database.Type != "sqlite" {
 		errs = append(errs, fmt.Errorf("[database] Type %q is not supported; use sqlite", s.Database.Type))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -74,7 +75,9 @@ type Event struct {
 
 // start is the id a stream starts after: the Last-Event-ID header a reconnecting
 // EventSource sends, else ?after=ID, else the newest event's (a new client gets the events
-// from now on). It answers 400 and returns false for an id that is not a number.
+// from now on). It answers 400 and returns false for an id that is not a number, and 410 for
+// one before the events kept (models.EventHorizon): the client has missed pruned events, and
+// must read the resource again and follow from now.
 func (f *EventFeed) start(c *gin.Context) (uint64, bool) {
 	from, name := c.GetHeader("Last-Event-ID"), "Last-Event-ID"
 	if from == "" {
@@ -91,6 +94,21 @@ func (f *EventFeed) start(c *gin.Context) (uint64, bool) {
 	after, err := strconv.ParseUint(from, 10, 64)
 	if err != nil {
 		respondError(c, http.StatusBadRequest, "invalid "+name, map[string]string{name: "must be an event id, a whole number of 0 or more"})
+		return 0, false
+	}
+	// The events before the horizon were pruned ([events] Retention): 0 asks for every
+	// event kept, and a position below the horizon cannot be resumed without a gap.
+	horizon, err := models.EventHorizon(c.Request.Context(), f.db, f.resource)
+	if err != nil {
+		respondInternal(c, err)
+		return 0, false
+	}
+	if after == 0 {
+		return horizon, true
+	}
+	if after < horizon {
+		respondError(c, http.StatusGone, "events pruned", map[string]string{name: fmt.Sprintf(
+			"the %s events before %d were deleted ([events] Retention): read the %s again, then follow from now, without %s", f.resource, horizon, f.resource, name)})
 		return 0, false
 	}
 	return after, true
@@ -144,6 +162,10 @@ func (f *EventFeed) ServeSSE(c *gin.Context) {
 		}
 		return rc.Flush()
 	})
+	if errors.Is(err, errPruned) {
+		// The client comes back with its Last-Event-ID, and start answers it 410.
+		return
+	}
 	if errors.Is(err, errDraining) {
 		// The generation drains: tell the client to come back (to the next one) and end.
 		if _, err := fmt.Fprintf(w, "retry: %d\n\n", f.Retry.Milliseconds()); err == nil {
@@ -195,6 +217,10 @@ func (f *EventFeed) ServeWebSocket(c *gin.Context) {
 		}
 		return nil
 	})
+	if errors.Is(err, errPruned) {
+		_ = conn.Close(StatusEventsPruned, "events pruned: read the resource again, then follow from now")
+		return
+	}
 	if errors.Is(err, errDraining) {
 		// The close handshake, bounded by the library (5s), then the drain goes on.
 		_ = conn.Close(websocket.StatusServiceRestart, "service restart")
@@ -205,6 +231,14 @@ func (f *EventFeed) ServeWebSocket(c *gin.Context) {
 
 // errDraining ends follow when the generation drains.
 var errDraining = errors.New("the server restarts or shuts down")
+
+// errPruned ends follow when the events after the last one it sent were pruned while the
+// stream lagged behind ([events] Retention): it cannot go on without a gap.
+var errPruned = errors.New("the events to send next were pruned")
+
+// StatusEventsPruned is the websocket close status of a stream whose next events were
+// pruned while it lagged behind: the client reads the resource again and follows from now.
+const StatusEventsPruned websocket.StatusCode = 4410
 
 // follow sends the events after the id after, in order, then every new one as the outbox
 // gets it, read every f.Poll; quiet is called after eventHeartbeat without an event. It
@@ -224,15 +258,23 @@ func (f *EventFeed) follow(ctx context.Context, done <-chan struct{}, after uint
 		if err != nil {
 			return drainedOr(done, err)
 		}
+		// A pruned marker after the last event sent: the events up to it are gone.
+		pruned := slices.IndexFunc(evs, func(ev models.OutboxEvent) bool { return ev.Action == models.EventPruned })
+		if pruned >= 0 {
+			evs = evs[:pruned]
+		}
 		if len(evs) > 0 {
 			if err := send(evs); err != nil {
 				return drainedOr(done, err)
 			}
 			after, lastSent = evs[len(evs)-1].ID, time.Now()
-			if len(evs) == eventBatch {
-				continue // more are waiting
-			}
-		} else if time.Since(lastSent) >= eventHeartbeat {
+		}
+		switch {
+		case pruned >= 0:
+			return errPruned
+		case len(evs) == eventBatch:
+			continue // more are waiting
+		case len(evs) == 0 && time.Since(lastSent) >= eventHeartbeat:
 			if err := quiet(); err != nil {
 				return err
 			}

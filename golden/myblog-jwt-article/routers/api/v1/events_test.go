@@ -3,6 +3,7 @@ package v1
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -304,5 +305,96 @@ func TestEventWebSocketRefusesAPlainRequest(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusUpgradeRequired {
 		t.Errorf("GET /events/ws without the handshake = %d, want 426", resp.StatusCode)
+	}
+}
+
+// pruneAll prunes every event recorded so far: each resource keeps its newest as the marker.
+func pruneAll(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	if _, err := models.PruneEvents(t.Context(), db, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A client that resumes from before the pruned marker has missed deleted events: it gets
+// 410, not a stream with a gap; ?after=0 replays what is kept, and a client at the marker
+// or after it resumes as if nothing was pruned. The marker itself is never sent.
+func TestEventStreamAnswersGoneBeforeThePrunedEvents(t *testing.T) {
+	db := newTestDB(t)
+	old := recordEvents(t, db, "widgets", 3)
+	pruneAll(t, db) // deletes old[0] and old[1]; old[2] becomes the marker
+	kept := recordEvents(t, db, "widgets", 2)
+	srv, _ := eventServer(t, db, "widgets")
+	for _, tc := range []struct{ query, header string }{
+		{"?after=" + strconv.FormatUint(old[0], 10), ""},
+		{"", strconv.FormatUint(old[1], 10)},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/events"+tc.query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.header != "" {
+			req.Header.Set("Last-Event-ID", tc.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body ErrorResponse
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		_ = resp.Body.Close()
+		name := "after"
+		if tc.header != "" {
+			name = "Last-Event-ID"
+		}
+		if resp.StatusCode != http.StatusGone || err != nil || !strings.Contains(body.Fields[name], "Retention") {
+			t.Errorf("GET /events%s (Last-Event-ID %q) = %d %+v (%v), want 410 naming %s and the retention", tc.query, tc.header, resp.StatusCode, body, err, name)
+		}
+	}
+	for _, tc := range []struct {
+		name, query string
+		want        []uint64
+	}{
+		{"every event kept", "?after=0", kept},
+		{"at the marker", "?after=" + strconv.FormatUint(old[2], 10), kept},
+		{"after the marker", "?after=" + strconv.FormatUint(kept[0], 10), kept[1:]},
+	} {
+		events := subscribeSSE(t, srv.URL+"/events"+tc.query)
+		for _, id := range tc.want {
+			if ev := nextEvent(t, events); ev.id != strconv.FormatUint(id, 10) || ev.event != models.EventUpdated {
+				t.Fatalf("%s: event %s %q, want %d updated (never the marker)", tc.name, ev.id, ev.event, id)
+			}
+		}
+	}
+}
+
+// A stream that lags behind while its next events are pruned ends (errPruned) instead of
+// going on with a gap: the events it had been given are the ones before the marker.
+func TestAStreamWhoseNextEventsArePrunedEnds(t *testing.T) {
+	db := newTestDB(t)
+	first := recordEvents(t, db, "widgets", 2)
+	feed := NewEventFeed(db, "widgets")
+	feed.Poll = testEventPoll
+	var sent []uint64
+	send := func(evs []models.OutboxEvent) error {
+		for _, ev := range evs {
+			sent = append(sent, ev.ID)
+		}
+		if len(sent) == len(first) {
+			// Two more events, pruned with everything before them before the stream reads
+			// again: it lags behind the marker.
+			recordEvents(t, db, "widgets", 2)
+			pruneAll(t, db)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := feed.follow(ctx, make(chan struct{}), 0, send, func() error { return nil })
+	if !errors.Is(err, errPruned) {
+		t.Fatalf("follow returned %v, want errPruned", err)
+	}
+	if fmt.Sprint(sent) != fmt.Sprint(first) {
+		t.Errorf("sent %v, want only the events before the prune %v", sent, first)
 	}
 }
