@@ -72,7 +72,7 @@ func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 				EnvPrefix: "MYBLOG", DBEnv: db.Env("MYBLOG", name),
 				Replicas: 3, KeepAlive: 48, Fresh: 16, DrainDelay: 2 * time.Second, NoRetry: noRetry,
 				Subscribers: rollSubscribers,
-				HAProxy: haproxy, WorkDir: filepath.Join(work, fmt.Sprintf("run-%t", noRetry)), Log: log,
+				HAProxy:     haproxy, WorkDir: filepath.Join(work, fmt.Sprintf("run-%t", noRetry)), Log: log,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -278,18 +279,7 @@ func ReadEvents(ctx context.Context, base, plural string, want int) ([]uint64, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("read the events: GET %s = %d", req.URL, resp.StatusCode)
 	}
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	lines := scanLines(ctx, resp.Body)
 	var ids []uint64
 	for len(ids) < want {
 		select {
@@ -309,6 +299,23 @@ func ReadEvents(ctx context.Context, base, plural string, want int) ([]uint64, e
 		}
 	}
 	return ids, nil
+}
+
+// scanLines sends the lines of r until it ends or ctx does, then closes the channel.
+func scanLines(ctx context.Context, r io.Reader) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return lines
 }
 
 // Delivery compares what a subscriber received with the events of the outbox.

@@ -83,7 +83,7 @@ func fakeFeed(t *testing.T, total, perStream uint64, end string) *httptest.Serve
 		if err != nil {
 			return
 		}
-		defer conn.CloseNow()
+		defer func() { _ = conn.CloseNow() }()
 		ctx := conn.CloseRead(context.Background())
 		for id := from; id <= total && id < from+perStream; id++ {
 			if err := wsjson.Write(ctx, conn, map[string]any{"id": id, "action": "created", "data": map[string]any{}}); err != nil {
