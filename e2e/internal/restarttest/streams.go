@@ -263,8 +263,9 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // ReadEvents reads the ids of every event of resource (its plural) from a fresh SSE stream
-// at base, until it has want of them or nothing came for 3s.
-func ReadEvents(ctx context.Context, base, plural string, want int) ([]uint64, error) {
+// at base, until it has want of them or nothing came for quiet (a stream replays what the
+// outbox holds at once, 500 events per read).
+func ReadEvents(ctx context.Context, base, plural string, want int, quiet time.Duration) ([]uint64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/"+plural+"/events?after=0", nil)
@@ -294,7 +295,7 @@ func ReadEvents(ctx context.Context, base, plural string, want int) ([]uint64, e
 				}
 				ids = append(ids, id)
 			}
-		case <-time.After(3 * time.Second):
+		case <-time.After(quiet):
 			return ids, nil
 		}
 	}
@@ -624,7 +625,7 @@ func RunStreams(ctx context.Context, srv *Server, cfg StreamRunConfig) (StreamRu
 	sleep(ctx, cfg.Pause)
 	stopWriter()
 
-	want, err := ReadEvents(ctx, srv.BaseURL, cfg.Plural, run.Created+run.WriteErrs)
+	want, err := ReadEvents(ctx, srv.BaseURL, cfg.Plural, run.Created+run.WriteErrs, 3*time.Second)
 	run.Events = len(want)
 	if err != nil {
 		return run, err

@@ -408,7 +408,7 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 // run's too, which the subscribers replayed from ?after=0), lets the subscribers catch up
 // with its last event (20s at most), stops them and sums them up.
 func (fig *Figures) followed(ctx context.Context, base string, subs *restarttest.Subscribers) error {
-	want, err := restarttest.ReadEvents(ctx, base, EventsPlural, math.MaxInt)
+	want, err := restarttest.ReadEvents(ctx, base, EventsPlural, math.MaxInt, time.Second)
 	fig.Events = len(want)
 	if err != nil {
 		return err
