@@ -148,6 +148,7 @@ func run(ctx context.Context, c config, args []string) error {
 		return err
 	}
 	defer done()
+	loadStart := loadAverage()
 	var results []result
 	for _, strategy := range c.strategies {
 		fmt.Fprintf(os.Stderr, "streambench: %s: building golden/myblog-%s with the resources of golden/%s\n", strategy, strategy, restarttest.EventsGolden)
@@ -166,7 +167,7 @@ func run(ctx context.Context, c config, args []string) error {
 		results = append(results, result{strategy, r})
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, c, strings.TrimSpace("go -C e2e run ./cmd/streambench "+shellquote.Join(args...)), results)
+	writeReport(&buf, c, strings.TrimSpace("go -C e2e run ./cmd/streambench "+shellquote.Join(args...)), [2]string{loadStart, loadAverage()}, results)
 	if c.out == "-" {
 		_, err := os.Stdout.Write(buf.Bytes())
 		return err
@@ -220,11 +221,27 @@ func measure(ctx context.Context, fx *restarttest.Fixtures, c config, dir, strat
 	return run, nil
 }
 
-// writeReport writes the section: how it was measured and a row per strategy and kind.
-func writeReport(w io.Writer, c config, command string, results []result) {
+// loadAverage is the 1-minute load average, "" where /proc/loadavg cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// writeReport writes the section: how it was measured and a row per strategy and kind. load
+// is the machine's load average at the start and at the end.
+func writeReport(w io.Writer, c config, command string, load [2]string, results []result) {
 	fmt.Fprintf(w, "## Streams through restarts\n\n")
 	fmt.Fprintf(w, "Written by `%s` (from the root of the checkout) on %s.\n\n", command, time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(w, "Machine: %d cores (runtime.NumCPU), %s %s/%s; the subscribers, the writer and the server share them.", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if load[0] != "" && load[1] != "" {
+		fmt.Fprintf(w, " Load average %s at the start, %s at the end.", load[0], load[1])
+	}
 	if c.note != "" {
 		fmt.Fprintf(w, " %s", c.note)
 	}
@@ -250,8 +267,12 @@ func writeReport(w io.Writer, c config, command string, results []result) {
 			if !k.Delivery.Exact() || k.AbruptEnds > 0 || k.Exact < k.Subscribers {
 				problems = append(problems, fmt.Sprintf("%s %s: %d of %d subscribers received every event once, in order; %d streams cut %v", r.strategy, kindLabel(k.Kind), k.Exact, k.Subscribers, k.AbruptEnds, sortedCounts(k.AbruptWhy)))
 			}
-			if k.Kind == restarttest.WebSocket && len(k.CloseCodes) > 0 {
-				fmt.Fprintf(w, "%s, websocket close statuses: %s.\n", r.strategy, sortedCounts(k.CloseCodes))
+			if r.run.Restarts > 0 && k.Subscribers > 0 {
+				fmt.Fprintf(w, "%s, %s: %.1f reconnects per subscriber and restart", r.strategy, kindLabel(k.Kind), float64(k.Reconnects())/float64(k.Subscribers*r.run.Restarts))
+				if len(k.CloseCodes) > 0 {
+					fmt.Fprintf(w, "; close statuses %s", sortedCounts(k.CloseCodes))
+				}
+				fmt.Fprintln(w, ".")
 			}
 		}
 		if r.run.WriteErrs > 0 {

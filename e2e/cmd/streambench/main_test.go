@@ -83,7 +83,7 @@ func TestReportHasARowPerStrategyAndKindWithItsFigures(t *testing.T) {
 		}},
 	}
 	var buf bytes.Buffer
-	writeReport(&buf, c, "go -C e2e run ./cmd/streambench -restarts 3", results)
+	writeReport(&buf, c, "go -C e2e run ./cmd/streambench -restarts 3", [2]string{"1.50", "2.25"}, results)
 	out := buf.String()
 	for _, want := range []string{
 		"Written by `go -C e2e run ./cmd/streambench -restarts 3`",
@@ -91,7 +91,9 @@ func TestReportHasARowPerStrategyAndKindWithItsFigures(t *testing.T) {
 		"| fork | SSE | 2 | 100 (0) | 200 / 200 | 0 | 0 | 0 | 6 / 0 | 6 (0) | 253 ms / 400 ms / 400 ms | 0 of 3 | 200 ms / 300 ms |",
 		"| fork | websocket | 2 | 100 (0) | 200 / 200 | 0 | 0 | 0 | 6 / 0 | 1 (0) | 260 ms / 260 ms / 260 ms | 0 of 3 | 200 ms / 300 ms |",
 		"| systemd | SSE | 2 | 90 (2) | 179 / 180 | 1 | 2 | 3 | 5 / 1 | 0 (4) | 0 ms / 0 ms / 0 ms | 1 of 3 | 10000 ms / 11000 ms |",
-		"fork, websocket close statuses: 1012: 6.",
+		"fork, websocket: 0.2 reconnects per subscriber and restart; close statuses 1012: 6.",
+		"fork, SSE: 1.0 reconnects per subscriber and restart.",
+		"Load average 1.50 at the start, 2.25 at the end.",
 		"- systemd SSE: 1 of 2 subscribers received every event once, in order; 1 streams cut last field id: 1",
 		"- systemd: 2 writes failed: refused: 2",
 	} {
@@ -104,8 +106,8 @@ func TestReportHasARowPerStrategyAndKindWithItsFigures(t *testing.T) {
 	}
 
 	buf.Reset()
-	writeReport(&buf, c, "go -C e2e run ./cmd/streambench", results[:1])
-	if !strings.Contains(buf.String(), "Every subscriber of every strategy received every event exactly once") {
+	writeReport(&buf, c, "go -C e2e run ./cmd/streambench", [2]string{"", ""}, results[:1])
+	if !strings.Contains(buf.String(), "Every subscriber of every strategy received every event exactly once") || strings.Contains(buf.String(), "Load average") {
 		t.Errorf("a clean run's report lacks its conclusion:\n%s", buf.String())
 	}
 }
