@@ -3,6 +3,7 @@ module github.com/gingen/gingen/e2e
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/gingen/gingen v0.0.0-00010101000000-000000000000
 	github.com/kballard/go-shellquote v0.0.0-20180428030007-95032a82bc51
 	go.yaml.in/yaml/v3 v3.0.5
@@ -15,7 +16,6 @@ require (
 
 require (
 	github.com/blang/semver/v4 v4.0.0 // indirect
-	github.com/coder/websocket v1.8.15 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.1 // indirect
 	github.com/go-errors/errors v1.5.1 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
