@@ -3,6 +3,7 @@ module github.com/gingen/gingen/e2e
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/gingen/gingen v0.0.0-00010101000000-000000000000
 	github.com/kballard/go-shellquote v0.0.0-20180428030007-95032a82bc51
 	go.yaml.in/yaml/v3 v3.0.5

@@ -8,15 +8,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
+	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/e2e/internal/rollbench"
 )
+
+// rollSubscribers follow the events through TestRollingUpdateBehindHAProxyLosesNoRequest.
+const rollSubscribers = 20
+
+// maxOf is the last of sorted durations, 0 for none.
+func maxOf(sorted []time.Duration) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[len(sorted)-1]
+}
 
 // TestRollingUpdateBehindHAProxyLosesNoRequest rolls 3 replicas of the golden PostgreSQL
 // project (plus a resource, for POSTs that write to the database) behind a real HAProxy that
 // health-checks /readyz, one at a time under 64 clients: SIGTERM, DrainDelay with /readyz
 // 503, drain, exit; a replica of a rebuilt binary on the same port, reported UP; the next.
 // No request may fail, with HAProxy's retries and without them, and after the roll only the
-// new version answers. The same roll without DrainDelay is cmd/rollbench's baseline; it is
+// new version answers. Through the same roll, 20 subscribers follow, through HAProxy, the
+// events of a resource added with --events (half on the server-sent event stream, half on
+// the websocket) while a writer creates one every 20ms: each subscriber, its replica drained
+// (SSE: a last retry:; websocket: close status 1012), reconnects through HAProxy to another
+// one and resumes, and receives every event exactly once, in order; no replica's drain waits
+// out ShutdownTimeout. The same roll without DrainDelay is cmd/rollbench's baseline; it is
 // reported, not asserted.
 func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 	skipShort(t)
@@ -52,7 +71,8 @@ func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 				Project: project, From: from, To: to, FromVersion: "roll-v1", ToVersion: "roll-v2",
 				EnvPrefix: "MYBLOG", DBEnv: db.Env("MYBLOG", name),
 				Replicas: 3, KeepAlive: 48, Fresh: 16, DrainDelay: 2 * time.Second, NoRetry: noRetry,
-				HAProxy: haproxy, WorkDir: filepath.Join(work, fmt.Sprintf("run-%t", noRetry)), Log: log,
+				Subscribers: rollSubscribers,
+				HAProxy:     haproxy, WorkDir: filepath.Join(work, fmt.Sprintf("run-%t", noRetry)), Log: log,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -66,6 +86,36 @@ func TestRollingUpdateBehindHAProxyLosesNoRequest(t *testing.T) {
 			}
 			if fig.Failed != 0 {
 				t.Errorf("%d of %d requests failed during the rolling update: %v", fig.Failed, fig.Sent, fig.ByError)
+			}
+			if fig.SlowStops != 0 {
+				t.Errorf("%d replicas took DrainDelay plus ShutdownTimeout or more to stop (%v): a stream held the drain", fig.SlowStops, fig.StopTimes)
+			}
+			if fig.Notices == 0 || fig.NoticeErrs != 0 {
+				t.Errorf("the event writer created %d notices, %d failed: %v", fig.Notices, fig.NoticeErrs, fig.NoticeByError)
+			}
+			if len(fig.Streams) != 2 {
+				t.Errorf("subscribers of %d kinds, want SSE and websocket", len(fig.Streams))
+			}
+			for _, k := range fig.Streams {
+				for _, p := range k.Problems {
+					t.Error(p)
+				}
+				if k.Exact != k.Subscribers {
+					t.Errorf("%s: %d of %d subscribers received the %d events of the outbox exactly once, in order: %+v", k.Kind, k.Exact, k.Subscribers, fig.Events, k.Delivery)
+				}
+				if k.AbruptEnds > 0 {
+					t.Errorf("%s: %d streams ended otherwise than a drain ends them: %v", k.Kind, k.AbruptEnds, k.AbruptWhy)
+				}
+				// Every replica is drained once: each subscriber's stream ends cleanly at least
+				// once (its replica's), and it reconnects.
+				if k.CleanEnds < k.Subscribers || k.Reconnects() < k.Subscribers {
+					t.Errorf("%s: %d streams ended cleanly, %d reconnects; want %d or more of each", k.Kind, k.CleanEnds, k.Reconnects(), k.Subscribers)
+				}
+				if k.Kind == restarttest.WebSocket && k.CloseCodes[int(websocket.StatusServiceRestart)] != k.CleanEnds+k.AbruptEnds {
+					t.Errorf("websocket: close statuses %v, want 1012 (service restart) for every socket a replica closed", k.CloseCodes)
+				}
+				t.Logf("%s: %d subscribers, %+v, %d streams, %d ended cleanly, %d reconnects (%d failed connects), longest gap %s",
+					k.Kind, k.Subscribers, k.Delivery, k.Streams, k.CleanEnds, k.Reconnects(), k.ConnectErrs, maxOf(k.Gaps).Round(time.Millisecond))
 			}
 			if len(fig.LastVersions) != 1 || fig.LastVersions["roll-v2"] == 0 {
 				t.Errorf("after the roll /healthz answered versions %v, want roll-v2 only", fig.LastVersions)

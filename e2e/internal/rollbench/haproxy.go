@@ -32,6 +32,12 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout http-keep-alive 10s
+    # Event streams last. A server-sent event stream is a response the server keeps writing
+    # to: "timeout server" and "timeout client" bound its silences, and the server sends a
+    # keep-alive comment every 15s. A websocket, once upgraded, is a tunnel that only
+    # "timeout tunnel" bounds (the server pings it every 15s); without it the 30s above would
+    # apply, one missed ping from a cut.
+    timeout tunnel 1h
     # A connection that is refused or times out never reached a server: trying it again is
     # safe even for a POST, and "option redispatch 1" makes every retry pick another server
     # (the one refusing is most likely going away). Nothing is retried once a request was

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -53,6 +54,11 @@ type Config struct {
 	DrainDelay time.Duration
 	// ShutdownTimeout is each replica's [server] ShutdownTimeout (default 10s).
 	ShutdownTimeout time.Duration
+	// Subscribers follow the events of the notice resource through HAProxy during the roll,
+	// half of them (rounded down) on the websocket, the others on the server-sent event
+	// stream; a writer creates a notice every EventsEvery (default 20ms) meanwhile. 0: none.
+	Subscribers int
+	EventsEvery time.Duration
 	// HAProxy is the haproxy binary.
 	HAProxy string
 	// NoRetry runs HAProxy with "retries 0", as a load balancer that never retries (a
@@ -83,6 +89,17 @@ type Figures struct {
 	ByError             map[string]int
 	// P50, P99 and Max are the latencies of the successful requests.
 	P50, P99, Max time.Duration
+	// StopTimes are, per replica rolled, the time from SIGTERM to its exit; SlowStops the
+	// replicas that took DrainDelay plus ShutdownTimeout or more (a request or a stream
+	// held the drain to its bound).
+	StopTimes []time.Duration
+	SlowStops int
+	// Notices and NoticeErrs count the event writer's POSTs (NoticeByError the failures);
+	// Events the outbox's events at the end; Streams the subscribers' figures per kind.
+	Notices, NoticeErrs int
+	NoticeByError       map[string]int
+	Events              int
+	Streams             []restarttest.StreamFigures
 	// LastVersions counts the versions that answered /healthz after the last roll: only the
 	// new one when the update is complete.
 	LastVersions map[string]int
@@ -103,6 +120,9 @@ func (c *Config) defaults() {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.EventsEvery == 0 {
+		c.EventsEvery = 20 * time.Millisecond
 	}
 }
 
@@ -276,6 +296,22 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 		PostStatus: PostStatus,
 		PostEvery:  4,
 	})
+	base := "http://" + bind
+	var subs *restarttest.Subscribers
+	var writer *restarttest.Writer
+	if cfg.Subscribers > 0 {
+		ws := cfg.Subscribers / 2
+		subs = restarttest.StartSubscribers(ctx, base, EventsPlural, cfg.Subscribers-ws, ws)
+		defer subs.Stop()
+		writer = restarttest.StartWriter(ctx, base, "/api/v1/"+EventsPlural, cfg.EventsEvery, func(n int) string {
+			return fmt.Sprintf(`{"title":"notice %d"}`, n)
+		})
+		defer func() {
+			if writer != nil {
+				writer.Stop()
+			}
+		}()
+	}
 	started := time.Now()
 	stopLoad := func() []restarttest.Result {
 		res := load.Stop()
@@ -297,6 +333,10 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 		if err := old.stop(stopBound); err != nil {
 			stopLoad()
 			return fig, err
+		}
+		fig.StopTimes = append(fig.StopTimes, time.Since(t0))
+		if fig.StopTimes[len(fig.StopTimes)-1] >= cfg.DrainDelay+cfg.ShutdownTimeout {
+			fig.SlowStops++
 		}
 		nr, err := cfg.startReplica(i, 1, old.port, cfg.To)
 		if err != nil {
@@ -324,6 +364,13 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 	case <-ctx.Done():
 	}
 	results := stopLoad()
+	if writer != nil {
+		fig.Notices, fig.NoticeErrs, fig.NoticeByError = writer.Stop()
+		writer = nil
+		if err := fig.followed(ctx, base, subs); err != nil {
+			return fig, err
+		}
+	}
 
 	st, err := h.stats()
 	if err != nil {
@@ -355,4 +402,24 @@ func Run(ctx context.Context, cfg Config) (Figures, error) {
 		fig.Max = lat[len(lat)-1]
 	}
 	return fig, nil
+}
+
+// followed reads the outbox through HAProxy (every event: the database may hold an earlier
+// run's too, which the subscribers replayed from ?after=0), lets the subscribers catch up
+// with its last event (20s at most), stops them and sums them up.
+func (fig *Figures) followed(ctx context.Context, base string, subs *restarttest.Subscribers) error {
+	want, err := restarttest.ReadEvents(ctx, base, EventsPlural, math.MaxInt, time.Second)
+	fig.Events = len(want)
+	if err != nil {
+		return err
+	}
+	if len(want) < fig.Notices {
+		return fmt.Errorf("the outbox holds %d events, the writer created %d notices", len(want), fig.Notices)
+	}
+	if len(want) > 0 {
+		subs.CatchUp(want[len(want)-1], 20*time.Second)
+	}
+	subs.Stop()
+	fig.Streams = subs.Figures(want)
+	return nil
 }

@@ -13,10 +13,18 @@ import (
 )
 
 // Golden is the golden tree the replicas are built from: a PostgreSQL project (fork
-// strategy), to which Prepare adds the article resource of golden/myblog-article.
+// strategy), to which Prepare adds the article resource of golden/myblog-article and a
+// notice resource with events.
 const Golden = "myblog-postgres"
 
-// Prepare copies golden/myblog-postgres into dir/project, adds the article resource the way
+// The resource with events Prepare adds: its subscribers follow it through the roll.
+const (
+	EventsPlural = "notices"
+	eventsName   = "notice"
+)
+
+// Prepare copies golden/myblog-postgres into dir/project, adds the article resource and the
+// notice resource with --events (its outbox on the replicas' shared database) the way
 // `gingen add resource` does, and builds it twice, stamped with the two versions.
 func Prepare(ctx context.Context, goldenRoot, dir, fromVersion, toVersion string) (project, from, to string, err error) {
 	project = filepath.Join(dir, "project")
@@ -26,15 +34,17 @@ func Prepare(ctx context.Context, goldenRoot, dir, fromVersion, toVersion string
 	if err := restarttest.Compose(filepath.Join(goldenRoot, Golden), "", project); err != nil {
 		return "", "", "", err
 	}
-	plan, err := generator.PlanAddResource(os.DirFS(project), generator.ResourceOptions{
-		Name:   "article",
-		Fields: []string{"title:string", "body:text"},
-	}, templates.FS())
-	if err != nil {
-		return "", "", "", fmt.Errorf("add resource article: %w", err)
-	}
-	if err := plan.Apply(project); err != nil {
-		return "", "", "", fmt.Errorf("add resource article: %w", err)
+	for _, res := range []generator.ResourceOptions{
+		{Name: "article", Fields: []string{"title:string", "body:text"}},
+		{Name: eventsName, Fields: []string{"title:string"}, Events: true},
+	} {
+		plan, err := generator.PlanAddResource(os.DirFS(project), res, templates.FS())
+		if err != nil {
+			return "", "", "", fmt.Errorf("add resource %s: %w", res.Name, err)
+		}
+		if err := plan.Apply(project); err != nil {
+			return "", "", "", fmt.Errorf("add resource %s: %w", res.Name, err)
+		}
 	}
 	from = filepath.Join(dir, "myblog-"+fromVersion)
 	to = filepath.Join(dir, "myblog-"+toVersion)

@@ -140,6 +140,14 @@ func (f *EventFeed) ServeSSE(c *gin.Context) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	if c.Request.ProtoMajor == 1 {
+		// The connection ends with the stream. A stream ends when its generation drains;
+		// a client reconnecting on the same kept-alive connection would reach that
+		// generation again, be told to retry at once and come back a retry delay later,
+		// where a new connection reaches the new generation (or another replica) at once.
+		// HTTP/2 multiplexes its streams, and a drain sends GOAWAY.
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	send := func(evs []models.OutboxEvent) error {

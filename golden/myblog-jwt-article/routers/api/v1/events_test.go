@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -245,6 +246,39 @@ func TestEventStreamEndsWithRetryWhenTheServerDrains(t *testing.T) {
 	}
 	if want := strconv.FormatInt(DefaultEventRetry.Milliseconds(), 10); last.retry != want || last.id != "" {
 		t.Errorf("the stream ended with %+v, want a bare retry: %s", last, want)
+	}
+}
+
+// An HTTP/1.1 stream closes its connection when it ends: after a drain the client's
+// reconnection takes a new connection, to the new generation, instead of the kept-alive one
+// to the generation that drains.
+func TestEventStreamClosesItsConnectionWhenItEnds(t *testing.T) {
+	db := newTestDB(t)
+	srv, drain := eventServer(t, db, "widgets")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/events?after=0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("GET /events = %d, Connection %q; want 200 with Connection: close", resp.StatusCode, resp.Header.Get("Connection"))
+	}
+	drain()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Errorf("read the stream to its end: %v", err)
+	}
+	// A request that fails is answered without it: the connection can serve the next one.
+	bad, err := http.Get(srv.URL + "/events?after=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = bad.Body.Close() }()
+	if bad.StatusCode != http.StatusBadRequest || bad.Close {
+		t.Errorf("GET /events?after=x = %d, Connection %q; want 400, the connection kept", bad.StatusCode, bad.Header.Get("Connection"))
 	}
 }
 
