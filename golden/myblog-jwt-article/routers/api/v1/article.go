@@ -369,7 +369,9 @@ func (h *articleHandler) find(c *gin.Context, id uint, item *models.Article, pre
 	for _, p := range preloads {
 		db = db.Preload(p)
 	}
-	err := db.First(item, id).Error
+	// Take, not First: the id is the primary key, so at most one row matches and no ORDER BY
+	// is needed.
+	err := db.Take(item, id).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		respondError(c, http.StatusNotFound, fmt.Sprintf("article %d not found", id), nil)
