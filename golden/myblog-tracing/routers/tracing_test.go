@@ -59,7 +59,7 @@ func newTracedAppTo(t testing.TB, ratio float64, exporter sdktrace.SpanExporter)
 	}
 	app.handler = New(Deps{
 		DB:        db,
-		DBState:   func() models.DBState { return models.DBUp },
+		DBState:   func() models.DBState { return models.DBState{Up: true} },
 		Version:   "test",
 		Logger:    slog.New(middleware.LogHandler(slog.NewJSONHandler(app.log, nil))),
 		AccessLog: true,
@@ -88,10 +88,15 @@ func (a *tracedApp) serve(t testing.TB, path string, header http.Header) *httpte
 	return rec
 }
 
-// spans flushes the batch and returns every span exported.
+// spans flushes the batch and returns every span exported (a Shutdown would empty the
+// in-memory exporter).
 func (a *tracedApp) spans(t *testing.T) tracetest.SpanStubs {
 	t.Helper()
-	if err := a.tracing.Shutdown(context.Background()); err != nil {
+	provider, ok := a.tracing.Provider().(*sdktrace.TracerProvider)
+	if !ok {
+		t.Fatalf("provider %T, want the SDK's", a.tracing.Provider())
+	}
+	if err := provider.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return a.exporter.GetSpans()
