@@ -37,6 +37,9 @@ func goldenCases() map[string]Options {
 		// myblog-events: a resource added with --events under the supervisor strategy, which
 		// e2e restarts under 100 subscribers (goldenResources).
 		"myblog-events": {Name: "myblog", Strategy: StrategySupervisor, DB: DBSQLite, Port: 8000},
+		// myblog-tracing: generated with --tracing (pkg/tracing, [tracing], the OpenTelemetry
+		// modules), with an article resource (goldenResources).
+		"myblog-tracing": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000, Tracing: true},
 		// myblog-override is rendered with testdata/override laid over the templates
 		// (golden_override_test.go).
 		"myblog-override": {Name: "myblog", Strategy: StrategyFork, DB: DBSQLite, Port: 8000},

@@ -30,6 +30,9 @@ type Manifest struct {
 	// without auth read and write as they always have.
 	Auth string `yaml:"auth,omitempty"`
 	Port int    `yaml:"port"`
+	// Tracing is set for a project generated with --tracing (Options.Tracing); omitted when
+	// false, so that the manifests of projects without it read and write as they always have.
+	Tracing bool `yaml:"tracing,omitempty"`
 	// Templates is a folder of the user's templates laid over the embedded ones (see
 	// OpenTemplates), relative to the project's root unless absolute; empty for none.
 	Templates string `yaml:"templates,omitempty"`
@@ -95,6 +98,7 @@ func NewManifest(o Options) Manifest {
 		Strategy:       o.Strategy,
 		DB:             o.DB,
 		Port:           o.Port,
+		Tracing:        o.Tracing,
 		RestartReplace: o.RestartReplace,
 	}
 	if o.Auth != AuthNone {
@@ -181,7 +185,7 @@ func (Manifest) outboxMigrationIn(files []File) string {
 
 // Options returns the project options the manifest records.
 func (m Manifest) Options() Options {
-	o := Options{Name: m.Name, Module: m.Module, Strategy: m.Strategy, DB: m.DB, Auth: m.Auth, Port: m.Port, RestartReplace: m.RestartReplace}
+	o := Options{Name: m.Name, Module: m.Module, Strategy: m.Strategy, DB: m.DB, Auth: m.Auth, Port: m.Port, Tracing: m.Tracing, RestartReplace: m.RestartReplace}
 	o.Normalize()
 	return o
 }

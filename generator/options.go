@@ -64,6 +64,10 @@ type Options struct {
 	Auth string
 	// Port is the HTTP port the server listens on.
 	Port int
+	// Tracing renders the OpenTelemetry tracing of requests and database queries ([tracing]
+	// in conf/app.ini, off until enabled there) and requires its modules; recorded in
+	// gingen.yaml.
+	Tracing bool
 	// RestartReplace, when set, is the folder of a checkout's restart library: go.mod gets a
 	// replace directive to it. A development build of gingen sets it, since the library
 	// version it requires is not published yet; a release build never does. It is not

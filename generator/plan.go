@@ -55,6 +55,9 @@ type ProjectData struct {
 	// Events: a resource of the project was added with --events (Manifest.HasEvents); the
 	// outbox, the event streams and their websocket module are rendered only then.
 	Events bool
+	// Tracing: the project was generated with --tracing (Options.Tracing): project/tracing
+	// and the OpenTelemetry modules are rendered only then.
+	Tracing bool
 }
 
 // maxDBUser is the longest user name MySQL accepts (MariaDB and PostgreSQL accept longer).
@@ -91,6 +94,7 @@ func newProjectData(o Options) ProjectData {
 		DBName:         dbName(o.Name),
 		DBUser:         dbUser(o.Name),
 		DBPort:         dbPort(o.DB),
+		Tracing:        o.Tracing,
 	}
 }
 
@@ -114,7 +118,8 @@ func dbPort(db string) int {
 // A project with a resource added with --events also gets project/events (the outbox model
 // and the event streams); project/outbox (the outbox table's migration) stays once it was
 // rendered, after the last such resource is destroyed too: the table may hold events, and a
-// migration that may have run is never taken back (see Manifest.KeepsOutbox).
+// migration that may have run is never taken back (see Manifest.KeepsOutbox). A project
+// generated with --tracing gets project/tracing (pkg/tracing and its tests).
 func templateDirs(o Options, events, outbox bool) []string {
 	dirs := []string{"project/base", "project/db/" + o.DB}
 	if o.Auth != AuthNone {
@@ -125,6 +130,9 @@ func templateDirs(o Options, events, outbox bool) []string {
 	}
 	if events || outbox {
 		dirs = append(dirs, "project/outbox")
+	}
+	if o.Tracing {
+		dirs = append(dirs, "project/tracing")
 	}
 	if s, _ := Strategy(o.Strategy); s.StableMaster {
 		dirs = append(dirs, "project/master")

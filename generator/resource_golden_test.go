@@ -25,6 +25,9 @@ func goldenResources() map[string][]ResourceOptions {
 				"born_at:time:required", "api_key:string:unique", "tag:references",
 			}},
 		},
+		"myblog-tracing": {
+			{Name: "article", Fields: []string{"title:string:search", "body:text", "published_at:time:optional"}},
+		},
 		"myblog-events": {
 			{Name: "note", Fields: []string{"title:string", "body:text:optional"}, Events: true},
 		},

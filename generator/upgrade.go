@@ -29,6 +29,9 @@ const OldFileSuffix = ".gingen-old"
 type UpgradeOptions struct {
 	// Strategy switches the project to another restart strategy; empty keeps it.
 	Strategy string
+	// Tracing, when set, turns the project's tracing code on (true: as gingen new --tracing
+	// renders it) or off; nil keeps it as gingen.yaml records it.
+	Tracing *bool
 	// RestartReplace is Options.RestartReplace for the upgraded go.mod.
 	RestartReplace string
 	// EjectRestart, when set, is the source of the restart library the project builds with
@@ -114,6 +117,9 @@ func PlanUpgrade(project fs.FS, opts UpgradeOptions, tfs, overlay fs.FS) (Upgrad
 			return UpgradePlan{}, inputErrorf("unknown strategy %q; use --strategy with one of %s", opts.Strategy, strings.Join(Strategies(), ", "))
 		}
 		target.Strategy = opts.Strategy
+	}
+	if opts.Tracing != nil {
+		target.Tracing = *opts.Tracing
 	}
 	files, out, err := RenderProject(target, tfs)
 	if err != nil {

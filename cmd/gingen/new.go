@@ -54,6 +54,7 @@ Authentication of /api/v1:
   gingen new api --strategy systemd --dir ../work
   gingen new myblog --yes                      # defaults, no questions, even on a terminal
   gingen new myblog --templates ./my-templates # your templates over the embedded ones
+  gingen new myblog --tracing                  # OpenTelemetry spans over OTLP ([tracing], off until enabled)
   gingen new myblog --dry-run`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -69,6 +70,7 @@ Authentication of /api/v1:
 	f.StringVar(&req.opts.DB, "db", generator.DefaultDB, "database: "+strings.Join(generator.Databases(), ", "))
 	f.StringVar(&req.opts.Auth, "auth", generator.DefaultAuth, "authentication of /api/v1: "+strings.Join(generator.Auths(), ", "))
 	f.IntVar(&req.opts.Port, "port", generator.DefaultPort, "HTTP port the server listens on (1-65535)")
+	f.BoolVar(&req.opts.Tracing, "tracing", false, "render OpenTelemetry tracing (a span per request and per database query, exported over OTLP/HTTP; off until [tracing] Enabled in conf/app.ini); recorded in gingen.yaml")
 	f.StringVar(&req.dir, "dir", ".", "parent folder of the new project")
 	f.StringVar(&req.templates, "templates", "", "folder of your own templates, laid over the embedded ones file by file (see gingen templates export); recorded in gingen.yaml")
 	f.BoolVar(&req.write.DryRun, "dry-run", false, "print the files that would be written and write nothing")
@@ -361,6 +363,9 @@ func projectSummary(o generator.Options, target string) string {
 func newCommandLine(o generator.Options, req newRequest) string {
 	args := []string{"gingen", "new", o.Name,
 		"--module", o.Module, "--strategy", o.Strategy, "--db", o.DB, "--auth", o.Auth, "--port", strconv.Itoa(o.Port)}
+	if o.Tracing {
+		args = append(args, "--tracing")
+	}
 	if req.dir != "." {
 		args = append(args, "--dir", req.dir)
 	}
@@ -423,6 +428,7 @@ func sameAsManifest(given func(flag string) bool, req newRequest, m generator.Ma
 		{"module", opts.Module, recorded.Module, fmt.Sprintf(upgrade, "module")},
 		{"port", strconv.Itoa(opts.Port), strconv.Itoa(recorded.Port), fmt.Sprintf(upgrade, "port")},
 		{"templates", absPath(req.templates), absPath(m.TemplatesDir(target)), fmt.Sprintf(upgrade, "templates")},
+		{"tracing", strconv.FormatBool(opts.Tracing), strconv.FormatBool(recorded.Tracing), fmt.Sprintf("switch with: cd %s && gingen upgrade --tracing=%t", target, opts.Tracing)},
 	} {
 		if given(s.flag) && s.given != s.recorded {
 			return fmt.Errorf("%s records %s %q, but --%s %s was given; gingen new --force keeps the project's settings: drop --%s, or %s", manifest, s.flag, s.recorded, s.flag, s.given, s.flag, s.fix)

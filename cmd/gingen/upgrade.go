@@ -12,10 +12,11 @@ import (
 
 func newUpgradeCmd(con console) *cobra.Command {
 	var (
-		opts   generator.UpgradeOptions
-		base   string
-		dryRun bool
-		quiet  bool
+		opts    generator.UpgradeOptions
+		base    string
+		dryRun  bool
+		quiet   bool
+		tracing bool
 	)
 	cmd := &cobra.Command{
 		Use:   "upgrade",
@@ -45,14 +46,21 @@ folder "gingen templates export" wrote with the gingen that generated the projec
 them, unchanged files are still updated, and edited ones get side files.
 
 --strategy switches the restart strategy: the old strategy's files go (unless edited), the
-new one's come, and gingen.yaml records it. The change is applied all or nothing.`,
+new one's come, and gingen.yaml records it. The change is applied all or nothing.
+
+--tracing adds the OpenTelemetry tracing of gingen new --tracing (pkg/tracing, [tracing] in
+conf/app.ini, its modules in go.mod) and --tracing=false takes it out, the same way.`,
 		Example: `  gingen upgrade --dry-run
   gingen upgrade
   gingen upgrade --strategy supervisor
+  gingen upgrade --tracing           # add OpenTelemetry tracing ([tracing], off until enabled)
   gingen upgrade --force             # conflicts: the template's text, yours kept in FILE.gingen-old
   gingen upgrade --base-templates ../old-templates   # exported by the gingen that generated it`,
 		Args: exactArgs(0),
-		RunE: func(_ *cobra.Command, _ []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
+			if c.Flags().Changed("tracing") {
+				opts.Tracing = &tracing
+			}
 			if base != "" {
 				tfs, err := generator.TemplatesFolder(base)
 				if err != nil {
@@ -65,6 +73,7 @@ new one's come, and gingen.yaml records it. The change is applied all or nothing
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Strategy, "strategy", "", "switch to this restart strategy: "+strings.Join(generator.Strategies(), ", ")+" (default: keep the project's)")
+	f.BoolVar(&tracing, "tracing", false, "add the OpenTelemetry tracing of gingen new --tracing; --tracing=false removes it (default: keep the project's)")
 	f.StringVar(&base, "base-templates", "", "the templates the project was generated with, exported by that gingen (gingen templates export DIR), when this gingen has them not")
 	f.BoolVar(&opts.Force, "force", false, "settle conflicts with the template's text, moving yours to FILE"+generator.OldFileSuffix+" (clean merges are still merged)")
 	f.BoolVar(&dryRun, "dry-run", false, "print what would happen to each file, and write nothing")

@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing/fstest"
+	"text/template"
 
 	"golang.org/x/mod/modfile"
 
@@ -144,49 +145,47 @@ func readPins(path string) ([]string, error) {
 
 // Generate renders the combination's project in a scratch folder, tidies it from the pins,
 // checks that resources need nothing more, and returns its go.mod and go.sum templates. It
-// tidies a second project of the combination with a resource added with --events too: the
-// lines only that one needs (the websocket module of the event streams) go into the templates
-// within {{if .Events}} blocks (eventsBlocks), so that a project without events requires
-// exactly what it did before events existed.
+// tidies three more projects of the combination: one with a resource added with --events,
+// one generated with --tracing, and one with both. The lines only a project with events
+// needs (the websocket module of the event streams) go into the templates within
+// {{if .Events}} blocks, those only one with tracing needs (OpenTelemetry) within
+// {{if .Tracing}} blocks (optionBlocks), so that a project with neither requires exactly what
+// it did before either existed. Each of the four renderings of the templates is checked
+// against its tidied project.
 func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, err error) {
 	restartDir, err := filepath.Abs(filepath.Join(checkout, "restart"))
 	if err != nil {
 		return nil, nil, err
 	}
-	plain, plainSum, err := tidied(restartDir, c, pins, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	events, eventsSum, err := tidied(restartDir, c, pins, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	plainTmpl, err := templatize(plain)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
-	}
-	eventsTmpl, err := templatize(events)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
-	}
 	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
 	if err != nil {
 		return nil, nil, err
 	}
-	if mod, err = eventsBlocks(plainTmpl, eventsTmpl); err != nil {
+	var mods, sums [4][]byte // by variant: plain, events, tracing, both
+	for v := range 4 {
+		m, s, err := tidied(restartDir, c, pins, v&1 != 0, v&2 != 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		if mods[v], err = templatize(m); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
+		}
+		sums[v] = addSumLines(s, lines)
+	}
+	if mod, err = optionBlocks(mods); err != nil {
 		return nil, nil, fmt.Errorf("%s: go.mod: %w", c.Key(), err)
 	}
-	if sum, err = eventsBlocks(addSumLines(plainSum, lines), addSumLines(eventsSum, lines)); err != nil {
+	if sum, err = optionBlocks(sums); err != nil {
 		return nil, nil, fmt.Errorf("%s: go.sum: %w", c.Key(), err)
 	}
 	return mod, sum, nil
 }
 
 // tidied renders the combination's project (with events: and a resource added with
-// --events) in a scratch folder with every pin required, tidies it and returns its go.mod
-// and go.sum. Without events it also checks that resources of every field type need nothing
-// more.
-func tidied(restartDir string, c Combination, pins []string, events bool) (mod, sum []byte, err error) {
+// --events; with tracing: generated with --tracing) in a scratch folder with every pin
+// required, tidies it and returns its go.mod and go.sum. Without events or tracing it also
+// checks that resources of every field type need nothing more.
+func tidied(restartDir string, c Combination, pins []string, events, tracing bool) (mod, sum []byte, err error) {
 	scratch, err := os.MkdirTemp("", "depsgen-*")
 	if err != nil {
 		return nil, nil, err
@@ -203,7 +202,7 @@ func tidied(restartDir string, c Combination, pins []string, events bool) (mod, 
 		key + "/go.mod.tmpl": {Data: []byte(seed)},
 		key + "/go.sum.tmpl": {Data: nil},
 	})
-	o := generator.Options{Name: "depsgen", Module: placeholder, Strategy: c.Strategy, DB: c.DB, Auth: c.Auth, Port: 8000}
+	o := generator.Options{Name: "depsgen", Module: placeholder, Strategy: c.Strategy, DB: c.DB, Auth: c.Auth, Port: 8000, Tracing: tracing}
 	o.Normalize()
 	files, err := generator.PlanProject(o, tfs)
 	if err != nil {
@@ -226,7 +225,7 @@ func tidied(restartDir string, c Combination, pins []string, events bool) (mod, 
 	if sum, err = os.ReadFile(filepath.Join(root, "go.sum")); err != nil {
 		return nil, nil, err
 	}
-	if events {
+	if events || tracing {
 		return mod, sum, nil
 	}
 	if err := addResources(root, templates.FS(), sampleResources()); err != nil {
@@ -257,41 +256,110 @@ func eventsResource() generator.ResourceOptions {
 	return generator.ResourceOptions{Name: "feed_item", Fields: []string{"title:string"}, Events: true}
 }
 
-// eventsBlocks returns the template of plain with the lines only events has, in their place,
-// each run of them within {{if .Events}} ... {{end}}. Every line of plain must be in events,
-// in the same order: events only adds (a module of its own), it never changes a version.
-func eventsBlocks(plain, events []byte) ([]byte, error) {
-	p := strings.SplitAfter(string(plain), "\n")
-	e := strings.SplitAfter(string(events), "\n")
+// optionBlocks returns one template of the four texts of a go.mod or go.sum, by variant:
+// v[0] of a project with neither events nor tracing, v[1] with events, v[2] with tracing,
+// v[3] with both. The lines of v[0] stay as they are; a line only a project with events has
+// goes within {{if .Events}} ... {{end}}, one only with tracing within {{if .Tracing}}, one
+// both have within {{if or .Events .Tracing}}, each run of lines under the same condition in
+// one block. Every line of v[0] must be in the others, in the same order: an option only
+// adds (modules of its own), it never changes a version. The template is then rendered for
+// each variant and must give back its text, the fourth (both) included.
+func optionBlocks(v [4][]byte) ([]byte, error) {
+	p := strings.SplitAfter(string(v[0]), "\n")
+	events, err := extras(p, string(v[1]), "events")
+	if err != nil {
+		return nil, err
+	}
+	tracing, err := extras(p, string(v[2]), "tracing")
+	if err != nil {
+		return nil, err
+	}
 	var out strings.Builder
-	i := 0
-	open := false
-	for _, l := range e {
-		if i < len(p) && l == p[i] {
-			if open {
+	open := ""
+	emit := func(cond, line string) {
+		if cond != open {
+			if open != "" {
 				out.WriteString("{{end}}")
-				open = false
 			}
-			out.WriteString(l)
+			if cond != "" {
+				out.WriteString("{{if " + cond + "}}")
+			}
+			open = cond
+		}
+		out.WriteString(line)
+	}
+	for i := 0; i <= len(p); i++ {
+		// Both lists are in go.mod's (go.sum's) sorted order: merged, a line both have once.
+		e, t := events[i], tracing[i]
+		for len(e) > 0 || len(t) > 0 {
+			switch {
+			case len(t) == 0 || len(e) > 0 && e[0] < t[0]:
+				emit(".Events", e[0])
+				e = e[1:]
+			case len(e) == 0 || t[0] < e[0]:
+				emit(".Tracing", t[0])
+				t = t[1:]
+			default:
+				emit("or .Events .Tracing", e[0])
+				e, t = e[1:], t[1:]
+			}
+		}
+		if i < len(p) {
+			emit("", p[i])
+		}
+	}
+	emit("", "")
+	tmpl := []byte(out.String())
+	for i, want := range v {
+		got, err := renderVariant(tmpl, i&1 != 0, i&2 != 0)
+		if err != nil {
+			return nil, err
+		}
+		wantText, err := renderVariant(want, false, false)
+		if err != nil {
+			return nil, err
+		}
+		if got != wantText {
+			return nil, fmt.Errorf("the template rendered with events=%t tracing=%t is not what tidy wrote for that project: the options' modules interact; extend optionBlocks", i&1 != 0, i&2 != 0)
+		}
+	}
+	return tmpl, nil
+}
+
+// extras returns, by position in p (the lines of the project without options), the lines
+// of text (a project with option) that p lacks and that come just before p's line there.
+func extras(p []string, text, option string) (map[int][]string, error) {
+	out := map[int][]string{}
+	i := 0
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if i < len(p) && l == p[i] {
 			i++
 			continue
 		}
-		if !strings.HasSuffix(l, "\n") || strings.Contains(l, "{{") {
-			return nil, fmt.Errorf("a project with events has %q where one without has %q: want added whole lines only", l, strings.Join(p[i:], ""))
+		if l == "" {
+			continue
 		}
-		if !open {
-			out.WriteString("{{if .Events}}")
-			open = true
+		if !strings.HasSuffix(l, "\n") || strings.Contains(l, "{{if") || strings.Contains(l, "{{end") {
+			return nil, fmt.Errorf("a project with %s has %q where one without has %q: want added whole lines only", option, l, strings.Join(p[i:], ""))
 		}
-		out.WriteString(l)
-	}
-	if open {
-		out.WriteString("{{end}}")
+		out[i] = append(out[i], l)
 	}
 	if i != len(p) {
-		return nil, fmt.Errorf("a project with events lacks %q, which one without has: events may only add lines", p[i])
+		return nil, fmt.Errorf("a project with %s lacks %q, which one without has: %s may only add lines", option, p[i], option)
 	}
-	return []byte(out.String()), nil
+	return out, nil
+}
+
+// renderVariant renders a go.mod or go.sum template for a project with and without events
+// and tracing, with fixed values for the other fields.
+func renderVariant(tmpl []byte, events, tracing bool) (string, error) {
+	t, err := template.New("deps").Parse(string(tmpl))
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	err = t.Execute(&b, map[string]any{"Module": placeholder, "GoVersion": "1", "RestartReplace": "/restart", "Events": events, "Tracing": tracing})
+	return b.String(), err
 }
 
 // sampleResources use every field type, a reference included.

@@ -61,3 +61,26 @@ func TestTemplatizeRefusesAToolchainLine(t *testing.T) {
 		t.Fatalf("templatize = %q, want %q", got, want)
 	}
 }
+
+func TestOptionBlocksKeepEachOptionsLinesApart(t *testing.T) {
+	plain := "require (\n\ta v1\n\tc v1\n)\n"
+	events := "require (\n\ta v1\n\tb v1\n\tc v1\n)\n"
+	tracing := "require (\n\ta v1\n\tb v1\n\tc v1\n\td v1\n)\n"
+	both := "require (\n\ta v1\n\tb v1\n\tc v1\n\td v1\n)\n"
+	got, err := optionBlocks([4][]byte{[]byte(plain), []byte(events), []byte(tracing), []byte(both)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "require (\n\ta v1\n{{if or .Events .Tracing}}\tb v1\n{{end}}\tc v1\n{{if .Tracing}}\td v1\n{{end}})\n"
+	if string(got) != want {
+		t.Fatalf("optionBlocks =\n%s\nwant\n%s", got, want)
+	}
+	// An option that changes a version of the plain project is refused, naming the line.
+	if _, err := optionBlocks([4][]byte{[]byte(plain), []byte(events), []byte("require (\n\ta v2\n\tc v1\n)\n"), []byte(both)}); err == nil || !strings.Contains(err.Error(), "a project with tracing lacks") {
+		t.Fatalf("a changed version: %v, want refused", err)
+	}
+	// Options whose modules interact (both together need a line neither needs alone) are caught.
+	if _, err := optionBlocks([4][]byte{[]byte(plain), []byte(events), []byte(tracing), []byte(both + "\te v1\n")}); err == nil || !strings.Contains(err.Error(), "events=true tracing=true") {
+		t.Fatalf("an interaction: %v, want refused", err)
+	}
+}
