@@ -780,15 +780,29 @@ func renameResourceMigration(tfs fs.FS, m Manifest, before Resource, name, plura
 		t, _ := m.refTarget(f)
 		return t.Plural
 	}
+	up := d.renameTable(before.Plural, plural, before.Fields, target)
+	down := d.renameTable(plural, before.Plural, before.Fields, target)
+	if before.Events {
+		// The resource's outbox events follow it: its stream under the new name replays
+		// them, and a client resumes with the ids it has.
+		up = append(up, d.renameOutboxResource(before.Plural, plural))
+		down = append(down, d.renameOutboxResource(plural, before.Plural))
+	}
 	return renderMigration(tfs, "rename_resource", p, MigrationData{
 		Command: renameCommand(before.Name, name, plural),
 		Undo:    renameCommand(name, before.Name, before.Plural),
 		Table:   before.Plural,
 		Model:   Camel(before.Name),
 		Fields:  []string{plural, Camel(name)},
-		Up:      d.renameTable(before.Plural, plural, before.Fields, target),
-		Down:    d.renameTable(plural, before.Plural, before.Fields, target),
+		Up:      up,
+		Down:    down,
 	})
+}
+
+// renameOutboxResource moves the outbox events of the resource with plural from to the
+// plural to (plurals are identifiers: nothing to escape).
+func (d sqlDialect) renameOutboxResource(from, to string) string {
+	return fmt.Sprintf("UPDATE %s SET %s = '%s' WHERE %s = '%s';", d.quote(OutboxTable), d.quote("resource"), to, d.quote("resource"), from)
 }
 
 // renamedFields are the fields of a table a rename resource migration renames something of:
@@ -808,7 +822,7 @@ func renamedFields(fields []Field) []Field {
 func recordedResourceRenameMigration(tfs fs.FS, m Manifest, r Resource, rn ResourceRename) (File, error) {
 	v := migrationVersion(rn.Migration.Path)
 	mv, after := m.resourceAt(r, v)
-	before := Resource{Name: rn.Name, Plural: rn.Plural}
+	before := Resource{Name: rn.Name, Plural: rn.Plural, Events: r.Events}
 	for _, spec := range rn.Fields {
 		f, err := ParseField(spec)
 		if err != nil {

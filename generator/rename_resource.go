@@ -155,7 +155,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	if err != nil {
 		return Plan{}, err
 	}
-	before := Resource{Name: res.Name, Plural: res.Plural, Fields: renamedFields(res.Fields)}
+	before := Resource{Name: res.Name, Plural: res.Plural, Fields: renamedFields(res.Fields), Events: res.Events}
 	mig, err := renameResourceMigration(tfs, m, before, renamed.Name, renamed.Plural, migration)
 	if err != nil {
 		return Plan{}, err

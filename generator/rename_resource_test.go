@@ -328,3 +328,50 @@ func TestRenameResourceHistoryRendersAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestRenameResourceMovesItsOutboxEvents: renaming a resource added with --events moves its
+// outbox rows to the new plural, so the stream under the new name replays them and clients
+// resume with the ids they have; the down moves them back, and an upgrade renders the
+// migration again as written.
+func TestRenameResourceMovesItsOutboxEvents(t *testing.T) {
+	t.Parallel()
+	for _, db := range Databases() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			root := newTestProjectOn(t, db)
+			addResource(t, root, ResourceOptions{Name: "note", Fields: []string{"title:string"}, Events: true})
+			addResource(t, root, ResourceOptions{Name: "page", Fields: []string{"title:string"}})
+			renameResource(t, root, RenameResourceOptions{Old: "note", New: "memo"})
+			renameResource(t, root, RenameResourceOptions{Old: "page", New: "leaf"})
+			q := sqlDialect(db).quote
+			after := migrations(t, root)
+			var withEvents, without string
+			for name, body := range after {
+				switch {
+				case strings.Contains(name, "_rename_notes_to_memos"):
+					withEvents = body
+				case strings.Contains(name, "_rename_pages_to_leaves"):
+					without = body
+				}
+			}
+			up, down := gooseParts(t, withEvents)
+			wantUp := "UPDATE " + q("outbox_events") + " SET " + q("resource") + " = 'memos' WHERE " + q("resource") + " = 'notes';"
+			wantDown := "UPDATE " + q("outbox_events") + " SET " + q("resource") + " = 'notes' WHERE " + q("resource") + " = 'memos';"
+			if !strings.HasSuffix(up, wantUp) || !strings.HasSuffix(down, wantDown) {
+				t.Errorf("rename of notes (with events):\nup   %s\ndown %s\nwant them to end with\n%s\n%s", up, down, wantUp, wantDown)
+			}
+			if strings.Contains(without, "outbox_events") {
+				t.Errorf("rename of pages (no events) touches the outbox:\n%s", without)
+			}
+			plan, err := PlanUpgrade(os.DirFS(root), UpgradeOptions{}, templates.FS(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range plan.Steps {
+				if s.Action != ActionIdentical {
+					t.Errorf("upgrade after the renames: %s %s (%s); want everything identical", s.Action, s.Path, s.Note)
+				}
+			}
+		})
+	}
+}
