@@ -31,7 +31,9 @@ func TestRealSystemdChaos(t *testing.T) {
 		e2etest.Missing(t, "booting systemd in a container needs root")
 	}
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	// 30 minutes, the builds included: a cold CI run at load 20-30 ran out of 15 (the chaos
+	// suite, 2026-12-06; 5-10 minutes warm); the package's go test -timeout (75m) bounds both.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	// Built before the boot; the good build is TestRealSystemdReloadRestartStop's first version.
 	fx := realSystemdFixtures(t)
