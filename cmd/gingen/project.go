@@ -11,9 +11,9 @@ import (
 // generator.Open returns, and the templates the command renders with.
 type openedProject struct {
 	*generator.Project
-	// TemplatesDir is the folder laid over the embedded templates: the --templates flag,
+	// Overlay is the folder laid over the embedded templates: the --templates flag,
 	// else the one gingen.yaml names; "" for none.
-	TemplatesDir string
+	Overlay string
 	// Templates are the embedded templates with that folder laid over them.
 	Templates fs.FS
 }
@@ -33,5 +33,5 @@ func openProject(root, templatesFlag string) (openedProject, error) {
 	if err != nil {
 		return openedProject{}, err
 	}
-	return openedProject{Project: p, TemplatesDir: dir, Templates: tfs}, nil
+	return openedProject{Project: p, Overlay: dir, Templates: tfs}, nil
 }

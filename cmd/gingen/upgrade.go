@@ -103,7 +103,7 @@ func planUpgrade(con console, opts generator.UpgradeOptions, dryRun bool) (upgra
 	if err != nil {
 		return upgradeProject{}, err
 	}
-	project, sum, tfs, dir := opened.FS, opened.Sum, opened.Templates, opened.TemplatesDir
+	project, sum, tfs, dir := opened.FS, opened.Sum, opened.Templates, opened.Overlay
 	var overlay fs.FS
 	if dir != "" {
 		if overlay, err = generator.TemplatesFolder(dir); err != nil {
