@@ -74,6 +74,9 @@ func testEventStreamsThroughRestarts(t *testing.T, ctx context.Context, strategy
 	if run.SlowDrains > 0 {
 		t.Errorf("%d of %d restarts: the old generation still ran %s after the new one served: a stream held the drain to ShutdownTimeout", run.SlowDrains, run.Restarts, eventsShutdown)
 	}
+	for _, l := range run.Late {
+		t.Error(l)
+	}
 	if run.Created == 0 {
 		t.Fatalf("the writer created no note (%d errors: %v)", run.WriteErrs, run.WriteByError)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 )
 
-// logFile collects a server's output; it is printed when the test fails.
+// logFile collects a server's output; it is printed, summed up, when the test fails.
 func logFile(t *testing.T) *os.File {
 	t.Helper()
 	f, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
@@ -22,7 +22,7 @@ func logFile(t *testing.T) *os.File {
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(f.Name())
-			t.Logf("server output:\n%s", b)
+			t.Logf("server output:\n%s", restarttest.SummarizeServerLog(b))
 		}
 		f.Close()
 	})

@@ -218,6 +218,9 @@ func measure(ctx context.Context, fx *restarttest.Fixtures, c config, dir, strat
 	if err != nil {
 		return run, fmt.Errorf("%w (log: %s)", err, log.Name())
 	}
+	for _, l := range run.Late {
+		fmt.Fprintf(os.Stderr, "streambench: %s: %s\n", strategy, l)
+	}
 	return run, nil
 }
 
@@ -246,7 +249,7 @@ func writeReport(w io.Writer, c config, command string, load [2]string, results 
 		fmt.Fprintf(w, " %s", c.note)
 	}
 	fmt.Fprintf(w, "\n\n")
-	fmt.Fprintf(w, "Per strategy, golden/myblog-<strategy> with the resources of golden/%s (notes, added with `--events`; SQLite, RunMode release, LogLevel warn, ShutdownTimeout %s) serves %d subscribers, %d on `GET /api/v1/notes/events` (server-sent events) and %d on `GET /api/v1/notes/events/ws` (websocket), interleaved, while a writer POSTs a note every %s and the server restarts %d times (SIGHUP, each once the previous old generation is gone, 500ms apart). Every subscriber starts from `?after=0`; when a stream ends it reconnects (SSE: after the `retry:` delay, with `Last-Event-ID`; websocket: after 250ms, with `?after=`) the last id it received. At the end the outbox is read from a fresh stream, every subscriber is given 20s to catch up, and what each received is compared with it: *delivered* counts events received once (the goal: subscribers x events), *missing* events never received, *duplicates* events received again, *out of order* new events received after a higher id. A stream *ended cleanly* when the server ended it as a drain should (SSE: a last `retry:` field; websocket: close status 1012, service restart), *cut* otherwise. A *reconnect gap* is the time from a stream's end to the next stream's start (response headers or websocket handshake), retry delay and failed attempts included.\n\n",
+	fmt.Fprintf(w, "Per strategy, golden/myblog-<strategy> with the resources of golden/%s (notes, added with `--events`; SQLite, RunMode release, LogLevel warn, ShutdownTimeout %s) serves %d subscribers, %d on `GET /api/v1/notes/events` (server-sent events) and %d on `GET /api/v1/notes/events/ws` (websocket), interleaved, while a writer POSTs a note every %s and the server restarts %d times (SIGHUP, each once the previous old generation is gone, 500ms apart, and every subscriber has reconnected to the generation serving). Every subscriber starts from `?after=0`; when a stream ends it reconnects (SSE: after the `retry:` delay, with `Last-Event-ID`; websocket: after 250ms, with `?after=`) the last id it received. At the end the outbox is read from a fresh stream, every subscriber is given 20s to catch up, and what each received is compared with it: *delivered* counts events received once (the goal: subscribers x events), *missing* events never received, *duplicates* events received again, *out of order* new events received after a higher id. A stream *ended cleanly* when the server ended it as a drain should (SSE: a last `retry:` field; websocket: close status 1012, service restart), *cut* otherwise. A *reconnect gap* is the time from a stream's end to the next stream's start (response headers or websocket handshake), retry delay and failed attempts included.\n\n",
 		restarttest.EventsGolden, c.shutdownTimeout, c.subscribers, c.subscribers-c.websockets, c.websockets, c.writeEvery, c.restarts)
 	fmt.Fprintln(w, "| strategy | stream | subscribers | events written (write errors) | delivered / goal | missing | duplicates | out of order | streams ended cleanly / cut | reconnects (failed connects) | reconnect gap p50 / p99 / max | restarts that waited out ShutdownTimeout | old generation gone after the new one served, median / max |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -427,6 +427,30 @@ func StartSubscribers(ctx context.Context, base, plural string, sse, ws int) *Su
 	return g
 }
 
+// following is true when the subscriber has opened n streams or more and one of them is
+// open.
+func (s *Subscriber) following(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams >= n && s.streams > s.cleanEnds+s.abruptEnds
+}
+
+// Following waits until every subscriber has opened n streams or more and has one open, or
+// timeout; it returns how many had not.
+func (g *Subscribers) Following(ctx context.Context, n int, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	late := 0
+	for _, s := range g.subs {
+		for !s.following(n) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !s.following(n) {
+			late++
+		}
+	}
+	return late
+}
+
 // CatchUp waits until every subscriber received last, or timeout.
 func (g *Subscribers) CatchUp(last uint64, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
@@ -543,8 +567,9 @@ type StreamRunConfig struct {
 	WriteEvery time.Duration
 	// SSE and WebSockets are the subscribers of each kind.
 	SSE, WebSockets int
-	// Restarts are the SIGHUPs, each once the previous old generation is gone and Pause has
-	// passed.
+	// Restarts are the SIGHUPs, each once the previous old generation is gone, Pause has
+	// passed and every subscriber follows the new generation (reconnected after the previous
+	// restart), so that each restart has each subscriber's stream to end.
 	Restarts int
 	Pause    time.Duration
 	// ShutdownTimeout is the server's: an old generation still running that long after the
@@ -566,6 +591,9 @@ type StreamRun struct {
 	// SlowDrains the restarts whose old generation was still there after ShutdownTimeout.
 	Drains     []time.Duration
 	SlowDrains int
+	// Late lists the restarts before which some subscriber had not reconnected to the
+	// generation that served (within 10s), and how many.
+	Late []string
 	// Kinds are the subscribers' figures, per kind.
 	Kinds []StreamFigures
 }
@@ -597,6 +625,12 @@ func RunStreams(ctx context.Context, srv *Server, cfg StreamRunConfig) (StreamRu
 
 	sleep(ctx, time.Second)
 	for i := range cfg.Restarts {
+		// Each subscriber follows this generation before it restarts: a subscriber still
+		// reconnecting would have no stream for this restart to end, and a loaded machine
+		// (slow reconnects) would then read as streams the drain did not end.
+		if late := subs.Following(ctx, i+1, 10*time.Second); late > 0 {
+			run.Late = append(run.Late, fmt.Sprintf("restart %d: %d subscribers without a stream open 10s after the previous restart", i+1, late))
+		}
 		before, err := srv.Health(ctx)
 		if err != nil {
 			return run, fmt.Errorf("restart %d: %w", i+1, err)
