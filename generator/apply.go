@@ -18,7 +18,11 @@ const (
 	ActionCreate    Action = "create"
 	ActionForce     Action = "force"
 	ActionIdentical Action = "identical"
-	ActionConflict  Action = "conflict" // would overwrite different content; refused without --force
+	// ActionConflict: the file holds other text than the plan's and cannot take it as is.
+	// One action, two fates, each command's one policy: new and add refuse it without
+	// --force; upgrade, whose three-way merge of an edited file conflicts, writes the new
+	// text beside it (SideFileSuffix) and keeps the user's.
+	ActionConflict Action = "conflict"
 )
 
 // Change is one line of an applied (or dry-run) plan.

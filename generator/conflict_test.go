@@ -37,7 +37,7 @@ func conflictedProject(t *testing.T) (dir string, mine, side []byte) {
 	editFile(t, filepath.Join(dir, "main.go"), "// Command myblog serves", "// Command myblog (edited) serves")
 	mine = mustRead(t, filepath.Join(dir, "main.go"))
 	plan := upgrade(t, dir, UpgradeOptions{BaseTemplates: templates.FS()}, changedTemplates(t))
-	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionSideFile {
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionConflict {
 		t.Fatalf("main.go: %s, want conflict", got)
 	}
 	return dir, mine, mustRead(t, filepath.Join(dir, "main.go"+SideFileSuffix))
@@ -64,7 +64,7 @@ func TestUpgradeRemembersAnOpenConflict(t *testing.T) {
 		t.Errorf("base = %q, want these templates", plan.Base)
 	}
 	step := stepOf(t, plan.Steps, "main.go")
-	if step.Action != ActionSideFile || !strings.Contains(step.Note, "was gone: written again") {
+	if step.Action != ActionConflict || !strings.Contains(step.Note, "was gone: written again") {
 		t.Errorf("main.go after its side file was lost: %s (%s); want conflict, the side file written again", step.Action, step.Note)
 	}
 	if got, err := os.ReadFile(filepath.Join(dir, "main.go"+SideFileSuffix)); err != nil || !bytes.Equal(got, side) {
@@ -82,7 +82,7 @@ func TestUpgradeRemembersAnOpenConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Writes) != 0 || stepOf(t, plan.Steps, "main.go").Action != ActionSideFile {
+	if len(plan.Writes) != 0 || stepOf(t, plan.Steps, "main.go").Action != ActionConflict {
 		t.Errorf("an upgrade with the conflict open and its side file present writes %d files, main.go %s; want none, conflict", len(plan.Writes), stepOf(t, plan.Steps, "main.go").Action)
 	}
 

@@ -66,9 +66,9 @@ func UpgradeDiffs(project fs.FS, plan UpgradePlan, only []string) ([]FileDiff, e
 			next = writes[p]
 		case ActionDelete:
 			next = nil
-		case ActionSideFile, ActionKeep:
+		case ActionConflict, ActionKeep:
 			side, ok := writes[p+SideFileSuffix]
-			if !ok && s.Action == ActionSideFile {
+			if !ok && s.Action == ActionConflict {
 				// An open conflict whose side file is there already, as upgrade would write it.
 				if side, err = fs.ReadFile(project, p+SideFileSuffix); err != nil {
 					return nil, fmt.Errorf("diff %s: %w", p, err)

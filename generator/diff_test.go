@@ -33,7 +33,7 @@ func TestUpgradeDiffs(t *testing.T) {
 		t.Errorf("%d diffs (%v); want main.go and Makefile", len(diffs), got)
 	}
 	main := got["main.go"]
-	if main.Action != ActionSideFile || !strings.HasPrefix(main.Diff, "--- a/main.go\n+++ b/main.go\n@@ -1,") ||
+	if main.Action != ActionConflict || !strings.HasPrefix(main.Diff, "--- a/main.go\n+++ b/main.go\n@@ -1,") ||
 		!strings.Contains(main.Diff, "\n-// Command myblog (edited) serves") || !strings.Contains(main.Diff, "\n+// Upgraded by a newer gingen.\n") {
 		t.Errorf("main.go: %s\n%s\nwant the conflict, from the user's first line to the template's", main.Action, main.Diff)
 	}

@@ -10,11 +10,11 @@ import (
 	"strings"
 )
 
-// Actions of gingen upgrade, beside create, identical, update and delete.
+// Actions of gingen upgrade, beside create, identical, update, delete and conflict (its
+// merge of an edited file conflicts: the new text is written beside it).
 const (
-	ActionMerge    Action = "merge"    // an edited file: the template changes merged into the user's text
-	ActionSideFile Action = "conflict" // an edited file whose merge conflicts: the new text written beside it
-	ActionKeep     Action = "keep"     // an edited file the templates did not change, or no longer generate: left alone
+	ActionMerge Action = "merge" // an edited file: the template changes merged into the user's text
+	ActionKeep  Action = "keep"  // an edited file the templates did not change, or no longer generate: left alone
 )
 
 // SideFileSuffix is appended to the name of an edited file whose three-way merge conflicts:
@@ -286,7 +286,7 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		case !haveOld:
 			note = "edited, and gingen has not the text it generated to merge with: merge " + side.Path + " into it by hand, then delete it"
 		}
-		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: note})
+		plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p, Note: note})
 	}
 	return nil
 }
@@ -309,7 +309,7 @@ func (plan *UpgradePlan) openConflict(project fs.FS, c Conflict, cur []byte, nex
 	side, err := fs.ReadFile(project, c.Side)
 	switch {
 	case err == nil && bytes.Equal(side, next.Body):
-		plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p, Note: "not merged yet: merge " + c.Side + " into it by hand, then delete it"})
+		plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p, Note: "not merged yet: merge " + c.Side + " into it by hand, then delete it"})
 		return nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("upgrade: read %s: %w", c.Side, err)
@@ -319,7 +319,7 @@ func (plan *UpgradePlan) openConflict(project fs.FS, c Conflict, cur []byte, nex
 		what = "had an earlier template's text"
 	}
 	plan.Writes = append(plan.Writes, File{Path: c.Side, Body: next.Body, Mode: mode})
-	plan.Steps = append(plan.Steps, Step{Action: ActionSideFile, Path: p,
+	plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p,
 		Note: "not merged yet, and " + c.Side + " " + what + ": written again; merge it into the file by hand, then delete it (to keep your text as it is, remove the file's entry under conflicts in " + ManifestName + ")"})
 	return nil
 }

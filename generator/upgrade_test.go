@@ -102,7 +102,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 	}
 	for _, s := range plan.Steps {
 		switch s.Action {
-		case ActionSideFile:
+		case ActionConflict:
 			t.Logf("%s: the templates changed the lines edited by hand since 8081e1f: %s", s.Path, s.Note)
 			if err := os.Rename(filepath.Join(dir, s.Path+SideFileSuffix), filepath.Join(dir, s.Path)); err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestUpgradeAProjectOfTheFirstRelease(t *testing.T) {
 
 	conflicts := 0
 	for _, s := range plan.Steps {
-		if s.Action == ActionSideFile {
+		if s.Action == ActionConflict {
 			conflicts++
 		}
 	}
@@ -224,7 +224,7 @@ func TestUpgradeMergesEditsAndWritesSideFilesOnConflicts(t *testing.T) {
 	editFile(t, filepath.Join(other, "main.go"), "// Command myblog serves", "// Command myblog (edited) serves")
 	before, _ := os.ReadFile(filepath.Join(other, "main.go"))
 	plan = upgrade(t, other, given, changedTemplates(t))
-	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionSideFile {
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionConflict {
 		t.Fatalf("main.go: %s, want conflict", got)
 	}
 	after, _ := os.ReadFile(filepath.Join(other, "main.go"))
@@ -373,7 +373,7 @@ func TestUpgradeWithoutTheBaseWritesSideFiles(t *testing.T) {
 	editFile(t, filepath.Join(dir, "README.md"), "# myblog", "# myblog, edited")
 	plan := upgrade(t, dir, UpgradeOptions{}, templates.FS())
 	steps := stepsByPath(plan.Steps)
-	if plan.Base != BaseDigests || steps["main.go"] != ActionSideFile || steps["README.md"] != ActionSideFile {
+	if plan.Base != BaseDigests || steps["main.go"] != ActionConflict || steps["README.md"] != ActionConflict {
 		t.Fatalf("base %q, main.go %s, README.md %s; want recorded digests only, conflict, conflict", plan.Base, steps["main.go"], steps["README.md"])
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "main.go")); !bytes.HasPrefix(b, []byte("// Upgraded by a newer gingen.")) || !bytes.Contains(b, []byte("// Edited by hand.")) {

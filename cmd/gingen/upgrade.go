@@ -131,7 +131,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 		return err
 	}
 	r.printf("%s (base of the merges: %s)\n", upgradeSummary(plan.Steps), plan.Base)
-	if n := countSteps(plan.Steps, generator.ActionSideFile); n > 0 && !dryRun {
+	if n := countSteps(plan.Steps, generator.ActionConflict); n > 0 && !dryRun {
 		r.printf("%d file(s) need a hand merge: see each FILE%s beside them\n", n, generator.SideFileSuffix)
 	}
 	return nil
@@ -140,7 +140,7 @@ func runUpgrade(con console, opts generator.UpgradeOptions, dryRun bool, r repor
 // upgradeSummary counts the steps by action, in the order of the report.
 func upgradeSummary(steps []generator.Step) string {
 	var parts []string
-	for _, a := range []generator.Action{generator.ActionCreate, generator.ActionUpdate, generator.ActionMerge, generator.ActionSideFile, generator.ActionForce, generator.ActionDelete, generator.ActionKeep, generator.ActionIdentical} {
+	for _, a := range []generator.Action{generator.ActionCreate, generator.ActionUpdate, generator.ActionMerge, generator.ActionConflict, generator.ActionForce, generator.ActionDelete, generator.ActionKeep, generator.ActionIdentical} {
 		if n := countSteps(steps, a); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, a))
 		}
