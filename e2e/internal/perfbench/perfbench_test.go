@@ -150,6 +150,11 @@ Showing nodes accounting for 2s, 66% of 3s total
         0     0%  3.33%      0.2s  6.67%  runtime.mallocgc
         0     0%  3.33%      0.1s  3.33%  gorm.io/gorm.(*DB).Count
 `
+	pgx := "      flat  flat%\n     0.1s  3.33%  3.33%      0.3s 10.00%  github.com/jackc/pgx/v5/pgconn.(*PgConn).ExecParams\n" +
+		"     0.1s  3.33%  3.33%      0.3s 10.00%  runtime.mallocgc\n"
+	if got := TrimProfile(pgx, 5); !strings.Contains(got, "pgconn.(*PgConn).ExecParams") || strings.Contains(got, "mallocgc") {
+		t.Errorf("TrimProfile drops PostgreSQL's driver or keeps the runtime:\n%s", got)
+	}
 	got := TrimProfile(top, 2)
 	for _, want := range []string{"Duration: 4s", "flat  flat%", "gin.(*Engine).ServeHTTP", "middleware.AccessLog"} {
 		if !strings.Contains(got, want) {

@@ -206,8 +206,9 @@ func dur(d time.Duration) string {
 }
 
 // TrimProfile keeps the header and the first n lines of `go tool pprof -top` output that
-// name a function of the server's own code, gin, gorm, the SQLite driver, the validator,
-// JSON encoding or Prometheus: the lines that say which part costs what.
+// name a function of the server's own code, gin, gorm, the SQLite or PostgreSQL (pgx)
+// driver, the validator, JSON encoding or Prometheus: the lines that say which part costs
+// what.
 func TrimProfile(top string, n int) string {
 	var out []string
 	kept := 0
@@ -225,7 +226,7 @@ func TrimProfile(top string, n int) string {
 }
 
 func interesting(line string) bool {
-	for _, s := range []string{"myblog/", "gin-gonic/", "gorm.io/", "sqlite", "validator", "encoding/json",
+	for _, s := range []string{"myblog/", "gin-gonic/", "gorm.io/", "sqlite", "jackc/pgx", "validator", "encoding/json",
 		"prometheus", "log/slog", "crypto/rand", "restart.", "gin-contrib", "database/sql."} {
 		if strings.Contains(line, s) {
 			return true
