@@ -1,11 +1,14 @@
 // Command perfbench measures what a request costs on a generated project against a
-// hand-written gin + gorm + SQLite server doing the same work (e2e/internal/perfbench), both
-// built from the golden project's go.mod with the Makefile's build tags, in one run with
-// interleaved rounds, and writes the "cost-per-request" section of docs/BENCHMARKS.md. Run it
+// hand-written gin + gorm server doing the same work (e2e/internal/perfbench), both built
+// from the golden project's go.mod with the Makefile's build tags, in one run with
+// interleaved rounds, and writes the "cost-per-request" section of docs/BENCHMARKS.md. It
+// measures on SQLite, and on PostgreSQL too when the GINGEN_TEST_POSTGRES_* variables name a
+// server (.ci/databases env); a server they name that does not answer fails the run. Run it
 // from a gingen checkout:
 //
 //	go -C e2e run ./cmd/perfbench                  # 3 rounds: a few minutes on 2 cores
 //	go -C e2e run ./cmd/perfbench -rounds 1 -scale 0.2 -out -   # a quick look, to stdout
+//	.ci/databases start postgres && eval "$(.ci/databases env)" && go -C e2e run ./cmd/perfbench
 package main
 
 import (
@@ -33,6 +36,7 @@ import (
 	"github.com/gingen/gingen/e2e/internal/benchdoc"
 	"github.com/gingen/gingen/e2e/internal/perfbench"
 	"github.com/gingen/gingen/e2e/internal/restarttest"
+	"github.com/gingen/gingen/e2e/internal/rollbench"
 	"github.com/gingen/gingen/generator"
 )
 
@@ -89,6 +93,82 @@ func main() {
 	}
 }
 
+// stack is one database's pair of servers under measurement, and what the rounds measured.
+type stack struct {
+	database  string
+	gen, base *target
+	admin     string // the generated server's admin listener, for its profile
+	genBin    string
+	ids       map[string][]int
+	samples   map[string]map[string][]perfbench.Sample // by server, then request kind
+}
+
+// postgres is the PostgreSQL server of the GINGEN_TEST_POSTGRES_* variables.
+type postgres struct {
+	db    rollbench.Database
+	admin string // the database psql connects to for CREATE and DROP DATABASE
+	psql  string
+}
+
+// postgresEnv are the variables .ci/databases env exports for PostgreSQL.
+func postgresEnv() []string {
+	return []string{"GINGEN_TEST_POSTGRES_HOST", "GINGEN_TEST_POSTGRES_PORT", "GINGEN_TEST_POSTGRES_USER",
+		"GINGEN_TEST_POSTGRES_PASSWORD", "GINGEN_TEST_POSTGRES_NAME"}
+}
+
+// postgresFromEnv returns the PostgreSQL server the variables name; ok is false when none of
+// them is set (PostgreSQL not requested), and an error says which are missing when only some
+// are.
+func postgresFromEnv(getenv func(string) string) (pg postgres, ok bool, err error) {
+	var set, missing []string
+	vars := postgresEnv()
+	for _, k := range vars {
+		if getenv(k) != "" {
+			set = append(set, k)
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		return postgres{}, false, nil
+	case len(missing) > 0:
+		return postgres{}, false, fmt.Errorf("PostgreSQL requested by %s but %s not set: "+
+			`eval "$(.ci/databases env)", or unset them to measure SQLite only`, strings.Join(set, ", "), strings.Join(missing, ", "))
+	}
+	return postgres{db: rollbench.Database{Host: getenv(vars[0]), Port: getenv(vars[1]), User: getenv(vars[2]),
+		Password: getenv(vars[3])}, admin: getenv(vars[4])}, true, nil
+}
+
+// check finds psql and makes sure the server answers, within 20 seconds.
+func (p *postgres) check(ctx context.Context) error {
+	var err error
+	if p.psql, err = exec.LookPath("psql"); err != nil {
+		return errors.New("PostgreSQL requested by GINGEN_TEST_POSTGRES_* but psql is not installed: apt-get install postgresql-client")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := p.db.SQL(cctx, p.psql, p.admin, "SELECT 1"); err != nil {
+		return fmt.Errorf("PostgreSQL requested by GINGEN_TEST_POSTGRES_* at %s:%s is unreachable (start it with "+
+			".ci/databases start postgres, or unset GINGEN_TEST_POSTGRES_* to measure SQLite only): %w", p.db.Host, p.db.Port, err)
+	}
+	return nil
+}
+
+// create makes a fresh, empty database name (dropping a leftover of that name), and returns
+// the function that drops it again.
+func (p *postgres) create(ctx context.Context, name string) (drop func(), err error) {
+	if err := p.db.SQL(ctx, p.psql, p.admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return nil, err
+	}
+	if err := p.db.SQL(ctx, p.psql, p.admin, "CREATE DATABASE "+name); err != nil {
+		return nil, err
+	}
+	return func() {
+		_ = p.db.SQL(context.Background(), p.psql, p.admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}, nil
+}
+
 // target is a running server under measurement.
 type target struct {
 	name   string
@@ -103,6 +183,15 @@ func progress(format string, args ...any) {
 }
 
 func run(ctx context.Context, c config, args []string) error {
+	pg, withPostgres, err := postgresFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if withPostgres {
+		if err := pg.check(ctx); err != nil {
+			return err
+		}
+	}
 	fx, work, done, err := restarttest.BenchWork(c.golden, "perfbench", c.keep)
 	if err != nil {
 		return err
@@ -114,18 +203,22 @@ func run(ctx context.Context, c config, args []string) error {
 		return err
 	}
 	rep := perfbench.Report{
-		Command:  "go -C e2e run ./cmd/perfbench " + shellquote.Join(args...),
-		Machine:  machine(c.note),
-		Database: "SQLite",
-		Rounds:   c.rounds,
-		Clients:  c.clients,
+		Command:   "go -C e2e run ./cmd/perfbench " + shellquote.Join(args...),
+		Machine:   machine(c.note),
+		Databases: []string{perfbench.SQLite},
+		Rounds:    c.rounds,
+		Clients:   c.clients,
 	}
-	if os.Getenv("GINGEN_TEST_POSTGRES_HOST") != "" {
-		rep.Notes = append(rep.Notes, "PostgreSQL: not measured. The golden trees hold no PostgreSQL project with a resource "+
-			"(golden/myblog-postgres has none), so there is no generated list, get or create to compare yet.")
+	if withPostgres {
+		rep.Databases = append(rep.Databases, perfbench.PostgreSQL)
+		rep.Notes = append(rep.Notes, "PostgreSQL: golden/"+restarttest.PostgresGolden+" with golden/myblog-article's article "+
+			"resource added as `gingen add resource` adds it; both servers on one local PostgreSQL server ("+
+			"`.ci/databases`), each in a fresh database of its own, created for the run and dropped after it (equal row "+
+			"counts: the same seed and the same creates in the same rounds); both pools at the generated conf/app.ini's "+
+			"20 open and 10 idle connections. The list, get and create lines of both databases alternate in the same rounds.")
 	} else {
-		rep.Notes = append(rep.Notes, "PostgreSQL: not measured (no GINGEN_TEST_POSTGRES_* environment; and the golden "+
-			"trees hold no PostgreSQL project with a resource yet).")
+		rep.Notes = append(rep.Notes, "PostgreSQL: not measured (no GINGEN_TEST_POSTGRES_* environment: run "+
+			"`.ci/databases start postgres && eval \"$(.ci/databases env)\"` first).")
 	}
 	for _, p := range []struct {
 		bin string
@@ -165,52 +258,75 @@ func run(ctx context.Context, c config, args []string) error {
 	defer base.stop()
 	rep.IdleGenerated, _ = rss(gen.pid(), "VmRSS")
 	rep.IdleBaseline, _ = rss(base.pid(), "VmRSS")
+	stacks := []*stack{{database: perfbench.SQLite, gen: gen, base: base, admin: admin, genBin: genBin}}
+
+	if withPostgres {
+		s, stop, err := startPostgres(ctx, fx, work, pg, c.ports)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		stacks = append(stacks, s)
+	}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.clients, MaxConnsPerHost: c.clients}, Timeout: 10 * time.Second}
-	ids := map[string][]int{}
-	for _, t := range []*target{gen, base} {
-		if ids[t.name], err = seed(ctx, client, t.base, 30); err != nil {
-			return fmt.Errorf("seed %s: %w", t.name, err)
+	for _, s := range stacks {
+		s.ids = map[string][]int{}
+		s.samples = map[string]map[string][]perfbench.Sample{"generated": {}, "baseline": {}}
+		for _, t := range []*target{s.gen, s.base} {
+			if s.ids[t.name], err = seed(ctx, client, t.base, 30); err != nil {
+				return fmt.Errorf("seed %s on %s: %w", t.name, s.database, err)
+			}
 		}
 	}
 	kinds := requestKinds(c.scale)
-	samples := map[string]map[string][]perfbench.Sample{"generated": {}, "baseline": {}}
 	for round := range c.rounds {
-		for _, k := range kinds {
-			order := []*target{gen, base}
-			if (round+len(k.name))%2 == 1 {
-				order = []*target{base, gen}
-			}
-			for _, t := range order {
-				if err := ctx.Err(); err != nil {
-					return fmt.Errorf("stopped in round %d: %w", round+1, err)
+		for _, s := range stacks {
+			for _, k := range kinds {
+				order := []*target{s.gen, s.base}
+				if (round+len(k.name))%2 == 1 {
+					order = []*target{s.base, s.gen}
 				}
-				s, err := batch(ctx, client, t, k, ids[t.name], c.clients)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", t.name, k.name, err)
+				for _, t := range order {
+					if err := ctx.Err(); err != nil {
+						return fmt.Errorf("stopped in round %d: %w", round+1, err)
+					}
+					smp, err := batch(ctx, client, t, k, s.ids[t.name], c.clients)
+					if err != nil {
+						return fmt.Errorf("%s %s on %s: %w", t.name, k.name, s.database, err)
+					}
+					s.samples[t.name][k.name] = append(s.samples[t.name][k.name], smp)
 				}
-				samples[t.name][k.name] = append(samples[t.name][k.name], s)
+				progress("round %d/%d: %s on %s", round+1, c.rounds, k.name, s.database)
 			}
-			progress("round %d/%d: %s", round+1, c.rounds, k.name)
 		}
 	}
 	rep.LoadedGenerated, _ = rss(gen.pid(), "VmHWM")
 	rep.LoadedBaseline, _ = rss(base.pid(), "VmHWM")
-	for _, k := range kinds {
-		limit := perfbench.HandlerLimit
-		if k.name == "/healthz" {
-			limit = perfbench.HealthzLimit
+	type line struct {
+		s *stack
+		k kind
+	}
+	var lines []line
+	for _, s := range stacks {
+		for _, k := range kinds {
+			limit := perfbench.HandlerLimit
+			if k.name == "/healthz" {
+				limit = perfbench.HealthzLimit
+			}
+			rep.Endpoints = append(rep.Endpoints, perfbench.Endpoint{Name: k.name, What: k.what, Database: s.database, Limit: limit,
+				Generated: perfbench.Summarize(s.samples["generated"][k.name]), Baseline: perfbench.Summarize(s.samples["baseline"][k.name])})
+			lines = append(lines, line{s, k})
 		}
-		rep.Endpoints = append(rep.Endpoints, perfbench.Endpoint{Name: k.name, What: k.what, Limit: limit,
-			Generated: perfbench.Summarize(samples["generated"][k.name]), Baseline: perfbench.Summarize(samples["baseline"][k.name])})
 	}
 	if c.profile > 0 {
 		for i, e := range rep.Endpoints {
 			if perfbench.Verdict(e.CPURatio(), e.Limit) != missed {
 				continue
 			}
-			progress("profiling the generated server on %s for %s", e.Name, c.profile)
-			p, err := profile(ctx, client, gen, admin, genBin, kinds[i], ids[gen.name], c)
+			l := lines[i]
+			progress("profiling the generated server on %s for %s", e.Label(), c.profile)
+			p, err := profile(ctx, client, l.s.gen, l.s.admin, l.s.genBin, l.k, l.s.ids[l.s.gen.name], c)
 			if err != nil {
 				p = "profile not taken: " + err.Error()
 			}
@@ -251,23 +367,96 @@ func build(ctx context.Context, fx *restarttest.Fixtures) (gen, base, conf strin
 		return "", "", "", err
 	}
 	dir, _ := fx.Project(restarttest.Fork)
-	src, err := os.ReadFile(filepath.Join("e2e", "internal", "perfbench", perfbench.BaselineSource))
+	if base, err = buildBaseline(ctx, dir, filepath.Join(fx.Dir(), "perfbaseline"), perfbench.SQLite); err != nil {
+		return "", "", "", err
+	}
+	return bins[0], base, filepath.Join(dir, "conf", "app.ini"), nil
+}
+
+// buildPostgres composes golden/myblog-postgres with golden/myblog-article's article (see
+// restarttest.Fixtures.PostgresProject), copies the PostgreSQL baseline into it and builds
+// both with generator.BuildTags.
+func buildPostgres(ctx context.Context, fx *restarttest.Fixtures) (gen, base, conf string, err error) {
+	dir, err := fx.PostgresProject()
 	if err != nil {
 		return "", "", "", err
 	}
+	if gen, err = fx.Binary(ctx, dir, "v1"); err != nil {
+		return "", "", "", err
+	}
+	if base, err = buildBaseline(ctx, dir, filepath.Join(fx.Dir(), "perfbaseline-postgres"), perfbench.PostgreSQL); err != nil {
+		return "", "", "", err
+	}
+	return gen, base, filepath.Join(dir, "conf", "app.ini"), nil
+}
+
+// buildBaseline copies the baseline's files for database into the project in dir, as
+// cmd/perfbaseline, and builds it into out with the project's go.mod and generator.BuildTags.
+func buildBaseline(ctx context.Context, dir, out, database string) (string, error) {
+	files, err := perfbench.BaselineFiles(database)
+	if err != nil {
+		return "", err
+	}
 	bdir := filepath.Join(dir, "cmd", "perfbaseline")
+	if err := os.RemoveAll(bdir); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(bdir, 0o755); err != nil {
-		return "", "", "", err
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(bdir, "main.go"), src, 0o644); err != nil {
-		return "", "", "", err
+	for _, f := range files {
+		src, err := os.ReadFile(filepath.Join("e2e", "internal", "perfbench", perfbench.BaselineDir, f))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(bdir, f), src, 0o644); err != nil {
+			return "", err
+		}
 	}
-	base = filepath.Join(fx.Dir(), "perfbaseline")
-	cmd := restarttest.GoCmd(ctx, dir, "build", "-tags", generator.BuildTags, "-o", base, "./cmd/perfbaseline")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", "", "", fmt.Errorf("build the baseline: %w\n%s", err, out)
+	cmd := restarttest.GoCmd(ctx, dir, "build", "-tags", generator.BuildTags, "-o", out, "./cmd/perfbaseline")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the %s baseline: %w\n%s", database, err, msg)
 	}
-	return bins[0], base, filepath.Join(dir, "conf", "app.ini"), nil
+	return out, nil
+}
+
+// startPostgres builds the PostgreSQL project and its baseline, gives each a fresh database
+// and starts them. stop stops both servers and drops their databases.
+func startPostgres(ctx context.Context, fx *restarttest.Fixtures, work string, pg postgres, ports restarttest.PortRange) (*stack, func(), error) {
+	progress("building the PostgreSQL project and its baseline")
+	genBin, baseBin, conf, err := buildPostgres(ctx, fx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var undo []func()
+	stop := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	names := make([]string, 2)
+	for i, who := range []string{"gen", "base"} {
+		names[i] = fmt.Sprintf("gingen_perfbench_%d_%s", os.Getpid(), who)
+		drop, err := pg.create(ctx, names[i])
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		undo = append(undo, drop)
+	}
+	gen, admin, err := startGenerated(ctx, filepath.Join(work, "gen-postgres"), genBin, conf, ports, pg.db.Env("MYBLOG", names[0])...)
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("on PostgreSQL: %w", err)
+	}
+	undo = append(undo, gen.stop)
+	base, err := startBaseline(ctx, filepath.Join(work, "base-postgres"), baseBin, ports, "BASE_DATABASE_DSN="+pg.db.DSN(names[1]))
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("on PostgreSQL: %w", err)
+	}
+	undo = append(undo, base.stop)
+	return &stack{database: perfbench.PostgreSQL, gen: gen, base: base, admin: admin, genBin: genBin}, stop, nil
 }
 
 // launch starts bin in dir (a fresh folder) on a port of ports, its output in dir/server.log.
@@ -350,13 +539,13 @@ func waitUp(ctx context.Context, base string) error {
 
 // startGenerated starts the generated server with its admin listener on, where /metrics and
 // pprof are then.
-func startGenerated(ctx context.Context, dir, bin, conf string, ports restarttest.PortRange) (*target, string, error) {
+func startGenerated(ctx context.Context, dir, bin, conf string, ports restarttest.PortRange, env ...string) (*target, string, error) {
 	adminPort, err := ports.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
 	admin := "127.0.0.1:" + strconv.Itoa(adminPort)
-	cmd, base, err := launch(dir, bin, conf, "MYBLOG", ports, "MYBLOG_ADMIN_ADDR="+admin)
+	cmd, base, err := launch(dir, bin, conf, "MYBLOG", ports, append([]string{"MYBLOG_ADMIN_ADDR=" + admin}, env...)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -368,8 +557,8 @@ func startGenerated(ctx context.Context, dir, bin, conf string, ports restarttes
 		pid: func() int { return cmd.Process.Pid }, stop: func() { kill(cmd) }}, "http://" + admin, nil
 }
 
-func startBaseline(ctx context.Context, dir, bin string, ports restarttest.PortRange) (*target, error) {
-	cmd, base, err := launch(dir, bin, "", "BASE", ports)
+func startBaseline(ctx context.Context, dir, bin string, ports restarttest.PortRange, env ...string) (*target, error) {
+	cmd, base, err := launch(dir, bin, "", "BASE", ports, env...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,8 +16,28 @@ import (
 	"time"
 )
 
-// BaselineSource is the hand-written server's source, relative to this package.
-const BaselineSource = "testdata/baseline/main.go"
+// BaselineDir is the hand-written server's source folder, relative to this package: main.go
+// and one file per database that opens it (BaselineFiles).
+const BaselineDir = "testdata/baseline"
+
+// The databases perfbench measures on.
+const (
+	SQLite     = "SQLite"
+	PostgreSQL = "PostgreSQL"
+)
+
+// BaselineFiles returns the baseline's source files for database, relative to BaselineDir:
+// main.go and the file that opens that database with the generated project's driver. Only
+// those are copied into the project, whose go.mod requires that driver and not the other.
+func BaselineFiles(database string) ([]string, error) {
+	switch database {
+	case SQLite:
+		return []string{"main.go", "sqlite.go"}, nil
+	case PostgreSQL:
+		return []string{"main.go", "postgres.go"}, nil
+	}
+	return nil, fmt.Errorf("no baseline for database %q: want %s or %s", database, SQLite, PostgreSQL)
+}
 
 // clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond

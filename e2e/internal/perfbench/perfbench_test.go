@@ -1,6 +1,8 @@
 package perfbench
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +100,7 @@ func report() Report {
 		return Stat{Requests: 1000, CPUPerRequest: cpu, AllocsPerRequest: 20, P50: time.Millisecond, P99: 3 * time.Millisecond, Throughput: 5000}
 	}
 	return Report{
-		Command: "go -C e2e run ./cmd/perfbench", Machine: "linux/amd64", Database: "SQLite", Rounds: 3, Clients: 8,
+		Command: "go -C e2e run ./cmd/perfbench", Machine: "linux/amd64", Databases: []string{SQLite}, Rounds: 3, Clients: 8,
 		Endpoints: []Endpoint{
 			{Name: "/healthz", What: "GET /healthz", Limit: HealthzLimit, Generated: stat(110 * time.Microsecond), Baseline: stat(100 * time.Microsecond)},
 			{Name: "list", What: "GET /api/v1/articles?page_size=10", Limit: HandlerLimit, Generated: stat(120 * time.Microsecond), Baseline: stat(100 * time.Microsecond),
@@ -113,12 +115,8 @@ func TestTheReportSaysMetOrMissedPerGoalWithAProfileWhereMissed(t *testing.T) {
 	if got := r.Missed(); len(got) != 1 || got[0] != "list" {
 		t.Errorf("Missed = %v, want [list]", got)
 	}
-	var b strings.Builder
-	if err := r.Write(&b); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	for _, want := range []string{
+	out := rendered(t, r)
+	containsAll(t, out,
 		"- CPU per request on /healthz within 1.15x of the baseline: met (1.10x).",
 		"- CPU per request on list within 1.05x of the baseline: **missed** (1.20x).",
 		"- binary no bigger than the baseline's: met (0.97x).",
@@ -126,11 +124,7 @@ func TestTheReportSaysMetOrMissedPerGoalWithAProfileWhereMissed(t *testing.T) {
 		"### Where the generated server's CPU goes on list",
 		"(*articleHandler).list",
 		"go -C e2e run ./cmd/perfbench",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "goes on /healthz") {
 		t.Errorf("report profiles /healthz, whose goal is met:\n%s", out)
 	}
@@ -139,12 +133,9 @@ func TestTheReportSaysMetOrMissedPerGoalWithAProfileWhereMissed(t *testing.T) {
 func TestAFailedRequestMakesTheCPUGoalNotMeasured(t *testing.T) {
 	r := report()
 	r.Endpoints[0].Generated.Failed = 1
-	var b strings.Builder
-	if err := r.Write(&b); err != nil {
-		t.Fatal(err)
-	}
-	if want := "on /healthz within 1.15x of the baseline: not measured (-)."; !strings.Contains(b.String(), want) {
-		t.Errorf("report lacks %q:\n%s", want, b.String())
+	b := rendered(t, r)
+	if want := "on /healthz within 1.15x of the baseline: not measured (-)."; !strings.Contains(b, want) {
+		t.Errorf("report lacks %q:\n%s", want, b)
 	}
 }
 
@@ -159,6 +150,11 @@ Showing nodes accounting for 2s, 66% of 3s total
         0     0%  3.33%      0.2s  6.67%  runtime.mallocgc
         0     0%  3.33%      0.1s  3.33%  gorm.io/gorm.(*DB).Count
 `
+	pgx := "      flat  flat%\n     0.1s  3.33%  3.33%      0.3s 10.00%  github.com/jackc/pgx/v5/pgconn.(*PgConn).ExecParams\n" +
+		"     0.1s  3.33%  3.33%      0.3s 10.00%  runtime.mallocgc\n"
+	if got := TrimProfile(pgx, 5); !strings.Contains(got, "pgconn.(*PgConn).ExecParams") || strings.Contains(got, "mallocgc") {
+		t.Errorf("TrimProfile drops PostgreSQL's driver or keeps the runtime:\n%s", got)
+	}
 	got := TrimProfile(top, 2)
 	for _, want := range []string{"Duration: 4s", "flat  flat%", "gin.(*Engine).ServeHTTP", "middleware.AccessLog"} {
 		if !strings.Contains(got, want) {
@@ -168,6 +164,93 @@ Showing nodes accounting for 2s, 66% of 3s total
 	for _, not := range []string{"net/http.(*conn).serve", "runtime.mallocgc", "gorm.(*DB).Count", "File:"} {
 		if strings.Contains(got, not) {
 			t.Errorf("TrimProfile keeps %q (or more than 2 lines):\n%s", not, got)
+		}
+	}
+}
+
+func TestBaselineFilesPickTheDriverOfTheDatabase(t *testing.T) {
+	for db, driver := range map[string]string{SQLite: "sqlite.go", PostgreSQL: "postgres.go"} {
+		files, err := BaselineFiles(db)
+		if err != nil || len(files) != 2 || files[0] != "main.go" || files[1] != driver {
+			t.Errorf("BaselineFiles(%s) = %v, %v; want main.go and %s", db, files, err, driver)
+		}
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(BaselineDir, f)); err != nil {
+				t.Errorf("BaselineFiles(%s) names %s: %v", db, f, err)
+			}
+		}
+	}
+	for _, bad := range []string{"", "sqlite", "MySQL"} {
+		if files, err := BaselineFiles(bad); err == nil || !strings.Contains(err.Error(), "want SQLite or PostgreSQL") {
+			t.Errorf("BaselineFiles(%q) = %v, %v; want an error naming the choices", bad, files, err)
+		}
+	}
+}
+
+// Each driver file opens its database and nothing else: the other driver's module is not in
+// the project's go.mod it is built in.
+func TestEachBaselineDriverFileImportsOnlyItsDriver(t *testing.T) {
+	for file, want := range map[string]struct{ has, not string }{
+		"sqlite.go":   {"github.com/glebarez/sqlite", "gorm.io/driver/postgres"},
+		"postgres.go": {"gorm.io/driver/postgres", "github.com/glebarez/sqlite"},
+		"main.go":     {"gorm.io/gorm", "driver"},
+	} {
+		b, err := os.ReadFile(filepath.Join(BaselineDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"`+want.has+`"`) || strings.Contains(string(b), want.not) {
+			t.Errorf("%s: want an import of %s and no %s", file, want.has, want.not)
+		}
+	}
+}
+
+func TestTheReportPutsEachDatabaseLineSideBySideWithItsOwnGoal(t *testing.T) {
+	r := report()
+	r.Databases = []string{SQLite, PostgreSQL}
+	for i := range r.Endpoints {
+		r.Endpoints[i].Database = SQLite
+	}
+	pg := r.Endpoints[1]
+	pg.Database, pg.Profile = PostgreSQL, ""
+	pg.Generated.CPUPerRequest = 103 * time.Microsecond
+	r.Endpoints = append(r.Endpoints, pg)
+	r.Notes = []string{"PostgreSQL: each server its own fresh database."}
+	if got := r.Missed(); len(got) != 1 || got[0] != "list (SQLite)" {
+		t.Errorf("Missed = %v, want [list (SQLite)] (PostgreSQL's list is within its goal)", got)
+	}
+	out := rendered(t, r)
+	containsAll(t, out,
+		"SQLite and PostgreSQL, 3 interleaved rounds",
+		"PostgreSQL: each server its own fresh database.",
+		"| list (SQLite) `GET /api/v1/articles?page_size=10` | 120.0 / 100.0 µs | 1.20x (1.05x: **missed**)",
+		"| list (PostgreSQL) `GET /api/v1/articles?page_size=10` | 103.0 / 100.0 µs | 1.03x (1.05x: met)",
+		"The binary, start-up and memory lines are those of the SQLite servers.",
+		"- CPU per request on list (PostgreSQL) within 1.05x of the baseline: met (1.03x).",
+		"- CPU per request on list (SQLite) within 1.05x of the baseline: **missed** (1.20x).",
+		"### Where the generated server's CPU goes on list (SQLite)",
+	)
+	if strings.Contains(out, "goes on list (PostgreSQL)") {
+		t.Errorf("report profiles PostgreSQL's list, whose goal is met:\n%s", out)
+	}
+}
+
+// rendered is the Markdown r writes.
+func rendered(t *testing.T, r Report) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// containsAll fails the test for each of wants that the report out lacks.
+func containsAll(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -10,8 +10,10 @@ import (
 // Endpoint is one measured request kind and its goal: the generated project's CPU per
 // request at most Limit times the baseline's.
 type Endpoint struct {
-	Name                string // "/healthz", "list", "get", "create"
-	What                string // the request, e.g. GET /api/v1/articles?page_size=10
+	Name string // "/healthz", "list", "get", "create"
+	What string // the request, e.g. GET /api/v1/articles?page_size=10
+	// Database is what both servers ran on for this line: SQLite or PostgreSQL.
+	Database            string
 	Limit               float64
 	Generated, Baseline Stat
 	// Profile is the pprof summary of the generated server under this endpoint's load,
@@ -37,10 +39,12 @@ const (
 
 // Report is one perfbench run.
 type Report struct {
-	Command  string
-	Machine  string
-	Database string
-	// Note says what was not measured and why (e.g. PostgreSQL without its environment).
+	Command string
+	Machine string
+	// Databases are the databases measured, in the order of the endpoints' lines.
+	Databases []string
+	// Notes say what was not measured and why (e.g. PostgreSQL without its environment), and
+	// how a database was set up.
 	Notes     []string
 	Rounds    int
 	Clients   int
@@ -91,12 +95,20 @@ func (e Endpoint) CPURatio() float64 {
 	return Ratio(float64(e.Generated.CPUPerRequest), float64(e.Baseline.CPUPerRequest))
 }
 
-// Missed lists the endpoints whose CPU goal is missed: the ones to profile.
+// Label names the line: the request kind and, when set, its database ("list (PostgreSQL)").
+func (e Endpoint) Label() string {
+	if e.Database == "" {
+		return e.Name
+	}
+	return e.Name + " (" + e.Database + ")"
+}
+
+// Missed lists the labels of the endpoints whose CPU goal is missed: the ones to profile.
 func (r Report) Missed() []string {
 	var names []string
 	for _, e := range r.Endpoints {
 		if Verdict(e.CPURatio(), e.Limit) == goalMissed {
-			names = append(names, e.Name)
+			names = append(names, e.Label())
 		}
 	}
 	return names
@@ -107,10 +119,10 @@ func (r Report) Write(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString(reportHeading)
 	fmt.Fprintf(&b, "Made by `%s` on %s. %s, %d interleaved rounds, %d concurrent keep-alive clients over loopback; "+
-		"both servers built from the same go.mod with the same build tags, the generated one as generated "+
+		"on each database both servers built from the same go.mod with the same build tags, the generated one as generated "+
 		"(fork strategy, access log and metrics on), the baseline `e2e/internal/perfbench/%s` (gin, gorm, the "+
-		"same SQLite driver; count, page, validation; no middleware but gin's recovery).\n\n",
-		r.Command, r.Machine, r.Database, r.Rounds, r.Clients, BaselineSource)
+		"generated project's database driver; count, page, validation; no middleware but gin's recovery).\n\n",
+		r.Command, r.Machine, strings.Join(r.Databases, " and "), r.Rounds, r.Clients, BaselineDir)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "%s\n\n", n)
 	}
@@ -119,10 +131,13 @@ func (r Report) Write(w io.Writer) error {
 	for _, e := range r.Endpoints {
 		g, s := e.Generated, e.Baseline
 		fmt.Fprintf(&b, "| %s `%s` | %.1f / %.1f µs | %s (%.2fx: %s) | %.0f / %.0f | %s / %s | %s / %s | %.0f / %.0f | %d / %d |\n",
-			e.Name, e.What, float64(g.CPUPerRequest)/microsecond, float64(s.CPUPerRequest)/microsecond,
+			e.Label(), e.What, float64(g.CPUPerRequest)/microsecond, float64(s.CPUPerRequest)/microsecond,
 			ratioText(e.CPURatio()), e.Limit, Verdict(e.CPURatio(), e.Limit),
 			g.AllocsPerRequest, s.AllocsPerRequest, dur(g.P50), dur(s.P50), dur(g.P99), dur(s.P99),
 			g.Throughput, s.Throughput, g.Failed, s.Failed)
+	}
+	if len(r.Databases) > 1 {
+		fmt.Fprintf(&b, "\nThe binary, start-up and memory lines are those of the %s servers.\n", r.Databases[0])
 	}
 	b.WriteString("\n| | generated | baseline | ratio (goal) |\n| --- | ---: | ---: | ---: |\n")
 	bin := Ratio(float64(r.BinaryGenerated), float64(r.BinaryBaseline))
@@ -138,7 +153,7 @@ func (r Report) Write(w io.Writer) error {
 
 	b.WriteString("### Goals\n\n")
 	for _, e := range r.Endpoints {
-		fmt.Fprintf(&b, "- CPU per request on %s within %.2fx of the baseline: %s (%s).\n", e.Name, e.Limit,
+		fmt.Fprintf(&b, "- CPU per request on %s within %.2fx of the baseline: %s (%s).\n", e.Label(), e.Limit,
 			Verdict(e.CPURatio(), e.Limit), ratioText(e.CPURatio()))
 	}
 	fmt.Fprintf(&b, "- binary no bigger than the baseline's: %s (%s).\n", Verdict(bin, BinaryLimit), ratioText(bin))
@@ -161,7 +176,7 @@ func (r Report) Write(w io.Writer) error {
 		if e.Profile == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "### Where the generated server's CPU goes on %s\n\n", e.Name)
+		fmt.Fprintf(&b, "### Where the generated server's CPU goes on %s\n\n", e.Label())
 		b.WriteString("`go tool pprof -top -cum` of a CPU profile taken from the admin listener's /debug/pprof/profile " +
 			"under the same load (the functions named in the goal's gap; runtime and net/http lines trimmed):\n\n```\n")
 		b.WriteString(strings.TrimRight(e.Profile, "\n"))
@@ -191,8 +206,9 @@ func dur(d time.Duration) string {
 }
 
 // TrimProfile keeps the header and the first n lines of `go tool pprof -top` output that
-// name a function of the server's own code, gin, gorm, the SQLite driver, the validator,
-// JSON encoding or Prometheus: the lines that say which part costs what.
+// name a function of the server's own code, gin, gorm, the SQLite or PostgreSQL (pgx)
+// driver, the validator, JSON encoding or Prometheus: the lines that say which part costs
+// what.
 func TrimProfile(top string, n int) string {
 	var out []string
 	kept := 0
@@ -210,7 +226,7 @@ func TrimProfile(top string, n int) string {
 }
 
 func interesting(line string) bool {
-	for _, s := range []string{"myblog/", "gin-gonic/", "gorm.io/", "sqlite", "validator", "encoding/json",
+	for _, s := range []string{"myblog/", "gin-gonic/", "gorm.io/", "sqlite", "jackc/pgx", "validator", "encoding/json",
 		"prometheus", "log/slog", "crypto/rand", "restart.", "gin-contrib", "database/sql."} {
 		if strings.Contains(line, s) {
 			return true

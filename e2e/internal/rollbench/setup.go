@@ -9,13 +9,12 @@ import (
 
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
-	"github.com/gingen/gingen/templates"
 )
 
 // Golden is the golden tree the replicas are built from: a PostgreSQL project (fork
 // strategy), to which Prepare adds the article resource of golden/myblog-article and a
 // notice resource with events.
-const Golden = "myblog-postgres"
+const Golden = restarttest.PostgresGolden
 
 // The resource with events Prepare adds: its subscribers follow it through the roll.
 const (
@@ -34,17 +33,11 @@ func Prepare(ctx context.Context, goldenRoot, dir, fromVersion, toVersion string
 	if err := restarttest.Compose(filepath.Join(goldenRoot, Golden), "", project); err != nil {
 		return "", "", "", err
 	}
-	for _, res := range []generator.ResourceOptions{
-		{Name: "article", Fields: []string{"title:string", "body:text"}},
-		{Name: eventsName, Fields: []string{"title:string"}, Events: true},
-	} {
-		plan, err := generator.PlanAddResource(os.DirFS(project), res, templates.FS())
-		if err != nil {
-			return "", "", "", fmt.Errorf("add resource %s: %w", res.Name, err)
-		}
-		if err := plan.Apply(project); err != nil {
-			return "", "", "", fmt.Errorf("add resource %s: %w", res.Name, err)
-		}
+	if err := restarttest.AddResources(project,
+		generator.ResourceOptions{Name: "article", Fields: []string{"title:string", "body:text"}},
+		generator.ResourceOptions{Name: eventsName, Fields: []string{"title:string"}, Events: true},
+	); err != nil {
+		return "", "", "", err
 	}
 	from = filepath.Join(dir, "myblog-"+fromVersion)
 	to = filepath.Join(dir, "myblog-"+toVersion)
@@ -82,4 +75,10 @@ func (d Database) SQL(ctx context.Context, psql, admin, statements string) error
 		return fmt.Errorf("psql %q: %w\n%s", statements, err, out)
 	}
 	return nil
+}
+
+// DSN is the key=value connection string of database name, for a program that takes one
+// (perfbench's hand-written baseline).
+func (d Database) DSN(name string) string {
+	return fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s sslmode=disable", d.Host, d.Port, d.User, d.Password, name)
 }

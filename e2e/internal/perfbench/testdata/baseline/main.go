@@ -1,9 +1,10 @@
-// Command baseline is what a user would write by hand instead of a generated project: gin,
-// gorm and SQLite, doing the work the generated article endpoints do and nothing more.
+// Command baseline is what a user would write by hand instead of a generated project: gin
+// and gorm on SQLite (sqlite.go) or PostgreSQL (postgres.go), doing the work the generated
+// article endpoints do and nothing more.
 // GET /healthz answers the generated project's body; GET /api/v1/articles counts and pages;
 // GET /api/v1/articles/:id loads one; POST /api/v1/articles validates and inserts. perfbench
-// copies it into the golden project it measures and builds it there, so that both use the
-// same go.mod. GET /debug/allocs tells the harness the heap allocations so far (the generated
+// copies it with the database's file (perfbench.BaselineFiles) into the golden project it
+// measures and builds it there, so that both use the same go.mod. GET /debug/allocs tells the harness the heap allocations so far (the generated
 // project's /metrics says the same).
 package main
 
@@ -16,9 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 type article struct {
@@ -48,11 +47,7 @@ type health struct {
 }
 
 func main() {
-	if err := os.MkdirAll("data", 0o755); err != nil {
-		fail(err)
-	}
-	db, err := gorm.Open(sqlite.Open("data/baseline.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"),
-		&gorm.Config{Logger: logger.Discard})
+	db, err := openDB()
 	if err != nil {
 		fail(err)
 	}
