@@ -4,8 +4,8 @@
 // GET /healthz answers the generated project's body; GET /api/v1/articles counts and pages;
 // GET /api/v1/articles/:id loads one; POST /api/v1/articles validates and inserts. perfbench
 // copies it with the database's file (perfbench.BaselineFiles) into the golden project it
-// measures and builds it there, so that both use the same go.mod. GET /debug/allocs tells the harness the heap allocations so far (the generated
-// project's /metrics says the same).
+// measures and builds it there, so that both use the same go.mod. GET /debug/allocs tells
+// the harness the heap allocations so far (the generated project's /metrics says the same).
 package main
 
 import (
