@@ -264,10 +264,11 @@ func TestADatabaseAheadOfTheBuildIsRefusedInEveryStrategy(t *testing.T) {
 	})
 }
 
-// TestAddFieldProjectsPassTheirTestsOnEveryDatabase adds the resources, then fields
-// of every kind, to a project on each database and runs the project's own tests against a
-// real server: the alter migrations go up, down and up again, the migrated schema matches
-// the models, and the handlers' tests pass with the new fields.
+// TestAddFieldProjectsPassTheirTestsOnEveryDatabase adds the resources (and one with
+// events), then fields of every kind, to a project on each database and runs the project's
+// own tests against a real server: the alter migrations go up, down and up again, the
+// migrated schema matches the models, the handlers' tests pass with the new fields, and the
+// outbox keeps its order under concurrent writers.
 func TestAddFieldProjectsPassTheirTestsOnEveryDatabase(t *testing.T) {
 	t.Parallel() // see parallelDBTests
 	if testing.Short() {
@@ -280,7 +281,11 @@ func TestAddFieldProjectsPassTheirTestsOnEveryDatabase(t *testing.T) {
 			if db != generator.DBSQLite {
 				env = requireServer(t, db).projectEnv("MYBLOG", "")
 			}
-			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort}, blogResources()...)
+			// With a resource added with --events: the project's own tests then run the
+			// outbox's ordering (models/outbox_test.go: concurrent writers, a reader that must
+			// see every id in order, none skipped) and the event streams against the server.
+			resources := append(blogResources(), generator.ResourceOptions{Name: "notice", Fields: []string{"title:string", "level:int"}, Events: true})
+			project := generateProject(t, generator.Options{Name: "myblog", Strategy: restarttest.Fork, DB: db, Port: generator.DefaultPort}, resources...)
 			for _, f := range []generator.FieldOptions{
 				{Resource: "article", Fields: []string{"subtitle:string:optional", "rating:int:index", "score:float", "due:time:required", "seen_at:time"}},
 				{Resource: "tag", Fields: []string{"color:string:unique", "note:text", "hidden:bool", "weight:uint:required", "big:int64"}},
