@@ -80,24 +80,10 @@ func testEventStreamsThroughRestarts(t *testing.T, ctx context.Context, strategy
 	if run.Created == 0 {
 		t.Fatalf("the writer created no note (%d errors: %v)", run.WriteErrs, run.WriteByError)
 	}
+	// Each subscriber's stream at each restart ends cleanly: SSE with a retry: field, a
+	// websocket with close status 1012 (service restart).
+	checkStreams(t, run.Kinds, run.Events, run.Restarts)
 	for _, k := range run.Kinds {
-		for _, p := range k.Problems {
-			t.Error(p)
-		}
-		if k.Exact != k.Subscribers {
-			t.Errorf("%s: %d of %d subscribers received the %d events of the outbox exactly once, in order: %+v", k.Kind, k.Exact, k.Subscribers, run.Events, k.Delivery)
-		}
-		if k.AbruptEnds > 0 {
-			t.Errorf("%s: %d streams ended otherwise than a drain ends them (cut by a restart): %v", k.Kind, k.AbruptEnds, k.AbruptWhy)
-		}
-		// Each subscriber's stream at each restart ends cleanly: SSE with a retry: field,
-		// a websocket with close status 1012 (service restart).
-		if k.CleanEnds < k.Subscribers*run.Restarts {
-			t.Errorf("%s: %d streams ended cleanly, want %d or more (each subscriber's at each restart)", k.Kind, k.CleanEnds, k.Subscribers*run.Restarts)
-		}
-		if k.Kind == restarttest.WebSocket && k.CloseCodes[int(websocket.StatusServiceRestart)] != k.CleanEnds+k.AbruptEnds {
-			t.Errorf("websocket: close statuses %v, want 1012 (service restart) for every socket the server closed", k.CloseCodes)
-		}
 		var maxGap time.Duration
 		if len(k.Gaps) > 0 {
 			maxGap = k.Gaps[len(k.Gaps)-1]
@@ -105,10 +91,36 @@ func testEventStreamsThroughRestarts(t *testing.T, ctx context.Context, strategy
 		t.Logf("%s: %d subscribers, %d streams, %d ended cleanly, %d cut, %d failed connects, close statuses %v, longest reconnect gap %s",
 			k.Kind, k.Subscribers, k.Streams, k.CleanEnds, k.AbruptEnds, k.ConnectErrs, k.CloseCodes, maxGap.Round(time.Millisecond))
 	}
-	if len(run.Kinds) != 2 {
-		t.Errorf("subscribers of %d kinds, want SSE and websocket", len(run.Kinds))
-	}
 	t.Logf("%s: %d events (%d notes created, %d write errors), %d restarts; old generation gone after the new served: median %s, max %s",
 		strategy, run.Events, run.Created, run.WriteErrs, run.Restarts,
 		run.Drains[len(run.Drains)/2].Round(time.Millisecond), run.Drains[len(run.Drains)-1].Round(time.Millisecond))
+}
+
+// checkStreams judges the subscribers of each kind (SSE and websocket, both wanted) after a
+// run whose outbox held events: every subscriber received each event once, in order; no
+// stream was cut; at least cleanEach streams of each subscriber ended cleanly (a drain's
+// end: SSE's last retry: field, a websocket's close status 1012, which every socket the
+// server closed must have).
+func checkStreams(t *testing.T, kinds []restarttest.StreamFigures, events, cleanEach int) {
+	t.Helper()
+	if len(kinds) != 2 {
+		t.Errorf("subscribers of %d kinds, want SSE and websocket", len(kinds))
+	}
+	for _, k := range kinds {
+		for _, p := range k.Problems {
+			t.Error(p)
+		}
+		if k.Exact != k.Subscribers {
+			t.Errorf("%s: %d of %d subscribers received the %d events of the outbox exactly once, in order: %+v", k.Kind, k.Exact, k.Subscribers, events, k.Delivery)
+		}
+		if k.AbruptEnds > 0 {
+			t.Errorf("%s: %d streams ended otherwise than a drain ends them: %v", k.Kind, k.AbruptEnds, k.AbruptWhy)
+		}
+		if k.CleanEnds < k.Subscribers*cleanEach {
+			t.Errorf("%s: %d streams ended cleanly, want %d or more (%d a subscriber)", k.Kind, k.CleanEnds, k.Subscribers*cleanEach, cleanEach)
+		}
+		if k.Kind == restarttest.WebSocket && k.CloseCodes[int(websocket.StatusServiceRestart)] != k.CleanEnds+k.AbruptEnds {
+			t.Errorf("websocket: close statuses %v, want 1012 (service restart) for every socket the server closed", k.CloseCodes)
+		}
+	}
 }
