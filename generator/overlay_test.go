@@ -9,8 +9,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/gingen/gingen/templates"
 )
 
@@ -112,7 +110,7 @@ func TestExportedTemplatesRenderTheSameProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := diffPlans(want, got); diff != "" {
 			t.Errorf("%s renders differently from the exported templates (-embedded +exported):\n%s", name, diff)
 		}
 	}
