@@ -244,7 +244,7 @@ func isJournalID(id string) bool {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		if !isDigitASCII(id[i]) && !('a' <= id[i] && id[i] <= 'f') {
+		if c := id[i]; !isDigitASCII(c) && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
