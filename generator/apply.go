@@ -181,9 +181,29 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 		return fmt.Errorf("open %s: %w", tmp, err)
 	}
 	defer r.Close()
+	// Each folder is made and opened once, not once per file in it: os.Root resolves every
+	// path a component at a time, a system call each.
+	folders := map[string]*os.Root{}
+	defer func() {
+		for _, f := range folders {
+			_ = f.Close()
+		}
+	}()
 	for _, f := range files {
-		if err := writeFile(r, f); err != nil {
-			return err
+		name := filepath.FromSlash(f.Path)
+		dir := filepath.Dir(name)
+		folder, ok := folders[dir]
+		if !ok {
+			if err := r.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
+			}
+			if folder, err = r.OpenRoot(dir); err != nil {
+				return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
+			}
+			folders[dir] = folder
+		}
+		if err := folder.WriteFile(filepath.Base(name), f.Body, f.Mode); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 		}
 	}
 	// os.Rename refuses to replace a directory, even an empty one: remove it first. The
@@ -194,18 +214,6 @@ func writeTreeAtomically(dir string, files []File) (err error) {
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("move generated project into %s: %w", dir, err)
-	}
-	return nil
-}
-
-// writeFile writes f under r.
-func writeFile(r *os.Root, f File) error {
-	name := filepath.FromSlash(f.Path)
-	if err := r.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
-	}
-	if err := r.WriteFile(name, f.Body, f.Mode); err != nil {
-		return fmt.Errorf("write %s: %w", f.Path, confinedErr(r, f.Path, err))
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -238,14 +237,25 @@ func readJournal(r *os.Root, canon, name string) (journal, error) {
 	return j, nil
 }
 
-// journalIDPattern is how randomID spells a journal's id.
-var journalIDPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
+// isJournalID reports whether id is spelt as randomID spells a journal's id: 12 lower-case
+// hexadecimal digits.
+func isJournalID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isDigitASCII(c) && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkJournal checks that a journal touches only what gingen manages: clean paths inside the
 // project, none under .git nor one of gingen's own journal files, staged files named
 // .NAME.gingen-ID beside their targets, each with a SHA-256.
 func checkJournal(j journal) error {
-	if !journalIDPattern.MatchString(j.ID) {
+	if !isJournalID(j.ID) {
 		return fmt.Errorf("its id %q is not one gingen makes", j.ID)
 	}
 	for _, w := range j.Writes {

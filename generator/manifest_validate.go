@@ -178,9 +178,6 @@ func (m Manifest) validate(b []byte) error {
 	return nil
 }
 
-// unknownFieldRE is how yaml reports a key the type lacks.
-var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type \S+$`)
-
 // yamlError is a decoding error of gingen.yaml on one line: yaml lists its problems one a
 // line, which become "; "-separated, with unknown keys named as such.
 func yamlError(err error) error {
@@ -188,6 +185,9 @@ func yamlError(err error) error {
 	if !errors.As(err, &te) {
 		return fmt.Errorf("%s: %s", ManifestName, strings.ReplaceAll(err.Error(), "\n", " "))
 	}
+	// How yaml reports a key the type lacks; compiled here, on this error's path only, not
+	// at every start of gingen.
+	unknownFieldRE := regexp.MustCompile(`^(line \d+): field (\S+) not found in type \S+$`)
 	problems := make([]string, len(te.Errors))
 	for i, p := range te.Errors {
 		if m := unknownFieldRE.FindStringSubmatch(p); m != nil {

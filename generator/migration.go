@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,8 +16,25 @@ const MigrationsDir = "db/migrations"
 // migrationTemplates is the template tree of the migrations add resource and add field write.
 const migrationTemplates = "migration"
 
-// migrationFile matches a goose migration's file name and captures its version.
-var migrationFile = regexp.MustCompile(`^([0-9]+)_[^/]*\.(sql|go)$`)
+// migrationFileVersion reads the version of a goose migration's file name,
+// ^([0-9]+)_[^/]*\.(sql|go)$: the digits before the first '_'; ok is false for a name of
+// another shape.
+func migrationFileVersion(name string) (version string, ok bool) {
+	version, rest, found := strings.Cut(name, "_")
+	if !found || version == "" || strings.Trim(version, "0123456789") != "" || strings.Contains(rest, "/") {
+		return "", false
+	}
+	if !strings.HasSuffix(rest, ".sql") && !strings.HasSuffix(rest, ".go") {
+		return "", false
+	}
+	return version, true
+}
+
+// isMigrationFile reports whether name is a goose migration's file name.
+func isMigrationFile(name string) bool {
+	_, ok := migrationFileVersion(name)
+	return ok
+}
 
 // migrationVersions lists the versions of the migrations in the project's migrations
 // folder, in ascending order; none when the folder does not exist.
@@ -32,13 +48,13 @@ func migrationVersions(project fs.FS) ([]int64, error) {
 	}
 	var out []int64
 	for _, e := range entries {
-		m := migrationFile.FindStringSubmatch(e.Name())
-		if e.IsDir() || m == nil || strings.HasSuffix(e.Name(), "_test.go") {
+		version, ok := migrationFileVersion(e.Name())
+		if e.IsDir() || !ok || strings.HasSuffix(e.Name(), "_test.go") {
 			continue
 		}
-		v, err := strconv.ParseInt(m[1], 10, 64)
+		v, err := strconv.ParseInt(version, 10, 64)
 		if err != nil {
-			return nil, inputErrorf("%s/%s: version %s is not a number goose reads; rename the file", MigrationsDir, e.Name(), m[1])
+			return nil, inputErrorf("%s/%s: version %s is not a number goose reads; rename the file", MigrationsDir, e.Name(), version)
 		}
 		out = append(out, v)
 	}
@@ -83,11 +99,11 @@ func migrationPath(v int64, name string) string {
 
 // migrationVersion reads the version from a migration's path.
 func migrationVersion(p string) int64 {
-	m := migrationFile.FindStringSubmatch(path.Base(p))
-	if m == nil {
+	version, ok := migrationFileVersion(path.Base(p))
+	if !ok {
 		return 0
 	}
-	v, _ := strconv.ParseInt(m[1], 10, 64)
+	v, _ := strconv.ParseInt(version, 10, 64)
 	return v
 }
 
@@ -657,7 +673,7 @@ func newestRecordedMigration(m Manifest, files map[string]File) int64 {
 func numberProjectMigrations(m Manifest, byPath map[string]File, resources []Resource) error {
 	var unnumbered []string
 	for p := range byPath {
-		if path.Dir(p) == MigrationsDir && path.Ext(p) == ".sql" && !migrationFile.MatchString(path.Base(p)) {
+		if path.Dir(p) == MigrationsDir && path.Ext(p) == ".sql" && !isMigrationFile(path.Base(p)) {
 			unnumbered = append(unnumbered, p)
 		}
 	}

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -14,16 +13,28 @@ func EnvPrefix(name string) string {
 	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// snakeRE is the shape of resource and field names: lower-case words of letters and digits,
-// each starting with a letter, joined by single underscores. Every word starting with a letter
-// makes the snake_case <-> CamelCase mapping one-to-one, so JSON names, column names and Go
-// names always correspond.
-var snakeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*$`)
+// IsSnake reports whether s is a snake_case name as resources and fields need: lower-case
+// words of letters and digits, each starting with a letter, joined by single underscores
+// (^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*$). Every word starting with a letter makes the
+// snake_case <-> CamelCase mapping one-to-one, so JSON names, column names and Go names
+// always correspond. (A loop, not a package-level regexp: that would be compiled at every
+// start of gingen, whatever the command.)
+func IsSnake(s string) bool {
+	for w := range strings.SplitSeq(s, "_") {
+		if w == "" || !isLowerASCII(w[0]) {
+			return false
+		}
+		for i := 1; i < len(w); i++ {
+			if !isLowerASCII(w[i]) && !isDigitASCII(w[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
-var underscoresRE = regexp.MustCompile(`_+`)
-
-// IsSnake reports whether s is a snake_case name as resources and fields need.
-func IsSnake(s string) bool { return snakeRE.MatchString(s) }
+func isLowerASCII(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigitASCII(c byte) bool { return '0' <= c && c <= '9' }
 
 // ToSnake turns what a user may have typed instead of snake_case ("BlogPost", "blog-post",
 // "blogPost") into snake_case, for the suggestion of an error message.
@@ -46,7 +57,8 @@ func ToSnake(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.Trim(underscoresRE.ReplaceAllString(b.String(), "_"), "_")
+	// Runs of '_' become one, and none is left at either end.
+	return strings.Join(strings.FieldsFunc(b.String(), func(r rune) bool { return r == '_' }), "_")
 }
 
 // isInitialism reports whether a word is written in upper case in Go names, as golint and

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -121,7 +120,17 @@ func (o Options) Validate() error {
 	return nil
 }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
+// isProjectName reports whether name matches ^[a-zA-Z][a-zA-Z0-9_-]*$.
+func isProjectName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := isLowerASCII(c) || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !isDigitASCII(c) && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // ValidateName checks a project name: it becomes a folder, a binary, a module path element
 // and the prefix of environment variables, so it must be a plain identifier-like word.
@@ -137,7 +146,7 @@ func ValidateName(name string) error {
 		return inputErrorf("invalid project name %s: it contains white space; %s", q, fix)
 	case name[0] >= '0' && name[0] <= '9':
 		return inputErrorf("invalid project name %s: it starts with a digit; %s", q, fix)
-	case !nameRE.MatchString(name):
+	case !isProjectName(name):
 		return inputErrorf("invalid project name %s: it contains characters other than letters, digits, '-' and '_'; %s", q, fix)
 	case strings.HasSuffix(name, "-") || strings.HasSuffix(name, "_"):
 		return inputErrorf("invalid project name %s: it ends with %q; %s", q, name[len(name)-1:], fix)

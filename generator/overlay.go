@@ -44,6 +44,16 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 	return &overlayDir{info: info, entries: entries}, nil
 }
 
+// FormattedAsWritten is what base vouches for a file over does not replace (see
+// renderFile); nothing is vouched for over's files, which the user wrote.
+func (o overlayFS) FormattedAsWritten(name string) bool {
+	if _, err := fs.Stat(o.over, name); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	v, ok := o.base.(formattedAsWritten)
+	return ok && v.FormattedAsWritten(name)
+}
+
 // Stat prefers over's entry; a name that is a folder in one and a file in the other is an
 // error, so that a user's file cannot hide a whole template folder by accident.
 func (o overlayFS) Stat(name string) (fs.FileInfo, error) {

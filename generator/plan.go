@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"runtime/debug"
@@ -174,6 +175,17 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	if err := o.Validate(); err != nil {
 		return nil, Manifest{}, fmt.Errorf("%s: %w", ManifestName, err)
 	}
+	// The digest of the template trees reads every template, used or not: it is taken while
+	// the project's own templates render.
+	type treesDigest struct {
+		sum string
+		err error
+	}
+	digested := make(chan treesDigest, 1) // buffered: an early return leaves no goroutine blocked
+	go func() {
+		sum, err := TemplatesDigest(tfs)
+		digested <- treesDigest{sum, err}
+	}()
 	data := newProjectData(o)
 	data.RestartEjected = m.RestartEjected()
 	data.Events = m.HasEvents()
@@ -293,10 +305,11 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	if err := numberProjectMigrations(m, byPath, resources); err != nil {
 		return nil, Manifest{}, err
 	}
-	sum, err := TemplatesDigest(tfs)
-	if err != nil {
-		return nil, Manifest{}, err
+	d := <-digested
+	if d.err != nil {
+		return nil, Manifest{}, d.err
 	}
+	sum := d.sum
 	out := m
 	out.Schema = manifestSchema
 	out.Generated = &Generation{Gingen: Version(), Templates: sum}
@@ -330,17 +343,31 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 // from: every file under project/ and resource/ of tfs, with its path.
 func TemplatesDigest(tfs fs.FS) (string, error) {
 	h := sha256.New()
+	buf := make([]byte, 32<<10)
 	for _, dir := range []string{"project", resourceTemplates} {
 		err := fs.WalkDir(tfs, dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			body, err := fs.ReadFile(tfs, p)
+			// Read through a buffer, not whole: the trees are a megabyte and more, and the
+			// digest is all that is kept of them.
+			f, err := tfs.Open(p)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(h, "%s\x00%d\x00", p, len(body))
-			h.Write(body)
+			defer f.Close()
+			info, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", p, info.Size())
+			n, err := io.CopyBuffer(h, f, buf)
+			if err != nil {
+				return err
+			}
+			if n != info.Size() {
+				return fmt.Errorf("%s: read %d bytes of %d; it changed while it was read", p, n, info.Size())
+			}
 			return nil
 		})
 		if err != nil {

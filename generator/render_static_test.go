@@ -1,0 +1,75 @@
+package generator
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// vouching is a template tree that vouches for every Go template without an action, as the
+// embedded trees do.
+type vouching struct{ fstest.MapFS }
+
+func (vouching) FormattedAsWritten(string) bool { return true }
+
+// A template without an action is copied as written, and formatted unless its tree vouches
+// that it is gofmt-clean; a user's file laid over a vouching tree is always formatted.
+func TestRenderFileWithoutAction(t *testing.T) {
+	const unformatted = "package p\nfunc  F( ) {return}\n"
+	const formatted = "package p\n\nfunc F() { return }\n"
+	files := fstest.MapFS{
+		"t/a.go.tmpl":     {Data: []byte(unformatted)},
+		"t/bad.go.tmpl":   {Data: []byte("package p\nfunc {\n")},
+		"t/notes.md.tmpl": {Data: []byte("} {  }}\n\t{ .Name }\n")},
+	}
+	user := fstest.MapFS{"t/a.go.tmpl": {Data: []byte(unformatted)}}
+	cases := []struct {
+		name, file, want, err string
+		tfs                   fs.FS
+	}{
+		{name: "a Go file of a tree that vouches for nothing is formatted", tfs: files, file: "t/a.go.tmpl", want: formatted},
+		{name: "a Go file of a vouching tree is copied as written", tfs: vouching{files}, file: "t/a.go.tmpl", want: unformatted},
+		{name: "the user's Go file laid over a vouching tree is formatted", tfs: Overlay(vouching{files}, user), file: "t/a.go.tmpl", want: formatted},
+		{name: "invalid Go of a tree that vouches for nothing is refused", tfs: files, file: "t/bad.go.tmpl", err: "renders invalid Go"},
+		{name: "another file is copied as written, braces and all", tfs: files, file: "t/notes.md.tmpl", want: "} {  }}\n\t{ .Name }\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := renderFile(tc.tfs, tc.file, nil)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("rendered %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// An overlay vouches for a file only where it serves the base's file and the base vouches.
+func TestOverlayFormattedAsWritten(t *testing.T) {
+	base := fstest.MapFS{"a.go.tmpl": {}, "b.go.tmpl": {}}
+	user := fstest.MapFS{"b.go.tmpl": {}}
+	for _, tc := range []struct {
+		tfs  fs.FS
+		name string
+		want bool
+	}{
+		{Overlay(vouching{base}, user), "a.go.tmpl", true},
+		{Overlay(vouching{base}, user), "b.go.tmpl", false},
+		{Overlay(base, user), "a.go.tmpl", false},
+		{Overlay(Overlay(vouching{base}, fstest.MapFS{}), user), "a.go.tmpl", true},
+	} {
+		v, ok := tc.tfs.(formattedAsWritten)
+		if got := ok && v.FormattedAsWritten(tc.name); got != tc.want {
+			t.Errorf("%T vouches for %s: %v, want %v", tc.tfs, tc.name, got, tc.want)
+		}
+	}
+}
