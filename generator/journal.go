@@ -47,6 +47,11 @@ const (
 	journalTemp = ".gingen-journal.tmp"
 )
 
+// JournalFile is the file in the project's root that holds a change from the moment it
+// starts writing to its commit point (then renamed): while it is there, an interruption
+// rolls the change back.
+const JournalFile = journalName
+
 // ErrInterrupted is returned when a change was interrupted before its commit point and
 // rolled back: the project is as it was.
 var ErrInterrupted = errors.New("interrupted; the change was rolled back and nothing was written")
