@@ -9,6 +9,14 @@
 // minimum is behind the database.
 //
 //	govulncheck -db file:///path/to/db -format json ./... | go run ./internal/vulngate -allow-stdlib -min-go 1.26.10
+//
+// A package-level scan (govulncheck -scan package) costs a second where the symbol-level one
+// costs 20 to 180 CPU-seconds and gigabytes (it builds the whole program's call graph), and it
+// decides the gate alone when no vulnerable package of a module is imported: what is not
+// imported is not called, and the standard library's findings (-min-go and the report) are
+// the same at every level. When one is imported, or a standard-library one is and
+// -allow-stdlib is off, only a symbol-level scan can tell whether the code calls it: vulngate
+// names it and exits 3, and CI runs that scan (.ci/run, vulnscan).
 package main
 
 import (
@@ -42,15 +50,27 @@ func main() {
 		fmt.Fprintf(os.Stderr, "vulngate: -min-go %q is not a Go release; write it as 1.26.10\n", *minGo)
 		os.Exit(2)
 	}
-	failed, err := gate(os.Stdin, os.Stdout, options{label: *label, allowStdlib: *allowStdlib, minGo: strings.TrimPrefix(*minGo, "go")})
+	v, err := gate(os.Stdin, os.Stdout, options{label: *label, allowStdlib: *allowStdlib, minGo: strings.TrimPrefix(*minGo, "go")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vulngate:", err)
 		os.Exit(2)
 	}
-	if failed {
+	if v == verdictNeedsSymbols {
+		os.Exit(3)
+	}
+	if v == verdictFail {
 		os.Exit(1)
 	}
 }
+
+// verdict is the gate's decision.
+type verdict int
+
+const (
+	verdictPass         verdict = iota
+	verdictFail                 // a called module vulnerability, or -min-go behind the database
+	verdictNeedsSymbols         // a package-level scan found an imported vulnerable package it cannot judge
+)
 
 // message is one JSON object of govulncheck's stream; only the parts used here.
 type message struct {
@@ -58,6 +78,7 @@ type message struct {
 		ScannerVersion string `json:"scanner_version"`
 		GoVersion      string `json:"go_version"`
 		DB             string `json:"db"`
+		ScanLevel      string `json:"scan_level"` // module, package or symbol (the default)
 	} `json:"config"`
 	OSV *struct {
 		ID      string `json:"id"`
@@ -91,15 +112,16 @@ type vuln struct {
 	id, summary, module, version, fixed string
 	called                              bool
 	calledFrom                          string
+	imported                            bool // a package of it is imported (package and symbol scans)
 }
 
 // gate reads the stream from r, prints its report to w and reports whether CI must fail.
-func gate(r io.Reader, w io.Writer, o options) (bool, error) {
+func gate(r io.Reader, w io.Writer, o options) (verdict, error) {
 	label, allowStdlib := o.label, o.allowStdlib
 	dec := json.NewDecoder(r)
 	summaries := map[string]string{}
 	vulns := map[string]*vuln{}
-	scanned := false
+	scanned, symbols := false, true
 	for {
 		var m message
 		err := dec.Decode(&m)
@@ -107,11 +129,12 @@ func gate(r io.Reader, w io.Writer, o options) (bool, error) {
 			break
 		}
 		if err != nil {
-			return false, fmt.Errorf("read govulncheck output: %w", err)
+			return verdictPass, fmt.Errorf("read govulncheck output: %w", err)
 		}
 		switch {
 		case m.Config != nil:
 			scanned = true
+			symbols = m.Config.ScanLevel == "" || m.Config.ScanLevel == "symbol"
 		case m.OSV != nil:
 			summaries[m.OSV.ID] = m.OSV.Summary
 		case m.Finding != nil && len(m.Finding.Trace) > 0:
@@ -124,10 +147,28 @@ func gate(r io.Reader, w io.Writer, o options) (bool, error) {
 			if f.Trace[0].Function != "" && !v.called {
 				v.called, v.calledFrom = true, describeCall(f.Trace)
 			}
+			if f.Trace[0].Package != "" {
+				v.imported = true
+			}
 		}
 	}
 	if !scanned {
-		return false, errors.New("no govulncheck output (expected govulncheck -format json)")
+		return verdictPass, errors.New("no govulncheck output (expected govulncheck -format json)")
+	}
+	if !symbols {
+		// Only imports are known: an imported vulnerable package of a module, or of the
+		// standard library when that fails too, may be called.
+		var undecided []string
+		for _, id := range slices.Sorted(maps.Keys(vulns)) {
+			if v := vulns[id]; v.imported && (v.module != "stdlib" || !allowStdlib) {
+				undecided = append(undecided, fmt.Sprintf("%s (%s)", id, v.module))
+			}
+		}
+		if len(undecided) > 0 {
+			fmt.Fprintf(w, "%s: imported, maybe called: %s; a package-level scan cannot tell, a symbol-level one decides\n",
+				label, strings.Join(undecided, " "))
+			return verdictNeedsSymbols, nil
+		}
 	}
 	failed := false
 	var calledStdlib, calledModules, notCalled, stdlib []string
@@ -155,15 +196,19 @@ func gate(r io.Reader, w io.Writer, o options) (bool, error) {
 	}
 	for _, id := range stdlib {
 		v := vulns[id]
-		verdict, how := "FAIL", "called: "+v.calledFrom
+		level, how := "FAIL", "called: "+v.calledFrom
 		switch {
+		case !symbols && v.imported:
+			level, how = "note", "imported (a package-level scan: calls not traced)"
+		case !symbols:
+			level, how = "note", "required, not imported"
 		case !v.called:
-			verdict, how = "note", "imported, not called"
+			level, how = "note", "imported, not called"
 		case allowStdlib:
-			verdict = "warning"
+			level = "warning"
 		}
 		fmt.Fprintf(w, "%s: %s %s in the standard library of %s (fixed in %s: upgrade the Go toolchain): %s\n    %s\n",
-			label, verdict, v.id, goRelease(v.version), goRelease(v.fixed), v.summary, how)
+			label, level, v.id, goRelease(v.version), goRelease(v.fixed), v.summary, how)
 	}
 	if len(notCalled) > 0 {
 		fmt.Fprintf(w, "%s: %d more in imported packages or required modules, not called: %s\n", label, len(notCalled), strings.Join(notCalled, " "))
@@ -172,12 +217,20 @@ func gate(r io.Reader, w io.Writer, o options) (bool, error) {
 	if allowStdlib && len(calledStdlib) > 0 {
 		allowed = " (allowed: -allow-stdlib)"
 	}
-	fmt.Fprintf(w, "%s: %d called vulnerabilities in modules, %d in the standard library%s\n",
-		label, len(calledModules), len(calledStdlib), allowed)
+	if symbols {
+		fmt.Fprintf(w, "%s: %d called vulnerabilities in modules, %d in the standard library%s\n",
+			label, len(calledModules), len(calledStdlib), allowed)
+	} else {
+		fmt.Fprintf(w, "%s: 0 vulnerable packages of modules imported, so none called (a package-level scan)\n", label)
+	}
 	if len(stdlib) > 0 {
 		patched, unfixed := minPatched(vulns, stdlib)
-		fmt.Fprintf(w, "%s: the standard library's %d known vulnerabilities (%d called) are fixed in %s and later\n",
-			label, len(stdlib), len(calledStdlib), goRelease(patched))
+		calls := fmt.Sprintf("%d called", len(calledStdlib))
+		if !symbols {
+			calls = "calls not traced"
+		}
+		fmt.Fprintf(w, "%s: the standard library's %d known vulnerabilities (%s) are fixed in %s and later\n",
+			label, len(stdlib), calls, goRelease(patched))
 		if len(unfixed) > 0 {
 			fmt.Fprintf(w, "%s: no Go release fixes %s yet\n", label, strings.Join(unfixed, " "))
 		}
@@ -187,7 +240,10 @@ func gate(r io.Reader, w io.Writer, o options) (bool, error) {
 			failed = true
 		}
 	}
-	return failed, nil
+	if failed {
+		return verdictFail, nil
+	}
+	return verdictPass, nil
 }
 
 // minPatched returns the oldest release that fixes every one of the standard-library

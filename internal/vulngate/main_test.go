@@ -61,11 +61,11 @@ func TestGate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			fail, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
+			v, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fail != tc.fail {
+			if fail := v == verdictFail; fail != tc.fail || v == verdictNeedsSymbols {
 				t.Errorf("fail = %t, want %t\n%s", fail, tc.fail, out.String())
 			}
 			for _, w := range tc.want {
@@ -77,6 +77,68 @@ func TestGate(t *testing.T) {
 	}
 	if _, err := gate(strings.NewReader(""), &bytes.Buffer{}, options{label: "app"}); err == nil {
 		t.Error("empty input passes; it must be an error (govulncheck did not run)")
+	}
+}
+
+// pkgStream is a package-level scan (govulncheck -scan package) of the same program: traces
+// stop at the package, none at a function.
+const pkgStream = `{"config":{"protocol_version":"v1.0.0","scanner_name":"govulncheck","scanner_version":"v1.9.0","go_version":"go1.26.8","scan_level":"package"}}
+{"osv":{"id":"GO-2026-0001","summary":"Panic in net/http"}}
+{"osv":{"id":"GO-2026-0002","summary":"Infinite loop in x/text"}}
+{"osv":{"id":"GO-2026-0003","summary":"Bad thing in x/net"}}
+{"osv":{"id":"GO-2026-0004","summary":"Bad certificates in crypto/x509"}}
+{"finding":{"osv":"GO-2026-0001","fixed_version":"v1.26.9","trace":[{"module":"stdlib","version":"v1.26.8"}]}}
+{"finding":{"osv":"GO-2026-0001","fixed_version":"v1.26.9","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http"}]}}
+{"finding":{"osv":"GO-2026-0002","fixed_version":"v0.39.0","trace":[{"module":"golang.org/x/text","version":"v0.4.0"}]}}
+{"finding":{"osv":"GO-2026-0002","fixed_version":"v0.39.0","trace":[{"module":"golang.org/x/text","version":"v0.4.0","package":"golang.org/x/text/unicode/norm"}]}}
+{"finding":{"osv":"GO-2026-0003","fixed_version":"v0.50.0","trace":[{"module":"golang.org/x/net","version":"v0.1.0"}]}}
+{"finding":{"osv":"GO-2026-0004","fixed_version":"v1.26.10","trace":[{"module":"stdlib","version":"v1.26.8"}]}}
+`
+
+// TestPackageScan: a package-level scan decides alone only when nothing it cannot judge is
+// imported; otherwise it asks for a symbol-level scan, whatever else it found.
+func TestPackageScan(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		input       string
+		allowStdlib bool
+		minGo       string
+		want        verdict
+		lines       []string
+	}{
+		{"an imported vulnerable module package needs the symbol scan", pkgStream, true, "", verdictNeedsSymbols, []string{
+			"app: imported, maybe called: GO-2026-0002 (golang.org/x/text); a package-level scan cannot tell, a symbol-level one decides",
+		}},
+		{"even when -min-go would fail: the symbol scan reports both", pkgStream, true, "1.26.9", verdictNeedsSymbols, nil},
+		{"a module only required passes, stdlib allowed", removeLine(pkgStream, `"package":"golang.org/x/text`), true, "1.26.10", verdictPass, []string{
+			"app: 2 more in imported packages or required modules, not called: GO-2026-0002 GO-2026-0003\n",
+			"app: note GO-2026-0001 in the standard library of go1.26.8 (fixed in go1.26.9: upgrade the Go toolchain): Panic in net/http\n    imported (a package-level scan: calls not traced)",
+			"app: note GO-2026-0004 in the standard library of go1.26.8 (fixed in go1.26.10: upgrade the Go toolchain): Bad certificates in crypto/x509\n    required, not imported",
+			"app: 0 vulnerable packages of modules imported, so none called (a package-level scan)",
+			"app: the standard library's 2 known vulnerabilities (calls not traced) are fixed in go1.26.10 and later",
+		}},
+		{"-min-go is judged at the package level too", removeLine(pkgStream, `"package":"golang.org/x/text`), true, "1.26.9", verdictFail, []string{
+			"app: FAIL the stated minimum patched Go, go1.26.9, is older than go1.26.10",
+		}},
+		{"an imported stdlib package needs the symbol scan when stdlib is not allowed", removeLine(pkgStream, `"package":"golang.org/x/text`), false, "", verdictNeedsSymbols, []string{
+			"GO-2026-0001 (stdlib)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			v, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != tc.want {
+				t.Errorf("verdict = %d, want %d\n%s", v, tc.want, out.String())
+			}
+			for _, w := range tc.lines {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("the report lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
 	}
 }
 
