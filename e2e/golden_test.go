@@ -47,8 +47,9 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 				{"test", "-tags", generator.BuildTags, "-vet=off", "-count=1", "./..."},
 			} {
 				cmd := restarttest.GoCmd(t.Context(), dir, args...)
-				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete.
-				cmd.Env = append(cmd.Env, "GOFLAGS=-mod=readonly -buildvcs=false")
+				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete; -trimpath
+				// as every go command of the tests (restarttest.TrimpathGOFLAGS).
+				cmd.Env = append(cmd.Env, restarttest.TrimpathGOFLAGS("-mod=readonly -buildvcs=false"))
 				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)

@@ -111,7 +111,7 @@ func TestEjectRestart(t *testing.T) {
 	for _, args := range [][]string{{"mod", "tidy", "-diff"}, {"build", "./..."}, {"vet", "./..."}, {"test", "-count=1", "-run", "^TestDelayDrain", "./internal/restart"}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOPROXY="+upstream)
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -trimpath", "GOPROXY="+upstream)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s in the ejected project: %v\n%s", strings.Join(args, " "), err, out)
 		}

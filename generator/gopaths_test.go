@@ -52,7 +52,7 @@ func TestRefusedModulePathsBreakTheGoCommand(t *testing.T) {
 			write("sub/sub.go", "package sub\n")
 			cmd := exec.Command("go", "vet", "./...")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod -trimpath", "GOWORK=off")
 			out, err := cmd.CombinedOutput()
 			switch {
 			case refused && err == nil:

@@ -69,7 +69,9 @@ func goIn(t *testing.T, dir string, args ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", "GOFLAGS=-mod=mod")
+	// -trimpath: as the e2e module builds projects, so that their packages and the
+	// dependencies compile once per machine for both (see restarttest.TrimpathGOFLAGS).
+	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", "GOFLAGS=-mod=mod -trimpath")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 	}

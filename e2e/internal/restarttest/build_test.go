@@ -115,8 +115,9 @@ func TestBuilderBuildsEachBinaryOnce(t *testing.T) {
 	}
 }
 
-// TestBuildPassesItsFlags builds a stub program with -trimpath and reads the flag back from
-// the binary's build information; without it, the setting is absent.
+// TestBuildPassesItsFlags builds a stub program with a -gcflags setting and reads it back
+// from the binary's build information; without it, the setting is absent. Every build is
+// -trimpath (GoEnv's GOFLAGS).
 func TestBuildPassesItsFlags(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go build twice")
@@ -134,7 +135,7 @@ func TestBuildPassesItsFlags(t *testing.T) {
 	for _, tc := range []struct {
 		flags []string
 		want  bool
-	}{{nil, false}, {[]string{"-trimpath"}, true}} {
+	}{{nil, false}, {[]string{"-gcflags=-N"}, true}} {
 		out := filepath.Join(dir, fmt.Sprintf("stub-%v", tc.want))
 		if err := Build(t.Context(), src, out, "v1", tc.flags...); err != nil {
 			t.Fatal(err)
@@ -143,8 +144,26 @@ func TestBuildPassesItsFlags(t *testing.T) {
 		if err != nil {
 			t.Fatalf("go version -m: %v\n%s", err, info)
 		}
-		if got := strings.Contains(string(info), "-trimpath=true"); got != tc.want {
-			t.Errorf("Build with %q: -trimpath=true in the build information is %v, want %v:\n%s", tc.flags, got, tc.want, info)
+		if got := strings.Contains(string(info), "-gcflags=-N"); got != tc.want {
+			t.Errorf("Build with %q: -gcflags=-N in the build information is %v, want %v:\n%s", tc.flags, got, tc.want, info)
+		}
+		if !strings.Contains(string(info), "-trimpath=true") {
+			t.Errorf("Build with %q: no -trimpath=true in the build information; every build is -trimpath (GoEnv):\n%s", tc.flags, info)
+		}
+	}
+}
+
+// TestTrimpathGOFLAGSAddsTheFlagOnce keeps the other flags and adds -trimpath only where it
+// is missing.
+func TestTrimpathGOFLAGSAddsTheFlagOnce(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "GOFLAGS=-trimpath",
+		"-mod=readonly -buildvcs=false": "GOFLAGS=-mod=readonly -buildvcs=false -trimpath",
+		"-trimpath -mod=mod":            "GOFLAGS=-trimpath -mod=mod",
+		" -buildvcs=false ":             "GOFLAGS=-buildvcs=false -trimpath",
+	} {
+		if got := TrimpathGOFLAGS(in); got != want {
+			t.Errorf("TrimpathGOFLAGS(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
