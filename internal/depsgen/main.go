@@ -20,12 +20,15 @@
 // library, depsgen's own sources) and the digests of the templates made from them. -check
 // renders every project (seconds), and tidies only a combination whose keys or templates
 // differ from the record: the same inputs make the same templates, so the others are current
-// without their 72 tidies. A comment or code changed in a template, or anything under restart/
-// but its imports and go.mod (go.sum's hashes of the library are compared with the
-// checkout's), leaves the keys alone; a new import or file, a pin, a Go upgrade or an edit
-// to depsgen changes them. A template edited by hand fails by its digest; a record missing
+// without a tidy. A comment or code changed in a template, or anything under restart/ but its
+// imports and go.mod (go.sum's hashes of the library are compared with the checkout's),
+// leaves the keys alone; a new import or .go file, a pin, a Go upgrade or an edit to depsgen
+// changes them. A template edited by hand fails by its digest; a record missing
 // or unreadable means every combination is tidied. What keys leave out: the module proxy's
 // content, which a published version never changes, and the environment beyond tidyEnv.
+// -full (make deps-check; GINGEN_DEPSGEN_FULL=1 in TestTemplatesAreCurrent) tidies every
+// combination all the same: CI does not set it, since a change to depsgen or to Go changes
+// every key, and writing always tidies all. Tidies run GOMAXPROCS combinations at once.
 //
 // Before this existed the two templates were hand-kept with one conditional block per
 // combination; a version bump meant redoing 18 tidies by hand.
