@@ -3,8 +3,9 @@
 // Run it from the root of a gingen checkout after changing what generated code imports or a
 // version in pins.txt:
 //
-//	go run ./internal/depsgen          # rewrite the templates
-//	go run ./internal/depsgen -check   # fail, naming the combination, when one is out of date
+//	go run ./internal/depsgen               # rewrite the templates (make deps)
+//	go run ./internal/depsgen -check        # fail, naming the combination, when one is out of date
+//	go run ./internal/depsgen -check -full  # the same, tidying every combination
 //
 // For each combination it renders a project with gingen's own templates, seeds its go.mod
 // with every requirement of pins.txt, and lets `go mod tidy` keep exactly what the code
@@ -13,6 +14,22 @@
 // field type and checks that tidy would change nothing: resource templates may import only
 // what a fresh project already requires, since `gingen add resource` never edits go.mod.
 //
+// Writing also records in inputs.txt, per combination, a key of everything tidy read for
+// each of its four projects (inputs.go: the go command's version, the seeded go.mod, every
+// .go file's path, build constraints, package clause and imports, the same of the restart
+// library, depsgen's own sources) and the digests of the templates made from them. -check
+// renders every project (seconds), and tidies only a combination whose keys or templates
+// differ from the record: the same inputs make the same templates, so the others are current
+// without a tidy. A comment or code changed in a template, or anything under restart/ but its
+// imports and go.mod (go.sum's hashes of the library are compared with the checkout's),
+// leaves the keys alone; a new import or .go file, a pin, a Go upgrade or an edit to depsgen
+// changes them. A template edited by hand fails by its digest; a record missing
+// or unreadable means every combination is tidied. What keys leave out: the module proxy's
+// content, which a published version never changes, and the environment beyond tidyEnv.
+// -full (make deps-check; GINGEN_DEPSGEN_FULL=1 in TestTemplatesAreCurrent) tidies every
+// combination all the same: CI does not set it, since a change to depsgen or to Go changes
+// every key, and writing always tidies all. Tidies run GOMAXPROCS combinations at once.
+//
 // Before this existed the two templates were hand-kept with one conditional block per
 // combination; a version bump meant redoing 18 tidies by hand.
 package main
@@ -20,6 +37,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +45,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing/fstest"
 	"text/template"
 
@@ -47,53 +68,201 @@ const pinsFile = "internal/depsgen/pins.txt"
 // placeholder is the module path the scratch projects are rendered with.
 const placeholder = "example.com/depsgen"
 
+// fullEnv set to 1 makes TestTemplatesAreCurrent tidy every combination, as -check -full
+// does, whatever inputs.txt records.
+const fullEnv = "GINGEN_DEPSGEN_FULL"
+
 func main() {
 	check := flag.Bool("check", false, "compare instead of writing; exit 1 when a combination is out of date")
+	full := flag.Bool("full", false, "with -check: tidy every combination, whatever "+recordFile+" records")
 	root := flag.String("root", ".", "the root of the gingen checkout")
 	flag.Parse()
-	if err := run(*root, *check); err != nil {
+	if *full && !*check {
+		fmt.Fprintln(os.Stderr, "depsgen: -full goes with -check (writing always tidies every combination); run: go run ./internal/depsgen -check -full")
+		os.Exit(2)
+	}
+	logf := func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+	if err := run(config{root: *root, check: *check, full: *full, logf: logf}); err != nil {
 		fmt.Fprintln(os.Stderr, "depsgen:", err)
 		os.Exit(1)
 	}
 }
 
-// run writes, or with check compares, every combination's templates under root.
-func run(root string, check bool) error {
-	pins, err := readPins(filepath.Join(root, pinsFile))
+// config is what one run of depsgen does, and where.
+type config struct {
+	// root is the gingen checkout: pins.txt, restart/ and depsgen's own sources are read there.
+	root string
+	// out is where templates/project/deps and inputs.txt are written, or read with check;
+	// root when "".
+	out string
+	// check compares instead of writing; full, with check, tidies every combination whatever
+	// inputs.txt records.
+	check, full bool
+	// combinations are those to make or check; every one when nil.
+	combinations []Combination
+	// keys returns the keys of a combination's four projects: (*project).keys when nil.
+	keys func(p *project, c Combination) ([4]string, error)
+	// generate returns a combination's go.mod and go.sum templates: (*project).generate, the
+	// tidy, when nil.
+	generate func(p *project, c Combination) (mod, sum []byte, err error)
+	// logf reports what was written and, with check, why each tidied combination was
+	// tidied and how many were not; nil discards it.
+	logf func(format string, args ...any)
+}
+
+// run writes, or with check compares, the templates of cfg's combinations.
+//
+// Writing tidies every combination and records in inputs.txt the key of each of its
+// projects' inputs (project.variantKey) beside the digests of the templates made from them.
+// Checking renders every project (seconds for all 72), keys it, and tidies only the combinations
+// where a key, a template's digest or go.sum's lines of the restart library differ from the
+// record and the checkout (project.changed): the others are current by construction, since
+// the same inputs make the same templates. A record missing or unreadable, or full, means
+// every combination is tidied. Tidies run at once, up to GOMAXPROCS.
+func run(cfg config) error {
+	logf := cfg.logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	out := cmp.Or(cfg.out, cfg.root)
+	combos := cfg.combinations
+	if combos == nil {
+		combos = Combinations()
+	}
+	keys, generate := cfg.keys, cfg.generate
+	if keys == nil {
+		keys = (*project).keys
+	}
+	if generate == nil {
+		generate = (*project).generate
+	}
+	p, err := newProject(cfg.root, templates.FS())
 	if err != nil {
 		return err
 	}
-	var stale []string
-	for _, c := range Combinations() {
-		mod, sum, err := Generate(root, c, pins)
-		if err != nil {
-			return err
+	recordPath := filepath.Join(out, recordFile)
+	var recs map[string]record
+	if cfg.check {
+		var err error
+		if recs, err = readRecord(recordPath); err != nil && !cfg.full {
+			logf("no usable record of inputs (%v): tidying every combination", err)
 		}
-		dir := filepath.Join(root, depsDir, c.Key())
-		if check {
-			for name, want := range map[string][]byte{"go.mod.tmpl": mod, "go.sum.tmpl": sum} {
+	}
+
+	type result struct {
+		keys     [4]string
+		tidy     bool
+		mod, sum []byte
+		err      error
+	}
+	results := make([]result, len(combos))
+	parallel(len(combos), func(i int) { results[i].keys, results[i].err = keys(p, combos[i]) })
+	for i, c := range combos {
+		r := &results[i]
+		if r.err != nil {
+			return r.err
+		}
+		r.tidy = true
+		if recs != nil && !cfg.full {
+			why := p.changed(c, r.keys, recs, filepath.Join(out, depsDir, c.Key()))
+			if r.tidy = why != ""; r.tidy {
+				logf("%s: %s: tidying it", c.Key(), why)
+			}
+		}
+	}
+	parallel(len(combos), func(i int) {
+		if r := &results[i]; r.tidy {
+			r.mod, r.sum, r.err = generate(p, combos[i])
+		}
+	})
+	var errs []error
+	tidied := 0
+	for _, r := range results {
+		if r.tidy {
+			tidied++
+			errs = append(errs, r.err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	if cfg.check {
+		var stale []string
+		unrecorded := 0 // current, but not as the record says
+		for i, c := range combos {
+			r := results[i]
+			if !r.tidy {
+				continue
+			}
+			dir := filepath.Join(out, depsDir, c.Key())
+			current := true
+			for name, want := range map[string][]byte{"go.mod.tmpl": r.mod, "go.sum.tmpl": r.sum} {
 				got, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil || !bytes.Equal(got, want) {
 					stale = append(stale, filepath.Join(dir, name))
+					current = false
 				}
 			}
-			continue
+			if current && p.changed(c, r.keys, recs, dir) != "" {
+				unrecorded++
+			}
 		}
+		logf("%d of %d combinations unchanged, %d tidied", len(combos)-tidied, len(combos), tidied)
+		if len(stale) > 0 {
+			slices.Sort(stale)
+			return fmt.Errorf("out of date: %s; run: go run ./internal/depsgen", strings.Join(stale, ", "))
+		}
+		if unrecorded > 0 {
+			logf("the templates are current, but %s is out of date for %d combination(s): go run ./internal/depsgen rewrites it, so that the check need not tidy them", recordFile, unrecorded)
+		}
+		return nil
+	}
+
+	// Lines of combinations not made here (a test's subset) stay as they were.
+	recs, err = readRecord(recordPath)
+	if err != nil {
+		recs = map[string]record{}
+	}
+	if err := os.MkdirAll(filepath.Dir(recordPath), 0o755); err != nil {
+		return err
+	}
+	for i, c := range combos {
+		r := results[i]
+		dir := filepath.Join(out, depsDir, c.Key())
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "go.mod.tmpl"), mod, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "go.mod.tmpl"), r.mod, 0o644); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "go.sum.tmpl"), sum, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "go.sum.tmpl"), r.sum, 0o644); err != nil {
 			return err
 		}
-		fmt.Println("wrote", dir)
+		rec := record{keys: r.keys}
+		rec.mod, rec.sum = templateDigests(r.mod, r.sum)
+		recs[c.Key()] = rec
+		logf("wrote %s", dir)
 	}
-	if len(stale) > 0 {
-		return fmt.Errorf("out of date: %s; run: go run ./internal/depsgen", strings.Join(stale, ", "))
+	if err := os.WriteFile(recordPath, formatRecord(recs), 0o644); err != nil {
+		return err
 	}
+	logf("wrote %s", recordPath)
 	return nil
+}
+
+// parallel calls f(0) ... f(n-1), up to GOMAXPROCS at once, and returns when all have.
+func parallel(n int, f func(i int)) {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
 }
 
 // Combination is one strategy x database x auth choice.
@@ -143,7 +312,38 @@ func readPins(path string) ([]string, error) {
 	return lines, nil
 }
 
-// Generate renders the combination's project in a scratch folder, tidies it from the pins,
+// project is what rendering and tidying the scratch projects of a checkout needs.
+type project struct {
+	restartDir string   // the checkout's restart library, absolute
+	restartSum []string // its go.sum lines (restartmod.Sum)
+	pins       []string // pins.txt's requirements
+	tfs        fs.FS    // gingen's templates
+	in         inputs   // what every key starts with
+}
+
+// newProject reads what rendering and tidying the scratch projects of the checkout at root
+// with the templates tfs needs.
+func newProject(root string, tfs fs.FS) (*project, error) {
+	pins, err := readPins(filepath.Join(root, pinsFile))
+	if err != nil {
+		return nil, err
+	}
+	restartDir, err := filepath.Abs(filepath.Join(root, "restart"))
+	if err != nil {
+		return nil, err
+	}
+	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
+	if err != nil {
+		return nil, err
+	}
+	in, err := readInputs(root, restartDir)
+	if err != nil {
+		return nil, err
+	}
+	return &project{restartDir: restartDir, restartSum: lines, pins: pins, tfs: tfs, in: in}, nil
+}
+
+// generate renders the combination's project in a scratch folder, tidies it from the pins,
 // checks that resources need nothing more, and returns its go.mod and go.sum templates. It
 // tidies three more projects of the combination: one with a resource added with --events,
 // one generated with --tracing, and one with both. The lines only a project with events
@@ -152,25 +352,17 @@ func readPins(path string) ([]string, error) {
 // {{if .Tracing}} blocks (optionBlocks), so that a project with neither requires exactly what
 // it did before either existed. Each of the four renderings of the templates is checked
 // against its tidied project.
-func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, err error) {
-	restartDir, err := filepath.Abs(filepath.Join(checkout, "restart"))
-	if err != nil {
-		return nil, nil, err
-	}
-	lines, err := restartmod.Sum(restartDir, generator.RestartVersion)
-	if err != nil {
-		return nil, nil, err
-	}
+func (p *project) generate(c Combination) (mod, sum []byte, err error) {
 	var mods, sums [4][]byte // by variant: plain, events, tracing, both
 	for v := range 4 {
-		m, s, err := tidied(restartDir, c, pins, v&1 != 0, v&2 != 0)
+		m, s, err := p.tidied(c, v)
 		if err != nil {
 			return nil, nil, err
 		}
 		if mods[v], err = templatize(m); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
 		}
-		sums[v] = addSumLines(s, lines)
+		sums[v] = addSumLines(s, p.restartSum)
 	}
 	if mod, err = optionBlocks(mods); err != nil {
 		return nil, nil, fmt.Errorf("%s: go.mod: %w", c.Key(), err)
@@ -181,40 +373,14 @@ func Generate(checkout string, c Combination, pins []string) (mod, sum []byte, e
 	return mod, sum, nil
 }
 
-// tidied renders the combination's project (with events: and a resource added with
-// --events; with tracing: generated with --tracing) in a scratch folder with every pin
-// required, tidies it and returns its go.mod and go.sum. Without events or tracing it also
-// checks that resources of every field type need nothing more.
-func tidied(restartDir string, c Combination, pins []string, events, tracing bool) (mod, sum []byte, err error) {
-	scratch, err := os.MkdirTemp("", "depsgen-*")
+// tidied renders variant v of the combination's project (render), tidies it and returns its
+// go.mod and go.sum. For the plain variant it also checks that resources of every field type
+// need nothing more.
+func (p *project) tidied(c Combination, v int) (mod, sum []byte, err error) {
+	root, cleanup, err := p.render(c, v)
+	defer cleanup()
 	if err != nil {
 		return nil, nil, err
-	}
-	defer os.RemoveAll(scratch)
-	root := filepath.Join(scratch, "depsgen")
-
-	// The restart library is required at the version this gingen releases it with, and
-	// tidied against the checkout's copy: that version is not published before the release.
-	seed := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire (\n\t" + strings.Join(pins, "\n\t") +
-		"\n\t" + generator.RestartModule + " " + generator.RestartVersion + "\n)\n\nreplace " + generator.RestartModule + " => " + restartDir + "\n"
-	key := "project/deps/" + c.Key()
-	tfs := generator.Overlay(templates.FS(), fstest.MapFS{
-		key + "/go.mod.tmpl": {Data: []byte(seed)},
-		key + "/go.sum.tmpl": {Data: nil},
-	})
-	o := generator.Options{Name: "depsgen", Module: placeholder, Strategy: c.Strategy, DB: c.DB, Auth: c.Auth, Port: 8000, Tracing: tracing}
-	o.Normalize()
-	files, err := generator.PlanProject(o, tfs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: render: %w", c.Key(), err)
-	}
-	if _, err := generator.WriteProject(root, files, generator.WriteOptions{}); err != nil {
-		return nil, nil, fmt.Errorf("%s: write: %w", c.Key(), err)
-	}
-	if events {
-		if err := addResources(root, tfs, []generator.ResourceOptions{eventsResource()}); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
-		}
 	}
 	if err := gomod(root, "tidy"); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
@@ -225,16 +391,127 @@ func tidied(restartDir string, c Combination, pins []string, events, tracing boo
 	if sum, err = os.ReadFile(filepath.Join(root, "go.sum")); err != nil {
 		return nil, nil, err
 	}
-	if events || tracing {
+	if v != 0 {
 		return mod, sum, nil
 	}
-	if err := addResources(root, templates.FS(), sampleResources()); err != nil {
+	if err := addResources(root, p.tfs, sampleResources()); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.Key(), err)
 	}
 	if err := gomod(root, "tidy", "-diff"); err != nil {
 		return nil, nil, fmt.Errorf("%s: the resource templates import a module a fresh project does not require; import it from a project file too: %w", c.Key(), err)
 	}
 	return mod, sum, nil
+}
+
+// keys returns the keys of the combination's four projects, by variant (variantKey).
+func (p *project) keys(c Combination) ([4]string, error) {
+	var keys [4]string
+	for v := range 4 {
+		var err error
+		if keys[v], err = p.variantKey(c, v); err != nil {
+			return keys, err
+		}
+	}
+	return keys, nil
+}
+
+// variantKey renders variant v of the combination's project as tidied does, without tidying
+// it, and returns the key of everything tidy reads there (inputs.key): the project's
+// treeInputs and, for the plain variant, those of the project with the sample resources
+// added, which tidy -diff reads. Adding them does not read go.mod, which is all tidying
+// changes, so adding them to the untidied project gives the files tidy -diff sees.
+func (p *project) variantKey(c Combination, v int) (string, error) {
+	root, cleanup, err := p.render(c, v)
+	defer cleanup()
+	if err != nil {
+		return "", err
+	}
+	tree, err := treeInputs(root, p.restartDir)
+	if err != nil {
+		return "", err
+	}
+	resources := ""
+	if v == 0 {
+		if err := addResources(root, p.tfs, sampleResources()); err != nil {
+			return "", fmt.Errorf("%s: %w", c.Key(), err)
+		}
+		if resources, err = treeInputs(root, p.restartDir); err != nil {
+			return "", err
+		}
+	}
+	return p.in.key(tree, resources), nil
+}
+
+// changed returns why the combination must be tidied to be checked, given the keys of its
+// projects, the record of its last generation in recs and its templates in dir; "" when the
+// templates are what the record says the same inputs made, and go.sum's lines of the restart
+// library are the checkout's.
+func (p *project) changed(c Combination, keys [4]string, recs map[string]record, dir string) string {
+	r, ok := recs[c.Key()]
+	if !ok {
+		return "not in " + recordFile
+	}
+	for v, name := range variantNames() {
+		if keys[v] != r.keys[v] {
+			return "what tidy reads of its " + name + " project changed"
+		}
+	}
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod.tmpl"))
+	if err != nil {
+		return err.Error()
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, "go.sum.tmpl"))
+	if err != nil {
+		return err.Error()
+	}
+	md, sd := templateDigests(mod, sum)
+	if md != r.mod {
+		return "go.mod.tmpl is not what depsgen made of these inputs"
+	}
+	if sd != r.sum {
+		return "go.sum.tmpl is not what depsgen made of these inputs"
+	}
+	if _, lines := splitRestart(sum); !slices.Equal(lines, p.restartSum) {
+		return "go.sum.tmpl's lines of the restart library are not the checkout's"
+	}
+	return ""
+}
+
+// render writes variant v of the combination's project (events, v&1: with a resource added
+// with --events; tracing, v&2: generated with --tracing) in a scratch folder, with a go.mod
+// that requires every pin, and returns its root and a function that removes the folder.
+func (p *project) render(c Combination, v int) (root string, cleanup func(), err error) {
+	scratch, err := os.MkdirTemp("", "depsgen-*")
+	if err != nil {
+		return "", func() {}, err
+	}
+	cleanup = func() { os.RemoveAll(scratch) }
+	root = filepath.Join(scratch, "depsgen")
+
+	// The restart library is required at the version this gingen releases it with, and
+	// tidied against the checkout's copy: that version is not published before the release.
+	seed := "module {{.Module}}\n\ngo {{.GoVersion}}\n\nrequire (\n\t" + strings.Join(p.pins, "\n\t") +
+		"\n\t" + generator.RestartModule + " " + generator.RestartVersion + "\n)\n\nreplace " + generator.RestartModule + " => " + p.restartDir + "\n"
+	key := "project/deps/" + c.Key()
+	tfs := generator.Overlay(p.tfs, fstest.MapFS{
+		key + "/go.mod.tmpl": {Data: []byte(seed)},
+		key + "/go.sum.tmpl": {Data: nil},
+	})
+	o := generator.Options{Name: "depsgen", Module: placeholder, Strategy: c.Strategy, DB: c.DB, Auth: c.Auth, Port: 8000, Tracing: v&2 != 0}
+	o.Normalize()
+	files, err := generator.PlanProject(o, tfs)
+	if err != nil {
+		return "", cleanup, fmt.Errorf("%s: render: %w", c.Key(), err)
+	}
+	if _, err := generator.WriteProject(root, files, generator.WriteOptions{}); err != nil {
+		return "", cleanup, fmt.Errorf("%s: write: %w", c.Key(), err)
+	}
+	if v&1 != 0 {
+		if err := addResources(root, tfs, []generator.ResourceOptions{eventsResource()}); err != nil {
+			return "", cleanup, fmt.Errorf("%s: %w", c.Key(), err)
+		}
+	}
+	return root, cleanup, nil
 }
 
 // addResources runs gingen add resource for each of rs in the project at root.
@@ -424,7 +701,7 @@ const restartReplaceBlock = "\n{{- if .RestartReplace}}\n\n" +
 func gomod(dir string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"mod"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), tidyEnv()...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go mod %s: %w\n%s", strings.Join(args, " "), err, out)
