@@ -2,6 +2,8 @@ package generator
 
 import (
 	"fmt"
+	"go/build"
+	"io"
 	"slices"
 	"strings"
 )
@@ -340,28 +342,20 @@ func validateResourceName(name string, pluralGiven bool) error {
 }
 
 // checkFileName rejects names that would make a Go file special: NAME_test.go is a test, and
-// NAME_linux.go or NAME_arm64.go build only on that system (go/build's rule: the last word
-// after the first '_' is a system or architecture the toolchain knows).
+// NAME_linux.go or NAME_arm64.go build only on that system.
 func checkFileName(name, what string) error {
 	words := strings.Split(name, "_")
 	if len(words) > 1 && words[len(words)-1] == "test" {
 		return inputErrorf("%s %q ends in _test, which makes %s.go a test file; pick another name", what, name, name)
 	}
-	if last := words[len(words)-1]; len(words) > 1 && knownSystem(last) {
-		return inputErrorf("%s %q ends in a system name, which makes %s.go build only on that system; pick another name", what, name, name)
+	for _, target := range [][2]string{{"linux", "amd64"}, {"windows", "arm64"}, {"darwin", "riscv64"}} {
+		ctx := build.Context{
+			GOOS: target[0], GOARCH: target[1], Compiler: "gc",
+			OpenFile: func(string) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("package p\n")), nil },
+		}
+		if ok, err := ctx.MatchFile(".", name+".go"); err != nil || !ok {
+			return inputErrorf("%s %q ends in a system name, which makes %s.go build only on that system; pick another name", what, name, name)
+		}
 	}
 	return nil
-}
-
-// knownSystems are the GOOS and GOARCH values go/build recognizes in a file name, one space
-// around each: the toolchain's internal/syslist (KnownOS, then KnownArch), copied rather than
-// asked of go/build, whose package initialization (its platform tables) was about 1 ms of
-// every gingen command's start-up for this one check. TestKnownSystemsAreTheToolchains keeps
-// the copy equal to the toolchain's lists.
-const knownSystems = " aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 solaris wasip1 windows zos" +
-	" 386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm "
-
-// knownSystem reports whether word is a GOOS or GOARCH value (knownSystems).
-func knownSystem(word string) bool {
-	return word != "" && !strings.Contains(word, " ") && strings.Contains(knownSystems, " "+word+" ")
 }
