@@ -15,11 +15,26 @@ GOTESTSUM ?= $(shell command -v gotestsum 2>/dev/null)
 TIMINGS ?= $(CURDIR)/.timings
 gotest = $(if $(GOTESTSUM),$(GOTESTSUM) --format standard-quiet --hide-summary skipped --jsonfile-timing-events $(TIMINGS)/$(1).json --,$(GO) test)
 
-.PHONY: help test full e2e check golden deps deps-check slowest timings
+.PHONY: help build install test full e2e check golden deps deps-check slowest timings
 
 ## help: list the targets
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+# gingen's own binary is built without cgo: it never calls C, and a default build links the
+# C library and starts cgo (3-4 ms of every command's start-up) only because standard packages
+# it imports have cgo variants (net, imported by pflag; os/user, by archive/tar). Without
+# -trimpath: a build from a checkout that is not at a release tag is a development build,
+# which finds its checkout's restart/ by its own source path (docs/RELEASING.md); releases are
+# installed with -trimpath too (README, "Install").
+
+## build: bin/gingen, static (CGO_ENABLED=0), as gingen is installed
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/gingen ./cmd/gingen
+
+## install: gingen into $(go env GOBIN), static (CGO_ENABLED=0)
+install:
+	CGO_ENABLED=0 $(GO) install ./cmd/gingen
 
 ## test: the fast loop: go test ./... at the root (unit, golden and script tests) and in restart/ (the restart library)
 # 10m: generator 138 s, cmd/gingen 72 s (go test -count=1 -json ./..., load average 4 to 21,

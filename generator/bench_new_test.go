@@ -41,3 +41,22 @@ func BenchmarkPlanProject(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteProject is the writing part of BenchmarkNew alone: a default project,
+// rendered once, written into a fresh folder each time.
+func BenchmarkWriteProject(b *testing.B) {
+	o := Options{Name: "myblog", Strategy: DefaultStrategy, DB: DefaultDB, Auth: DefaultAuth, Port: DefaultPort}
+	o.Normalize()
+	files, err := PlanProject(o, templates.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	i := 0
+	for b.Loop() {
+		if _, err := WriteProject(filepath.Join(dir, strconv.Itoa(i)), files, WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -54,6 +54,16 @@ func (o overlayFS) FormattedAsWritten(name string) bool {
 	return ok && v.FormattedAsWritten(name)
 }
 
+// RendersFormatted is what base vouches for a file over does not replace (see renderFile);
+// nothing is vouched for over's files.
+func (o overlayFS) RendersFormatted(name string) bool {
+	if _, err := fs.Stat(o.over, name); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	v, ok := o.base.(rendersFormatted)
+	return ok && v.RendersFormatted(name)
+}
+
 // Stat prefers over's entry; a name that is a folder in one and a file in the other is an
 // error, so that a user's file cannot hide a whole template folder by accident.
 func (o overlayFS) Stat(name string) (fs.FileInfo, error) {

@@ -85,7 +85,8 @@ type formattedAsWritten interface {
 // A template without an action renders as its text, so it is neither parsed nor executed;
 // if it is a Go file its tree vouches for (formattedAsWritten), it is not formatted either:
 // formatting is most of gingen new's time, and a third of the Go files of a new project are
-// copied as written.
+// copied as written. A Go template with actions whose tree vouches that it renders
+// gofmt-clean (rendersFormatted) is executed and not formatted: most of the others.
 func renderFile(tfs fs.FS, p string, data any) ([]byte, error) {
 	src, err := fs.ReadFile(tfs, p)
 	if err != nil {
@@ -107,7 +108,9 @@ func renderFile(tfs fs.FS, p string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("execute template %s: %w", p, err)
 	}
 	if isGo {
-		return formatGo(p, buf.Bytes())
+		if v, ok := tfs.(rendersFormatted); !ok || !v.RendersFormatted(p) {
+			return formatGo(p, buf.Bytes())
+		}
 	}
 	return buf.Bytes(), nil
 }
@@ -128,4 +131,11 @@ func templateFuncs() template.FuncMap {
 		// kube turns a project name into a Kubernetes object name (see kubeName).
 		"kube": kubeName,
 	}
+}
+
+// rendersFormatted is a template tree that vouches for some of its Go templates with
+// actions: one for which RendersFormatted(name) is true renders gofmt-clean output with the
+// data of every project gingen generates.
+type rendersFormatted interface {
+	RendersFormatted(name string) bool
 }

@@ -7,11 +7,14 @@ import (
 	"testing/fstest"
 )
 
-// vouching is a template tree that vouches for every Go template without an action, as the
-// embedded trees do.
+// vouching is a template tree that vouches for every Go template, with actions or without, as
+// the embedded trees do for most of theirs.
 type vouching struct{ fstest.MapFS }
 
 func (vouching) FormattedAsWritten(string) bool { return true }
+
+// RendersFormatted vouches for every Go template with actions, too.
+func (vouching) RendersFormatted(string) bool { return true }
 
 // A template without an action is copied as written, and formatted unless its tree vouches
 // that it is gofmt-clean; a user's file laid over a vouching tree is always formatted.
@@ -50,6 +53,57 @@ func TestRenderFileWithoutAction(t *testing.T) {
 				t.Errorf("rendered %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A Go template with actions is executed, then formatted unless its tree vouches that it
+// renders gofmt-clean; a user's file laid over a vouching tree is always formatted, and a
+// vouched template is still executed with the data.
+func TestRenderFileWithActions(t *testing.T) {
+	const unformatted = "package p\nfunc  {{.}}( ) {return}\n"
+	const formatted = "package p\n\nfunc F() { return }\n"
+	files := fstest.MapFS{"t/a.go.tmpl": {Data: []byte(unformatted)}}
+	user := fstest.MapFS{"t/a.go.tmpl": {Data: []byte(unformatted)}}
+	for _, tc := range []struct {
+		name string
+		tfs  fs.FS
+		want string
+	}{
+		{"a tree that vouches for nothing: executed and formatted", files, formatted},
+		{"a vouching tree: executed, not formatted", vouching{files}, "package p\nfunc  F( ) {return}\n"},
+		{"the user's file over a vouching tree: executed and formatted", Overlay(vouching{files}, user), formatted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := renderFile(tc.tfs, "t/a.go.tmpl", "F")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("rendered %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// An overlay vouches that a template renders gofmt-clean only where it serves the base's
+// file and the base vouches.
+func TestOverlayRendersFormatted(t *testing.T) {
+	base := fstest.MapFS{"a.go.tmpl": {}, "b.go.tmpl": {}}
+	user := fstest.MapFS{"b.go.tmpl": {}}
+	for _, tc := range []struct {
+		tfs  fs.FS
+		name string
+		want bool
+	}{
+		{Overlay(vouching{base}, user), "a.go.tmpl", true},
+		{Overlay(vouching{base}, user), "b.go.tmpl", false},
+		{Overlay(base, user), "a.go.tmpl", false},
+		{Overlay(Overlay(vouching{base}, fstest.MapFS{}), user), "a.go.tmpl", true},
+	} {
+		v, ok := tc.tfs.(rendersFormatted)
+		if got := ok && v.RendersFormatted(tc.name); got != tc.want {
+			t.Errorf("%T vouches that %s renders formatted: %v, want %v", tc.tfs, tc.name, got, tc.want)
+		}
 	}
 }
 

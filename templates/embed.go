@@ -13,6 +13,7 @@ package templates
 import (
 	"embed"
 	"io/fs"
+	"strings"
 )
 
 //go:embed all:project all:resource all:migration
@@ -36,4 +37,30 @@ func (tree) FormattedAsWritten(name string) bool {
 		return false
 	}
 	return true
+}
+
+// RendersFormatted reports whether the Go template name, if it holds actions, renders
+// gofmt-clean output with the data of every project gingen generates, so that the generator
+// need not format what it renders: true for the project trees' templates but the ones listed,
+// whose white space gofmt changes for some project (TestProjectTemplatesRenderGofmtClean in
+// the generator renders each with every combination of options and with names, module paths
+// and ports of every length that moves gofmt's alignment, and keeps this list exact). Never
+// for a resource or migration template: those render a user's fields, of any name.
+func (tree) RendersFormatted(name string) bool {
+	switch name {
+	case "project/auth/jwt/pkg/auth/throttle.go.tmpl",
+		"project/auth/jwt/routers/api/auth.go.tmpl",
+		"project/base/internal/dbtest/dbtest.go.tmpl",
+		"project/base/main.go.tmpl",
+		"project/base/pkg/setting/limits.go.tmpl",
+		"project/base/pkg/setting/setting.go.tmpl",
+		"project/base/pkg/setting/setting_test.go.tmpl",
+		"project/base/routers/api/v1/response_test.go.tmpl",
+		"project/base/routers/metrics_test.go.tmpl",
+		"project/base/routers/router.go.tmpl",
+		"project/base/routers/router_test.go.tmpl",
+		"project/events/routers/api/v1/events.go.tmpl":
+		return false
+	}
+	return strings.HasPrefix(name, "project/")
 }

@@ -117,3 +117,52 @@ func TestNewCommandLineRepeatsTheWizard(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// A command line that names a command builds the root with that command alone: its name is
+// the command's, and the command, with every subcommand, prints the same help and takes the
+// same flags as in the whole tree. Anything else gets the whole tree.
+func TestCommandLineTreeIsABranchOfTheWholeTree(t *testing.T) {
+	con := console{in: strings.NewReader(""), out: &bytes.Buffer{}, errOut: &bytes.Buffer{}, getenv: func(string) string { return "" }}
+	whole := newRootCmd(con)
+	subs := subcommands(con)
+	if got, want := len(subs), len(whole.Commands())-2; got != want { // less help and completion
+		t.Fatalf("%d subcommands, the whole tree has %d besides help and completion", got, want)
+	}
+	for _, sub := range subs {
+		t.Run(sub.name, func(t *testing.T) {
+			branch := newRootCmdFor(con, []string{sub.name, "--help"})
+			if n := len(branch.Commands()); n != 3 { // the command, help, completion
+				t.Errorf("the tree for gingen %s has %d commands, want it, help and completion", sub.name, n)
+			}
+			got, _, err := branch.Find([]string{sub.name})
+			if err != nil || got.Name() != sub.name {
+				t.Fatalf("gingen %s finds %v (%v) in its tree", sub.name, got, err)
+			}
+			want, _, err := whole.Find([]string{sub.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var walk func(got, want *cobra.Command)
+			walk = func(got, want *cobra.Command) {
+				if g, w := got.UsageString(), want.UsageString(); g != w {
+					t.Errorf("%s: usage in its own tree:\n%s\nin the whole tree:\n%s", want.CommandPath(), g, w)
+				}
+				if g, w := got.Long+got.Example, want.Long+want.Example; g != w {
+					t.Errorf("%s: help differs from the whole tree's", want.CommandPath())
+				}
+				if len(got.Commands()) != len(want.Commands()) {
+					t.Fatalf("%s has %d subcommands in its own tree, %d in the whole tree", want.CommandPath(), len(got.Commands()), len(want.Commands()))
+				}
+				for i := range got.Commands() {
+					walk(got.Commands()[i], want.Commands()[i])
+				}
+			}
+			walk(got, want)
+		})
+	}
+	for _, args := range [][]string{nil, {"help", "new"}, {"completion", "bash"}, {"--version"}, {"bogus"}, {"__complete", "n"}} {
+		if got := len(newRootCmdFor(con, args).Commands()); got != len(whole.Commands()) {
+			t.Errorf("gingen %q builds %d commands, want the whole tree's %d", args, got, len(whole.Commands()))
+		}
+	}
+}

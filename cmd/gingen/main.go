@@ -22,7 +22,7 @@ func main() {
 
 // run executes the CLI and returns the process exit code.
 func run(args []string, con console) int {
-	cmd := newRootCmd(con)
+	cmd := newRootCmdFor(con, args)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	return exitCode(con.errOut, err)

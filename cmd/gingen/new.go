@@ -178,11 +178,19 @@ func runNew(c *cobra.Command, con console, req newRequest) error {
 		return fmt.Errorf("folder %s holds the gingen project %s (see its %s); to bring it onto this gingen run gingen upgrade in it, or pass --force to rewrite the files gingen generates in it (its resources and settings are kept)", target, existing.Name, generator.ManifestName)
 	}
 	kept := 0
+	// The listing is written at once: a write to the terminal per file was a system call
+	// each, 80 of them for a default project.
+	var listing strings.Builder
+	lr := r
+	lr.out = &listing
 	for _, ch := range changes {
-		r.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
+		lr.action(ch.Action, filepath.ToSlash(filepath.Join(target, ch.Path)))
 		if strings.HasSuffix(ch.Path, generator.OldFileSuffix) {
 			kept++
 		}
+	}
+	if listing.Len() > 0 {
+		fmt.Fprint(con.out, listing.String())
 	}
 	if err != nil {
 		if notEmpty := (*generator.NotEmptyError)(nil); errors.As(err, &notEmpty) {

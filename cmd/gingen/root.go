@@ -4,13 +4,52 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-func newRootCmd(con console) *cobra.Command {
+// newRootCmd is gingen's whole command tree.
+func newRootCmd(con console) *cobra.Command { return newRoot(con, "") }
+
+// newRootCmdFor is the command tree that runs args: when args[0] names one of gingen's
+// commands, the root with that command alone; otherwise (no command, help, completion, a flag,
+// an unknown command) the whole tree. The command runs, prints its help and reports its errors
+// as in the whole tree; building every command (their flags, help texts and completions)
+// was most of the tree's cost at start-up, and a command line runs one.
+func newRootCmdFor(con console, args []string) *cobra.Command {
+	if len(args) > 0 {
+		return newRoot(con, args[0])
+	}
+	return newRootCmd(con)
+}
+
+// subcommand is one of gingen's commands: its name and how to build it.
+type subcommand struct {
+	name  string
+	build func() *cobra.Command
+}
+
+// subcommands are gingen's commands, in the order help lists them.
+func subcommands(con console) []subcommand {
+	return []subcommand{
+		{"new", func() *cobra.Command { return newNewCmd(con) }},
+		{"add", func() *cobra.Command { return newAddCmd(con) }},
+		{"destroy", func() *cobra.Command { return newDestroyCmd(con) }},
+		{"upgrade", func() *cobra.Command { return newUpgradeCmd(con) }},
+		{"diff", func() *cobra.Command { return newDiffCmd(con) }},
+		{"rename", func() *cobra.Command { return newRenameCmd(con) }},
+		{"eject", func() *cobra.Command { return newEjectCmd(con) }},
+		{"templates", func() *cobra.Command { return newTemplatesCmd(con) }},
+		{"version", newVersionCmd},
+	}
+}
+
+// newRoot is the root command with the subcommand named only, or with all of them when only
+// names none.
+func newRoot(con console, only string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "gingen",
 		Short: "Scaffold production-grade, hot-restartable gin web projects",
@@ -40,7 +79,13 @@ applied (nothing written: the change was rolled back).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c.CommandPath(), err: err}
 	})
-	root.AddCommand(newNewCmd(con), newAddCmd(con), newDestroyCmd(con), newUpgradeCmd(con), newDiffCmd(con), newRenameCmd(con), newEjectCmd(con), newTemplatesCmd(con), newVersionCmd())
+	subs := subcommands(con)
+	if i := slices.IndexFunc(subs, func(s subcommand) bool { return s.name == only }); i >= 0 {
+		subs = subs[i : i+1]
+	}
+	for _, sub := range subs {
+		root.AddCommand(sub.build())
+	}
 	addHelpExamples(root)
 	return root
 }
