@@ -47,21 +47,21 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 // FormattedAsWritten is what base vouches for a file over does not replace (see
 // renderFile); nothing is vouched for over's files, which the user wrote.
 func (o overlayFS) FormattedAsWritten(name string) bool {
-	if _, err := fs.Stat(o.over, name); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return false
-	}
 	v, ok := o.base.(formattedAsWritten)
-	return ok && v.FormattedAsWritten(name)
+	return ok && o.servesBase(name) && v.FormattedAsWritten(name)
 }
 
 // RendersFormatted is what base vouches for a file over does not replace (see renderFile);
 // nothing is vouched for over's files.
 func (o overlayFS) RendersFormatted(name string) bool {
-	if _, err := fs.Stat(o.over, name); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return false
-	}
 	v, ok := o.base.(rendersFormatted)
-	return ok && v.RendersFormatted(name)
+	return ok && o.servesBase(name) && v.RendersFormatted(name)
+}
+
+// servesBase reports whether name is base's file: over has nothing by that name.
+func (o overlayFS) servesBase(name string) bool {
+	_, err := fs.Stat(o.over, name)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // Stat prefers over's entry; a name that is a folder in one and a file in the other is an

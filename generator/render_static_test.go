@@ -85,32 +85,21 @@ func TestRenderFileWithActions(t *testing.T) {
 	}
 }
 
-// An overlay vouches that a template renders gofmt-clean only where it serves the base's
-// file and the base vouches.
-func TestOverlayRendersFormatted(t *testing.T) {
+// An overlay vouches for a file, as copied as written or as rendering gofmt-clean, only
+// where it serves the base's file and the base vouches.
+func TestOverlayVouchesOnlyForTheBasesFiles(t *testing.T) {
 	base := fstest.MapFS{"a.go.tmpl": {}, "b.go.tmpl": {}}
 	user := fstest.MapFS{"b.go.tmpl": {}}
-	for _, tc := range []struct {
-		tfs  fs.FS
-		name string
-		want bool
-	}{
-		{Overlay(vouching{base}, user), "a.go.tmpl", true},
-		{Overlay(vouching{base}, user), "b.go.tmpl", false},
-		{Overlay(base, user), "a.go.tmpl", false},
-		{Overlay(Overlay(vouching{base}, fstest.MapFS{}), user), "a.go.tmpl", true},
-	} {
-		v, ok := tc.tfs.(rendersFormatted)
-		if got := ok && v.RendersFormatted(tc.name); got != tc.want {
-			t.Errorf("%T vouches that %s renders formatted: %v, want %v", tc.tfs, tc.name, got, tc.want)
-		}
+	vouches := map[string]func(fs.FS, string) bool{
+		"FormattedAsWritten": func(tfs fs.FS, name string) bool {
+			v, ok := tfs.(formattedAsWritten)
+			return ok && v.FormattedAsWritten(name)
+		},
+		"RendersFormatted": func(tfs fs.FS, name string) bool {
+			v, ok := tfs.(rendersFormatted)
+			return ok && v.RendersFormatted(name)
+		},
 	}
-}
-
-// An overlay vouches for a file only where it serves the base's file and the base vouches.
-func TestOverlayFormattedAsWritten(t *testing.T) {
-	base := fstest.MapFS{"a.go.tmpl": {}, "b.go.tmpl": {}}
-	user := fstest.MapFS{"b.go.tmpl": {}}
 	for _, tc := range []struct {
 		tfs  fs.FS
 		name string
@@ -121,9 +110,10 @@ func TestOverlayFormattedAsWritten(t *testing.T) {
 		{Overlay(base, user), "a.go.tmpl", false},
 		{Overlay(Overlay(vouching{base}, fstest.MapFS{}), user), "a.go.tmpl", true},
 	} {
-		v, ok := tc.tfs.(formattedAsWritten)
-		if got := ok && v.FormattedAsWritten(tc.name); got != tc.want {
-			t.Errorf("%T vouches for %s: %v, want %v", tc.tfs, tc.name, got, tc.want)
+		for method, vouch := range vouches {
+			if got := vouch(tc.tfs, tc.name); got != tc.want {
+				t.Errorf("%T.%s(%s) = %v, want %v", tc.tfs, method, tc.name, got, tc.want)
+			}
 		}
 	}
 }
