@@ -60,18 +60,9 @@ func TestGate(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			v, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v, out := runGate(t, tc.input, tc.allowStdlib, tc.minGo, tc.want)
 			if fail := v == verdictFail; fail != tc.fail || v == verdictNeedsSymbols {
-				t.Errorf("fail = %t, want %t\n%s", fail, tc.fail, out.String())
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("the report lacks %q:\n%s", w, out.String())
-				}
+				t.Errorf("fail = %t, want %t\n%s", fail, tc.fail, out)
 			}
 		})
 	}
@@ -125,21 +116,28 @@ func TestPackageScan(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			v, err := gate(strings.NewReader(tc.input), &out, options{label: "app", allowStdlib: tc.allowStdlib, minGo: tc.minGo})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v != tc.want {
-				t.Errorf("verdict = %d, want %d\n%s", v, tc.want, out.String())
-			}
-			for _, w := range tc.lines {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("the report lacks %q:\n%s", w, out.String())
-				}
+			if v, out := runGate(t, tc.input, tc.allowStdlib, tc.minGo, tc.lines); v != tc.want {
+				t.Errorf("verdict = %d, want %d\n%s", v, tc.want, out)
 			}
 		})
 	}
+}
+
+// runGate runs the gate over input as label "app" and checks that its report holds every
+// line of want; it returns the verdict and the report.
+func runGate(t *testing.T, input string, allowStdlib bool, minGo string, want []string) (verdict, string) {
+	t.Helper()
+	var out bytes.Buffer
+	v, err := gate(strings.NewReader(input), &out, options{label: "app", allowStdlib: allowStdlib, minGo: minGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the report lacks %q:\n%s", w, out.String())
+		}
+	}
+	return v, out.String()
 }
 
 // removeLine drops the finding lines that mention s (the osv lines stay).
