@@ -15,7 +15,7 @@ GOTESTSUM ?= $(shell command -v gotestsum 2>/dev/null)
 TIMINGS ?= $(CURDIR)/.timings
 gotest = $(if $(GOTESTSUM),$(GOTESTSUM) --format standard-quiet --hide-summary skipped --jsonfile-timing-events $(TIMINGS)/$(1).json --,$(GO) test)
 
-.PHONY: help build install test full e2e check golden deps deps-check slowest timings
+.PHONY: help build install test full e2e check golden golden-deps deps deps-check slowest timings
 
 ## help: list the targets
 help:
@@ -66,8 +66,28 @@ e2e: timings
 ## check: both loops at once, make full and make e2e, each one's output shown when it ends (CI runs this)
 # At once, as one go test ./... over both used to: the e2e module is the long pole, and most
 # of its time is spent waiting on servers, not on the CPU.
-check:
+check: golden-deps
 	$(MAKE) -j2 --output-sync=target full e2e
+
+# The golden projects' build tags (generator.BuildTags) and the GOFLAGS their tests build them
+# with (e2e's restarttest.TrimpathGOFLAGS, generator's goIn): a package compiled so for one is
+# in the build cache for all.
+GOLDEN_TAGS := $(shell sed -n 's/^const BuildTags = "\(.*\)"$$/\1/p' generator/plan.go)
+GOLDEN_GOFLAGS := -buildvcs=false -trimpath
+
+## golden-deps: compile the golden trees' dependencies once, as their tests build them, before make check's parallel phase
+# make full and make e2e build golden trees and projects like them in several go commands at
+# once. With a cold build cache each compiled the same dependencies (gin, gorm, the SQLite,
+# PostgreSQL and MySQL drivers, OpenTelemetry...): the go command shares no work in progress
+# between processes. One go command per tree, one tree after the other, compiles each once;
+# warm, this takes a few seconds.
+golden-deps:
+	@set -e; env="$$($(GO) run ./internal/restartmod/goenv)"; \
+	for mod in golden/*/; do \
+	  pkgs="$$(cd "$$mod" && env $$env GOFLAGS='$(GOLDEN_GOFLAGS)' $(GO) list -deps -test -tags '$(GOLDEN_TAGS)' \
+	    -f '{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}' ./...)"; \
+	  (cd "$$mod" && env $$env GOFLAGS='$(GOLDEN_GOFLAGS)' $(GO) build -tags '$(GOLDEN_TAGS)' $$pkgs); \
+	done
 
 ## slowest: the tests slower than 20 s in the last runs of the loops above (needs gotestsum: go install gotest.tools/gotestsum@v1.13.0)
 slowest:
