@@ -100,7 +100,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 		for i := range after.Resources {
 			after.Resources[i].Events = false
 		}
-		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name); err != nil {
+		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name, false); err != nil {
 			return Plan{}, err
 		}
 		if p := m.OutboxMigration(); p != "" {

@@ -183,7 +183,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 		before, after := m, m
 		before.Resources = append(slices.Clone(m.Resources), plain)
 		after.Resources = append(slices.Clone(m.Resources), res)
-		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name); err != nil {
+		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name, false); err != nil {
 			return Plan{}, err
 		}
 		if p := after.outboxMigrationIn(plan.Writes); p != "" && !hadOutbox {
