@@ -32,12 +32,30 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	wantInputError(t, err, "routers/api/v1/tag.go was edited since gingen generated it", "--force")
 	sameTree(t, before, snapshot(t, root))
 
+	// --force deletes it and keeps the user's text as FILE.gingen-old, never lost. Unhappy
+	// path first: one there already with other text stops it, nothing written.
+	mine := readFile(t, root, "routers/api/v1/tag.go")
+	old := handler + OldFileSuffix
+	if err := os.WriteFile(old, []byte("an earlier copy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, root)
+	_, err = PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked}, templates.FS())
+	wantInputError(t, err, "routers/api/v1/tag.go would keep the text --force deletes in routers/api/v1/tag.go"+OldFileSuffix+", which holds an earlier copy")
+	sameTree(t, before, snapshot(t, root))
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
+
 	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked})
 	if len(plan.Deletes) != 5 {
 		t.Errorf("deletes = %v, want the five generated files (the migration too)", plan.Deletes)
 	}
 	if _, err := os.Stat(handler); !os.IsNotExist(err) {
 		t.Errorf("forced destroy left %s (%v)", handler, err)
+	}
+	if got := readFile(t, root, "routers/api/v1/tag.go"+OldFileSuffix); got != mine {
+		t.Errorf("tag.go%s = %q, want the user's text", OldFileSuffix, got)
 	}
 }
 

@@ -82,10 +82,31 @@ func TestAddFieldRefusesAnEditedFileAndWritesNothing(t *testing.T) {
 	wantInputError(t, err, "routers/api/v1/tag_test.go was edited since gingen generated it", "--force")
 	sameTree(t, before, snapshot(t, root))
 
+	// --force: the template's text wins and the user's is kept as FILE.gingen-old, never
+	// lost. Unhappy path first: one there already with other text stops it, nothing written.
+	mine := readFile(t, root, "routers/api/v1/tag_test.go")
+	old := f + OldFileSuffix
+	if err := os.WriteFile(old, []byte("an earlier copy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, root)
+	_, err = PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}, Force: true}, templates.FS())
+	wantInputError(t, err, "routers/api/v1/tag_test.go would keep the text --force overwrites in routers/api/v1/tag_test.go"+OldFileSuffix+", which holds an earlier copy")
+	sameTree(t, before, snapshot(t, root))
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
+
 	plan, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}, Force: true}, templates.FS())
 	apply(t, root, plan, err)
 	if strings.Contains(readFile(t, root, "routers/api/v1/tag_test.go"), "// mine") {
 		t.Error("add field --force kept the edited file")
+	}
+	if got := readFile(t, root, "routers/api/v1/tag_test.go"+OldFileSuffix); got != mine {
+		t.Errorf("tag_test.go%s = %q, want the user's text", OldFileSuffix, got)
+	}
+	if s := stepOf(t, plan.Steps, "routers/api/v1/tag_test.go"); s.Action != ActionForce || !strings.Contains(s.Note, "tag_test.go"+OldFileSuffix) {
+		t.Errorf("step = %v, want force naming the kept text", s)
 	}
 }
 

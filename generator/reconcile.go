@@ -170,7 +170,11 @@ func conflicted(project fs.FS, v fileView, pol policy, also string) (outcome, er
 	if pol.Force {
 		old := p + OldFileSuffix
 		if !pol.NoOldFile {
-			if err := checkOldFile(project, p, v.Cur, pol.Dir); err != nil {
+			verb := "overwrites"
+			if !v.Generated {
+				verb = "deletes"
+			}
+			if err := checkOldFile(project, p, v.Cur, pol.Dir, verb); err != nil {
 				return outcome{}, err
 			}
 			o.Writes = append(o.Writes, File{Path: old, Body: v.Cur, Mode: v.Mode})
@@ -244,13 +248,14 @@ func reconcileOpenConflict(project fs.FS, v fileView, c Conflict, pol policy) (o
 }
 
 // checkOldFile refuses to overwrite a FILE.gingen-old that holds other text than cur: an
-// earlier --force kept the user's text there, and it would be lost.
-func checkOldFile(project fs.FS, p string, cur []byte, dir string) error {
+// earlier --force kept the user's text there, and it would be lost. verb is what --force
+// does to the file: overwrites, deletes.
+func checkOldFile(project fs.FS, p string, cur []byte, dir, verb string) error {
 	old := p + OldFileSuffix
 	prev, err := fs.ReadFile(project, old)
 	switch {
 	case err == nil && !bytes.Equal(prev, cur):
-		return inputErrorf("%s would keep the text --force overwrites in %s, which holds an earlier copy; merge that into %s or delete it, then run the command again", filepath.Join(dir, filepath.FromSlash(p)), filepath.Join(dir, filepath.FromSlash(old)), p)
+		return inputErrorf("%s would keep the text --force %s in %s, which holds an earlier copy; merge that into %s or delete it, then run the command again", filepath.Join(dir, filepath.FromSlash(p)), verb, filepath.Join(dir, filepath.FromSlash(old)), p)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("read %s: %w", old, err)
 	}

@@ -89,7 +89,7 @@ func TestReconcile(t *testing.T) {
 			want: want{action: ActionDelete, note: "yours is in " + p + OldFileSuffix, writes: []string{w(p+OldFileSuffix, mine)}, deletes: []string{p}}},
 		{name: "force delete: an earlier FILE.gingen-old that differs stops", v: view(mine, true, base, true, nil, false), pol: force,
 			disk: fstest.MapFS{p + OldFileSuffix: {Data: []byte("earlier\n")}},
-			want: want{err: "which holds an earlier copy"}},
+			want: want{err: p + " would keep the text --force deletes in " + p + OldFileSuffix + ", which holds an earlier copy"}},
 		{name: "force without FILE.gingen-old (a templates folder)", v: view(mine, true, nil, false, next, true), pol: policy{Force: true, NoOldFile: true},
 			want: want{action: ActionForce, writes: []string{w(p, next)}}},
 	}

@@ -12,7 +12,7 @@ type RenameFieldOptions struct {
 	Resource string
 	Old, New string
 	// Force re-renders the resource's files even when they were edited since gingen wrote
-	// them, losing the edits.
+	// them; each edited file's text is kept as FILE.gingen-old (see reconcile).
 	Force bool
 }
 

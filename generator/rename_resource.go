@@ -14,7 +14,8 @@ type RenameResourceOptions struct {
 	// Plural overrides the plural the inflection library derives from New.
 	Plural string
 	// Force writes the files of the resource and of those that reference it again even when
-	// they were edited since gingen wrote them, losing the edits.
+	// they were edited since gingen wrote them; each edited file's text is kept as
+	// FILE.gingen-old (see reconcile).
 	Force bool
 }
 

@@ -29,7 +29,7 @@ RESOURCE NAME..." undoes it exactly.
 
 Since the resource's files are written again whole, they must still hold what gingen wrote
 (gingen.yaml records their SHA-256): an edited file stops the command, naming it, unless
---force is given. Fields are written as for add resource; references fields cannot be added
+--force is given (it writes the file again and keeps your text in FILE.gingen-old). Fields are written as for add resource; references fields cannot be added
 to a table that may already have rows. Modifiers: unique, index, required, optional, and
 search (string and text only: lists search the field with ?q=text).`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
@@ -45,7 +45,7 @@ search (string and text only: lists search the field with ?q=text).`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
@@ -86,7 +86,7 @@ the file) and is the newest migration is deleted instead.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write and delete, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)

@@ -56,7 +56,7 @@ is given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
@@ -101,7 +101,7 @@ stops the command, naming it, unless --force is given.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Plural, "plural", "", "the new name's plural (its table and routes), when not the one gingen derives")
-	f.BoolVar(&opts.Force, "force", false, "write the files of the resource and of those that reference it again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the files of the resource and of those that reference it again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
