@@ -88,7 +88,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 		}
 	}
 
-	plan, files, err := rerenderAs(project, tfs, after, res, renamed, "rename resource", opts.Force)
+	plan, files, err := rerenderAs(project, tfs, m, after, res, renamed, "rename resource", opts.Force)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -142,7 +142,9 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	// The resources that reference it: the relation's type and table change.
 	for _, i := range referrers {
 		r := m.Resources[i]
-		p, files, err := rerender(project, tfs, after, r, after.Resources[i].Fields, "rename resource", opts.Force)
+		next := r
+		next.Fields = after.Resources[i].Fields
+		p, files, err := rerenderAs(project, tfs, m, after, r, next, "rename resource", opts.Force)
 		if err != nil {
 			return Plan{}, err
 		}
