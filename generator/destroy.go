@@ -33,6 +33,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	name := strings.TrimSpace(opts.Name)
 	res, ok := m.resource(name)
 	if !ok {
@@ -178,7 +179,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	}
 
 	m.Resources = kept
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil

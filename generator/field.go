@@ -41,6 +41,7 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	if len(opts.Fields) == 0 {
 		return Plan{}, inputErrorf("no field to add to resource %s; %s, e.g. gingen add field %s subtitle:string", res.Name, fieldSpecHelp, res.Name)
 	}
@@ -90,7 +91,7 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	res.Files = files
 	res.FieldChanges = append(res.FieldChanges, FieldChange{Fields: names, Migration: GeneratedFile{Path: migration, SHA256: digest(mig.Body)}})
 	m.Resources = replaceResource(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
@@ -105,6 +106,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	if len(opts.Names) == 0 {
 		return Plan{}, inputErrorf("no field named; give the fields one gingen add field added, e.g. gingen destroy field %s %s", res.Name, fieldChangeExample(res))
 	}
@@ -201,7 +203,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 		res.FieldChanges = nil
 	}
 	m.Resources = replaceResource(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil

@@ -176,7 +176,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 		}
 	}
 	plan.Notes = append(plan.Notes, renameResourceNote(migration, res, renamed, len(referrers) > 0))
-	if err := plan.updateManifest(project, after); err != nil {
+	if err := plan.updateManifest(project, m, after, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
