@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,101 +49,71 @@ type WriteOptions struct {
 // WriteProject writes a new project's files into dir. A missing or empty dir is filled
 // atomically: the tree is written into a temporary folder beside dir and renamed into place,
 // so a failure leaves nothing behind. A folder that is not empty is refused unless
-// opts.Force is set; then the files are written all or none, and with opts.KeepOld each file
-// Force overwrites is kept as FILE.gingen-old unless opts.Recorded says gingen wrote it so. When it is
-// refused, the changes come back with the error, files that differ marked conflict.
+// opts.Force is set; then each file's fate is the one apply policy's (reconcile) with
+// --force: a file that differs gets the new text, and with opts.KeepOld the text it had is
+// kept as FILE.gingen-old unless opts.Recorded says gingen wrote it so; the files are
+// written all or none. When it is refused, the changes come back with the error, files that
+// differ marked conflict. The listing names every overwrite force.
 func WriteProject(dir string, files []File, opts WriteOptions) ([]Change, error) {
 	empty, err := isMissingOrEmpty(dir)
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", dir, err)
 	}
-	changes, err := diffFiles(dir, files)
-	if err != nil {
-		return nil, err
-	}
-	if !empty && !opts.Force {
-		// Report what --force would do, with the files it would overwrite as conflicts.
-		for i := range changes {
-			if changes[i].Action == ActionForce {
-				changes[i].Action = ActionConflict
-			}
-		}
-		return changes, &NotEmptyError{Dir: dir}
-	}
-	if empty {
-		if opts.DryRun {
-			return changes, nil
-		}
-		return changes, writeTreeAtomically(dir, files)
-	}
+	// Read only inside dir: a path through a symbolic link that leads out of it is refused
+	// here, before any write.
 	project, err := ProjectFS(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	var pending []File
-	var out []Change
-	for i, c := range changes {
-		out = append(out, c)
-		if c.Action == ActionIdentical {
-			continue
-		}
-		pending = append(pending, files[i])
-		if c.Action != ActionForce || !opts.KeepOld {
-			continue
-		}
-		cur, err := fs.ReadFile(project, c.Path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", c.Path, err)
-		}
-		if opts.Recorded != nil && opts.Recorded.unedited(c.Path, cur) {
-			continue
-		}
-		old := c.Path + OldFileSuffix
-		switch prev, err := fs.ReadFile(project, old); {
-		case err == nil && !bytes.Equal(prev, cur):
-			return nil, inputErrorf("%s would keep the text --force overwrites in %s, which holds an earlier copy; merge that into %s or delete it, then run the command again", filepath.Join(dir, c.Path), filepath.Join(dir, old), c.Path)
-		case err != nil && !errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("read %s: %w", old, err)
-		}
-		pending = append(pending, File{Path: old, Body: cur, Mode: fileMode(project, c.Path)})
-		out = append(out, Change{ActionCreate, old})
-	}
-	if opts.DryRun {
-		return out, nil
-	}
-	return out, commitFiles(dir, pending)
-}
-
-// diffFiles compares the plan with what is on disk under root, reading only inside root: a
-// path through a symbolic link that leads out of it is refused here, before any write.
-func diffFiles(root string, files []File) ([]Change, error) {
-	project, err := ProjectFS(root)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("open %s: %w", root, err)
-	}
-	changes := make([]Change, 0, len(files))
+	pol := policy{OnConflict: conflictRefuse, Force: opts.Force, NoOldFile: !opts.KeepOld, Dir: dir}
+	var (
+		out     []Change
+		pending []File
+	)
 	for _, f := range files {
-		var old []byte
-		err := fs.ErrNotExist
-		if project != nil {
-			old, err = fs.ReadFile(project, f.Path)
-		}
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			changes = append(changes, Change{ActionCreate, f.Path})
-		case err != nil:
+		v, err := viewFile(project, f.Path)
+		if err != nil {
 			var input *InputError
 			if errors.As(err, &input) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		case bytes.Equal(old, f.Body):
-			changes = append(changes, Change{ActionIdentical, f.Path})
-		default:
-			changes = append(changes, Change{ActionForce, f.Path})
 		}
+		v.Next, v.Generated = f, true
+		if opts.Recorded != nil {
+			v.recordedBase(*opts.Recorded, nil, false)
+		}
+		o, err := reconcile(project, v, pol)
+		if err != nil {
+			return nil, err
+		}
+		// gingen new has no base to merge with: the listing names every overwrite force
+		// (and, refused without --force, conflict: below).
+		action := ActionForce
+		if len(o.Steps) == 1 && o.Steps[0].Action != ActionUpdate {
+			action = o.Steps[0].Action
+		}
+		out = append(out, Change{action, f.Path})
+		if o.OldFile != "" {
+			out = append(out, Change{ActionCreate, o.OldFile})
+		}
+		pending = append(pending, o.Writes...)
 	}
-	return changes, nil
+	if !empty && !opts.Force {
+		for i := range out {
+			if out[i].Action == ActionForce {
+				out[i].Action = ActionConflict
+			}
+		}
+		return out, &NotEmptyError{Dir: dir}
+	}
+	if opts.DryRun {
+		return out, nil
+	}
+	if empty {
+		return out, writeTreeAtomically(dir, files)
+	}
+	return out, commitFiles(dir, pending)
 }
 
 func isMissingOrEmpty(dir string) (bool, error) {

@@ -114,6 +114,20 @@ func TestUpgradeRemembersAnOpenConflict(t *testing.T) {
 // template's text, keeps the user's in FILE.gingen-old and drops the record.
 func TestUpgradeForceSettlesAnOpenConflict(t *testing.T) {
 	dir, mine, side := conflictedProject(t)
+	// Unhappy path first: a main.go.gingen-old with other text (an earlier --force's) is
+	// never overwritten: the upgrade stops, nothing written.
+	old := filepath.Join(dir, "main.go"+OldFileSuffix)
+	if err := os.WriteFile(old, []byte("an earlier copy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	_, err := PlanUpgrade(os.DirFS(dir), UpgradeOptions{Force: true}, changedTemplates(t), nil)
+	wantInputError(t, err, "main.go would keep the text --force overwrites in main.go"+OldFileSuffix+", which holds an earlier copy")
+	sameTree(t, before, snapshot(t, dir))
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
+
 	plan := upgrade(t, dir, UpgradeOptions{Force: true}, changedTemplates(t))
 	if got := stepOf(t, plan.Steps, "main.go").Action; got != ActionForce {
 		t.Errorf("main.go with --force: %s, want force", got)

@@ -12,8 +12,9 @@ import (
 type DestroyOptions struct {
 	// Name is the resource's name as gingen.yaml records it.
 	Name string
-	// Force deletes generated files that were edited since, and goes on when a generated file
-	// or an inserted line is already gone.
+	// Force deletes generated files that were edited since, keeping each one's text as
+	// FILE.gingen-old (the one meaning of --force, see reconcile), and goes on when a
+	// generated file or an inserted line is already gone.
 	Force bool
 	// NeverCommitted reports whether the migration at a path (slash-separated, relative to
 	// the project root) never left the working tree: no git commit has it. nil when gingen
@@ -32,6 +33,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	name := strings.TrimSpace(opts.Name)
 	res, ok := m.resource(name)
 	if !ok {
@@ -58,28 +60,43 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 		}
 	}
 	var edited []string
+	// Each file add created is no longer generated: deleted if unedited; an edited one is a
+	// conflict, refused, or deleted under --force with the user's text kept.
+	pol := policy{OnConflict: conflictRefuse, Force: opts.Force}
 	for _, g := range res.Files {
 		if forward && (g.Path == res.Migration || g.Path == res.VersionMigration) {
 			continue
 		}
-		body, err := fs.ReadFile(project, g.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		v, err := viewFile(project, g.Path)
+		if err != nil {
+			return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
+		}
+		if !v.Exists {
 			if !opts.Force {
 				return Plan{}, inputErrorf("%s, generated for resource %s, is gone; pass --force to destroy the rest of the resource", g.Path, name)
 			}
 			continue
-		case err != nil:
-			return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
-		case digest(body) != g.SHA256:
-			edited = append(edited, g.Path)
 		}
-		plan.Deletes = append(plan.Deletes, g.Path)
-		plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: g.Path})
+		// A migration no database can have run (not forward) is deleted like the rest.
+		v.Recorded = true
+		if digest(v.Cur) == g.SHA256 {
+			v.Base, v.HaveBase = v.Cur, true
+		}
+		o, err := reconcile(project, v, pol)
+		if err != nil {
+			return Plan{}, err
+		}
+		if o.Refused {
+			edited = append(edited, g.Path)
+			continue
+		}
+		plan.Writes = append(plan.Writes, o.Writes...)
+		plan.Deletes = append(plan.Deletes, o.Deletes...)
+		plan.Steps = append(plan.Steps, o.Steps...)
 	}
-	if len(edited) > 0 && !opts.Force {
+	if len(edited) > 0 {
 		subject, object := describeFiles(edited)
-		return Plan{}, inputErrorf("%s edited since gingen generated %s for resource %s; keep your changes by moving %s away first, or pass --force to delete %s anyway", subject, object, name, object, object)
+		return Plan{}, inputErrorf("%s edited since gingen generated %s for resource %s; keep your changes by moving %s away first, or pass --force to delete %s anyway (your text kept in FILE%s)", subject, object, name, object, object, OldFileSuffix)
 	}
 
 	kept := make([]Resource, 0, len(m.Resources)-1)
@@ -100,7 +117,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 		for i := range after.Resources {
 			after.Resources[i].Events = false
 		}
-		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name); err != nil {
+		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name, opts.Force); err != nil {
 			return Plan{}, err
 		}
 		if p := m.OutboxMigration(); p != "" {
@@ -162,7 +179,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	}
 
 	m.Resources = kept
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil

@@ -3,6 +3,7 @@ package generator
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gingen/gingen/templates"
@@ -32,12 +33,30 @@ func TestDestroyRefusesAnEditedFileUnlessForced(t *testing.T) {
 	wantInputError(t, err, "routers/api/v1/tag.go was edited since gingen generated it", "--force")
 	sameTree(t, before, snapshot(t, root))
 
+	// --force deletes it and keeps the user's text as FILE.gingen-old, never lost. Unhappy
+	// path first: one there already with other text stops it, nothing written.
+	mine := readFile(t, root, "routers/api/v1/tag.go")
+	old := handler + OldFileSuffix
+	if err := os.WriteFile(old, []byte("an earlier copy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, root)
+	_, err = PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked}, templates.FS())
+	wantInputError(t, err, "routers/api/v1/tag.go would keep the text --force deletes in routers/api/v1/tag.go"+OldFileSuffix+", which holds an earlier copy")
+	sameTree(t, before, snapshot(t, root))
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
+
 	plan := destroyResource(t, root, DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked})
 	if len(plan.Deletes) != 5 {
 		t.Errorf("deletes = %v, want the five generated files (the migration too)", plan.Deletes)
 	}
 	if _, err := os.Stat(handler); !os.IsNotExist(err) {
 		t.Errorf("forced destroy left %s (%v)", handler, err)
+	}
+	if got := readFile(t, root, "routers/api/v1/tag.go"+OldFileSuffix); got != mine {
+		t.Errorf("tag.go%s = %q, want the user's text", OldFileSuffix, got)
 	}
 }
 
@@ -129,5 +148,31 @@ func TestCommitDeletesAllOrNothing(t *testing.T) {
 	}
 	if got := listTree(t, dir); len(got) != 3 || got[1] != "a.txt" || got[2] != "blocker" {
 		t.Errorf("tree = %v, want a.txt and blocker only, no temporary files", got)
+	}
+}
+
+// TestDestroyForceSettlesAConflictingProjectFile: destroying the last resource with events
+// takes the websocket module out of go.mod; a go.mod edited on that very line is refused,
+// and --force gives go.mod the template's text and keeps the user's as go.mod.gingen-old.
+func TestDestroyForceSettlesAConflictingProjectFile(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "note", Fields: []string{"title:string"}, Events: true})
+	gomod := filepath.Join(root, "go.mod")
+	editFile(t, gomod, "github.com/coder/websocket v1.8.15", "github.com/coder/websocket v1.8.99")
+	mine := readFile(t, root, "go.mod")
+	before := snapshot(t, root)
+	_, err := PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "note", NeverCommitted: untracked}, templates.FS())
+	wantInputError(t, err, "go.mod was edited since gingen wrote it and the edits conflict")
+	sameTree(t, before, snapshot(t, root))
+
+	plan := destroyResource(t, root, DestroyOptions{Name: "note", Force: true, NeverCommitted: untracked})
+	if got := readFile(t, root, "go.mod"+OldFileSuffix); got != mine {
+		t.Errorf("go.mod%s = %q, want the user's text", OldFileSuffix, got)
+	}
+	if got := readFile(t, root, "go.mod"); strings.Contains(got, "coder/websocket") {
+		t.Errorf("go.mod after destroy --force still requires the websocket module:\n%s", got)
+	}
+	if s := stepOf(t, plan.Steps, "go.mod"); s.Action != ActionForce {
+		t.Errorf("go.mod step = %v, want force", s)
 	}
 }

@@ -94,21 +94,27 @@ func ejectFiles(project fs.FS, m Manifest, lib fs.FS) ([]File, error) {
 			return nil, fmt.Errorf("eject: read the restart library: %w", err)
 		}
 		p := path.Join(EjectDir, name)
-		if cur, err := fs.ReadFile(project, p); err == nil && !bytes.Equal(cur, body) && !m.unedited(p, cur) {
+		f := File{Path: p, Body: body, Mode: 0o644}
+		// The one apply policy, refusing: a file already there is taken over only if it is
+		// the library's text or what gingen wrote (an earlier release's runtime file).
+		v, err := viewFile(project, p)
+		if err != nil {
+			return nil, fmt.Errorf("eject: %w", err)
+		}
+		v.Next, v.Generated = f, true
+		v.recordedBase(m, nil, false)
+		switch o, err := reconcile(project, v, policy{OnConflict: conflictRefuse}); {
+		case err != nil:
+			return nil, err
+		case o.Refused:
 			return nil, inputErrorf("eject: %s exists and is not the restart library's; move it away, then run gingen eject restart again", p)
 		}
-		files = append(files, File{Path: p, Body: body, Mode: 0o644})
+		files = append(files, f)
 	}
 	if !slices.ContainsFunc(files, func(f File) bool { return path.Base(f.Path) == "run.go" }) {
 		return nil, inputErrorf("eject: the folder given as the restart library has no run.go; it is not github.com/gingen/gingen/restart")
 	}
 	return files, nil
-}
-
-// unedited reports whether cur is the content gingen last wrote at p, as m records it.
-func (m Manifest) unedited(p string, cur []byte) bool {
-	sum, ok := m.recordedDigest(p)
-	return ok && sum == digest(cur)
 }
 
 // CheckEject refuses to eject the restart library of a project that already owns a copy.

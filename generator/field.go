@@ -1,8 +1,6 @@
 package generator
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -16,7 +14,7 @@ type FieldOptions struct {
 	// Fields are the new fields' specs, name:type[:modifier...].
 	Fields []string
 	// Force re-renders the resource's files even when they were edited since gingen wrote
-	// them, losing the edits.
+	// them; each edited file's text is kept as FILE.gingen-old (see reconcile).
 	Force bool
 }
 
@@ -25,7 +23,8 @@ type DestroyFieldOptions struct {
 	Resource string
 	// Names are the fields' names, all those one `gingen add field` added.
 	Names []string
-	// Force re-renders edited files and deletes an edited migration anyway.
+	// Force re-renders edited files and deletes an edited migration anyway, keeping each
+	// one's text as FILE.gingen-old.
 	Force bool
 	// NeverCommitted: see DestroyOptions.
 	NeverCommitted func(path string) bool
@@ -34,13 +33,15 @@ type DestroyFieldOptions struct {
 // PlanAddField plans `gingen add field`: a migration that adds the fields' columns, and the
 // resource's files (model, handlers, tests) rendered again from the resource templates with
 // the longer field list, which gingen.yaml records. The files must still hold what gingen
-// wrote, since they are rewritten whole; --force overwrites edits. It reads the project and
-// writes nothing.
+// wrote, or merge with the new text: an edit that conflicts stops it, unless --force, which
+// overwrites it and keeps the user's text in FILE.gingen-old. It reads the project and writes
+// nothing.
 func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	m, res, err := fieldResource(project, opts.Resource)
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	if len(opts.Fields) == 0 {
 		return Plan{}, inputErrorf("no field to add to resource %s; %s, e.g. gingen add field %s subtitle:string", res.Name, fieldSpecHelp, res.Name)
 	}
@@ -90,7 +91,7 @@ func PlanAddField(project fs.FS, opts FieldOptions, tfs fs.FS) (Plan, error) {
 	res.Files = files
 	res.FieldChanges = append(res.FieldChanges, FieldChange{Fields: names, Migration: GeneratedFile{Path: migration, SHA256: digest(mig.Body)}})
 	m.Resources = replaceResource(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
@@ -105,6 +106,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	if len(opts.Names) == 0 {
 		return Plan{}, inputErrorf("no field named; give the fields one gingen add field added, e.g. gingen destroy field %s %s", res.Name, fieldChangeExample(res))
 	}
@@ -125,19 +127,30 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 		return Plan{}, err
 	}
 	if !forward {
-		body, err := fs.ReadFile(project, change.Migration.Path)
+		// No database can have run it: it is no longer generated, and goes like any file.
+		v, err := viewFile(project, change.Migration.Path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return Plan{}, fmt.Errorf("destroy field: %w", err)
+		case !v.Exists:
 			if !opts.Force {
 				return Plan{}, inputErrorf("%s, the migration of the fields, is gone; pass --force to destroy the rest", change.Migration.Path)
 			}
-		case err != nil:
-			return Plan{}, fmt.Errorf("destroy field: %w", err)
-		case digest(body) != change.Migration.SHA256 && !opts.Force:
-			return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway", change.Migration.Path)
 		default:
-			plan.Deletes = append(plan.Deletes, change.Migration.Path)
-			plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: change.Migration.Path})
+			v.Recorded = true
+			if digest(v.Cur) == change.Migration.SHA256 {
+				v.Base, v.HaveBase = v.Cur, true
+			}
+			o, err := reconcile(project, v, policy{OnConflict: conflictRefuse, Force: opts.Force})
+			switch {
+			case err != nil:
+				return Plan{}, err
+			case o.Refused:
+				return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway (your text kept in %s)", change.Migration.Path, change.Migration.Path+OldFileSuffix)
+			}
+			plan.Writes = append(plan.Writes, o.Writes...)
+			plan.Deletes = append(plan.Deletes, o.Deletes...)
+			plan.Steps = append(plan.Steps, o.Steps...)
 		}
 	}
 
@@ -190,7 +203,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 		res.FieldChanges = nil
 	}
 	m.Resources = replaceResource(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
@@ -216,13 +229,14 @@ func fieldResource(project fs.FS, name string) (Manifest, Resource, error) {
 func rerender(project fs.FS, tfs fs.FS, m Manifest, res Resource, fields []Field, verb string, force bool) (Plan, []GeneratedFile, error) {
 	next := res
 	next.Fields = fields
-	return rerenderAs(project, tfs, m, res, next, verb, force)
+	return rerenderAs(project, tfs, m, m, res, next, verb, force)
 }
 
 // rerenderAs is rerender with the resource's next state whole: another name or plural moves
 // its files (rename resource), those under the old name deleted. m is the manifest the
-// templates see (the other resources, by their names after the change).
-func rerenderAs(project fs.FS, tfs fs.FS, m Manifest, res, next Resource, verb string, force bool) (Plan, []GeneratedFile, error) {
+// templates see (the other resources, by their names after the change); before is the
+// manifest before the change, which the base of the merges is rendered with.
+func rerenderAs(project fs.FS, tfs fs.FS, before, m Manifest, res, next Resource, verb string, force bool) (Plan, []GeneratedFile, error) {
 	files, err := renderTree(tfs, resourceTemplates, next.Name, newResourceData(m, next))
 	if err != nil {
 		return Plan{}, nil, err
@@ -231,10 +245,28 @@ func rerenderAs(project fs.FS, tfs fs.FS, m Manifest, res, next Resource, verb s
 	for _, f := range files {
 		rendered[f.Path] = f
 	}
+	// The base of the merges: the resource as the templates render it now, before the
+	// change; each file's text is trusted only where it has the digest gingen.yaml records
+	// (the project was generated by these templates). A render that fails (a manifest the
+	// templates no longer render the same) leaves the files without a base.
+	base := map[string][]byte{}
+	if was, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(before, res)); err == nil {
+		for _, f := range was {
+			base[f.Path] = f.Body
+		}
+	}
 	var plan Plan
 	var edited []string
 	recorded := map[string]bool{}
 	var records []GeneratedFile
+	// An edited file is merged (merge3); where the merge conflicts, or there is no base, it
+	// is refused, or overwritten under --force with the user's text kept.
+	pol := policy{OnConflict: conflictRefuse, Force: force}
+	add := func(o outcome) {
+		plan.Writes = append(plan.Writes, o.Writes...)
+		plan.Deletes = append(plan.Deletes, o.Deletes...)
+		plan.Steps = append(plan.Steps, o.Steps...)
+	}
 	for _, g := range res.Files {
 		if g.Path == res.Migration || g.Path == res.VersionMigration {
 			// Migrations are never rendered again here: databases may have run them.
@@ -242,46 +274,50 @@ func rerenderAs(project fs.FS, tfs fs.FS, m Manifest, res, next Resource, verb s
 			continue
 		}
 		recorded[g.Path] = true
-		body, err := fs.ReadFile(project, g.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if !force {
-				return Plan{}, nil, inputErrorf("%s, generated for resource %s, is gone; restore it, or pass --force to write it again", g.Path, res.Name)
-			}
-		case err != nil:
+		v, err := viewFile(project, g.Path)
+		if err != nil {
 			return Plan{}, nil, fmt.Errorf("%s: %w", verb, err)
-		case digest(body) != g.SHA256:
+		}
+		if !v.Exists && !force {
+			return Plan{}, nil, inputErrorf("%s, generated for resource %s, is gone; restore it, or pass --force to write it again", g.Path, res.Name)
+		}
+		v.Recorded = true
+		switch b, ok := base[g.Path]; {
+		case ok && digest(b) == g.SHA256:
+			v.Base, v.HaveBase = b, true
+		case v.Exists && digest(v.Cur) == g.SHA256:
+			v.Base, v.HaveBase = v.Cur, true
+		}
+		v.Next, v.Generated = rendered[g.Path]
+		o, err := reconcile(project, v, pol)
+		if err != nil {
+			return Plan{}, nil, err
+		}
+		if o.Refused {
 			edited = append(edited, g.Path)
+			continue
 		}
-		f, ok := rendered[g.Path]
-		switch {
-		case !ok:
-			if err == nil {
-				plan.Deletes = append(plan.Deletes, g.Path)
-				plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: g.Path})
-			}
-		case err == nil && bytes.Equal(body, f.Body):
-			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: g.Path})
-		default:
-			f.Mode = fileMode(project, g.Path)
-			plan.Writes = append(plan.Writes, f)
-			plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: g.Path})
-		}
+		add(o)
 	}
-	if len(edited) > 0 && !force {
+	if len(edited) > 0 {
 		subject, object := describeFiles(edited)
-		return Plan{}, nil, inputErrorf("%s edited since gingen generated %s for resource %s; %s writes the resource's files again from %s, so move your changes away first, or pass --force to overwrite %s", subject, object, res.Name, verb, ManifestName, object)
+		return Plan{}, nil, inputErrorf("%s edited since gingen generated %s for resource %s, and %s cannot merge the edits into the resource's new text (they change the same lines, or gingen has not the text it generated); move your changes away first, or pass --force to overwrite %s (your text kept in FILE%s)", subject, object, res.Name, verb, object, OldFileSuffix)
 	}
 	for _, f := range files {
 		if !recorded[f.Path] {
-			switch _, err := fs.Stat(project, f.Path); {
-			case err == nil:
-				return Plan{}, nil, inputErrorf("%s already exists and %s records no resource that made it; move it away and run the command again", f.Path, ManifestName)
-			case !errors.Is(err, fs.ErrNotExist):
+			v, err := viewFile(project, f.Path)
+			if err != nil {
 				return Plan{}, nil, fmt.Errorf("%s: %w", verb, err)
 			}
-			plan.Writes = append(plan.Writes, f)
-			plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: f.Path})
+			v.Next, v.Generated = f, true
+			o, err := reconcile(project, v, pol)
+			switch {
+			case err != nil:
+				return Plan{}, nil, err
+			case o.Refused:
+				return Plan{}, nil, inputErrorf("%s already exists and %s records no resource that made it; move it away and run the command again, or pass --force to overwrite it (your text kept in %s)", f.Path, ManifestName, f.Path+OldFileSuffix)
+			}
+			add(o)
 		}
 		records = append(records, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
 	}

@@ -70,22 +70,92 @@ func TestAddFieldThenDestroyFieldLeavesTheProjectByteIdentical(t *testing.T) {
 	}
 }
 
-func TestAddFieldRefusesAnEditedFileAndWritesNothing(t *testing.T) {
+// editLine appends " // mine" to the first line of the file at path that contains sub: an
+// edit of a line a change of the resource rewrites, which no merge can keep.
+func editLine(t *testing.T, path, sub string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, sub) {
+			lines[i] = strings.TrimSuffix(l, "\n") + " // mine\n"
+			if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s has no line with %q", path, sub)
+}
+
+// TestAddFieldMergesIntoAnEditedFile: an edit away from the lines add field changes is kept,
+// the new field merged around it (the base is the resource's render before the change).
+func TestAddFieldMergesIntoAnEditedFile(t *testing.T) {
 	root := newTestProject(t)
 	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
 	f := filepath.Join(root, "routers", "api", "v1", "tag_test.go")
 	if err := os.WriteFile(f, []byte(readFile(t, root, "routers/api/v1/tag_test.go")+"\n// mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	plan, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}}, templates.FS())
+	apply(t, root, plan, err)
+	if s := stepOf(t, plan.Steps, "routers/api/v1/tag_test.go"); s.Action != ActionMerge {
+		t.Errorf("step = %v, want merge", s)
+	}
+	got := readFile(t, root, "routers/api/v1/tag_test.go")
+	if !strings.Contains(got, "\n// mine\n") || !strings.Contains(got, "color") {
+		t.Errorf("tag_test.go after add field lacks the user's line or the new field:\n%s", got)
+	}
+	if _, err := os.Stat(f + OldFileSuffix); !os.IsNotExist(err) {
+		t.Errorf("a clean merge left %s%s (%v)", f, OldFileSuffix, err)
+	}
+	// The record is the render's digest, not the merged text's: the file still counts as
+	// edited, and a later change merges again rather than overwrite it.
+	plan, err = PlanDestroyField(os.DirFS(root), DestroyFieldOptions{Resource: "tag", Names: []string{"color"}, NeverCommitted: untracked}, templates.FS())
+	apply(t, root, plan, err)
+	if got := readFile(t, root, "routers/api/v1/tag_test.go"); !strings.Contains(got, "\n// mine\n") || strings.Contains(got, "color") {
+		t.Errorf("tag_test.go after destroy field lacks the user's line or keeps the field:\n%s", got)
+	}
+}
+
+func TestAddFieldRefusesAConflictingEditAndWritesNothing(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
+	f := filepath.Join(root, "models", "tag.go")
+	editLine(t, f, "\tName ")
 	before := snapshot(t, root)
 	_, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}}, templates.FS())
-	wantInputError(t, err, "routers/api/v1/tag_test.go was edited since gingen generated it", "--force")
+	wantInputError(t, err, "models/tag.go was edited since gingen generated it", "cannot merge", "--force")
 	sameTree(t, before, snapshot(t, root))
+
+	// --force: the template's text wins and the user's is kept as FILE.gingen-old, never
+	// lost. Unhappy path first: one there already with other text stops it, nothing written.
+	mine := readFile(t, root, "models/tag.go")
+	old := f + OldFileSuffix
+	if err := os.WriteFile(old, []byte("an earlier copy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, root)
+	_, err = PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}, Force: true}, templates.FS())
+	wantInputError(t, err, "models/tag.go would keep the text --force overwrites in models/tag.go"+OldFileSuffix+", which holds an earlier copy")
+	sameTree(t, before, snapshot(t, root))
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
 
 	plan, err := PlanAddField(os.DirFS(root), FieldOptions{Resource: "tag", Fields: []string{"color:string"}, Force: true}, templates.FS())
 	apply(t, root, plan, err)
-	if strings.Contains(readFile(t, root, "routers/api/v1/tag_test.go"), "// mine") {
+	if strings.Contains(readFile(t, root, "models/tag.go"), "// mine") {
 		t.Error("add field --force kept the edited file")
+	}
+	if got := readFile(t, root, "models/tag.go"+OldFileSuffix); got != mine {
+		t.Errorf("tag.go%s = %q, want the user's text", OldFileSuffix, got)
+	}
+	if s := stepOf(t, plan.Steps, "models/tag.go"); s.Action != ActionForce || !strings.Contains(s.Note, "tag.go"+OldFileSuffix) {
+		t.Errorf("step = %v, want force naming the kept text", s)
 	}
 }
 

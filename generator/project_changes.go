@@ -2,7 +2,6 @@ package generator
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -14,12 +13,14 @@ import (
 // render of before to the render of after: the outbox, the event streams and the websocket
 // module (go.mod, go.sum) that the first resource added with --events brings, and that the
 // destroy of the last one takes away. edited holds the files the plan already rewrote (the
-// markers' files), order their paths; both are updated. A file the user changed since gingen
-// wrote it gets the change merged line by line (as gingen upgrade merges); where the two
-// conflict nothing is written and the error names the file. It returns the project files to
-// record in gingen.yaml: m's records, with those of the files added and without those of the
-// files deleted.
-func (plan *Plan) projectChanges(project fs.FS, m, before, after Manifest, tfs fs.FS, edited map[string][]byte, order *[]string, what string) ([]GeneratedFile, error) {
+// markers' files), order their paths; both are updated. Each file that changes gets the
+// one apply policy's fate (reconcile), the render of before its base: a file the user
+// changed since gingen wrote it gets the change merged line by line (as gingen upgrade
+// merges); where the two conflict, nothing is written and the error names the file, unless
+// force (the template's text wins, the user's kept as FILE.gingen-old). It returns the
+// project files to record in gingen.yaml: m's records, with those of the files added and
+// without those of the files deleted.
+func (plan *Plan) projectChanges(project fs.FS, m, before, after Manifest, tfs fs.FS, edited map[string][]byte, order *[]string, what string, force bool) ([]GeneratedFile, error) {
 	onDisk, err := migrationVersions(project)
 	if err != nil {
 		return nil, err
@@ -44,59 +45,64 @@ func (plan *Plan) projectChanges(project fs.FS, m, before, after Manifest, tfs f
 	for p := range next {
 		paths[p] = true
 	}
+	pol := policy{OnConflict: conflictRefuse, Force: force, KeepEditedGone: true}
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		b, inOld := old[p]
 		a, inNext := next[p]
 		if inOld && inNext && bytes.Equal(b.Body, a.Body) {
 			continue
 		}
+		v, err := viewFile(project, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
 		cur, seen := edited[p]
-		exists := seen
-		if !seen {
-			switch body, err := fs.ReadFile(project, p); {
-			case err == nil:
-				cur, exists = body, true
-			case !errors.Is(err, fs.ErrNotExist):
-				return nil, fmt.Errorf("%s: %w", what, err)
+		if seen {
+			// The plan's text: the user's with the lines it inserted or removed.
+			v.Cur, v.Exists = cur, true
+		}
+		v.Base, v.HaveBase, v.Recorded = b.Body, inOld, inOld
+		v.Next, v.Generated = a, inNext
+		o, err := reconcile(project, v, pol)
+		switch {
+		case err != nil:
+			return nil, err
+		case o.Refused && !inOld:
+			return nil, inputErrorf("%s: %s exists and is not what gingen generates there; move it away and run the command again", what, p)
+		case o.Refused && inNext:
+			return nil, inputErrorf("%s: %s was edited since gingen wrote it and the edits conflict with the lines it changes there; undo them (or apply the change of a new project by hand), then run the command again", what, p)
+		case o.Refused:
+			return nil, fmt.Errorf("%s: %s: the policy keeps an edited file no longer generated, it cannot refuse it", what, p)
+		}
+		for _, st := range o.Steps {
+			switch {
+			case st.Action == ActionKeep:
+				// Edited, no longer generated: the user's now.
+				plan.Notes = append(plan.Notes, fmt.Sprintf("%s is no longer generated but was edited since: it stays; delete it once it is of no use", p))
+			case st.Action == ActionIdentical, seen && st.Action != ActionForce:
+				// Nothing to do, or a file whose change the plan's steps already show.
+			default:
+				plan.Steps = append(plan.Steps, st)
 			}
 		}
-		switch {
-		case !inOld: // a new file of the project
-			if exists && !bytes.Equal(cur, a.Body) {
-				return nil, inputErrorf("%s: %s exists and is not what gingen generates there; move it away and run the command again", what, p)
-			}
-			if !exists {
-				plan.Writes = append(plan.Writes, a)
-				plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: p})
-			}
-			if !slices.ContainsFunc(records, func(g GeneratedFile) bool { return g.Path == p }) {
-				records = append(records, GeneratedFile{Path: p, SHA256: digest(a.Body)})
-			}
-		case !inNext: // a file the project no longer needs
-			if !exists {
-				break
-			}
-			if !bytes.Equal(cur, b.Body) {
-				plan.Notes = append(plan.Notes, fmt.Sprintf("%s is no longer generated but was edited since: it stays; delete it once it is of no use", p))
-				break
-			}
-			plan.Deletes = append(plan.Deletes, p)
-			plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: p})
-			records = slices.DeleteFunc(records, func(g GeneratedFile) bool { return g.Path == p })
-		default: // a file that changes
-			body := a.Body
-			if exists && !bytes.Equal(cur, b.Body) {
-				merged, conflict := merge3(b.Body, cur, a.Body)
-				if conflict {
-					return nil, inputErrorf("%s: %s was edited since gingen wrote it and the edits conflict with the lines it changes there; undo them (or apply the change of a new project by hand), then run the command again", what, p)
+		for _, w := range o.Writes {
+			if w.Path == p && inOld {
+				// A file the plan may edit further (the markers' files): kept in edited,
+				// written once, in order.
+				if !seen {
+					*order = append(*order, p)
 				}
-				body = merged
+				edited[p] = w.Body
+				continue
 			}
-			if !seen {
-				*order = append(*order, p)
-				plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: p})
-			}
-			edited[p] = body
+			plan.Writes = append(plan.Writes, w)
+		}
+		plan.Deletes = append(plan.Deletes, o.Deletes...)
+		switch {
+		case slices.Contains(o.Deletes, p):
+			records = slices.DeleteFunc(records, func(g GeneratedFile) bool { return g.Path == p })
+		case !inOld && inNext && !slices.ContainsFunc(records, func(g GeneratedFile) bool { return g.Path == p }):
+			records = append(records, GeneratedFile{Path: p, SHA256: digest(a.Body)})
 		}
 	}
 	slices.SortFunc(records, func(x, y GeneratedFile) int {

@@ -12,7 +12,7 @@ type RenameFieldOptions struct {
 	Resource string
 	Old, New string
 	// Force re-renders the resource's files even when they were edited since gingen wrote
-	// them, losing the edits.
+	// them; each edited file's text is kept as FILE.gingen-old (see reconcile).
 	Force bool
 }
 
@@ -26,6 +26,7 @@ func PlanRenameField(project fs.FS, opts RenameFieldOptions, tfs fs.FS) (Plan, e
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	oldName, newName := strings.TrimSpace(opts.Old), strings.TrimSpace(opts.New)
 	idx := slices.IndexFunc(res.Fields, func(f Field) bool { return f.Name == oldName })
 	switch {
@@ -84,7 +85,7 @@ func PlanRenameField(project fs.FS, opts RenameFieldOptions, tfs fs.FS) (Plan, e
 	}
 	res.FieldRenames = append(slices.Clone(res.FieldRenames), FieldRename{Field: from.String(), To: newName, Migration: GeneratedFile{Path: migration, SHA256: digest(mig.Body)}})
 	m.Resources = replaceResource(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil

@@ -14,7 +14,8 @@ type RenameResourceOptions struct {
 	// Plural overrides the plural the inflection library derives from New.
 	Plural string
 	// Force writes the files of the resource and of those that reference it again even when
-	// they were edited since gingen wrote them, losing the edits.
+	// they were edited since gingen wrote them; each edited file's text is kept as
+	// FILE.gingen-old (see reconcile).
 	Force bool
 }
 
@@ -87,7 +88,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 		}
 	}
 
-	plan, files, err := rerenderAs(project, tfs, after, res, renamed, "rename resource", opts.Force)
+	plan, files, err := rerenderAs(project, tfs, m, after, res, renamed, "rename resource", opts.Force)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -141,7 +142,9 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	// The resources that reference it: the relation's type and table change.
 	for _, i := range referrers {
 		r := m.Resources[i]
-		p, files, err := rerender(project, tfs, after, r, after.Resources[i].Fields, "rename resource", opts.Force)
+		next := r
+		next.Fields = after.Resources[i].Fields
+		p, files, err := rerenderAs(project, tfs, m, after, r, next, "rename resource", opts.Force)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -173,7 +176,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 		}
 	}
 	plan.Notes = append(plan.Notes, renameResourceNote(migration, res, renamed, len(referrers) > 0))
-	if err := plan.updateManifest(project, after); err != nil {
+	if err := plan.updateManifest(project, m, after, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil

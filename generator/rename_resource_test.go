@@ -226,9 +226,7 @@ func TestRenameResourceRefusesBadInput(t *testing.T) {
 	edited := newTestProjectOn(t, DBSQLite)
 	addResource(t, edited, ResourceOptions{Name: "article", Fields: []string{"title:string"}})
 	addResource(t, edited, ResourceOptions{Name: "comment", Fields: []string{"article:references"}})
-	if err := os.WriteFile(edited+"/models/comment.go", append(mustRead(t, edited+"/models/comment.go"), "// mine\n"...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editLine(t, edited+"/models/comment.go", "*Article")
 	before := map[string]map[string]string{root: snapshot(t, root), jwt: snapshot(t, jwt), edited: snapshot(t, edited)}
 	for name, tc := range map[string]struct {
 		root string
@@ -248,7 +246,7 @@ func TestRenameResourceRefusesBadInput(t *testing.T) {
 		"a clash with models.Open":   {root, RenameResourceOptions{Old: "article", New: "open"}, "would declare Open"},
 		"the users table":            {jwt, RenameResourceOptions{Old: "user", New: "member"}, "user is the users table of --auth jwt, not a resource"},
 		"to the users table":         {jwt, RenameResourceOptions{Old: "note", New: "user"}, "is the users table of --auth jwt"},
-		"an edited referencing file": {edited, RenameResourceOptions{Old: "article", New: "post"}, "models/comment.go was edited since gingen generated it for resource comment; rename resource writes the resource's files again"},
+		"an edited referencing file": {edited, RenameResourceOptions{Old: "article", New: "post"}, "models/comment.go was edited since gingen generated it for resource comment, and rename resource cannot merge the edits"},
 		"a route of the jwt auth":    {jwt, RenameResourceOptions{Old: "note", New: "me", Plural: "me"}, "GET /api/v1/me"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -114,6 +114,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	if err != nil {
 		return Plan{}, err
 	}
+	before := m // the OpenAPI document's base
 	res, err := opts.resolve(m)
 	if err != nil {
 		return Plan{}, err
@@ -183,7 +184,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 		before, after := m, m
 		before.Resources = append(slices.Clone(m.Resources), plain)
 		after.Resources = append(slices.Clone(m.Resources), res)
-		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name); err != nil {
+		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name, false); err != nil {
 			return Plan{}, err
 		}
 		if p := after.outboxMigrationIn(plan.Writes); p != "" && !hadOutbox {
@@ -195,7 +196,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	}
 
 	m.Resources = append(m.Resources, res)
-	if err := plan.updateManifest(project, m); err != nil {
+	if err := plan.updateManifest(project, before, m, false); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
@@ -224,22 +225,44 @@ func fileMode(project fs.FS, p string) fs.FileMode {
 }
 
 // updateManifest adds the rewrite of the project's gingen.yaml, now m, to the plan, and of
-// the OpenAPI document rendered from it.
-func (plan *Plan) updateManifest(project fs.FS, m Manifest) error {
+// the OpenAPI document rendered from it. The document goes through the one apply policy
+// (refusing a conflict, or force): the document rendered from before, the manifest the
+// command read, is the base of the merge of an edited one.
+func (plan *Plan) updateManifest(project fs.FS, before, m Manifest, force bool) error {
 	doc, err := RenderOpenAPI(m)
 	if err != nil {
 		return err
 	}
-	plan.Writes = append(plan.Writes, File{Path: OpenAPIPath, Body: doc, Mode: fileMode(project, OpenAPIPath)})
-	// The digests follow every rewrite of a generated file, the OpenAPI document's included.
+	v, err := viewFile(project, OpenAPIPath)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", OpenAPIPath, err)
+	}
+	v.Next, v.Generated = File{Path: OpenAPIPath, Body: doc, Mode: 0o644}, true
+	base, err := RenderOpenAPI(before)
+	v.recordedBase(before, base, err == nil)
+	o, err := reconcile(project, v, policy{OnConflict: conflictRefuse, Force: force})
+	switch {
+	case err != nil:
+		return err
+	case o.Refused:
+		return inputErrorf("%s was edited since gingen generated it, and the edits conflict with the lines the change rewrites there (or gingen has not the text it generated); undo them, then run the command again", OpenAPIPath)
+	}
+	plan.Writes = append(plan.Writes, o.Writes...)
+	// The digests follow every rewrite of a generated file. The document's record is the
+	// render's, merged or not: the base of the next merge.
 	m.refreshDigests(project, plan.Writes)
+	for i := range m.Files {
+		if m.Files[i].Path == OpenAPIPath {
+			m.Files[i].SHA256 = digest(doc)
+		}
+	}
 	manifest, err := m.Marshal()
 	if err != nil {
 		return err
 	}
 	plan.Writes = append(plan.Writes, File{Path: ManifestName, Body: manifest, Mode: fileMode(project, ManifestName)})
 	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: ManifestName})
-	plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: OpenAPIPath})
+	plan.Steps = append(plan.Steps, o.Steps...)
 	return nil
 }
 

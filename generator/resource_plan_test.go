@@ -329,3 +329,32 @@ func TestTwoPlansFromOneStateCannotBothApply(t *testing.T) {
 		t.Errorf("gingen.yaml records %d resources, want article and tag", len(m.Resources))
 	}
 }
+
+// TestAddResourceMergesAnEditedOpenAPIDocument: the OpenAPI document goes through the one
+// apply policy like any generated file: an edit away from the lines the change rewrites is
+// kept, and stays mergeable (its record is the render's digest); an edit that conflicts stops
+// the command, nothing written.
+func TestAddResourceMergesAnEditedOpenAPIDocument(t *testing.T) {
+	root := newTestProject(t)
+	addResource(t, root, ResourceOptions{Name: "tag", Fields: []string{"name:string"}})
+	doc := filepath.Join(root, filepath.FromSlash(OpenAPIPath))
+	editFile(t, doc, `"title": "myblog"`, `"title": "My blog"`)
+	for _, name := range []string{"note", "label"} {
+		plan := addResource(t, root, ResourceOptions{Name: name, Fields: []string{"title:string"}})
+		if s := stepOf(t, plan.Steps, OpenAPIPath); s.Action != ActionMerge {
+			t.Errorf("add resource %s: %s step = %v, want merge", name, OpenAPIPath, s)
+		}
+		got := readFile(t, root, OpenAPIPath)
+		if !strings.Contains(got, `"title": "My blog"`) || !strings.Contains(got, "/api/v1/"+Plural(name)) {
+			t.Errorf("after add resource %s the document lacks the user's title or the new paths", name)
+		}
+	}
+
+	if err := os.WriteFile(doc, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, root)
+	_, err := PlanAddResource(os.DirFS(root), ResourceOptions{Name: "color", Fields: []string{"name:string"}}, templates.FS())
+	wantInputError(t, err, OpenAPIPath+" was edited since gingen generated it, and the edits conflict")
+	sameTree(t, before, snapshot(t, root))
+}

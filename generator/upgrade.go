@@ -2,7 +2,6 @@ package generator
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -204,123 +203,27 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 		plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: p})
 		return nil
 	}
-	next, inNext := rendered[p]
-	cur, err := fs.ReadFile(project, p)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	v, err := viewFile(project, p)
+	if err != nil {
 		return fmt.Errorf("upgrade: read %s: %w", p, err)
 	}
-	if exists && isMigration(p) {
-		plan.upgradeMigration(p, cur, next, inNext)
-		return nil
-	}
+	v.Next, v.Generated = rendered[p]
+	v.Migration = isMigration(p)
 	// A merge an earlier upgrade left to the user, not done yet: the file has the text it had
 	// then. Anything else (the file changed, is gone, or is no longer generated) resolves it.
-	if c, open := m.conflict(p); open && exists && inNext && digest(cur) == c.SHA256 {
-		return plan.openConflict(project, c, cur, next, force)
+	if c, open := m.conflict(p); open && v.Exists && digest(v.Cur) == c.SHA256 {
+		v.Conflict = &c
 	}
-	// The base: the base render if it matches what the manifest records; else, a file whose
-	// content still has the recorded digest is its own base.
-	var (
-		old     []byte
-		haveOld bool
-	)
-	if b, ok := base[p]; ok {
-		old, haveOld = b.Body, true
+	b, inBase := base[p]
+	v.recordedBase(m, b.Body, inBase)
+	o, err := reconcile(project, v, policy{OnConflict: conflictSideFile, Force: force, KeepEditedGone: true})
+	if err != nil {
+		return err
 	}
-	if sum, ok := m.recordedDigest(p); ok {
-		if haveOld && digest(old) != sum {
-			haveOld = false // the base render is not what gingen wrote: do not trust it
-		}
-		if !haveOld && exists && digest(cur) == sum {
-			old, haveOld = cur, true
-		}
-	}
-	unchanged := exists && haveOld && bytes.Equal(cur, old)
-	switch {
-	case !inNext:
-		switch {
-		case !exists:
-		case unchanged:
-			plan.Deletes = append(plan.Deletes, p)
-			plan.Steps = append(plan.Steps, Step{Action: ActionDelete, Path: p})
-		default:
-			plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p, Note: "edited, no longer generated: yours now"})
-		}
-	case !exists:
-		plan.Writes = append(plan.Writes, next)
-		plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: p})
-	case bytes.Equal(cur, next.Body):
-		plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: p})
-	case unchanged:
-		next.Mode = fileMode(project, p)
-		plan.Writes = append(plan.Writes, next)
-		plan.Steps = append(plan.Steps, Step{Action: ActionUpdate, Path: p})
-	case haveOld && bytes.Equal(old, next.Body):
-		plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p, Note: "edited; the template did not change"})
-	default:
-		if haveOld {
-			if merged, conflict := merge3(old, cur, next.Body); !conflict {
-				plan.Writes = append(plan.Writes, File{Path: p, Body: merged, Mode: fileMode(project, p)})
-				plan.Steps = append(plan.Steps, Step{Action: ActionMerge, Path: p, Note: "your edits kept"})
-				return nil
-			}
-		}
-		if force {
-			mode := fileMode(project, p)
-			next.Mode = mode
-			plan.Writes = append(plan.Writes, next, File{Path: p + OldFileSuffix, Body: cur, Mode: mode})
-			plan.Steps = append(plan.Steps, Step{Action: ActionForce, Path: p, Note: "the template's text; yours is in " + p + OldFileSuffix})
-			return nil
-		}
-		side := next
-		side.Path = p + SideFileSuffix
-		plan.Writes = append(plan.Writes, side)
-		plan.conflicts = append(plan.conflicts, Conflict{Path: p, SHA256: digest(cur), Side: side.Path})
-		_, recorded := m.recordedDigest(p)
-		_, inBase := base[p]
-		note := "edited; your changes and the template's overlap: merge " + side.Path + " into it by hand, then delete it"
-		switch {
-		case !recorded && !inBase:
-			note = "yours: gingen did not generate it before; the generated one is in " + side.Path
-		case !haveOld:
-			note = "edited, and gingen has not the text it generated to merge with: merge " + side.Path + " into it by hand, then delete it"
-		}
-		plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p, Note: note})
-	}
-	return nil
-}
-
-// openConflict adds what upgrade does with a file whose merge an earlier upgrade left to the
-// user and that still has the text it had then (cur): the side file gets the templates' text
-// of today (written again if the user lost it, or if the templates changed since), and the
-// conflict stays recorded; with force, the file gets that text and the user's goes to
-// FILE.gingen-old, as for a new conflict.
-func (plan *UpgradePlan) openConflict(project fs.FS, c Conflict, cur []byte, next File, force bool) error {
-	p := c.Path
-	mode := fileMode(project, p)
-	if force {
-		next.Mode = mode
-		plan.Writes = append(plan.Writes, next, File{Path: p + OldFileSuffix, Body: cur, Mode: mode})
-		plan.Steps = append(plan.Steps, Step{Action: ActionForce, Path: p, Note: "the template's text; yours is in " + p + OldFileSuffix + " (" + c.Side + " is no longer needed)"})
-		return nil
-	}
-	plan.conflicts = append(plan.conflicts, c)
-	side, err := fs.ReadFile(project, c.Side)
-	switch {
-	case err == nil && bytes.Equal(side, next.Body):
-		plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p, Note: "not merged yet: merge " + c.Side + " into it by hand, then delete it"})
-		return nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("upgrade: read %s: %w", c.Side, err)
-	}
-	what := "was gone"
-	if err == nil {
-		what = "had an earlier template's text"
-	}
-	plan.Writes = append(plan.Writes, File{Path: c.Side, Body: next.Body, Mode: mode})
-	plan.Steps = append(plan.Steps, Step{Action: ActionConflict, Path: p,
-		Note: "not merged yet, and " + c.Side + " " + what + ": written again; merge it into the file by hand, then delete it (to keep your text as it is, remove the file's entry under conflicts in " + ManifestName + ")"})
+	plan.Writes = append(plan.Writes, o.Writes...)
+	plan.Deletes = append(plan.Deletes, o.Deletes...)
+	plan.Steps = append(plan.Steps, o.Steps...)
+	plan.conflicts = append(plan.conflicts, o.Conflicts...)
 	return nil
 }
 
@@ -328,25 +231,6 @@ func (plan *UpgradePlan) openConflict(project fs.FS, c Conflict, cur []byte, nex
 func isMigration(p string) bool {
 	dir, name, _ := strings.Cut(p, MigrationsDir+"/")
 	return dir == "" && strings.HasSuffix(name, ".sql") && !strings.Contains(name, "/")
-}
-
-// upgradeMigration adds what upgrade does with a migration already on disk: nothing. A
-// database may have run it, and goose never runs a version twice, so a changed text would
-// leave that database and a new one with different schemas. When the templates now render
-// it otherwise, their text goes to a side file, for the user to carry over in a new migration.
-func (plan *UpgradePlan) upgradeMigration(p string, cur []byte, next File, inNext bool) {
-	switch {
-	case inNext && bytes.Equal(cur, next.Body):
-		plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: p})
-	case inNext:
-		side := next
-		side.Path = p + SideFileSuffix
-		plan.Writes = append(plan.Writes, side)
-		plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p,
-			Note: "a migration is never rewritten (a database may have run it); the templates' text is in " + side.Path + ": put what you need of it in a new migration"})
-	default:
-		plan.Steps = append(plan.Steps, Step{Action: ActionKeep, Path: p, Note: "a migration is never deleted (a database may have run it)"})
-	}
 }
 
 // renderBase renders the project as gingen wrote it last, with the templates the manifest

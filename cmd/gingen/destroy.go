@@ -36,7 +36,7 @@ inserted at the gingen:models and gingen:routes markers, and drop it from gingen
 you added around the markers are kept.
 
 A generated file you edited since is not deleted: the command stops and names it, unless
---force is given. A resource another resource references cannot be destroyed before it, nor
+--force is given (it deletes the file and keeps your text in FILE.gingen-old). A resource another resource references cannot be destroyed before it, nor
 one with fields added by "gingen add field" before those (gingen destroy field).
 
 Its create migration may have run in databases gingen cannot see, so it stays and a new
@@ -74,7 +74,7 @@ commit has the file) and is the newest migration is deleted instead, as the add 
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since, and go on past files or lines already removed")
+	f.BoolVar(&opts.Force, "force", false, "delete generated files even if edited since (keeping each edited one's text in FILE"+generator.OldFileSuffix+"), and go on past files or lines already removed")
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would delete and the lines it would remove, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)

@@ -27,9 +27,10 @@ inserts during a restart), and write the resource's model, handlers and tests ag
 templates with the longer field list, which gingen.yaml records. "gingen destroy field
 RESOURCE NAME..." undoes it exactly.
 
-Since the resource's files are written again whole, they must still hold what gingen wrote
-(gingen.yaml records their SHA-256): an edited file stops the command, naming it, unless
---force is given. Fields are written as for add resource; references fields cannot be added
+A resource file you edited since gets the change merged into your text (as gingen upgrade
+merges); an edit on the lines the change rewrites stops the command, naming the file, unless
+--force is given (it writes the file again and keeps your text in FILE.gingen-old). Fields
+are written as for add resource; references fields cannot be added
 to a table that may already have rows. Modifiers: unique, index, required, optional, and
 search (string and text only: lists search the field with ?q=text).`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
@@ -45,7 +46,7 @@ search (string and text only: lists search the field with ?q=text).`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
@@ -67,7 +68,8 @@ without the fields, so that the project is as it was before the add. NAME... are
 all the fields that one add field added. Fields made by add resource are not removed: destroy
 field undoes only add field.
 
-A resource file edited since stops the command, naming it, unless --force is given. The add's
+A resource file edited since gets the change merged into it; an edit that conflicts stops the
+command, naming the file, unless --force is given. The add's
 migration may have run in databases gingen cannot see, so it stays and a new migration
 (db/migrations/NNNNN_drop_NAMES_from_PLURAL.sql) drops the columns: every database that
 applies it loses their values, and only theirs; the command says so before it acts. Only a
@@ -86,7 +88,7 @@ the file) and is the newest migration is deleted instead.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again and delete the migration even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write and delete, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)

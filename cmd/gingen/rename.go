@@ -42,8 +42,8 @@ it back, with a migration of its own.
 The JSON key and the query parameters (filters, sort) take the new name: clients that use
 the old one must change with it, a breaking change of the resource's API (the note says so
 before acting). References fields are not renamed: their column, foreign key and relation
-are named after them. An edited resource file stops the command, naming it, unless --force
-is given.`,
+are named after them. An edited resource file gets the rename merged into it; an edit that
+conflicts stops the command, naming the file, unless --force is given.`,
 		Example: `  gingen rename field article title headline
   gingen rename field tag color colour --dry-run`,
 		Args:              nameRequired("name the resource, the field and its new name, e.g. gingen rename field article title headline", exactArgs(3)),
@@ -56,7 +56,7 @@ is given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the resource's files again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
@@ -86,7 +86,8 @@ renames it back, with a migration of its own.
 The routes move from /api/v1/OLD_PLURAL to /api/v1/NEW_PLURAL: a breaking change for the
 API's clients (the note says so before acting), and the old paths answer 404 (see the README
 on how to tell old clients). An edited file of the resource or of one that references it
-stops the command, naming it, unless --force is given.`,
+gets the rename merged into it; an edit that conflicts stops the command, naming the file,
+unless --force is given.`,
 		Example: `  gingen rename resource article post
   gingen rename resource person member --dry-run
   gingen rename resource person person --plural persons`,
@@ -101,7 +102,7 @@ stops the command, naming it, unless --force is given.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Plural, "plural", "", "the new name's plural (its table and routes), when not the one gingen derives")
-	f.BoolVar(&opts.Force, "force", false, "write the files of the resource and of those that reference it again even if edited since, losing the edits")
+	f.BoolVar(&opts.Force, "force", false, "write the files of the resource and of those that reference it again even if edited since, keeping each edited one's text in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&dryRun, "dry-run", false, "print the files it would write, and write nothing")
 	addQuietFlag(f, &quiet)
 	addProjectTemplatesFlag(cmd, &templDir)
