@@ -42,3 +42,9 @@ func (tree) FormattedAsWritten(string) bool { return true }
 // alignment, and fails on one that needs gofmt: fix its white space). Never for a resource or
 // migration template: those render a user's fields, of any name, and are always formatted.
 func (tree) RendersFormatted(name string) bool { return strings.HasPrefix(name, "project/") }
+
+// TemplatesDigest is the digest of the project and resource trees as the generator computes
+// it (generator.TemplatesDigest), taken when they last changed: gingen need not read and hash
+// a megabyte of templates at each run. `go test ./generator -run Golden -update` rewrites it
+// (digest.go), and TestGoldenTemplatesDigest fails while it is stale.
+func (tree) TemplatesDigest() string { return digest }
