@@ -2,8 +2,6 @@ package generator
 
 import (
 	"path/filepath"
-
-	"github.com/gingen/gingen/templates"
 )
 
 // goldenOverrides are the golden cases rendered as `gingen new --templates DIR` renders them:
@@ -26,7 +24,7 @@ func planGoldenCase(name string, opts Options) ([]File, error) {
 	if !ok {
 		return planGolden(name, opts)
 	}
-	tfs, err := OpenTemplates(templates.FS(), dir)
+	tfs, err := OpenTemplates(goldenTemplates(), dir)
 	if err != nil {
 		return nil, err
 	}

@@ -175,8 +175,9 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	if err := o.Validate(); err != nil {
 		return nil, Manifest{}, fmt.Errorf("%s: %w", ManifestName, err)
 	}
-	// The digest of the template trees reads every template, used or not: it is taken while
-	// the project's own templates render.
+	// The digest of the template trees reads every template, used or not, unless the trees
+	// vouch for it (the embedded ones do): it is taken while the project's own templates
+	// render.
 	type treesDigest struct {
 		sum string
 		err error
@@ -339,9 +340,25 @@ func renderProject(m Manifest, tfs fs.FS, recordedInserts bool) ([]File, Manifes
 	return files, out, nil
 }
 
+// digestVouched is a template tree that knows its own TemplatesDigest: the embedded trees,
+// whose digest is taken when they change (templates/digest.go, kept current by
+// TestGoldenTemplatesDigest) rather than by reading and hashing every template at each run.
+// An overlay does not vouch: its digest is always computed.
+type digestVouched interface {
+	TemplatesDigest() string
+}
+
 // TemplatesDigest is the SHA-256 of the template trees gingen renders projects and resources
 // from: every file under project/ and resource/ of tfs, with its path.
 func TemplatesDigest(tfs fs.FS) (string, error) {
+	if v, ok := tfs.(digestVouched); ok {
+		return v.TemplatesDigest(), nil
+	}
+	return computeTemplatesDigest(tfs)
+}
+
+// computeTemplatesDigest is TemplatesDigest read from the trees themselves.
+func computeTemplatesDigest(tfs fs.FS) (string, error) {
 	h := sha256.New()
 	buf := make([]byte, 32<<10)
 	for _, dir := range []string{"project", resourceTemplates} {

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 	"testing/fstest"
-
-	"github.com/gingen/gingen/templates"
 )
 
 // goldenResources are the resources added, in this order, to a golden case's new project,
@@ -44,12 +42,12 @@ func goldenResources() map[string][]ResourceOptions {
 // planGolden plans a golden case: the new project, then its resources added one by one to
 // the plan in memory.
 func planGolden(name string, opts Options) ([]File, error) {
-	files, err := PlanProject(opts, templates.FS())
+	files, err := PlanProject(opts, goldenTemplates())
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range goldenResources()[name] {
-		plan, err := PlanAddResource(memFS(files), r, templates.FS())
+		plan, err := PlanAddResource(memFS(files), r, goldenTemplates())
 		if err != nil {
 			return nil, err
 		}

@@ -214,7 +214,11 @@ func TestTheAPIRequiresATokenFromAuth(t *testing.T) {
 		for _, tc := range []struct {
 			token string
 			want  int
-		}{{"", http.StatusUnauthorized}, {"not a token", http.StatusUnauthorized}, {token, http.StatusOK}} {
+		}{
+			{"", http.StatusUnauthorized},
+			{"not a token", http.StatusUnauthorized},
+			{token, http.StatusOK},
+		} {
 			ctx, cancel := context.WithCancel(t.Context())
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+p+"?after=0", nil)
 			if err != nil {
