@@ -37,8 +37,8 @@ install:
 	CGO_ENABLED=0 $(GO) install ./cmd/gingen
 
 ## test: the fast loop: go test ./... at the root (unit, golden and script tests) and in restart/ (the restart library)
-# 10m: generator 138 s, cmd/gingen 72 s (go test -count=1 -json ./..., load average 4 to 21,
-# 2026-12-06); restart 57 s under -race in CI's make full.
+# 10m: generator 32 s, cmd/gingen 16 s, restart 33 s (make test, 73 s in all, load average
+# 2 to 3, 2026-12-07); generator 138 s and cmd/gingen 72 s at load 4 to 21 (2026-12-06).
 test: timings
 	$(call gotest,test) -timeout 10m ./...
 	cd restart && $(call gotest,test-restart) -timeout 10m ./...
@@ -47,19 +47,19 @@ test: timings
 # One run under -race rather than a run without it here and a -race -short run of the same
 # tests among CI's gates: the slow variants spend their time in child processes (go build,
 # the gingen binary), which -race does not slow.
-# 60m: under -race, generator 1608 s and cmd/gingen 711 s in a cold CI run on a fresh clone
-# (empty module and build caches, beside make e2e and the gates, 2026-12-06); 1252 s and 903 s
-# warm at load 25. 10m: restart 57 s.
+# 60m: under -race, in CI runs on fresh clones beside make e2e and the gates (2026-12-07):
+# cold (empty module, build and lint caches) generator 974 s (3.7x), cmd/gingen 394 s,
+# internal/restartmod 449 s (its cross-compiles, now type-checks: seconds); warm generator
+# 480 s, cmd/gingen 418 s. 10m: restart 76 s cold (7.9x), 71 s warm.
 full: timings
 	GINGEN_TEST_FULL=1 $(call gotest,full) -race -timeout 60m ./...
 	cd restart && $(call gotest,full-restart) -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
-# 75m: the e2e package took 1677 s (28 min) in CI's warm make check (2026-12-06) and 2645 s
-# (44 min) on a busy machine (issue 21), real systemd included. Those tests are now a package
-# of their own, e2e/realsystemd (the reload test 144 s, the chaos suite 307-580 s in earlier
-# runs), which go test runs at the same time as e2e: each package is under half of 75m warm;
-# 75m is 2.0x to 2.3x the busy figure less the real-systemd tests.
+# 75m: in CI runs on fresh clones (2026-12-07), the e2e package took 2045 s cold (empty
+# module, build and lint caches: 2.2x) and 1333 s warm (3.4x); e2e/realsystemd, which go test
+# runs at the same time (the chaos suite 420 s, the reload test 263 s), 684 s cold and 511 s
+# warm. Before make golden-deps, e2e took 2745 s cold (1.6x).
 e2e: timings
 	cd e2e && GINGEN_TEST_FULL=1 $(call gotest,e2e) -timeout 75m ./...
 
