@@ -36,8 +36,9 @@ inserted at the gingen:models and gingen:routes markers, and drop it from gingen
 you added around the markers are kept.
 
 A generated file you edited since is not deleted: the command stops and names it, unless
---force is given (it deletes the file and keeps your text in FILE.gingen-old). A resource another resource references cannot be destroyed before it, nor
-one with fields added by "gingen add field" before those (gingen destroy field).
+--force is given (it deletes the file and keeps your text in FILE.gingen-old). A resource
+another resource references cannot be destroyed before it, nor one with fields added by
+"gingen add field" before those (gingen destroy field).
 
 Its create migration may have run in databases gingen cannot see, so it stays and a new
 migration (db/migrations/NNNNN_drop_PLURAL.sql) drops the table: every database that applies

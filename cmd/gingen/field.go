@@ -30,9 +30,9 @@ RESOURCE NAME..." undoes it exactly.
 A resource file you edited since gets the change merged into your text (as gingen upgrade
 merges); an edit on the lines the change rewrites stops the command, naming the file, unless
 --force is given (it writes the file again and keeps your text in FILE.gingen-old). Fields
-are written as for add resource; references fields cannot be added
-to a table that may already have rows. Modifiers: unique, index, required, optional, and
-search (string and text only: lists search the field with ?q=text).`,
+are written as for add resource; references fields cannot be added to a table that may
+already have rows. Modifiers: unique, index, required, optional, and search (string and text
+only: lists search the field with ?q=text).`,
 		Example: `  gingen add field article subtitle:string:optional rating:int
   gingen add field tag color:string --dry-run
   gingen add field article summary:text:search`,
@@ -69,8 +69,8 @@ all the fields that one add field added. Fields made by add resource are not rem
 field undoes only add field.
 
 A resource file edited since gets the change merged into it; an edit that conflicts stops the
-command, naming the file, unless --force is given. The add's
-migration may have run in databases gingen cannot see, so it stays and a new migration
+command, naming the file, unless --force is given. The add's migration may have run in
+databases gingen cannot see, so it stays and a new migration
 (db/migrations/NNNNN_drop_NAMES_from_PLURAL.sql) drops the columns: every database that
 applies it loses their values, and only theirs; the command says so before it acts. Only a
 migration that never left the working tree (the project is a git work tree and no commit has
