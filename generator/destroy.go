@@ -78,10 +78,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 			continue
 		}
 		// A migration no database can have run (not forward) is deleted like the rest.
-		v.Recorded = true
-		if digest(v.Cur) == g.SHA256 {
-			v.Base, v.HaveBase = v.Cur, true
-		}
+		v.baseFrom(g.SHA256, nil, false)
 		o, err := reconcile(project, v, pol)
 		if err != nil {
 			return Plan{}, err
@@ -90,9 +87,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 			edited = append(edited, g.Path)
 			continue
 		}
-		plan.Writes = append(plan.Writes, o.Writes...)
-		plan.Deletes = append(plan.Deletes, o.Deletes...)
-		plan.Steps = append(plan.Steps, o.Steps...)
+		plan.take(o)
 	}
 	if len(edited) > 0 {
 		subject, object := describeFiles(edited)

@@ -137,10 +137,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 				return Plan{}, inputErrorf("%s, the migration of the fields, is gone; pass --force to destroy the rest", change.Migration.Path)
 			}
 		default:
-			v.Recorded = true
-			if digest(v.Cur) == change.Migration.SHA256 {
-				v.Base, v.HaveBase = v.Cur, true
-			}
+			v.baseFrom(change.Migration.SHA256, nil, false)
 			o, err := reconcile(project, v, policy{OnConflict: conflictRefuse, Force: opts.Force})
 			switch {
 			case err != nil:
@@ -148,9 +145,7 @@ func PlanDestroyField(project fs.FS, opts DestroyFieldOptions, tfs fs.FS) (Plan,
 			case o.Refused:
 				return Plan{}, inputErrorf("%s was edited since gingen generated it; keep your changes by moving it away first, or pass --force to delete it anyway (your text kept in %s)", change.Migration.Path, change.Migration.Path+OldFileSuffix)
 			}
-			plan.Writes = append(plan.Writes, o.Writes...)
-			plan.Deletes = append(plan.Deletes, o.Deletes...)
-			plan.Steps = append(plan.Steps, o.Steps...)
+			plan.take(o)
 		}
 	}
 
@@ -262,11 +257,6 @@ func rerenderAs(project fs.FS, tfs fs.FS, before, m Manifest, res, next Resource
 	// An edited file is merged (merge3); where the merge conflicts, or there is no base, it
 	// is refused, or overwritten under --force with the user's text kept.
 	pol := policy{OnConflict: conflictRefuse, Force: force}
-	add := func(o outcome) {
-		plan.Writes = append(plan.Writes, o.Writes...)
-		plan.Deletes = append(plan.Deletes, o.Deletes...)
-		plan.Steps = append(plan.Steps, o.Steps...)
-	}
 	for _, g := range res.Files {
 		if g.Path == res.Migration || g.Path == res.VersionMigration {
 			// Migrations are never rendered again here: databases may have run them.
@@ -281,13 +271,8 @@ func rerenderAs(project fs.FS, tfs fs.FS, before, m Manifest, res, next Resource
 		if !v.Exists && !force {
 			return Plan{}, nil, inputErrorf("%s, generated for resource %s, is gone; restore it, or pass --force to write it again", g.Path, res.Name)
 		}
-		v.Recorded = true
-		switch b, ok := base[g.Path]; {
-		case ok && digest(b) == g.SHA256:
-			v.Base, v.HaveBase = b, true
-		case v.Exists && digest(v.Cur) == g.SHA256:
-			v.Base, v.HaveBase = v.Cur, true
-		}
+		b, ok := base[g.Path]
+		v.baseFrom(g.SHA256, b, ok)
 		v.Next, v.Generated = rendered[g.Path]
 		o, err := reconcile(project, v, pol)
 		if err != nil {
@@ -297,7 +282,7 @@ func rerenderAs(project fs.FS, tfs fs.FS, before, m Manifest, res, next Resource
 			edited = append(edited, g.Path)
 			continue
 		}
-		add(o)
+		plan.take(o)
 	}
 	if len(edited) > 0 {
 		subject, object := describeFiles(edited)
@@ -317,7 +302,7 @@ func rerenderAs(project fs.FS, tfs fs.FS, before, m Manifest, res, next Resource
 			case o.Refused:
 				return Plan{}, nil, inputErrorf("%s already exists and %s records no resource that made it; move it away and run the command again, or pass --force to overwrite it (your text kept in %s)", f.Path, ManifestName, f.Path+OldFileSuffix)
 			}
-			add(o)
+			plan.take(o)
 		}
 		records = append(records, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
 	}

@@ -278,20 +278,33 @@ func viewFile(project fs.FS, p string) (fileView, error) {
 	return v, nil
 }
 
-// recordedBase sets v's base from gingen.yaml's digest of the file: base, the text a base
-// render gives (if any), is trusted only when it has that digest; else the file itself is its
-// own base when it still has it.
+// recordedBase is baseFrom with the digest gingen.yaml records for the file; a file it does
+// not record has base, if any, as its base, untrusted by any digest.
 func (v *fileView) recordedBase(m Manifest, base []byte, inBase bool) {
-	v.Base, v.HaveBase = base, inBase
 	sum, ok := m.recordedDigest(v.Path)
-	v.Recorded = ok || inBase
 	if !ok {
+		v.Base, v.HaveBase, v.Recorded = base, inBase, inBase
 		return
 	}
+	v.baseFrom(sum, base, inBase)
+}
+
+// baseFrom sets v's base for a file gingen recorded with the digest sum: base, the text a
+// base render gives (if any), is trusted only when it has that digest; else the file itself
+// is its own base when it still has it.
+func (v *fileView) baseFrom(sum string, base []byte, inBase bool) {
+	v.Base, v.HaveBase, v.Recorded = base, inBase, true
 	if v.HaveBase && digest(v.Base) != sum {
 		v.Base, v.HaveBase = nil, false // the base render is not what gingen wrote: do not trust it
 	}
 	if !v.HaveBase && v.Exists && digest(v.Cur) == sum {
 		v.Base, v.HaveBase = v.Cur, true
 	}
+}
+
+// take adds what the policy does with one file to the plan: its writes, deletes and steps.
+func (plan *Plan) take(o outcome) {
+	plan.Writes = append(plan.Writes, o.Writes...)
+	plan.Deletes = append(plan.Deletes, o.Deletes...)
+	plan.Steps = append(plan.Steps, o.Steps...)
 }

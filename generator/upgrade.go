@@ -220,9 +220,7 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 	if err != nil {
 		return err
 	}
-	plan.Writes = append(plan.Writes, o.Writes...)
-	plan.Deletes = append(plan.Deletes, o.Deletes...)
-	plan.Steps = append(plan.Steps, o.Steps...)
+	plan.take(o)
 	plan.conflicts = append(plan.conflicts, o.Conflicts...)
 	return nil
 }
