@@ -203,3 +203,43 @@ func TestReconcileOpenConflict(t *testing.T) {
 		t.Errorf("refusing policy: %+v, %v; want the file refused", o, err)
 	}
 }
+
+// A base render is the merge's base only when it has the digest gingen recorded: another
+// text (an earlier release's templates rendering otherwise, an overlay since changed) would
+// merge changes gingen never made into the user's file. Then the file itself is its base
+// while it has the digest, and an edited one has none: upgrade writes a side file.
+func TestBaseIsTrustedOnlyWithTheRecordedDigest(t *testing.T) {
+	const p = "models/article.go"
+	wrote := []byte("a\nb\nc\nd\ne\n")     // what gingen wrote, recorded
+	otherBase := []byte("a\nb\nc\nd\nZ\n") // a base render that is not it
+	mine := []byte("a\nb\nc\nd\nE\n")      // the user's edit of line 5
+	next := []byte("a\nB\nc\nd\ne\n")      // the template changed line 2
+	for _, tc := range []struct {
+		name     string
+		cur      []byte
+		base     []byte
+		haveBase bool
+		wantBase []byte // nil: no base
+		action   Action
+	}{
+		{"the base render has the digest", mine, wrote, true, wrote, ActionMerge},
+		{"the base render has not: an edited file has no base", mine, otherBase, true, nil, ActionConflict},
+		{"no base render: the unedited file is its own base", wrote, nil, false, wrote, ActionUpdate},
+		{"the base render has not: the unedited file is its own base", wrote, otherBase, true, wrote, ActionUpdate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := fileView{Path: p, Cur: tc.cur, Exists: true, Mode: 0o644, Next: File{Path: p, Body: next, Mode: 0o644}, Generated: true}
+			v.baseFrom(digest(wrote), tc.base, tc.haveBase)
+			if !v.Recorded || v.HaveBase != (tc.wantBase != nil) || string(v.Base) != string(tc.wantBase) {
+				t.Fatalf("base %q (have %v, recorded %v), want %q", v.Base, v.HaveBase, v.Recorded, tc.wantBase)
+			}
+			o, err := reconcile(fstest.MapFS{}, v, policy{OnConflict: conflictSideFile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Steps) != 1 || o.Steps[0].Action != tc.action {
+				t.Errorf("steps %v, want one %s", o.Steps, tc.action)
+			}
+		})
+	}
+}
