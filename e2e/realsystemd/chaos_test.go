@@ -36,7 +36,7 @@ func TestRealSystemdChaos(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	// Built before the boot; the good build is TestRealSystemdReloadRestartStop's first version.
-	fx := realSystemdFixtures(t)
+	fx := fixtures
 	type built struct{ project, good, crashing string }
 	bins := map[string]built{}
 	for _, strategy := range e2etest.Strategies() {

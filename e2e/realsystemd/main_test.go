@@ -31,10 +31,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fixtures = restarttest.NewFixtures(filepath.Join(root, "golden"), dir)
-	// Static (realSystemdFixtures sets CGO_ENABLED=0) and -trimpath, as the generated
-	// Dockerfile builds: the compiled dependencies are then the ones e2e's Dockerfile test
-	// builds (TestDockerfileBuildsAStaticNonRootImage runs its RUN lines), not a third set of
-	// them beside the default ones. A cold build of that set takes minutes on 2 cores.
+	// Static (restarttest.GoEnv turns cgo off for every project build: the container runs
+	// Debian's libc, perhaps not the host's) and -trimpath, as the generated Dockerfile
+	// builds and as every other test builds projects: the dependencies compile once.
 	fixtures.Flags = []string{"-trimpath"}
 	code := m.Run()
 	// Each binary is built once per run (restarttest.Builder); shown with -v.

@@ -36,7 +36,7 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	c := bootSystemd(t, ctx)
-	fx := realSystemdFixtures(t)
+	fx := fixtures
 	for _, strategy := range e2etest.Strategies() {
 		t.Run(strategy, func(t *testing.T) {
 			run := runRealSystemd(t, ctx, c, fx, strategy)
@@ -55,14 +55,6 @@ func TestRealSystemdReloadRestartStop(t *testing.T) {
 			}
 		})
 	}
-}
-
-// realSystemdFixtures returns the package's fixtures and sets CGO_ENABLED=0 for the test:
-// their binaries are static (the container runs Debian's libc, perhaps not the host's).
-func realSystemdFixtures(t *testing.T) *restarttest.Fixtures {
-	t.Helper()
-	t.Setenv("CGO_ENABLED", "0")
-	return fixtures
 }
 
 // bootSystemd boots the cached Debian tree (built by .ci/nspawn-rootfs when missing) and stops

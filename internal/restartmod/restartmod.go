@@ -103,6 +103,12 @@ var published struct { //nolint:gochecknoglobals // a process-wide sync.Once, th
 // (GODEBUG=goindex=0): it remembers the files of a module cache folder by its path and
 // version, so a re-extracted version with a file more or less would be built with the old
 // list ("undefined: newStreams" when restart/ gained stream.go).
+//
+// The entries also turn cgo off (CGO_ENABLED=0): projects are built static, as the generated
+// Dockerfile ships them and as a container with another libc (e2e/realsystemd's) needs them.
+// One variant of every package for all the tests, whatever they run: with cgo on by default
+// and off where a test needed a static binary, every package above net (gin, gorm, the
+// database drivers, OpenTelemetry...) compiled twice on a cold machine.
 func Env(version string) ([]string, error) {
 	published.once.Do(func() { published.env, published.err = publish(version) })
 	return published.env, published.err
@@ -161,7 +167,7 @@ func publish(version string) ([]string, error) {
 	if upstream != "" && upstream != "off" {
 		proxy += "," + upstream
 	}
-	return []string{"GOPROXY=" + proxy, "GONOSUMDB=" + Path, "GODEBUG=goindex=0"}, nil
+	return []string{"GOPROXY=" + proxy, "GONOSUMDB=" + Path, "GODEBUG=goindex=0", "CGO_ENABLED=0"}, nil
 }
 
 // Upstream is this machine's module proxy list without the file-based proxies Env adds (a

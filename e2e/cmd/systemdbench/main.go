@@ -103,10 +103,6 @@ func run(ctx context.Context, command string, reloads, keepAlive, fresh int, tri
 	if err != nil {
 		return nil, err
 	}
-	// The container runs Debian's libc, perhaps not the host's: static binaries.
-	if err := os.Setenv("CGO_ENABLED", "0"); err != nil {
-		return nil, err
-	}
 	work, err := os.MkdirTemp("", "gingen-systemdbench-")
 	if err != nil {
 		return nil, err

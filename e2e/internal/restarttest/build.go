@@ -94,7 +94,7 @@ func buildStub(ctx context.Context, src, out, main string) error {
 	return Build(ctx, src, out, "stub")
 }
 
-// Builder builds each (project, version, CGO_ENABLED) binary once, so that the tests and
+// Builder builds each (project, version) binary once (static: GoEnv turns cgo off), so that the tests and
 // benchmark runs that need the same binary share one build, and deploys copies of them.
 // Different binaries build at the same time; callers that need the same one wait for its one
 // build. A failed build is not kept: the callers waiting for it get its error, the next
@@ -147,10 +147,8 @@ func (b *Builder) Stats() (builds int, took time.Duration) {
 	return b.builds, b.took
 }
 
-// cached returns the binary of key, built by build the first time. CGO_ENABLED is part of
-// the key: a test that sets it (static binaries) gets builds of its own.
+// cached returns the binary of key, built by build the first time.
 func (b *Builder) cached(ctx context.Context, key string, build func(out string) error) (string, error) {
-	key += "\x00CGO_ENABLED=" + os.Getenv("CGO_ENABLED")
 	b.mu.Lock()
 	if o, ok := b.bins[key]; ok {
 		b.mu.Unlock()

@@ -95,13 +95,6 @@ func TestBuilderBuildsEachBinaryOnce(t *testing.T) {
 		}
 	}
 
-	// A CGO_ENABLED of its own is another binary.
-	t.Setenv("CGO_ENABLED", "0")
-	static, err := b.cached(ctx, "slow", func(out string) error { return os.WriteFile(out, []byte("static"), 0o755) })
-	if err != nil || static == outs[0] {
-		t.Errorf("with CGO_ENABLED=0: %q (%v), want a binary of its own, not %q", static, err, outs[0])
-	}
-
 	// A failure is returned, not kept.
 	failed := errors.New("broken build")
 	if _, err := b.cached(ctx, "flaky", func(string) error { return failed }); !errors.Is(err, failed) {

@@ -25,7 +25,7 @@ type RealSystemdPlan struct {
 	// Name is the project's name (the unit's and the user's), EnvPrefix its settings prefix.
 	Name, EnvPrefix string
 	// Binaries[0] is installed first; each later one is installed before a reload. They
-	// answer /healthz with Versions[i] and must run in the container (static: CGO_ENABLED=0).
+	// answer /healthz with Versions[i] and must run in the container (static: GoEnv turns cgo off).
 	Binaries, Versions []string
 	// Failing, when set, is a binary that exits at start: after the reloads it is installed
 	// and reloaded onto, which must leave the running version serving, the unit active and
