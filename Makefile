@@ -69,24 +69,19 @@ e2e: timings
 check: golden-deps
 	$(MAKE) -j2 --output-sync=target full e2e
 
-# The golden projects' build tags (generator.BuildTags) and the GOFLAGS their tests build them
-# with (e2e's restarttest.TrimpathGOFLAGS, generator's goIn): a package compiled so for one is
-# in the build cache for all.
-GOLDEN_TAGS := $(shell sed -n 's/^const BuildTags = "\(.*\)"$$/\1/p' generator/plan.go)
-GOLDEN_GOFLAGS := -buildvcs=false -trimpath
-
 ## golden-deps: compile the golden trees' dependencies once, as their tests build them, before make check's parallel phase
 # make full and make e2e build golden trees and projects like them in several go commands at
 # once. With a cold build cache each compiled the same dependencies (gin, gorm, the SQLite,
 # PostgreSQL and MySQL drivers, OpenTelemetry...): the go command shares no work in progress
 # between processes. One go command per tree, one tree after the other, compiles each once;
 # warm, this takes a few seconds.
+# The environment, build tags and flags are those of every go command on a golden project
+# (internal/restartmod/goenv): a package compiled so for one is in the build cache for all.
 golden-deps:
-	@set -e; env="$$($(GO) run ./internal/restartmod/goenv)"; \
+	@set -e; eval "$$($(GO) run ./internal/restartmod/goenv -shell)"; \
 	for mod in golden/*/; do \
-	  pkgs="$$(cd "$$mod" && env $$env GOFLAGS='$(GOLDEN_GOFLAGS)' $(GO) list -deps -test -tags '$(GOLDEN_TAGS)' \
-	    -f '{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}' ./...)"; \
-	  (cd "$$mod" && env $$env GOFLAGS='$(GOLDEN_GOFLAGS)' $(GO) build -tags '$(GOLDEN_TAGS)' $$pkgs); \
+	  pkgs="$$(cd "$$mod" && $(GO) list -deps -test -f '{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}' ./...)"; \
+	  (cd "$$mod" && $(GO) build $$pkgs); \
 	done
 
 ## slowest: the tests slower than 20 s in the last runs of the loops above (needs gotestsum: go install gotest.tools/gotestsum@v1.13.0)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gingen/gingen/e2e/internal/restarttest"
 	"github.com/gingen/gingen/generator"
+	"github.com/gingen/gingen/internal/restartmod"
 )
 
 // goldenDirs lists the trees under golden/.
@@ -48,8 +49,8 @@ func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 			} {
 				cmd := restarttest.GoCmd(t.Context(), dir, args...)
 				// GOFLAGS=-mod=readonly: go.mod and go.sum must already be complete; -trimpath
-				// as every go command of the tests (restarttest.TrimpathGOFLAGS).
-				cmd.Env = append(cmd.Env, restarttest.TrimpathGOFLAGS("-mod=readonly -buildvcs=false"))
+				// as every go command of the tests (restartmod.TrimpathGOFLAGS).
+				cmd.Env = append(cmd.Env, restartmod.TrimpathGOFLAGS("-mod=readonly -buildvcs=false"))
 				cmd.Env = append(cmd.Env, goldenDBEnv(t, dir)...) // db_test.go: the tree's database server
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v in %s: %v\n%s", args, dir, err, out)

@@ -77,8 +77,8 @@ func goIn(t *testing.T, dir string, args ...string) {
 		t.Fatal(err)
 	}
 	// -trimpath: as the e2e module builds projects, so that their packages and the
-	// dependencies compile once per machine for both (see restarttest.TrimpathGOFLAGS).
-	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", "GOFLAGS=-mod=mod -trimpath")
+	// dependencies compile once per machine for both (see restartmod.TrimpathGOFLAGS).
+	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", restartmod.TrimpathGOFLAGS("-mod=mod"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 	}

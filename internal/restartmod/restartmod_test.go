@@ -47,3 +47,19 @@ func TestUpstreamLeavesOutTheFileProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimpathGOFLAGSAddsTheFlagOnce keeps the other flags and adds -trimpath and
+// -buildvcs=false only where flags does not set them already.
+func TestTrimpathGOFLAGSAddsTheFlagOnce(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "GOFLAGS=-trimpath -buildvcs=false",
+		"-mod=readonly -buildvcs=false": "GOFLAGS=-mod=readonly -buildvcs=false -trimpath",
+		"-trimpath -mod=mod":            "GOFLAGS=-trimpath -mod=mod -buildvcs=false",
+		" -buildvcs=true ":              "GOFLAGS=-buildvcs=true -trimpath",
+		"-trimpath=false -buildvcs":     "GOFLAGS=-trimpath=false -buildvcs",
+	} {
+		if got := TrimpathGOFLAGS(in); got != want {
+			t.Errorf("TrimpathGOFLAGS(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/gingen/gingen/generator"
 	"github.com/gingen/gingen/internal/restartmod"
@@ -55,7 +53,7 @@ func GoCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
 // Dockerfile's RUN lines) on the project in dir: this process's environment, with the
 // checkout's restart library published at the version projects require (restartmod.Env: a
 // file-based module proxy of its own, checked against the project's go.sum), and -trimpath
-// added to GOFLAGS (TrimpathGOFLAGS). It panics when the library cannot be published: no
+// added to GOFLAGS (restartmod.TrimpathGOFLAGS). It panics when the library cannot be published: no
 // project could build.
 func GoEnv(dir string) []string {
 	_ = dir
@@ -63,31 +61,7 @@ func GoEnv(dir string) []string {
 	if err != nil {
 		panic(fmt.Sprintf("publish the checkout's restart library for the go command: %v", err))
 	}
-	return append(append(os.Environ(), env...), TrimpathGOFLAGS(os.Getenv("GOFLAGS")))
-}
-
-// TrimpathGOFLAGS returns GOFLAGS=flags with -trimpath and -buildvcs=false added where
-// missing: how every test builds, vets and tests a generated project. Without -trimpath, a
-// compiled package's cache key holds its folder, so the same package of two projects (the
-// golden trees, the projects the tests generate in temporary folders) compiled twice, and
-// every test binary with it: with it, a package the same in both, with the same
-// dependencies, compiles once per machine. Measured on two golden trees that differ in their
-// strategy (fork, then supervisor; go build, vet and test -count=1): the second took 26
-// CPU-seconds with -trimpath against 105 without. The release builds (Dockerfile,
-// realsystemd's fixtures) and CI's lint of the golden trees use -trimpath too, so the
-// dependencies compile once for all of them. -buildvcs=false: a GOFLAGS variable replaces
-// the go env file's (where a machine may set it), and a test build needs no VCS stamp of
-// the checkout it runs in.
-func TrimpathGOFLAGS(flags string) string {
-	fields := strings.Fields(flags)
-	name := func(flag string) string { n, _, _ := strings.Cut(flag, "="); return n }
-	for _, add := range []string{"-trimpath", "-buildvcs=false"} {
-		// A flag flags already sets, to any value, stays as flags set it.
-		if !slices.ContainsFunc(fields, func(f string) bool { return name(f) == name(add) }) {
-			fields = append(fields, add)
-		}
-	}
-	return "GOFLAGS=" + strings.Join(fields, " ")
+	return append(append(os.Environ(), env...), restartmod.TrimpathGOFLAGS(os.Getenv("GOFLAGS")))
 }
 
 // ChdirCheckoutRoot makes the root of the gingen checkout the current folder, so that the
