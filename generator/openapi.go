@@ -147,8 +147,9 @@ func RenderOpenAPI(m Manifest) ([]byte, error) {
 		"info": obj{
 			"title":   m.Name,
 			"version": "1.0.0",
-			"description": "Written by gingen from gingen.yaml: `gingen add resource` and `gingen destroy resource` " +
-				"rewrite it whole; do not edit it by hand. Lists take ?page, ?page_size, ?sort (columns, - for " +
+			"description": "Written by gingen from gingen.yaml: every gingen command that changes the resources renders " +
+				"it again and merges your edits of it into the new text (an edit that conflicts stops the command); " +
+				"describe the API by changing the resources. Lists take ?page, ?page_size, ?sort (columns, - for " +
 				"descending), ?include (references to load) and filters: ?column=value, ?column=a,b (any of them; " +
 				"in a string's values a comma is written \\, and a backslash \\\\), ?column=null for nullable " +
 				"columns (on a string column null is the literal text), and for numbers and times " +

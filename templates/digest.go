@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "d580c348da14e7f87fda85ff244da12f960e6c77ec988426ad1c20230d818e9b"
+const digest = "58fdb3cec54c379881208b7a9fe1560375a04fcc1de18cc775d21ed67a5953e2"

@@ -1,7 +1,8 @@
 // Package openapi serves the API's OpenAPI 3.1 document, openapi.json beside this file.
 //
-// gingen writes the document from gingen.yaml: `gingen add resource` and `gingen destroy
-// resource` rewrite it whole, so change the resources rather than the file. Every resource
+// gingen writes the document from gingen.yaml, and every gingen command that changes the
+// resources renders it again, merging edits of the file into the new text (an edit that
+// conflicts stops the command): change the resources rather than the file. Every resource
 // test checks its real requests and responses against it (internal/apitest).
 package openapi
 
