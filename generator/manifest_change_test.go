@@ -3,6 +3,7 @@ package generator
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +123,84 @@ func TestAnEditedRegistrationFileStaysAMergeBase(t *testing.T) {
 		if strings.HasPrefix(w.Path, modelsGo) {
 			t.Errorf("upgrade with the same templates writes %s", w.Path)
 		}
+	}
+}
+
+// TestAddTakesAResourceFileIdenticalToItsRender: a file of the resource already on disk
+// with the text gingen renders there is not the user's: add resource goes on, printing it
+// identical (one with other text is refused: TestAddRefusesBadInputAndWritesNothing).
+func TestAddTakesAResourceFileIdenticalToItsRender(t *testing.T) {
+	t.Parallel()
+	root := newTestProject(t)
+	addResource(t, root, blogResources()[1])
+	model := readFile(t, root, "models/tag.go")
+	destroyResource(t, root, DestroyOptions{Name: "tag", NeverCommitted: untracked})
+	if err := os.WriteFile(filepath.Join(root, "models", "tag.go"), []byte(model), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := addResource(t, root, blogResources()[1])
+	if !slices.ContainsFunc(plan.Steps, func(s Step) bool { return s.Action == ActionIdentical && s.Path == "models/tag.go" }) {
+		t.Errorf("steps = %v, want models/tag.go identical", plan.Steps)
+	}
+	if got := readFile(t, root, "models/tag.go"); got != model {
+		t.Errorf("models/tag.go = %q, want it as it was", got)
+	}
+}
+
+// TestRenameResourceRefusesAChangedRegistration: rename resource changes the registration
+// lines where add put them; a file or line gone stops it, naming the file and the fix.
+func TestRenameResourceRefusesAChangedRegistration(t *testing.T) {
+	t.Parallel()
+	root := newTestProject(t)
+	addResource(t, root, blogResources()[0])
+	routes := filepath.Join(root, "routers", "api", "v1", "routes.go")
+	src := readFile(t, root, "routers/api/v1/routes.go")
+	if err := os.WriteFile(routes, []byte(removeLine(t, src, "RegisterArticles(api, db)")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, root)
+	opts := RenameResourceOptions{Old: "article", New: "post"}
+	_, err := PlanRenameResource(os.DirFS(root), opts, templates.FS())
+	wantInputError(t, err, `routers/api/v1/routes.go no longer has the line "RegisterArticles(api, db)"`, "put it back above the `// gingen:routes` marker")
+	sameTree(t, before, snapshot(t, root))
+	if err := os.Remove(routes); err != nil {
+		t.Fatal(err)
+	}
+	_, err = PlanRenameResource(os.DirFS(root), opts, templates.FS())
+	wantInputError(t, err, "routers/api/v1/routes.go, where resource article is registered, is gone", "restore it")
+}
+
+// TestAddLeavesTheMigrationsOfAnEarlierReleaseToUpgrade: a resource added before gingen wrote
+// migrations has none recorded; the render numbers one for it after every other, so adding
+// a resource moves it, but add resource writes none of it (gingen upgrade does).
+func TestAddLeavesTheMigrationsOfAnEarlierReleaseToUpgrade(t *testing.T) {
+	t.Parallel()
+	root := newTestProject(t)
+	addResource(t, root, blogResources()[1])
+	m := readManifestFile(t, root)
+	tag := &m.Resources[0]
+	for _, p := range []string{tag.Migration} {
+		if err := os.Remove(filepath.Join(root, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag.Files = slices.DeleteFunc(tag.Files, func(g GeneratedFile) bool { return g.Path == tag.Migration })
+	tag.Migration, tag.Versioned = "", false
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, ManifestName), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := addResource(t, root, blogResources()[0])
+	var created []string
+	for _, w := range plan.Writes {
+		if strings.HasPrefix(w.Path, MigrationsDir+"/") {
+			created = append(created, w.Path)
+		}
+	}
+	if want := []string{MigrationsDir + "/00001_create_articles.sql"}; !slices.Equal(created, want) {
+		t.Errorf("migrations written = %v, want %v", created, want)
 	}
 }

@@ -25,10 +25,10 @@ import (
 // FILE.gingen-old). An edited file no longer generated stays, the user's now.
 //
 // gingen.yaml and the OpenAPI document are left to updateManifest. The files of a resource
-// are reconciled only for the resources named (the one add resource adds); the others' are
-// the caller's (destroy and rename resource reconcile them against their recorded digests).
-// Migrations only a render has (a resource added before gingen wrote migrations, a table
-// created before it versioned rows) are upgrade's, never written here.
+// are reconciled only for the resources c names (the one add resource adds); the others'
+// are the caller's (destroy and rename resource reconcile them against their recorded
+// digests), or upgrade's: the migrations only a render has (of a resource added before
+// gingen wrote migrations, numbered after every other, they move when one is added).
 //
 // c names the command and what it settles itself.
 //
@@ -75,8 +75,6 @@ func (plan *Plan) manifestChange(project fs.FS, m, before, after Manifest, tfs f
 		switch {
 		case inOld && inNext && bytes.Equal(b.Body, a.Body):
 			continue
-		case owner == "" && owned:
-			continue // a migration only a render has
 		case owned && !slices.Contains(c.resources, owner), c.leave[p]:
 			continue
 		}
@@ -152,8 +150,8 @@ type change struct {
 
 // renderFiles renders the project m records, each resource registered by the lines
 // gingen.yaml records, and returns its files by path (neither gingen.yaml nor the OpenAPI
-// document), the resource that owns each of a resource's files ("" owns a migration only
-// the render has, which m does not record: renderOnlyMigrations) and the render's manifest.
+// document), the resource that owns each of a resource's files (its migrations included)
+// and the render's manifest.
 func renderFiles(m Manifest, tfs fs.FS) (map[string]File, map[string]string, Manifest, error) {
 	files, out, err := renderProject(m, tfs, true)
 	if err != nil {
@@ -173,9 +171,6 @@ func renderFiles(m Manifest, tfs fs.FS) (map[string]File, map[string]string, Man
 		for _, rn := range r.ResourceRenames {
 			owner[rn.Migration.Path] = r.Name
 		}
-		for _, p := range renderOnlyMigrations(m, r) {
-			owner[p] = ""
-		}
 	}
 	byPath := map[string]File{}
 	for _, f := range files {
@@ -184,26 +179,6 @@ func renderFiles(m Manifest, tfs fs.FS) (map[string]File, map[string]string, Man
 		}
 	}
 	return byPath, owner, out, nil
-}
-
-// renderOnlyMigrations are the migrations of the rendered resource r that m does not
-// record: the create migration of a resource added before gingen wrote migrations, the
-// version migration of a table created before it versioned rows. Their numbers follow
-// every migration of the render, so they move when a resource is added; gingen upgrade
-// writes them.
-func renderOnlyMigrations(m Manifest, r Resource) []string {
-	recorded, ok := m.resource(r.Name)
-	if !ok {
-		return nil
-	}
-	var out []string
-	if recorded.Migration == "" && r.Migration != "" {
-		out = append(out, r.Migration)
-	}
-	if recorded.VersionMigration == "" && r.VersionMigration != "" {
-		out = append(out, r.VersionMigration)
-	}
-	return out
 }
 
 // maxLineSteps is the most lines rewriteSteps describes one by one.
