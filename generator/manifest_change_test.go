@@ -204,3 +204,24 @@ func TestAddLeavesTheMigrationsOfAnEarlierReleaseToUpgrade(t *testing.T) {
 		t.Errorf("migrations written = %v, want %v", created, want)
 	}
 }
+
+// TestDestroyForceGoesPastAGoneRegistrationFile: destroy --force leaves a registration file
+// the user deleted deleted (it does not write the template's again) and destroys the rest.
+func TestDestroyForceGoesPastAGoneRegistrationFile(t *testing.T) {
+	t.Parallel()
+	root := newTestProject(t)
+	addResource(t, root, blogResources()[1])
+	routes := filepath.Join(root, "routers", "api", "v1", "routes.go")
+	if err := os.Remove(routes); err != nil {
+		t.Fatal(err)
+	}
+	_, err := PlanDestroyResource(os.DirFS(root), DestroyOptions{Name: "tag"}, templates.FS())
+	wantInputError(t, err, "routers/api/v1/routes.go, where resource tag was registered, is gone", "--force")
+	destroyResource(t, root, DestroyOptions{Name: "tag", Force: true, NeverCommitted: untracked})
+	if _, err := os.Stat(routes); !os.IsNotExist(err) {
+		t.Errorf("destroy --force wrote the gone %s again (%v)", routes, err)
+	}
+	if strings.Contains(readFile(t, root, modelsGo), "&Tag{}") {
+		t.Error("destroy --force left the tag registered in models.go")
+	}
+}
