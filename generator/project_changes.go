@@ -102,7 +102,7 @@ func (plan *Plan) manifestChange(project fs.FS, m, before, after Manifest, tfs f
 		}
 		for _, st := range o.Steps {
 			switch {
-			case st.Action == ActionKeep:
+			case st.Action == ActionKeep && !inNext:
 				// Edited, no longer generated: the user's now.
 				plan.Notes = append(plan.Notes, fmt.Sprintf("%s is no longer generated but was edited since: it stays; delete it once it is of no use", p))
 			case st.Action == ActionIdentical && !owned:
