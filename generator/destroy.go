@@ -100,56 +100,35 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 			kept = append(kept, r)
 		}
 	}
-	changed := map[string][]byte{}
-	var order []string
-	if res.Events && !slices.ContainsFunc(kept, func(r Resource) bool { return r.Events }) {
-		// The last resource with events takes the streams and their module along; the
-		// outbox table and its migration stay (templateDirs).
-		// Rendered with the resource, its events off: its lines at the markers are removed
-		// below, from the files as this leaves them.
-		after := m
-		after.Resources = slices.Clone(m.Resources)
-		for i := range after.Resources {
-			after.Resources[i].Events = false
-		}
-		if m.Files, err = plan.projectChanges(project, m, m, after, tfs, changed, &order, "destroy resource "+name, opts.Force); err != nil {
-			return Plan{}, err
-		}
-		if p := m.OutboxMigration(); p != "" {
-			plan.Notes = append(plan.Notes, "The "+OutboxTable+" table keeps the events of every resource, "+name+"'s included, and "+p+" stays: no resource has events any more, but a database may have run it. Empty or drop the table yourself, in a migration of your own, once no client resumes from it.")
-		}
-	}
+	// The registration lines: their files must still have them, as add inserted them (else
+	// the user changed the registration, and gingen cannot tell what undoes it), unless
+	// --force goes past what is gone.
+	gone := map[string]bool{}
 	for _, ins := range res.Inserts {
-		src, seen := changed[ins.Path]
-		if !seen {
-			if src, err = fs.ReadFile(project, ins.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
-			}
-			if err != nil {
-				if !opts.Force {
-					return Plan{}, inputErrorf("%s, where resource %s was registered, is gone; pass --force to destroy the rest of the resource", ins.Path, name)
-				}
-				continue
-			}
+		src, err := fs.ReadFile(project, ins.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && opts.Force:
+			gone[ins.Path] = true
+		case errors.Is(err, fs.ErrNotExist):
+			return Plan{}, inputErrorf("%s, where resource %s was registered, is gone; pass --force to destroy the rest of the resource", ins.Path, name)
+		case err != nil:
+			return Plan{}, fmt.Errorf("destroy resource %s: %w", name, err)
+		case findLine(splitLines(src), ins.Line) < 0 && !opts.Force:
+			return Plan{}, inputErrorf("%s no longer has the line %q that registered resource %s; remove what registers it there yourself, then pass --force", ins.Path, ins.Line, name)
 		}
-		out, line, found, err := removeInserted(ins.Path, src, ins)
-		if err != nil {
-			return Plan{}, err
-		}
-		if !found {
-			if !opts.Force {
-				return Plan{}, inputErrorf("%s no longer has the line %q that registered resource %s; remove what registers it there yourself, then pass --force", ins.Path, ins.Line, name)
-			}
-			continue
-		}
-		if !seen {
-			order = append(order, ins.Path)
-		}
-		changed[ins.Path] = out
-		plan.Steps = append(plan.Steps, Step{Action: ActionRemove, Path: ins.Path, Line: line, Text: ins.Line})
 	}
-	for _, p := range order {
-		plan.Writes = append(plan.Writes, File{Path: p, Body: changed[p], Mode: fileMode(project, p)})
+	// The project without the resource, its registration lines and, with the last resource
+	// with events, the streams and their module (the outbox table and its migration stay,
+	// templateDirs): every file that changes merged into the user's.
+	after := m
+	after.Resources = kept
+	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: "destroy resource " + name, force: opts.Force, leave: gone})
+	if err != nil {
+		return Plan{}, err
+	}
+	m.Files = out.Files
+	if p := m.OutboxMigration(); p != "" && res.Events && !slices.ContainsFunc(kept, func(r Resource) bool { return r.Events }) {
+		plan.Notes = append(plan.Notes, "The "+OutboxTable+" table keeps the events of every resource, "+name+"'s included, and "+p+" stays: no resource has events any more, but a database may have run it. Empty or drop the table yourself, in a migration of your own, once no client resumes from it.")
 	}
 
 	switch {

@@ -69,7 +69,9 @@ func joinLineNumbers(idx []int) string {
 // insertAtMarker inserts ins.Line into src on a line of its own just above the marker,
 // indented like the marker and ended like it. Everything else in src is kept byte for byte.
 // It is idempotent: when src already has the line (anywhere, whatever its indentation), src
-// is returned unchanged with changed false. line is the 1-based number of the line.
+// is returned unchanged with changed false. line is the 1-based number of the line. Only the
+// renderer inserts so, into the templates' text (renderProject); the commands merge the
+// render into the user's files (manifestChange).
 func insertAtMarker(path string, src []byte, ins Insertion) (out []byte, line int, changed bool, err error) {
 	lines := splitLines(src)
 	if i := findLine(lines, ins.Line); i >= 0 {
@@ -99,70 +101,6 @@ func insertAtMarker(path string, src []byte, ins Insertion) (out []byte, line in
 		return nil, 0, false, inputErrorf("%s: inserting %q above line %d would break the file (%v); move the `// %s` marker %s", path, ins.Line, m+1, err, ins.Marker, markerHome(ins.Marker))
 	}
 	return out, m + 1, true, nil
-}
-
-// removeInserted removes the line insertAtMarker inserted, with its line ending; found is
-// false when src no longer has it. When the line appears more than once, the one nearest
-// above the marker goes (that is where insertAtMarker put it).
-func removeInserted(path string, src []byte, ins Insertion) (out []byte, line int, found bool, err error) {
-	lines := splitLines(src)
-	var at []int
-	for i, l := range lines {
-		if strings.TrimSpace(string(l)) == ins.Line {
-			at = append(at, i)
-		}
-	}
-	if len(at) == 0 {
-		return src, 0, false, nil
-	}
-	drop := at[len(at)-1]
-	if m, err := findMarker(path, lines, ins.Marker); err == nil {
-		for _, i := range at {
-			if i < m {
-				drop = i
-			}
-		}
-	}
-	var buf bytes.Buffer
-	for i, l := range lines {
-		if i != drop {
-			buf.Write(l)
-		}
-	}
-	out = buf.Bytes()
-	if err := stillParses(path, src, out); err != nil {
-		return nil, 0, false, inputErrorf("%s: removing %q from line %d would break the file (%v); remove the line by hand, then run the command again with --force", path, ins.Line, drop+1, err)
-	}
-	return out, drop + 1, true, nil
-}
-
-// replaceInserted replaces the line insertAtMarker inserted for ins (the one removeInserted
-// would remove) with next.Line, in place, keeping its indentation and line ending, so that
-// the registrations keep their order; found is false when src no longer has the line.
-func replaceInserted(path string, src []byte, ins, next Insertion) (out []byte, line int, found bool, err error) {
-	_, line, found, err = removeInserted(path, src, ins)
-	if err != nil || !found {
-		return src, 0, found, err
-	}
-	lines := splitLines(src)
-	old := lines[line-1]
-	indent := old[:len(old)-len(bytes.TrimLeft(old, " \t"))]
-	eol := old[len(bytes.TrimRight(old, "\r\n")):]
-	var buf bytes.Buffer
-	for i, l := range lines {
-		if i == line-1 {
-			buf.Write(indent)
-			buf.WriteString(next.Line)
-			buf.Write(eol)
-			continue
-		}
-		buf.Write(l)
-	}
-	out = buf.Bytes()
-	if err := stillParses(path, src, out); err != nil {
-		return nil, 0, false, inputErrorf("%s: replacing %q on line %d with %q would break the file (%v); change the line by hand, then run the command again with --force", path, ins.Line, line, next.Line, err)
-	}
-	return out, line, true, nil
 }
 
 // findLine returns the index of the first line whose text, white space trimmed, is text.

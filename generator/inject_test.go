@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -84,4 +85,40 @@ func TestRemoveInsertedReportsALineAlreadyGone(t *testing.T) {
 	if err != nil || found || string(out) != routesSrc {
 		t.Errorf("removeInserted on a file without the line = found %v, %v; want not found and no change", found, err)
 	}
+}
+
+// removeInserted removes the line insertAtMarker inserted (tests only: commands remove
+// registration lines by rendering the project without them, manifestChange), with its line ending; found is
+// false when src no longer has it. When the line appears more than once, the one nearest
+// above the marker goes (that is where insertAtMarker put it).
+func removeInserted(path string, src []byte, ins Insertion) (out []byte, line int, found bool, err error) {
+	lines := splitLines(src)
+	var at []int
+	for i, l := range lines {
+		if strings.TrimSpace(string(l)) == ins.Line {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return src, 0, false, nil
+	}
+	drop := at[len(at)-1]
+	if m, err := findMarker(path, lines, ins.Marker); err == nil {
+		for _, i := range at {
+			if i < m {
+				drop = i
+			}
+		}
+	}
+	var buf bytes.Buffer
+	for i, l := range lines {
+		if i != drop {
+			buf.Write(l)
+		}
+	}
+	out = buf.Bytes()
+	if err := stillParses(path, src, out); err != nil {
+		return nil, 0, false, inputErrorf("%s: removing %q from line %d would break the file (%v); remove the line by hand, then run the command again with --force", path, ins.Line, drop+1, err)
+	}
+	return out, drop + 1, true, nil
 }

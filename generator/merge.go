@@ -11,7 +11,8 @@ import (
 // to theirs (the new templates' render), as diff3 does (Khanna, Kunal and Pierce, "A Formal
 // Investigation of Diff3"): stretches where both sides kept base's lines are stable; between
 // them, a stretch changed on one side only takes that side's lines, one changed alike on both
-// sides takes them, and one changed differently on both is a conflict. It returns the merged
+// sides takes them, and one changed differently on both is a conflict unless mergeStretch
+// finds the two sets of changes apart (lines inserted beside the other side's). It returns the merged
 // text and whether a conflict was found, in which case the text is not to be used. The line
 // matching of each pair is the longest-match matching of difflib (Python's difflib's
 // algorithm), without its junk heuristics.
@@ -52,7 +53,11 @@ func merge3(base, ours, theirs []byte) ([]byte, bool) {
 		case linesEqual(cb, co), linesEqual(ca, cb):
 			write(ca)
 		default:
-			return nil, true
+			lines, ok := mergeStretch(co, ca, cb)
+			if !ok {
+				return nil, true
+			}
+			write(lines)
 		}
 		lo, la, lb = j, ea, eb
 		if j == len(o) {
@@ -84,4 +89,95 @@ func lineMatches(o, x [][]byte) []int {
 
 func linesEqual(x, y [][]byte) bool {
 	return slices.EqualFunc(x, y, bytes.Equal)
+}
+
+// hunk is one side's change of a stretch of base: base's lines [s, e) replaced by lines.
+// s == e is a pure insertion before base's line s; no lines, a pure deletion.
+type hunk struct {
+	s, e  int
+	lines [][]byte
+}
+
+// hunks lists the changes from o to x, in order.
+func hunks(o, x [][]byte) []hunk {
+	m := lineMatches(o, x)
+	var out []hunk
+	for i, k := 0, 0; ; {
+		j := i
+		for j < len(o) && m[j] < 0 {
+			j++
+		}
+		ex := len(x)
+		if j < len(o) {
+			ex = m[j]
+		}
+		if j > i || ex > k {
+			out = append(out, hunk{s: i, e: j, lines: x[k:ex]})
+		}
+		if j == len(o) {
+			return out
+		}
+		i, k = j+1, ex+1
+	}
+}
+
+// mergeStretch merges a stretch of base (o) that both sides changed differently (a, b)
+// when their changes are apart: lines both sides insert at the same place (a's first, as
+// add resource inserts a line just above a marker, below the user's; the same lines once;
+// none in common else), lines one side
+// inserts beside lines the other deletes, and changes with base lines between them. A line
+// changed or deleted by both sides, or a changed line beside the other side's insertion,
+// is a conflict (ok false).
+func mergeStretch(o, a, b [][]byte) ([][]byte, bool) {
+	ha, hb := hunks(o, a), hunks(o, b)
+	for _, x := range ha {
+		for _, y := range hb {
+			if !apart(x, y) {
+				return nil, false
+			}
+		}
+	}
+	deleted := func(hs []hunk, i int) bool {
+		return slices.ContainsFunc(hs, func(h hunk) bool { return h.s <= i && i < h.e })
+	}
+	var out [][]byte
+	for i := 0; i <= len(o); i++ {
+		var mine [][]byte
+		for _, h := range ha {
+			if h.s == i {
+				mine = h.lines
+				out = append(out, h.lines...)
+			}
+		}
+		for _, h := range hb {
+			if h.s == i && !(h.s == h.e && linesEqual(h.lines, mine)) {
+				out = append(out, h.lines...)
+			}
+		}
+		if i < len(o) && !deleted(ha, i) && !deleted(hb, i) {
+			out = append(out, o[i])
+		}
+	}
+	return out, true
+}
+
+// apart reports whether two changes of base, one of each side, merge without a conflict.
+func apart(x, y hunk) bool {
+	ins := func(h hunk) bool { return h.s == h.e }
+	del := func(h hunk) bool { return len(h.lines) == 0 }
+	switch {
+	case ins(x) && ins(y):
+		// At the same place, the same lines (taken once) or none in common.
+		return x.s != y.s || linesEqual(x.lines, y.lines) || !slices.ContainsFunc(x.lines, func(l []byte) bool {
+			return slices.ContainsFunc(y.lines, func(m []byte) bool { return bytes.Equal(l, m) })
+		})
+	case ins(y):
+		x, y = y, x
+		fallthrough
+	case ins(x):
+		// An insertion beside a deletion, not inside it nor beside a changed line.
+		return x.s < y.s || x.s > y.e || (del(y) && (x.s == y.s || x.s == y.e))
+	}
+	// Two changes of base's lines: neither overlapping nor touching.
+	return x.e < y.s || y.e < x.s
 }

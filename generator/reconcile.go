@@ -97,8 +97,9 @@ type outcome struct {
 //     conflict;
 //   - not on disk: created; as rendered now: identical; unedited: updated;
 //   - edited, the template's text unchanged: kept;
-//   - edited: the two sets of changes merged line by line (merge3); when they conflict, or
-//     no base is known, a conflict.
+//   - edited: the two sets of changes merged line by line (merge3); when they conflict, when
+//     a Go file that parsed would not parse merged (stillParses), or when no base is known,
+//     a conflict.
 //
 // A conflict is settled by Force (the template's text or the delete wins, the user's text
 // kept as FILE.gingen-old), else by OnConflict. project is read only for the files beside
@@ -151,7 +152,9 @@ func reconcile(project fs.FS, v fileView, pol policy) (outcome, error) {
 		o.Steps = []Step{{Action: ActionKeep, Path: p, Note: "edited; the template did not change"}}
 	default:
 		if v.HaveBase {
-			if merged, conflict := merge3(v.Base, v.Cur, v.Next.Body); !conflict {
+			// A merge that breaks a Go file that parsed is a conflict: the two sets of changes
+			// do not fit together, however far apart their lines are.
+			if merged, conflict := merge3(v.Base, v.Cur, v.Next.Body); !conflict && stillParses(p, v.Cur, merged) == nil {
 				o.Writes = []File{{Path: p, Body: merged, Mode: v.Mode}}
 				o.Steps = []Step{{Action: ActionMerge, Path: p, Note: "your edits kept"}}
 				return o, nil

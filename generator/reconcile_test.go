@@ -22,6 +22,14 @@ func TestReconcile(t *testing.T) {
 		return fileView{Path: p, Cur: cur, Exists: exists, Mode: 0o600, Base: b, HaveBase: haveBase, Recorded: haveBase,
 			Next: File{Path: p, Body: n, Mode: 0o644}, Generated: generated}
 	}
+	// Go text whose changes merge line by line (the user's at lines 2 and 5, the template's
+	// between lines 3 and 4) into text that no longer parses: a func inside a func.
+	const (
+		goBase   = "package m\nvar a = 1\nvar y = 0\nvar z = 0\nvar b = 2\n"
+		goMine   = "package m\nfunc f() {\nvar y = 0\nvar z = 0\n}\n"
+		goNext   = "package m\nvar a = 1\nvar y = 0\nfunc g() {}\nvar z = 0\nvar b = 2\n"
+		goMerged = "package m\nfunc f() {\nvar y = 0\nfunc g() {}\nvar z = 0\n}\n"
+	)
 	recorded := func(v fileView) fileView { v.Recorded = true; return v }
 	sideFile := policy{OnConflict: conflictSideFile, KeepEditedGone: true}
 	refuse := policy{OnConflict: conflictRefuse}
@@ -58,6 +66,12 @@ func TestReconcile(t *testing.T) {
 			want: want{action: ActionKeep, note: "the template did not change"}},
 		{name: "conflict refused", v: view(clash, true, base, true, next, true), pol: refuse,
 			want: want{refused: true}},
+		{name: "a merge that breaks the Go file is a conflict", v: fileView{Path: p, Cur: []byte(goMine), Exists: true, Mode: 0o644,
+			Base: []byte(goBase), HaveBase: true, Recorded: true, Next: File{Path: p, Body: []byte(goNext), Mode: 0o644}, Generated: true}, pol: refuse,
+			want: want{refused: true}},
+		{name: "a merge of a Go file that did not parse before is not judged", v: fileView{Path: p, Cur: []byte(goMine + "}\n"), Exists: true, Mode: 0o644,
+			Base: []byte(goBase), HaveBase: true, Recorded: true, Next: File{Path: p, Body: []byte(goNext), Mode: 0o644}, Generated: true}, pol: refuse,
+			want: want{action: ActionMerge, writes: []string{w(p, []byte(goMerged+"}\n"))}}},
 		{name: "no base refused", v: view(mine, true, nil, false, next, true), pol: refuse,
 			want: want{refused: true}},
 		{name: "conflict: side file", v: view(clash, true, base, true, next, true), pol: sideFile,

@@ -101,42 +101,12 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	}
 	renamed.Files = files
 
-	// The registration lines, changed where they are.
+	// The registration lines must still be where add put them (else the user changed the
+	// registration, and gingen cannot tell what renames it); they change in the project's
+	// render below.
 	renamed.Inserts = resourceInserts(renamed)
-	edited := map[string][]byte{}
-	var order []string
-	for _, ins := range res.Inserts {
-		next := ins
-		for _, n := range renamed.Inserts {
-			if n.Marker == ins.Marker && n.Path == ins.Path {
-				next = n
-			}
-		}
-		if next.Line == ins.Line {
-			continue
-		}
-		src, seen := edited[ins.Path]
-		if !seen {
-			if src, err = fs.ReadFile(project, ins.Path); err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return Plan{}, inputErrorf("%s, where resource %s is registered, is gone; restore it from version control, then run the command again", ins.Path, oldName)
-				}
-				return Plan{}, fmt.Errorf("rename resource %s: %w", oldName, err)
-			}
-			order = append(order, ins.Path)
-		}
-		out, line, found, err := replaceInserted(ins.Path, src, ins, next)
-		if err != nil {
-			return Plan{}, err
-		}
-		if !found {
-			return Plan{}, inputErrorf("%s no longer has the line %q that registered resource %s; put it back above the `// %s` marker, then run the command again", ins.Path, ins.Line, oldName, ins.Marker)
-		}
-		edited[ins.Path] = out
-		plan.Steps = append(plan.Steps, Step{Action: ActionRemove, Path: ins.Path, Line: line, Text: ins.Line}, Step{Action: ActionInsert, Path: ins.Path, Line: line, Text: next.Line})
-	}
-	for _, p := range order {
-		plan.Writes = append(plan.Writes, File{Path: p, Body: edited[p], Mode: fileMode(project, p)})
+	if err := checkRegistration(project, res, renamed); err != nil {
+		return Plan{}, err
 	}
 
 	// The resources that reference it: the relation's type and table change.
@@ -176,6 +146,13 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 		}
 	}
 	plan.Notes = append(plan.Notes, renameResourceNote(migration, res, renamed, len(referrers) > 0))
+	// The project's own files (the registration lines, changed in place): rendered before
+	// and after the rename, merged into the user's.
+	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: "rename resource " + oldName, force: opts.Force})
+	if err != nil {
+		return Plan{}, err
+	}
+	after.Files = out.Files
 	if err := plan.updateManifest(project, m, after, opts.Force); err != nil {
 		return Plan{}, err
 	}
@@ -190,6 +167,26 @@ func renameResourceNote(migration string, from, to Resource, referenced bool) st
 		routes += " (and /api/v1/" + from.Plural + "/:id/... nested lists with it)"
 	}
 	return fmt.Sprintf("%s renames the %s table to %s, keeping its rows; the foreign keys that point to it follow it. This is a breaking change for clients: %s, the old path answers 404 (gingen does not redirect it: see the README), and the OpenAPI document names the schema %s. Ship it with a client release. During a hot restart the previous generation fails on the old table until it has drained.", migration, from.Plural, to.Plural, routes, Camel(to.Name))
+}
+
+// checkRegistration checks that the files where res is registered still have the lines
+// that register it, where renamed registers them otherwise.
+func checkRegistration(project fs.FS, res, renamed Resource) error {
+	for _, ins := range res.Inserts {
+		if slices.ContainsFunc(renamed.Inserts, func(n Insertion) bool { return n == ins }) {
+			continue
+		}
+		src, err := fs.ReadFile(project, ins.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return inputErrorf("%s, where resource %s is registered, is gone; restore it from version control, then run the command again", ins.Path, res.Name)
+		case err != nil:
+			return fmt.Errorf("rename resource %s: %w", res.Name, err)
+		case findLine(splitLines(src), ins.Line) < 0:
+			return inputErrorf("%s no longer has the line %q that registered resource %s; put it back above the `// %s` marker, then run the command again", ins.Path, ins.Line, res.Name, ins.Marker)
+		}
+	}
+	return nil
 }
 
 // resourceNames lists the names of the project's resources, or says there are none.

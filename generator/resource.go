@@ -202,6 +202,10 @@ type ResourceOptions struct {
 	// project's outbox table in its transaction, served live at /api/v1/PLURAL/events
 	// (server-sent events) and /api/v1/PLURAL/events/ws (a websocket).
 	Events bool
+	// Force: the template's text wins over an edited file whose merge with the change
+	// conflicts (a registration file edited beside its marker), the user's text kept as
+	// FILE.gingen-old (see reconcile).
+	Force bool
 }
 
 // resolve validates the options against the project's manifest and returns the resource to

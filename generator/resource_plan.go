@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -107,8 +108,11 @@ func readManifest(project fs.FS) (Manifest, error) {
 }
 
 // PlanAddResource plans `gingen add resource` in the project whose files project holds: the
-// resource's files rendered from the resource templates of tfs, its registration inserted at
-// the markers, and the manifest updated. It reads the project and writes nothing.
+// project rendered with the resource and without it, from the templates of tfs, and every
+// file whose render changes reconciled with the user's (manifestChange): the resource's
+// files created, its registration lines merged into the markers' files, the outbox and
+// event streams the first resource with events brings; and the manifest updated. It reads
+// the project and writes nothing.
 func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, error) {
 	m, err := readManifest(project)
 	if err != nil {
@@ -119,87 +123,87 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	if err != nil {
 		return Plan{}, err
 	}
-	files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
-	if err != nil {
-		return Plan{}, err
-	}
+	what := "add resource " + res.Name
 	_, migration, err := nextMigration(project, "create_"+res.Plural)
 	if err != nil {
 		return Plan{}, err
 	}
 	res.Versioned = hasVersioning(tfs)
+	res.Migration = migration
+	files, err := renderTree(tfs, resourceTemplates, res.Name, newResourceData(m, res))
+	if err != nil {
+		return Plan{}, err
+	}
 	create, err := createMigration(tfs, m, res, migration, false)
 	if err != nil {
 		return Plan{}, err
 	}
 	files = append(files, create)
-	res.Migration = migration
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
-	var plan Plan
+	// The resource's files: one already there is the user's (gingen.yaml records no resource
+	// that made it), unless it is what gingen generates there.
+	identical := map[string]bool{}
 	for _, f := range files {
-		switch _, err := fs.Stat(project, f.Path); {
+		switch cur, err := fs.ReadFile(project, f.Path); {
+		case err == nil && bytes.Equal(cur, f.Body):
+			identical[f.Path] = true
 		case err == nil:
 			return Plan{}, inputErrorf("%s already exists and %s records no resource %q that made it; move the file away or pick another resource name", f.Path, ManifestName, res.Name)
 		case !errors.Is(err, fs.ErrNotExist):
-			return Plan{}, fmt.Errorf("add resource %s: %w", res.Name, err)
+			return Plan{}, fmt.Errorf("%s: %w", what, err)
 		}
-		res.Files = append(res.Files, GeneratedFile{Path: f.Path, SHA256: digest(f.Body)})
-		plan.Writes = append(plan.Writes, f)
-		plan.Steps = append(plan.Steps, Step{Action: ActionCreate, Path: f.Path})
 	}
-	if err := checkDeclarations(project, res.Name, files); err != nil {
+	if err := checkDeclarations(hideFiles(project, identical), res.Name, files); err != nil {
+		return Plan{}, err
+	}
+	res.Inserts = resourceInserts(res)
+	if err := checkMarkers(project, res.Inserts); err != nil {
 		return Plan{}, err
 	}
 
-	res.Inserts = resourceInserts(res)
-	edited := map[string][]byte{}
-	var order []string
-	for _, ins := range res.Inserts {
-		src, ok := edited[ins.Path]
-		if !ok {
-			if src, err = fs.ReadFile(project, ins.Path); err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return Plan{}, inputErrorf("%s is missing; gingen registers resources in it at the `// %s` marker; restore it from version control or from a project made by gingen new", ins.Path, ins.Marker)
-				}
-				return Plan{}, fmt.Errorf("add resource %s: %w", res.Name, err)
-			}
-			order = append(order, ins.Path)
-		}
-		out, line, changed, err := insertAtMarker(ins.Path, src, ins)
-		if err != nil {
-			return Plan{}, err
-		}
-		edited[ins.Path] = out
-		if changed {
-			plan.Steps = append(plan.Steps, Step{Action: ActionInsert, Path: ins.Path, Line: line, Text: ins.Line})
-		} else {
-			plan.Steps = append(plan.Steps, Step{Action: ActionIdentical, Path: ins.Path, Line: line, Text: ins.Line})
-		}
+	hadOutbox := m.KeepsOutbox()
+	after := m
+	after.Resources = append(slices.Clone(m.Resources), res)
+	var plan Plan
+	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: what, force: opts.Force, resources: []string{res.Name}})
+	if err != nil {
+		return Plan{}, err
 	}
-	if res.Events && !m.HasEvents() {
-		// The first resource with events brings the outbox, the streams and their module.
-		plain := res
-		plain.Events = false
-		hadOutbox := m.KeepsOutbox()
-		before, after := m, m
-		before.Resources = append(slices.Clone(m.Resources), plain)
-		after.Resources = append(slices.Clone(m.Resources), res)
-		if m.Files, err = plan.projectChanges(project, m, before, after, tfs, edited, &order, "add resource "+res.Name, false); err != nil {
-			return Plan{}, err
-		}
-		if p := after.outboxMigrationIn(plan.Writes); p != "" && !hadOutbox {
-			plan.Notes = append(plan.Notes, p+" creates the "+OutboxTable+" table, which the events of "+res.Plural+" are written to: run go run . migrate up (or start the server) before serving them.")
-		}
+	if p := after.outboxMigrationIn(plan.Writes); p != "" && res.Events && !hadOutbox {
+		plan.Notes = append(plan.Notes, p+" creates the "+OutboxTable+" table, which the events of "+res.Plural+" are written to: run go run . migrate up (or start the server) before serving them.")
 	}
-	for _, p := range order {
-		plan.Writes = append(plan.Writes, File{Path: p, Body: edited[p], Mode: fileMode(project, p)})
+	m.Files = out.Files
+	if r, ok := out.resource(res.Name); ok {
+		res.Files = r.Files
 	}
-
 	m.Resources = append(m.Resources, res)
-	if err := plan.updateManifest(project, before, m, false); err != nil {
+	if err := plan.updateManifest(project, before, m, opts.Force); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
+}
+
+// checkMarkers checks, before a change merges registration lines into the files on disk,
+// that each file is there with one marker to register a resource at (findMarker), unless it
+// has the line already.
+func checkMarkers(project fs.FS, inserts []Insertion) error {
+	for _, ins := range inserts {
+		src, err := fs.ReadFile(project, ins.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return inputErrorf("%s is missing; gingen registers resources in it at the `// %s` marker; restore it from version control or from a project made by gingen new", ins.Path, ins.Marker)
+		case err != nil:
+			return fmt.Errorf("read %s: %w", ins.Path, err)
+		}
+		lines := splitLines(src)
+		if findLine(lines, ins.Line) >= 0 {
+			continue
+		}
+		if _, err := findMarker(ins.Path, lines, ins.Marker); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resourceInserts are the lines that register a resource, each above its marker.

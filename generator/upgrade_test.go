@@ -355,6 +355,15 @@ func TestMerge3(t *testing.T) {
 		{"inserts at both ends", "a\nb\n", "0\na\nb\n", "a\nb\nz\n", "0\na\nb\nz\n", false},
 		{"a deletion and an edit apart", "a\nb\nc\nd\n", "b\nc\nd\n", "a\nb\nc\nD\n", "b\nc\nD\n", false},
 		{"the same line changed two ways", "a\nb\nc\n", "a\nX\nc\n", "a\nY\nc\n", "", true},
+		{"insertions at the same place: ours first", "a\nM\n", "a\nX\nM\n", "a\nY\nM\n", "a\nX\nY\nM\n", false},
+		{"the same insertion at the same place, with more", "a\nM\nz\n", "a\nX\nM\nZ\n", "a\nX\nM\nz\n", "a\nX\nM\nZ\n", false},
+		{"insertions at the same place with a line in common", "a\nM\n", "a\nX\nM\n", "a\nX\nY\nM\n", "", true},
+		{"an insertion beside a deleted line", "a\nR\nM\n", "a\nX\nR\nM\n", "a\nM\n", "a\nX\nM\n", false},
+		{"an insertion below a deleted line", "a\nR\nM\n", "a\nM\n", "a\nR\nY\nM\n", "a\nY\nM\n", false},
+		{"a changed line beside an insertion", "a\nb\nM\n", "a\nB\nM\n", "a\nb\nY\nM\n", "", true},
+		{"an insertion beside a changed line", "a\nb\nM\n", "a\nX\nb\nM\n", "a\nB\nM\n", "", true},
+		{"a line changed and deleted", "a\nR\nM\n", "a\nR2\nM\n", "a\nM\n", "", true},
+		{"a changed line beside a deletion", "a\nb\nc\nd\n", "a\nB\nc\nd\n", "a\nb\nd\n", "", true},
 		{"no final newline", "a\nb\nc", "A\nb\nc", "a\nb\nC", "A\nb\nC", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

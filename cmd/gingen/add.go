@@ -82,6 +82,7 @@ Modifiers: ` + strings.Join(generator.FieldModifiers(), ", ") + `.
 	f := cmd.Flags()
 	f.StringVar(&req.opts.Plural, "plural", "", "plural of NAME, for the routes and the table (default: derived from NAME)")
 	f.BoolVar(&req.opts.Events, "events", false, "record every create, update and delete in the outbox table and serve them live at /api/v1/PLURAL/events (server-sent events) and /api/v1/PLURAL/events/ws (websocket)")
+	f.BoolVar(&req.opts.Force, "force", false, "write the template's text into a file whose edits conflict with the lines the resource changes there (a registration line beside an edited one), keeping yours in FILE"+generator.OldFileSuffix)
 	f.BoolVar(&req.dryRun, "dry-run", false, "print the files it would create and the lines it would insert, and write nothing")
 	addNoInputFlags(f, &req.noInput)
 	addQuietFlag(f, &req.quiet)
@@ -154,6 +155,9 @@ func addResourceCommandLine(req addRequest) string {
 	}
 	if req.templates != "" {
 		args = append(args, "--templates", req.templates)
+	}
+	if req.opts.Force {
+		args = append(args, "--force")
 	}
 	if req.dryRun {
 		args = append(args, "--dry-run")
