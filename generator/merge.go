@@ -8,15 +8,19 @@ import (
 )
 
 // merge3 merges, line by line, the changes from base to ours (the user's file) and from base
-// to theirs (the new templates' render), as diff3 does (Khanna, Kunal and Pierce, "A Formal
+// to theirs (the render of now), as diff3 does (Khanna, Kunal and Pierce, "A Formal
 // Investigation of Diff3"): stretches where both sides kept base's lines are stable; between
 // them, a stretch changed on one side only takes that side's lines, one changed alike on both
-// sides takes them, and one changed differently on both is a conflict unless mergeStretch
-// finds the two sets of changes apart (lines inserted beside the other side's). It returns the merged
-// text and whether a conflict was found, in which case the text is not to be used. The line
-// matching of each pair is the longest-match matching of difflib (Python's difflib's
-// algorithm), without its junk heuristics.
-func merge3(base, ours, theirs []byte) ([]byte, bool) {
+// sides takes them, and one changed differently on both is a conflict, unless beside and
+// mergeStretch finds the two sets of changes apart (lines inserted beside the other side's).
+// It returns the merged text and whether a conflict was found, in which case the text is not
+// to be used. The line matching of each pair is the longest-match matching of difflib
+// (Python's difflib's algorithm), without its junk heuristics.
+//
+// beside is for a change that is gingen's own lines set beside the user's (a resource's
+// registration, a field): not for an upgrade, whose changes are another release's templates,
+// of any kind, where diff3's conflict (a side file) is the safe answer.
+func merge3(base, ours, theirs []byte, beside bool) ([]byte, bool) {
 	o, a, b := splitLines(base), splitLines(ours), splitLines(theirs)
 	ma, mb := lineMatches(o, a), lineMatches(o, b)
 	var out bytes.Buffer
@@ -54,7 +58,7 @@ func merge3(base, ours, theirs []byte) ([]byte, bool) {
 			write(ca)
 		default:
 			lines, ok := mergeStretch(co, ca, cb)
-			if !ok {
+			if !beside || !ok {
 				return nil, true
 			}
 			write(lines)

@@ -64,6 +64,11 @@ type policy struct {
 	// conflict like an edited file the command rewrites: refused, or deleted under Force
 	// with its text kept (destroy, add/destroy/rename field, rename resource).
 	KeepEditedGone bool
+	// Diff3: an edited file's merge is diff3's, where lines both sides insert at one place
+	// are a conflict (upgrade: the templates' changes are another release's, of any kind).
+	// Without it, the command's change is gingen's own lines (a resource's registration, a
+	// field, the OpenAPI document's entries), set beside the user's (merge3's beside).
+	Diff3 bool
 	// NoOldFile: Force overwrites without FILE.gingen-old. Only for a folder of templates
 	// (gingen templates export), where such a file would not be a template; never a project.
 	NoOldFile bool
@@ -154,7 +159,7 @@ func reconcile(project fs.FS, v fileView, pol policy) (outcome, error) {
 		if v.HaveBase {
 			// A merge that breaks a Go file that parsed is a conflict: the two sets of changes
 			// do not fit together, however far apart their lines are.
-			if merged, conflict := merge3(v.Base, v.Cur, v.Next.Body); !conflict && stillParses(p, v.Cur, merged) == nil {
+			if merged, conflict := merge3(v.Base, v.Cur, v.Next.Body, !pol.Diff3); !conflict && stillParses(p, v.Cur, merged) == nil {
 				o.Writes = []File{{Path: p, Body: merged, Mode: v.Mode}}
 				o.Steps = []Step{{Action: ActionMerge, Path: p, Note: "your edits kept"}}
 				return o, nil

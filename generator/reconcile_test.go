@@ -74,6 +74,14 @@ func TestReconcile(t *testing.T) {
 			want: want{action: ActionMerge, writes: []string{w(p, []byte(goMerged+"}\n"))}}},
 		{name: "no base refused", v: view(mine, true, nil, false, next, true), pol: refuse,
 			want: want{refused: true}},
+		// Lines the user and the template insert at one place (a registration above a
+		// marker, below the user's own): set beside each other for a command's own change,
+		// a conflict for an upgrade (Diff3).
+		{name: "insertions at one place: beside", v: view([]byte("a\nX\nM\n"), true, []byte("a\nM\n"), true, []byte("a\nY\nM\n"), true), pol: refuse,
+			want: want{action: ActionMerge, writes: []string{w(p, []byte("a\nX\nY\nM\n"))}}},
+		{name: "insertions at one place: diff3's conflict for upgrade", v: view([]byte("a\nX\nM\n"), true, []byte("a\nM\n"), true, []byte("a\nY\nM\n"), true),
+			pol:  policy{OnConflict: conflictSideFile, KeepEditedGone: true, Diff3: true},
+			want: want{action: ActionConflict, writes: []string{w(p+SideFileSuffix, []byte("a\nY\nM\n"))}, record: true}},
 		{name: "conflict: side file", v: view(clash, true, base, true, next, true), pol: sideFile,
 			want: want{action: ActionConflict, note: "overlap", writes: []string{w(p+SideFileSuffix, next)}, record: true}},
 		{name: "no base: side file", v: recorded(view(mine, true, nil, false, next, true)), pol: sideFile,

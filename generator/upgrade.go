@@ -216,7 +216,7 @@ func (plan *UpgradePlan) upgradeFile(project fs.FS, m Manifest, p string, render
 	}
 	b, inBase := base[p]
 	v.recordedBase(m, b.Body, inBase)
-	o, err := reconcile(project, v, policy{OnConflict: conflictSideFile, Force: force, KeepEditedGone: true})
+	o, err := reconcile(project, v, policy{OnConflict: conflictSideFile, Force: force, KeepEditedGone: true, Diff3: true})
 	if err != nil {
 		return err
 	}

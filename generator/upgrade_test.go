@@ -209,6 +209,7 @@ func TestUpgradeMergesEditsAndWritesSideFilesOnConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := copyTree(t, dir)
+	top := copyTree(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "..", "myblog-manifest-orig"), mustRead(t, filepath.Join(dir, ManifestName)), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +247,15 @@ func TestUpgradeMergesEditsAndWritesSideFilesOnConflicts(t *testing.T) {
 	}
 	if got := stepsByPath(plan.Steps)["README.md"]; got != ActionIdentical {
 		t.Errorf("README.md: %s, want identical", got)
+	}
+
+	// A line the user inserted where the template inserts its own (the top of main.go):
+	// diff3's conflict, a side file. An upgrade's changes are another release's, of any kind:
+	// they are not set beside the user's lines, as a command's own lines are (merge3's beside).
+	editFile(t, filepath.Join(top, "main.go"), "// Command myblog serves", "// My header.\n// Command myblog serves")
+	plan = upgrade(t, top, given, changedTemplates(t))
+	if got := stepsByPath(plan.Steps)["main.go"]; got != ActionConflict {
+		t.Errorf("main.go with a line inserted where the template inserts: %s, want conflict", got)
 	}
 
 	// --force settles the same conflict the other way: the template's text in the file, the
@@ -347,29 +357,35 @@ func TestMerge3(t *testing.T) {
 	for _, tc := range []struct {
 		name, base, ours, theirs, want string
 		conflict                       bool
+		// diff3: the conflict of a merge without beside (upgrade's), where it differs.
+		diff3 bool
 	}{
-		{"only ours changed", "a\nb\nc\n", "a\nB\nc\n", "a\nb\nc\n", "a\nB\nc\n", false},
-		{"only theirs changed", "a\nb\nc\n", "a\nb\nc\n", "a\nb\nC\n", "a\nb\nC\n", false},
-		{"both, apart", "a\nb\nc\nd\ne\n", "A\nb\nc\nd\ne\n", "a\nb\nc\nd\nE\n", "A\nb\nc\nd\nE\n", false},
-		{"both alike", "a\nb\n", "a\nX\n", "a\nX\n", "a\nX\n", false},
-		{"inserts at both ends", "a\nb\n", "0\na\nb\n", "a\nb\nz\n", "0\na\nb\nz\n", false},
-		{"a deletion and an edit apart", "a\nb\nc\nd\n", "b\nc\nd\n", "a\nb\nc\nD\n", "b\nc\nD\n", false},
-		{"the same line changed two ways", "a\nb\nc\n", "a\nX\nc\n", "a\nY\nc\n", "", true},
-		{"insertions at the same place: ours first", "a\nM\n", "a\nX\nM\n", "a\nY\nM\n", "a\nX\nY\nM\n", false},
-		{"the same insertion at the same place, with more", "a\nM\nz\n", "a\nX\nM\nZ\n", "a\nX\nM\nz\n", "a\nX\nM\nZ\n", false},
-		{"insertions at the same place with a line in common", "a\nM\n", "a\nX\nM\n", "a\nX\nY\nM\n", "", true},
-		{"an insertion beside a deleted line", "a\nR\nM\n", "a\nX\nR\nM\n", "a\nM\n", "a\nX\nM\n", false},
-		{"an insertion below a deleted line", "a\nR\nM\n", "a\nM\n", "a\nR\nY\nM\n", "a\nY\nM\n", false},
-		{"a changed line beside an insertion", "a\nb\nM\n", "a\nB\nM\n", "a\nb\nY\nM\n", "", true},
-		{"an insertion beside a changed line", "a\nb\nM\n", "a\nX\nb\nM\n", "a\nB\nM\n", "", true},
-		{"a line changed and deleted", "a\nR\nM\n", "a\nR2\nM\n", "a\nM\n", "", true},
-		{"a changed line beside a deletion", "a\nb\nc\nd\n", "a\nB\nc\nd\n", "a\nb\nd\n", "", true},
-		{"no final newline", "a\nb\nc", "A\nb\nc", "a\nb\nC", "A\nb\nC", false},
+		{"only ours changed", "a\nb\nc\n", "a\nB\nc\n", "a\nb\nc\n", "a\nB\nc\n", false, false},
+		{"only theirs changed", "a\nb\nc\n", "a\nb\nc\n", "a\nb\nC\n", "a\nb\nC\n", false, false},
+		{"both, apart", "a\nb\nc\nd\ne\n", "A\nb\nc\nd\ne\n", "a\nb\nc\nd\nE\n", "A\nb\nc\nd\nE\n", false, false},
+		{"both alike", "a\nb\n", "a\nX\n", "a\nX\n", "a\nX\n", false, false},
+		{"inserts at both ends", "a\nb\n", "0\na\nb\n", "a\nb\nz\n", "0\na\nb\nz\n", false, false},
+		{"a deletion and an edit apart", "a\nb\nc\nd\n", "b\nc\nd\n", "a\nb\nc\nD\n", "b\nc\nD\n", false, false},
+		{"the same line changed two ways", "a\nb\nc\n", "a\nX\nc\n", "a\nY\nc\n", "", true, false},
+		{"insertions at the same place: ours first", "a\nM\n", "a\nX\nM\n", "a\nY\nM\n", "a\nX\nY\nM\n", false, true},
+		{"the same insertion at the same place, with more", "a\nM\nz\n", "a\nX\nM\nZ\n", "a\nX\nM\nz\n", "a\nX\nM\nZ\n", false, false},
+		{"insertions at the same place with a line in common", "a\nM\n", "a\nX\nM\n", "a\nX\nY\nM\n", "", true, false},
+		{"an insertion beside a deleted line", "a\nR\nM\n", "a\nX\nR\nM\n", "a\nM\n", "a\nX\nM\n", false, true},
+		{"an insertion below a deleted line", "a\nR\nM\n", "a\nM\n", "a\nR\nY\nM\n", "a\nY\nM\n", false, true},
+		{"a changed line beside an insertion", "a\nb\nM\n", "a\nB\nM\n", "a\nb\nY\nM\n", "", true, false},
+		{"an insertion beside a changed line", "a\nb\nM\n", "a\nX\nb\nM\n", "a\nB\nM\n", "", true, false},
+		{"a line changed and deleted", "a\nR\nM\n", "a\nR2\nM\n", "a\nM\n", "", true, false},
+		{"a changed line beside a deletion", "a\nb\nc\nd\n", "a\nB\nc\nd\n", "a\nb\nd\n", "", true, false},
+		{"no final newline", "a\nb\nc", "A\nb\nc", "a\nb\nC", "A\nb\nC", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, conflict := merge3([]byte(tc.base), []byte(tc.ours), []byte(tc.theirs))
+			got, conflict := merge3([]byte(tc.base), []byte(tc.ours), []byte(tc.theirs), true)
 			if conflict != tc.conflict || (!conflict && string(got) != tc.want) {
-				t.Errorf("merge3 = %q, conflict %v; want %q, conflict %v", got, conflict, tc.want, tc.conflict)
+				t.Errorf("merge3 beside = %q, conflict %v; want %q, conflict %v", got, conflict, tc.want, tc.conflict)
+			}
+			got, conflict = merge3([]byte(tc.base), []byte(tc.ours), []byte(tc.theirs), false)
+			if want := tc.conflict || tc.diff3; conflict != want || (!conflict && string(got) != tc.want) {
+				t.Errorf("merge3 = %q, conflict %v; want %q, conflict %v", got, conflict, tc.want, want)
 			}
 		})
 	}
