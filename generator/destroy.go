@@ -122,7 +122,7 @@ func PlanDestroyResource(project fs.FS, opts DestroyOptions, tfs fs.FS) (Plan, e
 	// templateDirs): every file that changes merged into the user's.
 	after := m
 	after.Resources = kept
-	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: "destroy resource " + name, force: opts.Force, leave: gone})
+	out, err := plan.manifestChange(project, m, after, tfs, change{what: "destroy resource " + name, force: opts.Force, leave: gone})
 	if err != nil {
 		return Plan{}, err
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 )
 
-// manifestChange adds to plan what a change of the manifest does to the project's files: the
+// manifestChange adds to plan what a change of the manifest, from before (what gingen.yaml
+// holds) to after, does to the project's files: the
 // project is rendered for before and for after, with the same templates tfs and with the
 // registration lines gingen.yaml records for each resource (renderProject's
 // recordedInserts), and every file whose render differs gets the one apply policy's fate
@@ -33,11 +34,11 @@ import (
 // c names the command and what it settles itself.
 //
 // It returns the manifest after's render records (its resources with their files) with the
-// project files to record in gingen.yaml: m's records, with those of the files added,
+// project files to record in gingen.yaml: before's records, with those of the files added,
 // without those of the files deleted, and, for a file whose record was the before render's
 // digest, the after render's: the base of the next merge (an edited file keeps its record
 // otherwise, see refreshDigests).
-func (plan *Plan) manifestChange(project fs.FS, m, before, after Manifest, tfs fs.FS, c change) (Manifest, error) {
+func (plan *Plan) manifestChange(project fs.FS, before, after Manifest, tfs fs.FS, c change) (Manifest, error) {
 	what, force := c.what, c.force
 	onDisk, err := migrationVersions(project)
 	if err != nil {
@@ -55,7 +56,7 @@ func (plan *Plan) manifestChange(project fs.FS, m, before, after Manifest, tfs f
 	if err != nil {
 		return Manifest{}, err
 	}
-	records := slices.Clone(m.Files)
+	records := slices.Clone(before.Files)
 	paths := map[string]bool{}
 	for p := range old {
 		paths[p] = true
@@ -83,7 +84,7 @@ func (plan *Plan) manifestChange(project fs.FS, m, before, after Manifest, tfs f
 			return Manifest{}, fmt.Errorf("%s: %w", what, err)
 		}
 		v.Base, v.HaveBase, v.Recorded = b.Body, inOld, inOld
-		sum, recorded := m.recordedDigest(p)
+		sum, recorded := before.recordedDigest(p)
 		if !inNext && v.Exists && recorded && digest(v.Cur) == sum {
 			v.Base, v.HaveBase = v.Cur, true // unedited since gingen wrote it: deleted
 		}

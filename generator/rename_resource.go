@@ -148,7 +148,7 @@ func PlanRenameResource(project fs.FS, opts RenameResourceOptions, tfs fs.FS) (P
 	plan.Notes = append(plan.Notes, renameResourceNote(migration, res, renamed, len(referrers) > 0))
 	// The project's own files (the registration lines, changed in place): rendered before
 	// and after the rename, merged into the user's.
-	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: "rename resource " + oldName, force: opts.Force})
+	out, err := plan.manifestChange(project, m, after, tfs, change{what: "rename resource " + oldName, force: opts.Force})
 	if err != nil {
 		return Plan{}, err
 	}

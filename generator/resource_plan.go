@@ -165,7 +165,7 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 	after := m
 	after.Resources = append(slices.Clone(m.Resources), res)
 	var plan Plan
-	out, err := plan.manifestChange(project, m, m, after, tfs, change{what: what, force: opts.Force, resources: []string{res.Name}})
+	out, err := plan.manifestChange(project, m, after, tfs, change{what: what, force: opts.Force, resources: []string{res.Name}})
 	if err != nil {
 		return Plan{}, err
 	}
