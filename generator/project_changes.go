@@ -13,16 +13,15 @@ import (
 )
 
 // manifestChange adds to plan what a change of the manifest, from before (what gingen.yaml
-// holds) to after, does to the project's files: the
-// project is rendered for before and for after, with the same templates tfs and with the
-// registration lines gingen.yaml records for each resource (renderProject's
-// recordedInserts), and every file whose render differs gets the one apply policy's fate
-// (reconcile), the render of before its base. Since both renders use the same templates,
-// their difference is exactly the change (a resource's files and registration lines, the
-// outbox and event streams the first resource with events brings), and a three-way merge
-// applies just that to the user's file, keeping whatever else differs there (the user's
-// edits, an earlier template's text). Where the two conflict nothing is written and the
-// error names the file, unless force (the template's text wins, the user's kept as
+// holds) to after, does to the project's files: the project is rendered for before and for
+// after, with the same templates tfs and with the registration lines gingen.yaml records for
+// each resource (renderProject's recordedInserts), and every file whose render differs gets
+// the one apply policy's fate (reconcile), the render of before its base. Since both renders
+// use the same templates, their difference is exactly the change (a resource's files and
+// registration lines, the outbox and event streams the first resource with events brings), and
+// a three-way merge applies just that to the user's file, keeping whatever else differs there
+// (the user's edits, an earlier template's text). Where the two conflict nothing is written
+// and the error names the file, unless force (the template's text wins, the user's kept as
 // FILE.gingen-old). An edited file no longer generated stays, the user's now.
 //
 // gingen.yaml and the OpenAPI document are left to updateManifest. The files of a resource
