@@ -107,11 +107,19 @@ func TestEjectRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Else as every go command on a project (restartmod.Env: cgo off; the build tags and
+	// -trimpath): its dependencies are then the ones the golden trees' builds compiled, not a
+	// variant of every package of its own (1008 s of a cold CI run's generator tests).
+	env, err := restartmod.Env(RestartVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = append(append(os.Environ(), env...), "GOPROXY="+upstream, "GOWORK=off", restartmod.TrimpathGOFLAGS("-mod=readonly -tags="+BuildTags))
 	// The copy's tests all compile; the quick ones run (the library's own CI runs them all).
 	for _, args := range [][]string{{"mod", "tidy", "-diff"}, {"build", "./..."}, {"vet", "./..."}, {"test", "-count=1", "-run", "^TestDelayDrain", "./internal/restart"}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -trimpath", "GOPROXY="+upstream)
+		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s in the ejected project: %v\n%s", strings.Join(args, " "), err, out)
 		}
