@@ -154,7 +154,7 @@ func mergeStretch(o, a, b [][]byte) ([][]byte, bool) {
 			}
 		}
 		for _, h := range hb {
-			if h.s == i && !(h.s == h.e && linesEqual(h.lines, mine)) {
+			if h.s == i && (h.s != h.e || !linesEqual(h.lines, mine)) {
 				out = append(out, h.lines...)
 			}
 		}
