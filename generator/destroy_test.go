@@ -3,6 +3,7 @@ package generator
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,13 +120,15 @@ func TestDestroyRefusesWhatItCannotUndoExactly(t *testing.T) {
 	}
 }
 
+// removeLine returns src without its one line whose text, trimmed, is line.
 func removeLine(t *testing.T, src, line string) string {
 	t.Helper()
-	out, _, found, err := removeInserted("x.go", []byte(src), Insertion{Marker: MarkerRoutes, Line: line})
-	if err != nil || !found {
-		t.Fatalf("remove %q: found %v, %v", line, found, err)
+	lines := strings.SplitAfter(src, "\n")
+	kept := slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.TrimSpace(l) == line })
+	if len(kept) != len(lines)-1 {
+		t.Fatalf("%q is on %d lines of the file, want 1", line, len(lines)-len(kept))
 	}
-	return string(out)
+	return strings.Join(kept, "")
 }
 
 func TestCommitDeletesAllOrNothing(t *testing.T) {
