@@ -107,14 +107,14 @@ func TestEjectRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Else as every go command on a project (restartmod.Env: cgo off; the build tags and
+	// Else as every go command on a project (restartmod.ProjectEnv: cgo off; the build tags and
 	// -trimpath): its dependencies are then the ones the golden trees' builds compiled, not a
 	// variant of every package of its own (1008 s of a cold CI run's generator tests).
-	env, err := restartmod.Env(RestartVersion)
+	env, err := restartmod.ProjectEnv(RestartVersion, "-mod=readonly -tags="+BuildTags)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = append(append(os.Environ(), env...), "GOPROXY="+upstream, "GOWORK=off", restartmod.TrimpathGOFLAGS("-mod=readonly -tags="+BuildTags))
+	env = append(env, "GOPROXY="+upstream, "GOWORK=off")
 	// The copy's tests all compile; the quick ones run (the library's own CI runs them all).
 	for _, args := range [][]string{{"mod", "tidy", "-diff"}, {"build", "./..."}, {"vet", "./..."}, {"test", "-count=1", "-run", "^TestDelayDrain", "./internal/restart"}} {
 		cmd := exec.Command("go", args...)

@@ -72,13 +72,13 @@ func goIn(t *testing.T, dir string, args ...string) {
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	env, err := restartmod.Env(RestartVersion)
+	// As the e2e module builds projects (-trimpath, cgo off), so that their packages and the
+	// dependencies compile once per machine for both (see restartmod.TrimpathGOFLAGS).
+	env, err := restartmod.ProjectEnv(RestartVersion, "-mod=mod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// -trimpath: as the e2e module builds projects, so that their packages and the
-	// dependencies compile once per machine for both (see restartmod.TrimpathGOFLAGS).
-	cmd.Env = append(append(os.Environ(), env...), "GOWORK=off", restartmod.TrimpathGOFLAGS("-mod=mod"))
+	cmd.Env = append(env, "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
 	}

@@ -260,3 +260,15 @@ func TrimpathGOFLAGS(flags string) string {
 	}
 	return "GOFLAGS=" + strings.Join(fields, " ")
 }
+
+// ProjectEnv returns the environment of a go command on a golden or generated project, as
+// every test builds, vets and tests one: this process's environment, Env(version) (the
+// checkout's restart library, cgo off), and GOFLAGS=goflags with -trimpath and
+// -buildvcs=false added (TrimpathGOFLAGS). Entries a caller appends after these win.
+func ProjectEnv(version, goflags string) ([]string, error) {
+	env, err := Env(version)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(os.Environ(), env...), TrimpathGOFLAGS(goflags)), nil
+}

@@ -53,15 +53,15 @@ func GoCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
 // Dockerfile's RUN lines) on the project in dir: this process's environment, with the
 // checkout's restart library published at the version projects require (restartmod.Env: a
 // file-based module proxy of its own, checked against the project's go.sum), and -trimpath
-// added to GOFLAGS (restartmod.TrimpathGOFLAGS). It panics when the library cannot be published: no
+// added to GOFLAGS (restartmod.ProjectEnv). It panics when the library cannot be published: no
 // project could build.
 func GoEnv(dir string) []string {
 	_ = dir
-	env, err := restartmod.Env(generator.RestartVersion)
+	env, err := restartmod.ProjectEnv(generator.RestartVersion, os.Getenv("GOFLAGS"))
 	if err != nil {
 		panic(fmt.Sprintf("publish the checkout's restart library for the go command: %v", err))
 	}
-	return append(append(os.Environ(), env...), restartmod.TrimpathGOFLAGS(os.Getenv("GOFLAGS")))
+	return env
 }
 
 // ChdirCheckoutRoot makes the root of the gingen checkout the current folder, so that the
