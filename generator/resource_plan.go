@@ -184,8 +184,10 @@ func PlanAddResource(project fs.FS, opts ResourceOptions, tfs fs.FS) (Plan, erro
 }
 
 // checkMarkers checks, before a change merges registration lines into the files on disk,
-// that each file is there with one marker to register a resource at (findMarker), unless it
-// has the line already.
+// that each file is there with one marker to register a resource at (findMarker). A file
+// that has the line already has it right above the marker, where the merge puts it too (the
+// same line inserted by both sides, once): a line the user wrote elsewhere would be
+// registered a second time, and gin panics at start on a route registered twice.
 func checkMarkers(project fs.FS, inserts []Insertion) error {
 	for _, ins := range inserts {
 		src, err := fs.ReadFile(project, ins.Path)
@@ -196,11 +198,12 @@ func checkMarkers(project fs.FS, inserts []Insertion) error {
 			return fmt.Errorf("read %s: %w", ins.Path, err)
 		}
 		lines := splitLines(src)
-		if findLine(lines, ins.Line) >= 0 {
-			continue
-		}
-		if _, err := findMarker(ins.Path, lines, ins.Marker); err != nil {
+		m, err := findMarker(ins.Path, lines, ins.Marker)
+		if err != nil {
 			return err
+		}
+		if i := findLine(lines, ins.Line); i >= 0 && i != m-1 {
+			return inputErrorf("%s already has the line `%s` (line %d), away from the `// %s` marker (line %d) above which gingen registers the resource: it would be registered twice; delete your line, then run the command again", ins.Path, ins.Line, i+1, ins.Marker, m+1)
 		}
 	}
 	return nil

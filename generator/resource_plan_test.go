@@ -213,6 +213,41 @@ func TestAddNamesTheFileWhoseMarkerIsGone(t *testing.T) {
 	sameTree(t, before, snapshot(t, root))
 }
 
+// A resource registered by hand away from the marker is not registered a second time (gin
+// panics at start on a route registered twice): add stops, naming the line; registered right
+// above the marker, where add puts it, the line is taken as it is.
+func TestAddRefusesARegistrationWrittenAwayFromTheMarker(t *testing.T) {
+	root := newTestProject(t)
+	routes := filepath.Join(root, "routers", "api", "v1", "routes.go")
+	src, err := os.ReadFile(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Far from the marker, so that the merge would take both lines without a conflict.
+	away := append(slices.Clone(src), "\n// registerMine is called by hand.\nfunc registerMine(api *gin.RouterGroup, db *gorm.DB) {\n\tRegisterArticles(api, db)\n}\n"...)
+	if err := os.WriteFile(routes, away, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, root)
+	_, err = PlanAddResource(os.DirFS(root), blogResources()[0], templates.FS())
+	wantInputError(t, err, "routers/api/v1/routes.go already has the line `RegisterArticles(api, db)`", "away from the `// gingen:routes` marker", "registered twice", "delete your line")
+	sameTree(t, before, snapshot(t, root))
+
+	above := bytes.Replace(src, []byte("\t// gingen:routes\n"), []byte("\tRegisterArticles(api, db)\n\t// gingen:routes\n"), 1)
+	if err := os.WriteFile(routes, above, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanAddResource(os.DirFS(root), blogResources()[0], templates.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range plan.Writes {
+		if w.Path == "routers/api/v1/routes.go" {
+			t.Errorf("routes.go rewritten though it registers the resource where add would:\n%s", w.Body)
+		}
+	}
+}
+
 func TestAddWorksTheSameInEveryStrategy(t *testing.T) {
 	for _, strategy := range Strategies() {
 		t.Run(strategy, func(t *testing.T) {
