@@ -45,22 +45,22 @@ test: timings
 
 ## full: the root module's tests including the slow variants (interrupted gingen runs, generated projects built, depsgen staleness), and the restart library's, all under the race detector (needs cgo: gcc)
 # One run under -race rather than a run without it here and a -race -short run of the same
-# tests among CI's gates: the slow variants spend their time in child processes (go build,
-# the gingen binary), which -race does not slow.
+# tests among CI's gates: the slow variants spend much of their time in child processes (go
+# build), which -race does not slow. Not all: the scripts' gingen (cmd/gingen, testscript) is
+# the race-built test binary. Which of the two costs less CPU is not measured yet (issue 21).
 # 60m: under -race, in CI runs on fresh clones beside make e2e and the gates: cold (empty
-# module, build and lint caches; 2026-12-07, stop 31) generator 1562 s (2.3x; TestEjectRestart
-# 1008 s of it, compiling a variant of every dependency of its own, since fixed), cmd/gingen
-# 467 s, internal/restartmod 86 s; warm generator 480 s, cmd/gingen 418 s. 10m: restart 71 s
-# cold (8.5x), 71 s warm.
+# module, build and lint caches, a fresh machine; 2026-12-07, stop 32) generator 1026 s
+# (3.5x; TestEjectRestart 208 s of it), cmd/gingen 530 s, internal/restartmod 35 s; warm
+# (stop 31) generator 480 s, cmd/gingen 418 s. 10m: restart 74 s cold (8.1x), 71 s warm.
 full: timings
 	GINGEN_TEST_FULL=1 $(call gotest,full) -race -timeout 60m ./...
 	cd restart && $(call gotest,full-restart) -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
-# 85m: in CI runs on fresh clones (2026-12-07), the e2e package took 2335 s cold (empty
-# module, build and lint caches, no nspawn root file system: 2.2x; 2045 s in stop 30's
-# cold run) and 1333 s warm (3.8x); e2e/realsystemd, which go test runs at the same time (the
-# chaos suite 315 s, the reload test 274 s), 592 s cold and 511 s warm. Before make
+# 85m: in CI runs on fresh clones (2026-12-07), the e2e package took 2107 s cold (a fresh
+# machine: empty module, build and lint caches, no nspawn root file system: 2.4x; 2335 s in
+# stop 31's cold run) and 1333 s warm (3.8x); e2e/realsystemd, which go test runs at the same
+# time (the chaos suite 317 s, the reload test 263 s), 581 s cold and 511 s warm. Before make
 # golden-deps, e2e took 2745 s cold.
 e2e: timings
 	cd e2e && GINGEN_TEST_FULL=1 $(call gotest,e2e) -timeout 85m ./...
