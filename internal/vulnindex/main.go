@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"time"
@@ -104,24 +105,30 @@ type database struct {
 	entries map[string][]byte
 }
 
-// load reads every *.json report under dir but index.json, in the order of filepath.WalkDir
-// (by name), as indexdb does.
+// load reads every *.json report under dir but index.json, in the order of fs.WalkDir (by
+// name), as indexdb does, confined to dir (os.Root: a symbolic link inside cannot lead out).
 func load(dir string) (*database, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	reports := root.FS()
 	db := &database{modules: map[string]*module{}, vulns: map[string]vuln{}, entries: map[string][]byte{}}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(reports, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || d.Name() == "index.json" || filepath.Ext(d.Name()) != ".json" {
+		if d.IsDir() || d.Name() == "index.json" || path.Ext(d.Name()) != ".json" {
 			return nil
 		}
-		raw, err := os.ReadFile(p)
+		raw, err := fs.ReadFile(reports, p)
 		if err != nil {
 			return err
 		}
 		var r report
 		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("read the report %s: %w", p, err)
+			return fmt.Errorf("read the report %s: %w", filepath.Join(dir, p), err)
 		}
 		return db.add(r, raw)
 	})
