@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -192,23 +193,11 @@ func latestFixed(ranges []osvRange) string {
 
 // write writes the index under dir, each list sorted by module path and ID.
 func (db *database) write(dir string) error {
-	modules := slices.SortedFunc(func(yield func(*module) bool) {
-		for _, m := range db.modules {
-			if !yield(m) {
-				return
-			}
-		}
-	}, func(a, b *module) int { return cmp.Compare(a.Path, b.Path) })
+	modules := slices.SortedFunc(maps.Values(db.modules), func(a, b *module) int { return cmp.Compare(a.Path, b.Path) })
 	for _, m := range modules {
 		slices.SortStableFunc(m.Vulns, func(a, b moduleVuln) int { return cmp.Compare(a.ID, b.ID) })
 	}
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range db.vulns {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(db.vulns))
 	vulns := make([]vuln, 0, len(ids))
 	for _, id := range ids {
 		vulns = append(vulns, db.vulns[id])
