@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "58fdb3cec54c379881208b7a9fe1560375a04fcc1de18cc775d21ed67a5953e2"
+const digest = "33fc09a8d06302a5dc4d7af74de70bffd9df428280286643f7fd5af1da1afda1"

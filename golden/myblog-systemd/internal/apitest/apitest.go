@@ -2,6 +2,11 @@
 // (routers/openapi), with pb33f/libopenapi-validator, and the items of comma-separated list
 // parameters, which that validator checks only for their type, with pb33f/jsonschema (the
 // JSON Schema library it uses itself). Only tests import it.
+//
+// Its exported API, and the fields of its types, use only the standard library: a package
+// that imports it then compiles without reading the libraries' export data. Importing
+// libopenapi costs the compiler about 18 CPU-seconds in every package that does (its
+// export data is tens of megabytes); here only this package pays it, once.
 package apitest
 
 import (
@@ -27,7 +32,10 @@ import (
 
 // Checker holds a validator built from the document.
 type Checker struct {
-	v validator.Validator
+	// request and response check an exchange against the document, one problem a line
+	// (closures over libopenapi-validator's validator; see the package comment).
+	request  func(req *http.Request) []string
+	response func(req *http.Request, resp *http.Response) []string
 	// lists are the comma-separated list parameters (style form, explode false) of each
 	// operation, by path template and method: the validator checks only the type of their
 	// items, these schemas check them whole (bounds, formats, number of items).
@@ -39,11 +47,11 @@ type Checker struct {
 
 // listParam is a query parameter whose value is a comma-separated list.
 type listParam struct {
-	name    string
-	schema  *jsonschema.Schema
-	strings bool // its items are strings, where \, is a comma and \\ a backslash
-	numbers bool // its items are numbers
-	bools   bool
+	name     string
+	validate func(v any) error // the schema's Validate
+	strings  bool              // its items are strings, where \, is a comma and \\ a backslash
+	numbers  bool              // its items are numbers
+	bools    bool
 }
 
 // shared is the Checker of every test of a test binary, built once: building one compiles
@@ -76,7 +84,42 @@ func newChecker() (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi.json: %w", err)
 	}
-	return &Checker{v: v, lists: lists, multi: multi}, nil
+	return &Checker{
+		request: func(req *http.Request) []string {
+			if ok, verrs := v.ValidateHttpRequest(req); !ok {
+				return describe(verrs)
+			}
+			return nil
+		},
+		response: func(req *http.Request, resp *http.Response) []string {
+			if ok, verrs := v.ValidateHttpResponse(req, resp); !ok {
+				return describe(verrs)
+			}
+			return nil
+		},
+		lists: lists,
+		multi: multi,
+	}, nil
+}
+
+// Document parses the embedded document and checks it against the OpenAPI schema of its
+// version. It returns the version the document declares, and what in it breaks that schema,
+// one problem a line; err when it does not parse or does not build a model.
+func Document() (version string, problems []string, err error) {
+	doc, err := libopenapi.NewDocument(openapi.JSON())
+	if err != nil {
+		return "", nil, fmt.Errorf("openapi.json does not parse: %w", err)
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		return doc.GetVersion(), nil, fmt.Errorf("openapi.json does not build a model: %v", errs)
+	}
+	if ok, verrs := v.ValidateDocument(); !ok {
+		for _, e := range verrs {
+			problems = append(problems, fmt.Sprintf("%s: %s", e.Message, e.Reason))
+		}
+	}
+	return doc.GetVersion(), problems, nil
 }
 
 // listParams compiles the schemas of the document's comma-separated list parameters, and
@@ -127,7 +170,7 @@ func listParams(raw []byte) (map[string]map[string][]listParam, map[string]map[s
 					return nil, nil, fmt.Errorf("%s %s ?%s: %w", method, path, p["name"], err)
 				}
 				items, _ := schema["items"].(map[string]any)
-				lp := listParam{name: p["name"].(string), schema: compiled}
+				lp := listParam{name: p["name"].(string), validate: compiled.Validate}
 				switch items["type"] {
 				case "integer", "number":
 					lp.numbers = true
@@ -183,7 +226,7 @@ func (c *Checker) checkQuery(req *http.Request) []string {
 					items = append(items, part)
 				}
 			}
-			if err := p.schema.Validate(items); err != nil {
+			if err := p.validate(items); err != nil {
 				problems = append(problems, fmt.Sprintf("  - query parameter %s=%s: %v\n", p.name, values[0], err))
 			}
 		}
@@ -286,15 +329,10 @@ func (c *Checker) Exchange(h http.Handler, req *http.Request) (Exchange, error) 
 	ex := Exchange{Recorder: rec}
 	check := req.Clone(req.Context())
 	check.Body = io.NopCloser(bytes.NewReader(body))
-	if ok, verrs := c.v.ValidateHttpRequest(check); !ok {
-		ex.Request = describe(verrs)
-	}
-	ex.Request = append(ex.Request, c.checkQuery(req)...)
+	ex.Request = append(c.request(check), c.checkQuery(req)...)
 	check = req.Clone(req.Context())
 	check.Body = io.NopCloser(bytes.NewReader(body))
-	if ok, verrs := c.v.ValidateHttpResponse(check, rec.Result()); !ok {
-		ex.Response = describe(verrs)
-	}
+	ex.Response = c.response(check, rec.Result())
 	return ex, nil
 }
 
