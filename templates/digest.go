@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "33fc09a8d06302a5dc4d7af74de70bffd9df428280286643f7fd5af1da1afda1"
+const digest = "dab0767c1942cbd7cd1eb25fccc650f3df8e4acf69fbe77face8650b322f5eed"
