@@ -49,19 +49,20 @@ test: timings
 # build), which -race does not slow. Not all: the scripts' gingen (cmd/gingen, testscript) is
 # the race-built test binary. Which of the two costs less CPU is not measured yet (issue 21).
 # 60m: under -race, in CI runs on fresh clones beside make e2e and the gates: cold (empty
-# module, build and lint caches, a fresh machine; 2026-12-07, stop 32) generator 1026 s
-# (3.5x; TestEjectRestart 208 s of it), cmd/gingen 530 s, internal/restartmod 35 s; warm
-# (stop 31) generator 480 s, cmd/gingen 418 s. 10m: restart 74 s cold (8.1x), 71 s warm.
+# module, build and lint caches, a fresh machine; 2026-12-07, stop 35) generator 860 s
+# (4.2x; 1026 s at stop 32), cmd/gingen 434 s, internal/restartmod 63 s; warm (the same
+# machine right after) generator 750 s, cmd/gingen 514 s (7x). 10m: restart 73 s cold
+# (8.2x), 68 s warm.
 full: timings
 	GINGEN_TEST_FULL=1 $(call gotest,full) -race -timeout 60m ./...
 	cd restart && $(call gotest,full-restart) -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
-# 85m: in CI runs on fresh clones (2026-12-07), the e2e package took 2107 s cold (a fresh
-# machine: empty module, build and lint caches, no nspawn root file system: 2.4x; 2335 s in
-# stop 31's cold run) and 1333 s warm (3.8x); e2e/realsystemd, which go test runs at the same
-# time (the chaos suite 317 s, the reload test 263 s), 581 s cold and 511 s warm. Before make
-# golden-deps, e2e took 2745 s cold.
+# 85m: in CI runs on fresh clones (2026-12-07, stop 35), the e2e package took 1512 s cold (a
+# fresh machine: empty module, build and lint caches, no nspawn root file system: 3.4x; 2107 s
+# at stop 32, before generated projects' tests left libopenapi) and 1152 s warm (4.4x);
+# e2e/realsystemd, which go test runs at the same time (the chaos suite 300 s, the reload test
+# 255 s), 556 s cold and 545 s warm. Before make golden-deps, e2e took 2745 s cold.
 e2e: timings
 	cd e2e && GINGEN_TEST_FULL=1 $(call gotest,e2e) -timeout 85m ./...
 
