@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "dab0767c1942cbd7cd1eb25fccc650f3df8e4acf69fbe77face8650b322f5eed"
+const digest = "3e833a59956ecae26365a71e427813be2e5b91d5651a242cc919365dfca48d1c"

@@ -32,10 +32,10 @@ import (
 
 // Checker holds a validator built from the document.
 type Checker struct {
-	// request and response check an exchange against the document, one problem a line
-	// (closures over libopenapi-validator's validator; see the package comment).
-	request  func(req *http.Request) []string
-	response func(req *http.Request, resp *http.Response) []string
+	// check checks an exchange against the document: what in the request, and what in
+	// the response, it does not allow, one problem a line (a closure over kin-openapi's
+	// router and validator; see the package comment).
+	check func(req *http.Request, resp *http.Response) (request, response []string)
 	// lists are the comma-separated list parameters (style form, explode false) of each
 	// operation, by path template and method: the validator checks only the type of their
 	// items, these schemas check them whole (bounds, formats, number of items).
@@ -93,28 +93,16 @@ func newChecker() (*Checker, error) {
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
 		IncludeResponseStatus: true,
 	}
-	// input finds req's operation; problems is set when there is none.
-	input := func(req *http.Request) (*openapi3filter.RequestValidationInput, []string) {
-		route, params, err := router.FindRoute(req)
-		if err != nil {
-			return nil, describe(fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err))
-		}
-		return &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}, nil
-	}
 	return &Checker{
-		request: func(req *http.Request) []string {
-			in, problems := input(req)
-			if in == nil {
-				return problems
+		check: func(req *http.Request, resp *http.Response) ([]string, []string) {
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				problems := describe(fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err))
+				return problems, problems
 			}
-			return describe(withoutEmptyLists(openapi3filter.ValidateRequest(req.Context(), in)))
-		},
-		response: func(req *http.Request, resp *http.Response) []string {
-			in, problems := input(req)
-			if in == nil {
-				return problems
-			}
-			return describe(openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+			request := describe(withoutEmptyLists(openapi3filter.ValidateRequest(req.Context(), in)))
+			return request, describe(openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
 				RequestValidationInput: in,
 				Status:                 resp.StatusCode,
 				Header:                 resp.Header,
@@ -360,10 +348,9 @@ func (c *Checker) Exchange(h http.Handler, req *http.Request) (Exchange, error) 
 	ex := Exchange{Recorder: rec}
 	check := req.Clone(req.Context())
 	check.Body = io.NopCloser(bytes.NewReader(body))
-	ex.Request = append(c.request(check), c.checkQuery(req)...)
-	check = req.Clone(req.Context())
-	check.Body = io.NopCloser(bytes.NewReader(body))
-	ex.Response = c.response(check, rec.Result())
+	request, response := c.check(check, rec.Result())
+	ex.Request = append(request, c.checkQuery(req)...)
+	ex.Response = response
 	return ex, nil
 }
 
