@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "3e833a59956ecae26365a71e427813be2e5b91d5651a242cc919365dfca48d1c"
+const digest = "ac97ef9cf2fe7f68b408aa96d35f708efd52b8b85962ce30896649c9bc7faf2b"

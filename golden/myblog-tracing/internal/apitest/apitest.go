@@ -1,6 +1,6 @@
 // Package apitest checks real requests and responses of the API against its OpenAPI document
 // (routers/openapi), with getkin/kin-openapi's openapi3filter, and the items of
-// comma-separated list parameters as the server reads them (a \\, inside a string item is a
+// comma-separated list parameters as the server reads them (a \, inside a string item is a
 // comma, not a separator), with santhosh-tekuri/jsonschema (the JSON Schema library
 // kin-openapi validates OpenAPI 3.1 schemas with). Only tests import it.
 //
@@ -37,8 +37,9 @@ type Checker struct {
 	// router and validator; see the package comment).
 	check func(req *http.Request, resp *http.Response) (request, response []string)
 	// lists are the comma-separated list parameters (style form, explode false) of each
-	// operation, by path template and method: the validator checks only the type of their
-	// items, these schemas check them whole (bounds, formats, number of items).
+	// operation, by path template and method: the validator splits their values at every
+	// comma, these schemas check the items as the server reads them (bounds, formats,
+	// number of items).
 	lists map[string]map[string][]listParam
 	// multi are the query parameters that may be given more than once (exploded arrays),
 	// by path template and method; any other given twice breaks the document.
@@ -54,9 +55,9 @@ type listParam struct {
 	bools    bool
 }
 
-// shared is the Checker of every test of a test binary, built once: building one compiles
-// every schema of the document (about a third of a second). It is set once and holds no
-// state that a check changes.
+// shared is the Checker of every test of a test binary, built once: building one loads,
+// validates and routes the document and compiles its list parameters' schemas. It is set
+// once and holds no state that a check changes.
 var shared = sync.OnceValues(newChecker) //nolint:gochecknoglobals // an immutable cache, set once per test binary
 
 // New returns the Checker of the embedded document, failing t when the document is not
@@ -390,8 +391,8 @@ func emptyList(err error) bool {
 		p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is("array")
 }
 
-// describe lists what err says, one problem a line: each of a MultiError's errors, and
-// the schema errors of each.
+// describe lists what err says, one problem a line: each of a MultiError's errors, cut to
+// what is wrong and where.
 func describe(err error) []string {
 	if err == nil {
 		return nil
