@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "ac97ef9cf2fe7f68b408aa96d35f708efd52b8b85962ce30896649c9bc7faf2b"
+const digest = "c345dc522d522c29d934970d58a7568e97338ccfca48749a3f12c07ca5b7260b"

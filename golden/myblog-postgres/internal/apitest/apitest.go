@@ -98,18 +98,18 @@ func newChecker() (*Checker, error) {
 		check: func(req *http.Request, resp *http.Response) ([]string, []string) {
 			route, params, err := router.FindRoute(req)
 			if err != nil {
-				problems := describe(fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err))
+				problems := describe([]error{fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)})
 				return problems, problems
 			}
 			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
-			request := describe(withoutEmptyLists(openapi3filter.ValidateRequest(req.Context(), in)))
-			return request, describe(openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
+			request := describe(slices.DeleteFunc(errorsOf(openapi3filter.ValidateRequest(req.Context(), in)), emptyList))
+			return request, describe(errorsOf(openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
 				RequestValidationInput: in,
 				Status:                 resp.StatusCode,
 				Header:                 resp.Header,
 				Body:                   resp.Body,
 				Options:                opts,
-			}))
+			})))
 		},
 		lists: lists,
 		multi: multi,
@@ -134,10 +134,8 @@ func Document() (version string, problems []string, err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := doc.Validate(context.Background()); err != nil {
-		for _, line := range describe(err) {
-			problems = append(problems, strings.TrimSpace(strings.TrimPrefix(line, "  - ")))
-		}
+	for _, e := range errorsOf(doc.Validate(context.Background())) {
+		problems = append(problems, message(e))
 	}
 	return doc.OpenAPI, problems, nil
 }
@@ -355,32 +353,11 @@ func (c *Checker) Exchange(h http.Handler, req *http.Request) (Exchange, error) 
 	return ex, nil
 }
 
-// withoutEmptyLists drops from err kin-openapi's refusals of an empty comma-separated list
-// parameter (?title=): RFC 6570 writes the empty list and the list of one empty item alike,
-// kin-openapi reads the first (no value), the server the second; checkQuery checks the
-// items of every such parameter as the server reads them.
-func withoutEmptyLists(err error) error {
-	var multi openapi3.MultiError
-	if !errors.As(err, &multi) {
-		if emptyList(err) {
-			return nil
-		}
-		return err
-	}
-	var kept openapi3.MultiError
-	for _, e := range multi {
-		if e = withoutEmptyLists(e); e != nil {
-			kept = append(kept, e)
-		}
-	}
-	if len(kept) == 0 {
-		return nil
-	}
-	return kept
-}
-
 // emptyList reports whether err is kin-openapi's refusal of an empty value of a query
-// parameter whose value is a comma-separated list (style form, explode false).
+// parameter whose value is a comma-separated list (style form, explode false), such as
+// ?title=. RFC 6570 writes the empty list and the list of one empty item alike; kin-openapi
+// reads the first (no value), the server the second. The request checks leave it out:
+// checkQuery checks the items of every such parameter as the server reads them.
 func emptyList(err error) bool {
 	var re *openapi3filter.RequestError
 	if !errors.As(err, &re) || !errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue) || re.Parameter == nil {
@@ -391,22 +368,35 @@ func emptyList(err error) bool {
 		p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is("array")
 }
 
-// describe lists what err says, one problem a line: each of a MultiError's errors, cut to
-// what is wrong and where.
-func describe(err error) []string {
-	if err == nil {
-		return nil
-	}
+// errorsOf lists the errors err holds: each of a MultiError's, nested ones flattened; none
+// for nil.
+func errorsOf(err error) []error {
 	var multi openapi3.MultiError
-	if errors.As(err, &multi) {
-		var lines []string
-		for _, e := range multi {
-			lines = append(lines, describe(e)...)
+	if !errors.As(err, &multi) {
+		if err == nil {
+			return nil
 		}
-		return lines
+		return []error{err}
 	}
-	// A schema error's text goes on with the whole schema and value: its first lines say
-	// what is wrong and where.
+	var all []error
+	for _, e := range multi {
+		all = append(all, errorsOf(e)...)
+	}
+	return all
+}
+
+// message is what err says is wrong and where: a schema error's text goes on with the whole
+// schema and value, which it leaves out.
+func message(err error) string {
 	msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\nSchema:")
-	return []string{"  - " + strings.ReplaceAll(msg, "\n", "\n      ") + "\n"}
+	return msg
+}
+
+// describe lists errs, one problem a line.
+func describe(errs []error) []string {
+	var lines []string
+	for _, e := range errs {
+		lines = append(lines, "  - "+strings.ReplaceAll(message(e), "\n", "\n      ")+"\n")
+	}
+	return lines
 }
