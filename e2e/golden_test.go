@@ -28,10 +28,17 @@ func goldenDirs(t *testing.T) []string {
 // TestGoldenTreesBuildVetAndPassTheirTests runs, inside every golden tree, what a user runs
 // right after `gingen new` (make build, make vet, make test): go build, go vet and go test,
 // with no other step first.
+//
+// A parallel test, as parallelDBTests are: it starts once every serial test of the package has
+// ended. Those wait on servers (ready, drain and shutdown timeouts) while this one only
+// compiles and links, so the package's CPU-bound work comes after its latency-bound work, in
+// CI when make full and the quality gates have left the CPU (issue 21), and never during the
+// serial tests that stop a database server the trees' tests use (goldenDBEnv).
 func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every golden project")
 	}
+	t.Parallel()
 	for _, dir := range goldenDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			// The trees are separate modules with databases of their own (goldenDBEnv): their
