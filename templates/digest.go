@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "c345dc522d522c29d934970d58a7568e97338ccfca48749a3f12c07ca5b7260b"
+const digest = "d4069c357b828dde8f04dabd6b5a1ec758092b9ba90a862a76e9b68f48944854"

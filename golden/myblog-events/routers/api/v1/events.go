@@ -158,9 +158,13 @@ func (f *EventFeed) ServeSSE(c *gin.Context) {
 		}
 		return rc.Flush()
 	}
-	// The retry field first: the delay a client waits before it reconnects after a network
-	// failure too.
+	// The retry field first (the delay a client waits before it reconnects after a network
+	// failure too), flushed with the headers: the client sees its stream open now, not with
+	// the first event or heartbeat, up to eventHeartbeat later.
 	if _, err := fmt.Fprintf(w, "retry: %d\n\n", f.Retry.Milliseconds()); err != nil {
+		return
+	}
+	if err := rc.Flush(); err != nil {
 		return
 	}
 	err := f.follow(ctx, done, after, send, func() error {
