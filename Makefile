@@ -49,20 +49,21 @@ test: timings
 # build), which -race does not slow. Not all: the scripts' gingen (cmd/gingen, testscript) is
 # the race-built test binary. Which of the two costs less CPU is not measured yet (issue 21).
 # 60m: under -race, in CI runs on fresh clones beside make e2e and the gates: cold (empty
-# module, build and lint caches, a fresh machine; 2026-12-07, stop 35) generator 860 s
-# (4.2x; 1026 s at stop 32), cmd/gingen 434 s, internal/restartmod 63 s; warm (the same
-# machine right after) generator 750 s, cmd/gingen 514 s (7x). 10m: restart 73 s cold
-# (8.2x), 68 s warm.
+# module, build and lint caches, a fresh machine; 2026-12-07, stop 36) generator 1002 s
+# (3.6x; 860 s at stop 35), cmd/gingen 499 s; warm (the same machine) generator 638 s,
+# cmd/gingen 438 s (5.6x). 10m: restart 79 s cold (7.6x), 74 s warm.
 full: timings
 	GINGEN_TEST_FULL=1 $(call gotest,full) -race -timeout 60m ./...
 	cd restart && $(call gotest,full-restart) -race -timeout 10m ./...
 
 ## e2e: the e2e module: golden projects built, tested and run under load, databases, supervisord, HAProxy, real systemd; harness and bench commands' tests
-# 85m: in CI runs on fresh clones (2026-12-07, stop 35), the e2e package took 1512 s cold (a
+# 85m: in CI runs on fresh clones (2026-12-07, stop 36), the e2e package took 1498 s cold (a
 # fresh machine: empty module, build and lint caches, no nspawn root file system: 3.4x; 2107 s
-# at stop 32, before generated projects' tests left libopenapi) and 1152 s warm (4.4x);
-# e2e/realsystemd, which go test runs at the same time (the chaos suite 300 s, the reload test
-# 255 s), 556 s cold and 545 s warm. Before make golden-deps, e2e took 2745 s cold.
+# at stop 32, before generated projects' tests left libopenapi) and 980 s warm (5.2x; 1245 s
+# before its golden-tree test ran after its serial tests and event streams flushed their
+# headers); e2e/realsystemd, which go test runs at the same time (the chaos suite 300 s, the
+# reload test 210 to 255 s), 530 s cold and 500 s warm. Before make golden-deps, e2e took
+# 2745 s cold.
 e2e: timings
 	cd e2e && GINGEN_TEST_FULL=1 $(call gotest,e2e) -timeout 85m ./...
 
