@@ -31,9 +31,10 @@ func goldenDirs(t *testing.T) []string {
 //
 // A parallel test, as parallelDBTests are: it starts once every serial test of the package has
 // ended. Those wait on servers (ready, drain and shutdown timeouts) while this one only
-// compiles and links, so the package's CPU-bound work comes after its latency-bound work, in
-// CI when make full and the quality gates have left the CPU (issue 21), and never during the
-// serial tests that stop a database server the trees' tests use (goldenDBEnv).
+// compiles and links, so the package's CPU-bound work comes after its latency-bound work: in
+// CI the serial tests run beside make full and the quality gates, and this one mostly after
+// them, when they have left the CPU (issue 21). It never runs during the serial tests that
+// stop a database server the trees' tests use (goldenDBEnv).
 func TestGoldenTreesBuildVetAndPassTheirTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every golden project")
