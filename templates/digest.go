@@ -3,4 +3,4 @@
 package templates
 
 // digest is generator.TemplatesDigest of the embedded project and resource trees.
-const digest = "d4069c357b828dde8f04dabd6b5a1ec758092b9ba90a862a76e9b68f48944854"
+const digest = "00a3b0e794f05862b373d1fdaec27f7904c698f1cf871c54a10ab4e398b249fd"

@@ -195,7 +195,7 @@ func TestEventStreamWithoutAPositionStartsAtTheNewestEvent(t *testing.T) {
 	srv, _ := eventServer(t, db, "widgets")
 	events := subscribeSSE(t, srv.URL+"/events")
 	// The subscription is live once its first retry field arrived.
-	if ev := <-events; ev.retry == "" {
+	if ev := nextField(t, events); ev.retry == "" {
 		t.Fatalf("first field %+v, want the retry field", ev)
 	}
 	next := recordEvents(t, db, "widgets", 1)
